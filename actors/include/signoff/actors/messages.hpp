@@ -1,0 +1,106 @@
+#pragma once
+
+// The message vocabulary shared by signoff's actors: request and report
+// types, and the one type-ID block that declares every atom.
+
+#include <cstddef>
+#include <string>
+#include <vector>
+
+#include <boost/json/value.hpp>
+#include <caf/allowed_unsafe_message_type.hpp>
+#include <caf/type_id.hpp>
+
+#include "signoff/model/approval.hpp"
+#include "signoff/model/audit_entry.hpp"
+#include "signoff/model/result.hpp"
+#include "signoff/model/workflow.hpp"
+#include "signoff/model/workflow_state.hpp"
+
+namespace signoff::actors {
+
+/// Starts a run of a registered workflow.
+struct execute_request {
+  /// The name the workflow was registered under.
+  std::string workflow_name;
+  boost::json::value input;
+  /// The run's id; empty to have one generated. Must not exist yet.
+  std::string run_id;
+  /// Kept with the run and shown with its status.
+  boost::json::value metadata;
+};
+
+/// A decision and what to do once it is committed.
+struct decision_request {
+  model::decision decision;
+  /// Resume every run waiting on the key before replying.
+  bool auto_resume = true;
+};
+
+/// What a committed decision did.
+struct decision_report {
+  /// The approval after the decision.
+  model::approval_record approval;
+  /// False for an idempotent repeat.
+  bool applied = false;
+  /// When the approval was decided (now, for a quorum step).
+  model::time_point decided_at;
+  /// Runs resumed by this decision (with `auto_resume`).
+  std::vector<std::string> resumed_workflows;
+};
+
+/// What `cleanup` removed.
+struct cleanup_report {
+  std::size_t runs_removed = 0;
+  std::size_t approvals_removed = 0;
+};
+
+} // namespace signoff::actors
+
+// signoff's actors only ever run in one process, so their messages carry
+// plain C++ values (JSON trees, functions) that CAF never serializes.
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(boost::json::value)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(signoff::model::workflow)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(signoff::model::decision)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(signoff::model::time_point)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(signoff::model::duration)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(signoff::actors::execute_request)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(signoff::actors::decision_request)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(
+  signoff::model::result<signoff::model::execution_result>)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(
+  signoff::model::result<signoff::model::decision_outcome>)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(
+  signoff::model::result<signoff::actors::decision_report>)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(
+  signoff::model::result<signoff::model::saved_workflow_state>)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(
+  signoff::model::result<signoff::model::approval_record>)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(
+  signoff::model::result<std::vector<std::string>>)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(
+  signoff::model::result<std::vector<signoff::model::audit_entry>>)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(
+  signoff::model::result<signoff::actors::cleanup_report>)
+
+CAF_BEGIN_TYPE_ID_BLOCK(signoff, caf::first_custom_type_id)
+
+  CAF_ADD_ATOM(signoff, signoff::actors, register_atom, "register")
+  CAF_ADD_ATOM(signoff, signoff::actors, execute_atom, "execute")
+  CAF_ADD_ATOM(signoff, signoff::actors, resume_atom, "resume")
+  CAF_ADD_ATOM(signoff, signoff::actors, decide_atom, "decide")
+  CAF_ADD_ATOM(signoff, signoff::actors, cancel_run_atom, "cancelrun")
+  CAF_ADD_ATOM(signoff, signoff::actors, status_atom, "status")
+  CAF_ADD_ATOM(signoff, signoff::actors, list_runs_atom, "listruns")
+  CAF_ADD_ATOM(signoff, signoff::actors, approval_atom, "approval")
+  CAF_ADD_ATOM(signoff, signoff::actors, pending_atom, "pending")
+  CAF_ADD_ATOM(signoff, signoff::actors, audit_atom, "audit")
+  CAF_ADD_ATOM(signoff, signoff::actors, cleanup_atom, "cleanup")
+  CAF_ADD_ATOM(signoff, signoff::actors, expire_atom, "expire")
+  CAF_ADD_ATOM(signoff, signoff::actors, wake_atom, "wake")
+  CAF_ADD_ATOM(signoff, signoff::actors, watch_atom, "watch")
+  CAF_ADD_ATOM(signoff, signoff::actors, tick_atom, "tick")
+  CAF_ADD_ATOM(signoff, signoff::actors, run_atom, "run")
+  CAF_ADD_ATOM(signoff, signoff::actors, passivate_atom, "passivate")
+
+CAF_END_TYPE_ID_BLOCK(signoff)

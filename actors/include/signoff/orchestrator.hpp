@@ -1,0 +1,172 @@
+#pragma once
+
+#include <chrono>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include <boost/json/value.hpp>
+#include <caf/fwd.hpp>
+
+#include "signoff/actors/orchestrator_actor.hpp"
+
+namespace signoff {
+
+/// Options of the blocking orchestrator: the actor's configuration plus
+/// where its actors run.
+struct orchestrator_options : actors::orchestrator_config {
+  /// An actor system to run in (it must outlive the orchestrator); null
+  /// means the orchestrator starts its own, with a sharing scheduler.
+  caf::actor_system* system = nullptr;
+  /// Worker threads of an own actor system; 0 means one per core.
+  std::size_t worker_threads = 0;
+};
+
+/// How `execute` starts a run.
+struct execute_options {
+  /// The run's id; empty to have a unique one generated.
+  std::string run_id;
+  /// Kept with the run (an object, say who asked).
+  boost::json::value metadata;
+};
+
+/// How `grant_approval` and `edit_approval` decide.
+struct grant_options {
+  /// Who grants; a quorum counts distinct approvers.
+  std::string approved_by;
+  /// Resume every run waiting on the key before returning (default).
+  bool auto_resume = true;
+};
+
+/// How `reject_approval` decides.
+struct reject_options {
+  std::string rejected_by;
+  bool auto_resume = true;
+};
+
+/// How `cancel_approval` decides.
+struct cancel_options {
+  std::string cancelled_by;
+  std::string reason;
+  bool auto_resume = true;
+};
+
+/// How `poll_approval` waits.
+struct poll_options {
+  /// Pause between two reads: 5 seconds.
+  model::duration interval = std::chrono::seconds{5};
+  /// Stop after this many reads; unset for no limit.
+  std::optional<std::size_t> max_polls;
+  /// Stop after this long; unset for no limit.
+  std::optional<model::duration> timeout;
+  /// Called before each read.
+  std::function<void()> on_poll_start;
+  /// Called with each status read.
+  std::function<void(const model::approval_status&)> on_poll_complete;
+};
+
+/// What a decision returns: the reference's `{grantedAt, resumedWorkflows}`
+/// plus the approval as it now stands.
+using decision_report = actors::decision_report;
+
+/// The orchestrator for code that is not an actor: every call blocks until
+/// the orchestrator actor answered, and every call is thread-safe. Errors
+/// come back as `model::result` values with the codes of `error_type`.
+class orchestrator {
+public:
+  explicit orchestrator(orchestrator_options options = {});
+  ~orchestrator();
+
+  orchestrator(const orchestrator&) = delete;
+  orchestrator& operator=(const orchestrator&) = delete;
+
+  /// Registers (or replaces) the workflow run under `name`; runs of it are
+  /// executed, resumed and auto-resumed by that name.
+  void register_workflow(std::string name, model::workflow fn);
+
+  /// Starts a run of `name` on `input`; returns when it completed, failed
+  /// or paused. Errors: UNKNOWN_WORKFLOW, INVALID_ARGUMENT (run id taken).
+  model::result<model::execution_result>
+  execute(const std::string& name, boost::json::value input,
+          execute_options options = {});
+
+  /// Resumes a paused run whose approval was decided; for any other run,
+  /// returns its current state. Errors: NOT_FOUND, UNKNOWN_WORKFLOW.
+  model::result<model::execution_result> resume(const std::string& run_id);
+
+  /// Grants `key` with `value` (or records a grant toward its quorum).
+  /// Errors: APPROVAL_CONFLICT (details: the winning status),
+  /// INVALID_ARGUMENT.
+  model::result<decision_report> grant_approval(const std::string& key,
+                                                boost::json::value value,
+                                                grant_options options = {});
+
+  /// Grants `key` with a changed value; the approval reads `edited`.
+  model::result<decision_report> edit_approval(const std::string& key,
+                                               boost::json::value value,
+                                               grant_options options = {});
+
+  /// Rejects `key`; `reason` must not be empty.
+  model::result<decision_report> reject_approval(const std::string& key,
+                                                 std::string reason,
+                                                 reject_options options = {});
+
+  /// Cancels `key`; waiting runs see APPROVAL_CANCELLED.
+  model::result<decision_report> cancel_approval(const std::string& key,
+                                                 cancel_options options = {});
+
+  /// Applies any decision (what the other decision calls wrap).
+  model::result<decision_report> decide(model::decision d,
+                                        bool auto_resume = true);
+
+  /// Cancels a paused run, then its pending approvals. Errors: NOT_FOUND,
+  /// INVALID_RUN_STATE.
+  model::result<model::execution_result> cancel_run(const std::string& run_id,
+                                                    std::string reason = {});
+
+  /// Reads `key` until it is decided or a limit in `options` is reached;
+  /// returns the last status read (pending if still undecided or unknown).
+  model::result<model::approval_status>
+  poll_approval(const std::string& key, const poll_options& options = {});
+
+  /// The run's saved state. Errors: NOT_FOUND.
+  model::result<model::saved_workflow_state>
+  get_workflow_status(const std::string& run_id);
+
+  /// Ids of the paused runs of `workflow_name` (all workflows if empty).
+  model::result<std::vector<std::string>>
+  list_pending_workflows(const std::string& workflow_name = {});
+
+  /// Removes finished runs last updated more than `max_age` ago, with the
+  /// decided approvals no waiting run needs. Paused runs are never removed.
+  model::result<actors::cleanup_report> cleanup(model::duration max_age);
+
+  /// Expires every approval past its deadline now (the registry also does
+  /// this by itself) and returns once their runs resumed.
+  model::result<std::vector<std::string>> expire_due();
+
+  /// Every recorded change to `key`, oldest first.
+  model::result<std::vector<model::audit_entry>>
+  audit_trail(const std::string& key);
+
+  /// The approval under `key`. Errors: NOT_FOUND.
+  model::result<model::approval_record> get_approval(const std::string& key);
+
+  /// Pending approval keys starting with `prefix` (literally).
+  model::result<std::vector<std::string>>
+  list_pending_approvals(const std::string& prefix = {});
+
+  /// The orchestrator actor, for actors that want to talk to it directly.
+  [[nodiscard]] actors::orchestrator_actor handle() const;
+
+  /// The actor system the orchestrator runs in.
+  [[nodiscard]] caf::actor_system& system() const;
+
+private:
+  struct impl;
+  std::unique_ptr<impl> impl_;
+};
+
+} // namespace signoff

@@ -1,0 +1,198 @@
+#include "signoff/orchestrator.hpp"
+
+#include <thread>
+
+#include <caf/all.hpp>
+
+namespace signoff {
+
+namespace {
+
+/// An actor system for an orchestrator that was given none. The sharing
+/// scheduler answers a blocking caller in ~13 us where work stealing takes
+/// ~100 us, and wakes many parked runs at once without stalling.
+std::unique_ptr<caf::actor_system> make_system(std::size_t workers) {
+  caf::actor_system_config cfg;
+  cfg.set("scheduler.policy", caf::atom("sharing"));
+  if (workers == 0)
+    workers = std::max(2U, std::thread::hardware_concurrency());
+  cfg.set("scheduler.max-threads", workers);
+  return std::make_unique<caf::actor_system>(cfg);
+}
+
+} // namespace
+
+struct orchestrator::impl {
+  std::unique_ptr<caf::actor_system> own_system;
+  caf::actor_system* system = nullptr;
+  actors::orchestrator_actor handle;
+  model::clock clock;
+
+  /// Sends one request and blocks for its reply.
+  template <class Reply, class... Ts>
+  model::result<Reply> ask(Ts&&... xs) {
+    caf::scoped_actor self{*system};
+    model::result<Reply> out;
+    self->request(handle, caf::infinite, std::forward<Ts>(xs)...)
+      .receive([&out](model::result<Reply>& reply) { out = std::move(reply); },
+               [&out, this](caf::error& e) {
+                 out = model::make_error(model::error_type::unexpected_error,
+                                         system->render(e));
+               });
+    return out;
+  }
+};
+
+orchestrator::orchestrator(orchestrator_options options)
+  : impl_(std::make_unique<impl>()) {
+  if (options.system == nullptr) {
+    impl_->own_system = make_system(options.worker_threads);
+    impl_->system = impl_->own_system.get();
+  } else {
+    impl_->system = options.system;
+  }
+  impl_->clock = options.clock ? options.clock : model::clock{model::system_now};
+  impl_->handle = actors::spawn_orchestrator(
+    *impl_->system, static_cast<actors::orchestrator_config&&>(options));
+}
+
+orchestrator::~orchestrator() {
+  caf::anon_send_exit(impl_->handle, caf::exit_reason::user_shutdown);
+  if (impl_->own_system)
+    impl_->own_system->await_all_actors_done();
+}
+
+void orchestrator::register_workflow(std::string name, model::workflow fn) {
+  caf::scoped_actor self{*impl_->system};
+  self
+    ->request(impl_->handle, caf::infinite, actors::register_atom_v,
+              std::move(name), std::move(fn))
+    .receive([](bool) {}, [](caf::error&) {});
+}
+
+model::result<model::execution_result>
+orchestrator::execute(const std::string& name, boost::json::value input,
+                      execute_options options) {
+  return impl_->ask<model::execution_result>(
+    actors::execute_atom_v,
+    actors::execute_request{name, std::move(input), std::move(options.run_id),
+                            std::move(options.metadata)});
+}
+
+model::result<model::execution_result>
+orchestrator::resume(const std::string& run_id) {
+  return impl_->ask<model::execution_result>(actors::resume_atom_v, run_id);
+}
+
+model::result<decision_report> orchestrator::decide(model::decision d,
+                                                    bool auto_resume) {
+  return impl_->ask<decision_report>(
+    actors::decide_atom_v, actors::decision_request{std::move(d), auto_resume});
+}
+
+model::result<decision_report>
+orchestrator::grant_approval(const std::string& key, boost::json::value value,
+                             grant_options options) {
+  return decide(model::decision::grant(key, std::move(value),
+                                       std::move(options.approved_by)),
+                options.auto_resume);
+}
+
+model::result<decision_report>
+orchestrator::edit_approval(const std::string& key, boost::json::value value,
+                            grant_options options) {
+  return decide(model::decision::edit(key, std::move(value),
+                                      std::move(options.approved_by)),
+                options.auto_resume);
+}
+
+model::result<decision_report>
+orchestrator::reject_approval(const std::string& key, std::string reason,
+                              reject_options options) {
+  return decide(model::decision::reject(key, std::move(reason),
+                                        std::move(options.rejected_by)),
+                options.auto_resume);
+}
+
+model::result<decision_report>
+orchestrator::cancel_approval(const std::string& key, cancel_options options) {
+  return decide(model::decision::cancel(key, std::move(options.reason),
+                                        std::move(options.cancelled_by)),
+                options.auto_resume);
+}
+
+model::result<model::execution_result>
+orchestrator::cancel_run(const std::string& run_id, std::string reason) {
+  return impl_->ask<model::execution_result>(actors::cancel_run_atom_v, run_id,
+                                             std::move(reason));
+}
+
+model::result<model::approval_status>
+orchestrator::poll_approval(const std::string& key,
+                            const poll_options& options) {
+  const auto started = impl_->clock();
+  model::approval_status status;
+  for (std::size_t polls = 1;; ++polls) {
+    if (options.on_poll_start)
+      options.on_poll_start();
+    auto record = get_approval(key);
+    if (record.is_ok())
+      status = record->status_at(impl_->clock());
+    else if (!record.error().is(model::error_type::not_found))
+      return record.error();
+    if (options.on_poll_complete)
+      options.on_poll_complete(status);
+    const bool out_of_polls = options.max_polls && polls >= *options.max_polls;
+    const bool out_of_time = options.timeout
+                             && impl_->clock() - started + options.interval
+                                  > *options.timeout;
+    if (!status.is_pending() || out_of_polls || out_of_time)
+      return status;
+    std::this_thread::sleep_for(options.interval);
+  }
+}
+
+model::result<model::saved_workflow_state>
+orchestrator::get_workflow_status(const std::string& run_id) {
+  return impl_->ask<model::saved_workflow_state>(actors::status_atom_v, run_id);
+}
+
+model::result<std::vector<std::string>>
+orchestrator::list_pending_workflows(const std::string& workflow_name) {
+  return impl_->ask<std::vector<std::string>>(actors::list_runs_atom_v,
+                                              workflow_name);
+}
+
+model::result<actors::cleanup_report>
+orchestrator::cleanup(model::duration max_age) {
+  return impl_->ask<actors::cleanup_report>(actors::cleanup_atom_v, max_age);
+}
+
+model::result<std::vector<std::string>> orchestrator::expire_due() {
+  return impl_->ask<std::vector<std::string>>(actors::expire_atom_v);
+}
+
+model::result<std::vector<model::audit_entry>>
+orchestrator::audit_trail(const std::string& key) {
+  return impl_->ask<std::vector<model::audit_entry>>(actors::audit_atom_v, key);
+}
+
+model::result<model::approval_record>
+orchestrator::get_approval(const std::string& key) {
+  return impl_->ask<model::approval_record>(actors::approval_atom_v, key);
+}
+
+model::result<std::vector<std::string>>
+orchestrator::list_pending_approvals(const std::string& prefix) {
+  return impl_->ask<std::vector<std::string>>(actors::pending_atom_v, prefix);
+}
+
+actors::orchestrator_actor orchestrator::handle() const {
+  return impl_->handle;
+}
+
+caf::actor_system& orchestrator::system() const {
+  return *impl_->system;
+}
+
+} // namespace signoff

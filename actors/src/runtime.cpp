@@ -1,0 +1,71 @@
+#include "runtime.hpp"
+
+#include <exception>
+#include <string>
+
+#include "signoff/persistence/memory_store.hpp"
+
+namespace signoff::actors::detail {
+
+namespace {
+
+void call_hook(const runtime& rt, const char* name,
+               const std::function<void(const approval_event&)>& hook,
+               const approval_event& event) noexcept {
+  if (!hook)
+    return;
+  try {
+    hook(event);
+  } catch (const std::exception& e) {
+    rt.log(std::string{name} + " hook failed for '" + event.key
+           + "': " + e.what());
+  } catch (...) {
+    rt.log(std::string{name} + " hook failed for '" + event.key + "'");
+  }
+}
+
+} // namespace
+
+runtime::runtime(orchestrator_config config) : config_(std::move(config)) {
+  if (!config_.approval_store)
+    config_.approval_store = persistence::make_memory_approval_store();
+  if (!config_.workflow_state_store)
+    config_.workflow_state_store
+      = persistence::make_memory_workflow_state_store();
+  if (!config_.clock)
+    config_.clock = model::system_now;
+  if (config_.expiry_batch == 0)
+    config_.expiry_batch = 1;
+}
+
+void runtime::log(std::string_view line) const noexcept {
+  if (!config_.logger)
+    return;
+  try {
+    config_.logger(line);
+  } catch (...) { // NOLINT(bugprone-empty-catch): a logger must not kill us
+  }
+}
+
+void runtime::approval_needed(const approval_event& event) const noexcept {
+  call_hook(*this, "on_approval_needed", config_.hooks.on_approval_needed,
+            event);
+}
+
+void runtime::approval_resolved(const approval_event& event) const noexcept {
+  call_hook(*this, "on_approval_resolved", config_.hooks.on_approval_resolved,
+            event);
+}
+
+approval_event make_event(const model::approval_record& record,
+                          const model::approval_status& status) {
+  approval_event event;
+  event.key = record.key;
+  event.status = status;
+  event.pending_reason = record.spec.pending_reason;
+  event.metadata = record.spec.metadata;
+  event.expires_at = record.spec.expires_at;
+  return event;
+}
+
+} // namespace signoff::actors::detail

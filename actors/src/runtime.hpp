@@ -1,0 +1,43 @@
+#pragma once
+
+// What every signoff actor of one orchestrator shares: the stores, the
+// clock, and the outward callbacks, wrapped so a throwing callback can
+// never take an actor down.
+
+#include <memory>
+#include <string_view>
+
+#include "signoff/actors/orchestrator_actor.hpp"
+
+namespace signoff::actors::detail {
+
+class runtime {
+public:
+  explicit runtime(orchestrator_config config);
+
+  [[nodiscard]] persistence::approval_store& approvals() const noexcept {
+    return *config_.approval_store;
+  }
+  [[nodiscard]] persistence::workflow_state_store& runs() const noexcept {
+    return *config_.workflow_state_store;
+  }
+  [[nodiscard]] model::time_point now() const {
+    return config_.clock();
+  }
+  [[nodiscard]] const orchestrator_config& config() const noexcept {
+    return config_;
+  }
+
+  void log(std::string_view line) const noexcept;
+  void approval_needed(const approval_event& event) const noexcept;
+  void approval_resolved(const approval_event& event) const noexcept;
+
+private:
+  orchestrator_config config_;
+};
+
+/// The event describing `record` (and, for a pause, the run).
+[[nodiscard]] approval_event make_event(const model::approval_record& record,
+                                        const model::approval_status& status);
+
+} // namespace signoff::actors::detail

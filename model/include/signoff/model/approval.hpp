@@ -1,0 +1,159 @@
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include <boost/json/conversion.hpp>
+#include <boost/json/value.hpp>
+
+#include "signoff/model/time.hpp"
+
+namespace signoff::model {
+
+/// The one status an approval has. Only `pending` ever changes.
+enum class approval_state {
+  pending,   ///< Waiting for a decision.
+  approved,  ///< Granted; the value is what the approver supplied.
+  edited,    ///< Granted with a changed value.
+  rejected,  ///< Refused; the reason says why.
+  expired,   ///< Its deadline passed with no decision.
+  cancelled, ///< Withdrawn (or its run was cancelled).
+};
+
+/// Lower-case name: "pending", "approved", ...
+[[nodiscard]] std::string_view to_string(approval_state s) noexcept;
+
+/// Parses a lower-case name; empty on anything else.
+[[nodiscard]] std::optional<approval_state>
+parse_approval_state(std::string_view text) noexcept;
+
+/// What users read about an approval: its state and, once decided, who
+/// decided, when, why and with which value.
+struct approval_status {
+  approval_state state = approval_state::pending;
+  /// The granted (or edited) value; null otherwise.
+  boost::json::value value;
+  /// Who decided ("system" for expiry); empty while pending.
+  std::string decided_by;
+  /// When it was decided (for `expired`: the deadline).
+  std::optional<time_point> decided_at;
+  /// Rejection or cancellation reason.
+  std::string reason;
+
+  [[nodiscard]] bool is_pending() const noexcept {
+    return state == approval_state::pending;
+  }
+  /// Approved or edited: the workflow may go on with `value`.
+  [[nodiscard]] bool is_granted() const noexcept {
+    return state == approval_state::approved
+           || state == approval_state::edited;
+  }
+  friend bool operator==(const approval_status&,
+                         const approval_status&) = default;
+};
+
+/// One approver's grant toward a quorum.
+struct approval_grant {
+  std::string approver;
+  time_point at;
+  boost::json::value value;
+  /// True if the approver changed the value (an edit).
+  bool edited = false;
+  friend bool operator==(const approval_grant&,
+                         const approval_grant&) = default;
+};
+
+/// How an approval is asked for when a run first reaches it.
+struct approval_spec {
+  /// Shown to approvers while pending.
+  std::string pending_reason;
+  /// Context for approvers (an object; null for none).
+  boost::json::value metadata;
+  /// Deadline; none means it never expires.
+  std::optional<time_point> expires_at;
+  /// Distinct approvers needed; one rejection always suffices.
+  std::uint32_t quorum = 1;
+};
+
+/// An approval as stored: its status plus what it was created with and the
+/// grants collected toward its quorum.
+struct approval_record {
+  std::string key;
+  approval_status status;
+  approval_spec spec;
+  time_point created_at;
+  std::vector<approval_grant> grants;
+
+  /// The status as of `now`: a pending approval past its deadline reads as
+  /// expired even before the registry records the expiry.
+  [[nodiscard]] approval_status status_at(time_point now) const;
+
+  friend bool operator==(const approval_record&,
+                         const approval_record&) = default;
+};
+
+/// The kinds of decision an approval can receive.
+enum class decision_kind { grant, edit, reject, cancel, expire };
+
+[[nodiscard]] std::string_view to_string(decision_kind k) noexcept;
+[[nodiscard]] std::optional<decision_kind>
+parse_decision_kind(std::string_view text) noexcept;
+
+/// A decision on one approval key.
+struct decision {
+  std::string key;
+  decision_kind kind = decision_kind::grant;
+  /// The value to grant (grant, edit).
+  boost::json::value value;
+  /// Why (required for reject; optional for cancel).
+  std::string reason;
+  /// Who decides; quorum counts distinct actors.
+  std::string actor;
+  /// Refuse the decision if no run has asked for the key yet, instead of
+  /// keeping it for the run that will (the default keeps it).
+  bool require_existing = false;
+
+  [[nodiscard]] static decision grant(std::string key, boost::json::value v,
+                                      std::string actor = {});
+  [[nodiscard]] static decision edit(std::string key, boost::json::value v,
+                                     std::string actor = {});
+  [[nodiscard]] static decision reject(std::string key, std::string reason,
+                                       std::string actor = {});
+  [[nodiscard]] static decision cancel(std::string key, std::string reason = {},
+                                       std::string actor = {});
+};
+
+/// What a committed decision did.
+struct decision_outcome {
+  /// The record after the decision.
+  approval_record record;
+  /// False when the call changed nothing (an idempotent repeat).
+  bool applied = false;
+};
+
+void tag_invoke(boost::json::value_from_tag, boost::json::value& out,
+                approval_state s);
+boost::json::result<approval_state>
+tag_invoke(boost::json::try_value_to_tag<approval_state>,
+           const boost::json::value& in);
+void tag_invoke(boost::json::value_from_tag, boost::json::value& out,
+                const approval_status& s);
+boost::json::result<approval_status>
+tag_invoke(boost::json::try_value_to_tag<approval_status>,
+           const boost::json::value& in);
+void tag_invoke(boost::json::value_from_tag, boost::json::value& out,
+                const approval_grant& g);
+boost::json::result<approval_grant>
+tag_invoke(boost::json::try_value_to_tag<approval_grant>,
+           const boost::json::value& in);
+/// Persisted form; carries a format `version`.
+void tag_invoke(boost::json::value_from_tag, boost::json::value& out,
+                const approval_record& r);
+boost::json::result<approval_record>
+tag_invoke(boost::json::try_value_to_tag<approval_record>,
+           const boost::json::value& in);
+
+} // namespace signoff::model

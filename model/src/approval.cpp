@@ -1,0 +1,178 @@
+#include "signoff/model/approval.hpp"
+
+#include "enum_names.hpp"
+#include "json_fields.hpp"
+
+namespace signoff::model {
+
+namespace {
+
+constexpr int approval_format_version = 1;
+
+constexpr detail::name_table<approval_state, 6> approval_state_names{{
+  {approval_state::pending, "pending"},
+  {approval_state::approved, "approved"},
+  {approval_state::edited, "edited"},
+  {approval_state::rejected, "rejected"},
+  {approval_state::expired, "expired"},
+  {approval_state::cancelled, "cancelled"},
+}};
+
+constexpr detail::name_table<decision_kind, 5> decision_kind_names{{
+  {decision_kind::grant, "grant"},
+  {decision_kind::edit, "edit"},
+  {decision_kind::reject, "reject"},
+  {decision_kind::cancel, "cancel"},
+  {decision_kind::expire, "expire"},
+}};
+
+} // namespace
+
+std::string_view to_string(approval_state s) noexcept {
+  return detail::name_of(approval_state_names, s);
+}
+
+std::optional<approval_state>
+parse_approval_state(std::string_view text) noexcept {
+  return detail::parse_name(approval_state_names, text);
+}
+
+std::string_view to_string(decision_kind k) noexcept {
+  return detail::name_of(decision_kind_names, k);
+}
+
+std::optional<decision_kind>
+parse_decision_kind(std::string_view text) noexcept {
+  return detail::parse_name(decision_kind_names, text);
+}
+
+approval_status approval_record::status_at(time_point now) const {
+  if (status.is_pending() && spec.expires_at && now >= *spec.expires_at) {
+    approval_status expired;
+    expired.state = approval_state::expired;
+    expired.decided_by = "system";
+    expired.decided_at = spec.expires_at;
+    return expired;
+  }
+  return status;
+}
+
+decision decision::grant(std::string key, boost::json::value v,
+                         std::string actor) {
+  return {std::move(key), decision_kind::grant, std::move(v), {},
+          std::move(actor)};
+}
+
+decision decision::edit(std::string key, boost::json::value v,
+                        std::string actor) {
+  return {std::move(key), decision_kind::edit, std::move(v), {},
+          std::move(actor)};
+}
+
+decision decision::reject(std::string key, std::string reason,
+                          std::string actor) {
+  return {std::move(key), decision_kind::reject, {}, std::move(reason),
+          std::move(actor)};
+}
+
+decision decision::cancel(std::string key, std::string reason,
+                          std::string actor) {
+  return {std::move(key), decision_kind::cancel, {}, std::move(reason),
+          std::move(actor)};
+}
+
+void tag_invoke(boost::json::value_from_tag, boost::json::value& out,
+                approval_state s) {
+  out = to_string(s);
+}
+
+boost::json::result<approval_state>
+tag_invoke(boost::json::try_value_to_tag<approval_state>,
+           const boost::json::value& in) {
+  const auto* text = in.if_string();
+  auto parsed = text ? parse_approval_state(*text) : std::nullopt;
+  if (!parsed)
+    return detail::malformed();
+  return *parsed;
+}
+
+void tag_invoke(boost::json::value_from_tag, boost::json::value& out,
+                const approval_status& s) {
+  boost::json::object obj{{"status", to_string(s.state)}};
+  if (!s.is_pending()) {
+    obj["value"] = s.value;
+    obj["decidedBy"] = s.decided_by;
+    obj["decidedAt"] = detail::optional_time(s.decided_at);
+    obj["reason"] = s.reason;
+  }
+  out = std::move(obj);
+}
+
+boost::json::result<approval_status>
+tag_invoke(boost::json::try_value_to_tag<approval_status>,
+           const boost::json::value& in) {
+  const auto* obj = in.if_object();
+  approval_status s;
+  if (obj == nullptr || !detail::read_field(*obj, "status", s.state)
+      || !detail::read_optional_field(*obj, "decidedBy", s.decided_by)
+      || !detail::read_optional_time(*obj, "decidedAt", s.decided_at)
+      || !detail::read_optional_field(*obj, "reason", s.reason))
+    return detail::malformed();
+  detail::read_value_field(*obj, "value", s.value);
+  return s;
+}
+
+void tag_invoke(boost::json::value_from_tag, boost::json::value& out,
+                const approval_grant& g) {
+  out = {{"approver", g.approver},
+         {"at", to_millis(g.at)},
+         {"value", g.value},
+         {"edited", g.edited}};
+}
+
+boost::json::result<approval_grant>
+tag_invoke(boost::json::try_value_to_tag<approval_grant>,
+           const boost::json::value& in) {
+  const auto* obj = in.if_object();
+  approval_grant g;
+  if (obj == nullptr || !detail::read_field(*obj, "approver", g.approver)
+      || !detail::read_time(*obj, "at", g.at)
+      || !detail::read_optional_field(*obj, "edited", g.edited))
+    return detail::malformed();
+  detail::read_value_field(*obj, "value", g.value);
+  return g;
+}
+
+void tag_invoke(boost::json::value_from_tag, boost::json::value& out,
+                const approval_record& r) {
+  out = {{"version", approval_format_version},
+         {"key", r.key},
+         {"status", boost::json::value_from(r.status)},
+         {"pendingReason", r.spec.pending_reason},
+         {"metadata", r.spec.metadata},
+         {"expiresAt", detail::optional_time(r.spec.expires_at)},
+         {"quorum", r.spec.quorum},
+         {"createdAt", to_millis(r.created_at)},
+         {"grants", boost::json::value_from(r.grants)}};
+}
+
+boost::json::result<approval_record>
+tag_invoke(boost::json::try_value_to_tag<approval_record>,
+           const boost::json::value& in) {
+  const auto* obj = in.if_object();
+  approval_record r;
+  if (obj == nullptr || !detail::read_version(*obj, approval_format_version)
+      || !detail::read_field(*obj, "key", r.key)
+      || !detail::read_field(*obj, "status", r.status)
+      || !detail::read_optional_field(*obj, "pendingReason",
+                                      r.spec.pending_reason)
+      || !detail::read_optional_time(*obj, "expiresAt", r.spec.expires_at)
+      || !detail::read_field(*obj, "quorum", r.spec.quorum)
+      || !detail::read_time(*obj, "createdAt", r.created_at)
+      || !detail::read_field(*obj, "grants", r.grants))
+    return detail::malformed();
+  detail::read_value_field(*obj, "metadata", r.spec.metadata);
+  return r;
+}
+
+} // namespace signoff::model

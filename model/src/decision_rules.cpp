@@ -1,0 +1,156 @@
+#include "signoff/model/decision_rules.hpp"
+
+#include <algorithm>
+
+namespace signoff::model {
+
+namespace {
+
+error conflict(const approval_record& record, time_point now) {
+  auto status = record.status_at(now);
+  std::string message = "approval '" + record.key + "' is already "
+                        + std::string{to_string(status.state)};
+  if (!status.decided_by.empty())
+    message += " by " + status.decided_by;
+  return make_error(error_type::approval_conflict, std::move(message),
+                    boost::json::value_from(status));
+}
+
+const approval_grant* grant_by(const approval_record& record,
+                               const std::string& approver) {
+  auto it = std::find_if(record.grants.begin(), record.grants.end(),
+                         [&](const auto& g) { return g.approver == approver; });
+  return it == record.grants.end() ? nullptr : &*it;
+}
+
+/// True if `d` is what already decided `record`, by the same actor.
+bool repeats(const approval_record& record, const decision& d) {
+  const auto& s = record.status;
+  switch (d.kind) {
+    case decision_kind::grant:
+    case decision_kind::edit: {
+      const auto* g = grant_by(record, d.actor);
+      return s.is_granted() && g != nullptr && g->value == d.value
+             && g->edited == (d.kind == decision_kind::edit);
+    }
+    case decision_kind::reject:
+      return s.state == approval_state::rejected && s.decided_by == d.actor
+             && s.reason == d.reason;
+    case decision_kind::cancel:
+      return s.state == approval_state::cancelled && s.decided_by == d.actor;
+    case decision_kind::expire:
+      return s.state == approval_state::expired;
+  }
+  return false;
+}
+
+void decide_as(approval_record& r, approval_state state, const decision& d,
+               time_point now) {
+  r.status.state = state;
+  r.status.decided_by = d.actor;
+  r.status.decided_at = now;
+  r.status.reason = d.reason;
+}
+
+/// Adds a grant toward the quorum, resolving the approval once it is met.
+result<approval_transition> add_grant(approval_record r, const decision& d,
+                                      time_point now) {
+  const bool edited = d.kind == decision_kind::edit;
+  if (const auto* g = grant_by(r, d.actor)) {
+    if (g->value == d.value && g->edited == edited)
+      return approval_transition{std::move(r), false, {}};
+    return make_error(error_type::approval_conflict,
+                      "'" + d.actor + "' already granted approval '" + r.key
+                        + "' with another value",
+                      boost::json::value_from(r.status));
+  }
+  r.grants.push_back({d.actor, now, d.value, edited});
+  if (r.grants.size() < r.spec.quorum)
+    return approval_transition{std::move(r), true, "granted"};
+  // The last edit wins over plain grants: an editor changed what is approved.
+  auto last_edit = std::find_if(r.grants.rbegin(), r.grants.rend(),
+                                [](const auto& g) { return g.edited; });
+  const bool any_edit = last_edit != r.grants.rend();
+  decide_as(r, any_edit ? approval_state::edited : approval_state::approved, d,
+            now);
+  r.status.value = any_edit ? last_edit->value : d.value;
+  std::string action{to_string(r.status.state)};
+  return approval_transition{std::move(r), true, std::move(action)};
+}
+
+result<void> validate(const decision& d) {
+  if (d.key.empty())
+    return make_error(error_type::invalid_argument,
+                      "an approval key must not be empty");
+  if (d.kind == decision_kind::reject && d.reason.empty())
+    return make_error(error_type::invalid_argument,
+                      "a rejection needs a reason");
+  return ok();
+}
+
+} // namespace
+
+result<approval_record> new_approval(const std::string& key,
+                                     const approval_spec& spec,
+                                     time_point now) {
+  if (key.empty())
+    return make_error(error_type::invalid_argument,
+                      "an approval key must not be empty");
+  if (spec.quorum == 0)
+    return make_error(error_type::invalid_argument,
+                      "an approval's quorum must be at least 1");
+  approval_record r;
+  r.key = key;
+  r.spec = spec;
+  r.created_at = now;
+  return r;
+}
+
+result<approval_transition> apply_decision(const approval_record* current,
+                                           const decision& d,
+                                           time_point now) {
+  if (auto valid = validate(d); valid.is_err())
+    return valid.error();
+  if (current == nullptr) {
+    if (d.require_existing || d.kind == decision_kind::expire)
+      return make_error(error_type::not_found,
+                        "no approval '" + d.key + "' exists");
+    // Kept for the run that will reach this key later.
+    auto fresh = new_approval(d.key, {}, now);
+    return apply_decision(&fresh.value(), d, now);
+  }
+  const auto& record = *current;
+  if (!record.status.is_pending()) {
+    if (repeats(record, d))
+      return approval_transition{record, false, {}};
+    return conflict(record, now);
+  }
+  const bool past_deadline = record.spec.expires_at
+                             && now >= *record.spec.expires_at;
+  if (d.kind == decision_kind::expire) {
+    if (!past_deadline)
+      return make_error(error_type::invalid_argument,
+                        "approval '" + d.key + "' is not due to expire");
+    auto r = record;
+    r.status = record.status_at(now);
+    return approval_transition{std::move(r), true, "expired"};
+  }
+  if (past_deadline)
+    return conflict(record, now);
+  auto r = record;
+  switch (d.kind) {
+    case decision_kind::grant:
+    case decision_kind::edit:
+      return add_grant(std::move(r), d, now);
+    case decision_kind::reject:
+      decide_as(r, approval_state::rejected, d, now);
+      return approval_transition{std::move(r), true, "rejected"};
+    case decision_kind::cancel:
+    case decision_kind::expire:
+      break;
+  }
+  decide_as(r, approval_state::cancelled, d, now);
+  return approval_transition{std::move(r), true, "cancelled"};
+}
+
+} // namespace signoff::model

@@ -1,0 +1,119 @@
+#include "signoff/persistence/memory_store.hpp"
+
+#include <map>
+#include <mutex>
+#include <set>
+#include <shared_mutex>
+#include <unordered_map>
+
+namespace signoff::persistence {
+
+namespace {
+
+using model::saved_workflow_state;
+
+/// Runs in a map with secondary indexes for the orchestrator's lookups:
+/// waiting runs by approval key, finished runs by age.
+class memory_workflow_state_store final : public workflow_state_store {
+public:
+  model::result<void> save(const saved_workflow_state& state) override {
+    if (state.run_id.empty())
+      return model::make_error(model::error_type::invalid_argument,
+                               "a run id must not be empty");
+    std::unique_lock guard{mutex_};
+    if (auto it = runs_.find(state.run_id); it != runs_.end())
+      unindex(it->second);
+    index(state);
+    runs_.insert_or_assign(state.run_id, state);
+    return model::ok();
+  }
+
+  model::result<std::optional<saved_workflow_state>>
+  load(const std::string& run_id) const override {
+    std::shared_lock guard{mutex_};
+    auto it = runs_.find(run_id);
+    if (it == runs_.end())
+      return std::optional<saved_workflow_state>{};
+    return std::optional{it->second};
+  }
+
+  model::result<bool> remove(const std::string& run_id) override {
+    std::unique_lock guard{mutex_};
+    auto it = runs_.find(run_id);
+    if (it == runs_.end())
+      return false;
+    unindex(it->second);
+    runs_.erase(it);
+    return true;
+  }
+
+  model::result<std::vector<std::string>>
+  list(const run_filter& filter) const override {
+    std::shared_lock guard{mutex_};
+    std::vector<std::string> ids;
+    for (const auto& [id, state] : runs_)
+      if (matches(state, filter))
+        ids.push_back(id);
+    return ids;
+  }
+
+  model::result<std::vector<std::string>>
+  find_by_pending_approval(const std::string& key) const override {
+    std::shared_lock guard{mutex_};
+    auto it = by_pending_.find(key);
+    if (it == by_pending_.end())
+      return std::vector<std::string>{};
+    return std::vector<std::string>{it->second.begin(), it->second.end()};
+  }
+
+  model::result<std::vector<std::string>>
+  finished_before(model::time_point cutoff, std::size_t limit) const override {
+    std::shared_lock guard{mutex_};
+    std::vector<std::string> ids;
+    for (auto it = finished_.begin(); it != finished_.end()
+                                      && it->first < cutoff
+                                      && ids.size() < limit;
+         ++it)
+      ids.push_back(it->second);
+    return ids;
+  }
+
+private:
+  static bool matches(const saved_workflow_state& s, const run_filter& f) {
+    return (!f.workflow_name || s.workflow_name == *f.workflow_name)
+           && (!f.status || s.status == *f.status)
+           && (!f.has_pending_approvals
+               || *f.has_pending_approvals == !s.pending_approvals.empty());
+  }
+
+  void index(const saved_workflow_state& s) {
+    for (const auto& key : s.pending_approvals)
+      by_pending_[key].insert(s.run_id);
+    if (model::is_finished(s.status))
+      finished_.emplace(s.updated_at, s.run_id);
+  }
+
+  void unindex(const saved_workflow_state& s) {
+    for (const auto& key : s.pending_approvals) {
+      auto it = by_pending_.find(key);
+      it->second.erase(s.run_id);
+      if (it->second.empty())
+        by_pending_.erase(it);
+    }
+    if (model::is_finished(s.status))
+      finished_.erase({s.updated_at, s.run_id});
+  }
+
+  mutable std::shared_mutex mutex_;
+  std::map<std::string, saved_workflow_state> runs_;
+  std::unordered_map<std::string, std::set<std::string>> by_pending_;
+  std::set<std::pair<model::time_point, std::string>> finished_;
+};
+
+} // namespace
+
+std::shared_ptr<workflow_state_store> make_memory_workflow_state_store() {
+  return std::make_shared<memory_workflow_state_store>();
+}
+
+} // namespace signoff::persistence
