@@ -27,29 +27,29 @@ struct orchestrator_options : actors::orchestrator_config {
 /// How `execute` starts a run.
 struct execute_options {
   /// The run's id; empty to have a unique one generated.
-  std::string run_id;
+  std::string run_id{};
   /// Kept with the run (an object, say who asked).
-  boost::json::value metadata;
+  boost::json::value metadata{};
 };
 
 /// How `grant_approval` and `edit_approval` decide.
 struct grant_options {
   /// Who grants; a quorum counts distinct approvers.
-  std::string approved_by;
+  std::string approved_by{};
   /// Resume every run waiting on the key before returning (default).
   bool auto_resume = true;
 };
 
 /// How `reject_approval` decides.
 struct reject_options {
-  std::string rejected_by;
+  std::string rejected_by{};
   bool auto_resume = true;
 };
 
 /// How `cancel_approval` decides.
 struct cancel_options {
-  std::string cancelled_by;
-  std::string reason;
+  std::string cancelled_by{};
+  std::string reason{};
   bool auto_resume = true;
 };
 
@@ -58,13 +58,13 @@ struct poll_options {
   /// Pause between two reads: 5 seconds.
   model::duration interval = std::chrono::seconds{5};
   /// Stop after this many reads; unset for no limit.
-  std::optional<std::size_t> max_polls;
+  std::optional<std::size_t> max_polls{};
   /// Stop after this long; unset for no limit.
-  std::optional<model::duration> timeout;
+  std::optional<model::duration> timeout{};
   /// Called before each read.
-  std::function<void()> on_poll_start;
+  std::function<void()> on_poll_start{};
   /// Called with each status read.
-  std::function<void(const model::approval_status&)> on_poll_complete;
+  std::function<void(const model::approval_status&)> on_poll_complete{};
 };
 
 /// What a decision returns: the reference's `{grantedAt, resumedWorkflows}`

@@ -22,17 +22,17 @@ namespace signoff::actors {
 /// Starts a run of a registered workflow.
 struct execute_request {
   /// The name the workflow was registered under.
-  std::string workflow_name;
-  boost::json::value input;
+  std::string workflow_name{};
+  boost::json::value input{};
   /// The run's id; empty to have one generated. Must not exist yet.
-  std::string run_id;
+  std::string run_id{};
   /// Kept with the run and shown with its status.
-  boost::json::value metadata;
+  boost::json::value metadata{};
 };
 
 /// A decision and what to do once it is committed.
 struct decision_request {
-  model::decision decision;
+  model::decision decision{};
   /// Resume every run waiting on the key before replying.
   bool auto_resume = true;
 };
@@ -40,13 +40,13 @@ struct decision_request {
 /// What a committed decision did.
 struct decision_report {
   /// The approval after the decision.
-  model::approval_record approval;
+  model::approval_record approval{};
   /// False for an idempotent repeat.
   bool applied = false;
   /// When the approval was decided (now, for a quorum step).
-  model::time_point decided_at;
+  model::time_point decided_at{};
   /// Runs resumed by this decision (with `auto_resume`).
-  std::vector<std::string> resumed_workflows;
+  std::vector<std::string> resumed_workflows{};
 };
 
 /// What `cleanup` removed.

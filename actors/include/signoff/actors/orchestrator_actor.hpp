@@ -74,15 +74,15 @@ using orchestrator_actor = caf::typed_actor<
 
 /// What a notification hook is told.
 struct approval_event {
-  std::string key;
+  std::string key{};
   /// Pending for `on_approval_needed`; the decision for `_resolved`.
-  model::approval_status status;
+  model::approval_status status{};
   /// The run that paused (needed events only).
-  std::string run_id;
-  std::string workflow_name;
-  std::string pending_reason;
-  boost::json::value metadata;
-  std::optional<model::time_point> expires_at;
+  std::string run_id{};
+  std::string workflow_name{};
+  std::string pending_reason{};
+  boost::json::value metadata{};
+  std::optional<model::time_point> expires_at{};
 };
 
 /// Callbacks for approvers' notifications. They run on actor threads after
@@ -90,25 +90,25 @@ struct approval_event {
 /// exception they throw is logged and never undoes or loses a decision.
 struct notification_hooks {
   /// A run paused on an approval.
-  std::function<void(const approval_event&)> on_approval_needed;
+  std::function<void(const approval_event&)> on_approval_needed{};
   /// An approval was approved, edited, rejected, cancelled or expired.
-  std::function<void(const approval_event&)> on_approval_resolved;
+  std::function<void(const approval_event&)> on_approval_resolved{};
 };
 
 /// How the orchestrator actor is set up. Every field has a usable default.
 struct orchestrator_config {
   /// Where approvals live; null means a new in-memory store.
-  std::shared_ptr<persistence::approval_store> approval_store;
+  std::shared_ptr<persistence::approval_store> approval_store{};
   /// Where runs live; null means a new in-memory store.
-  std::shared_ptr<persistence::workflow_state_store> workflow_state_store;
+  std::shared_ptr<persistence::workflow_state_store> workflow_state_store{};
   /// Deadline of approvals whose step sets none: 7 days.
   model::duration default_expiration = std::chrono::hours{24 * 7};
   /// Receives one line per notable event; null for silence.
-  std::function<void(std::string_view)> logger;
+  std::function<void(std::string_view)> logger{};
   /// Approver notifications.
-  notification_hooks hooks;
+  notification_hooks hooks{};
   /// The time source; null means the system clock.
-  model::clock clock;
+  model::clock clock{};
   /// Approvals expired per registry timer tick, so a backlog of expiries
   /// (after a long downtime) is worked off without flooding the process.
   std::size_t expiry_batch = 256;

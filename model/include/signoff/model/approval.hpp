@@ -35,13 +35,13 @@ parse_approval_state(std::string_view text) noexcept;
 struct approval_status {
   approval_state state = approval_state::pending;
   /// The granted (or edited) value; null otherwise.
-  boost::json::value value;
+  boost::json::value value{};
   /// Who decided ("system" for expiry); empty while pending.
-  std::string decided_by;
+  std::string decided_by{};
   /// When it was decided (for `expired`: the deadline).
-  std::optional<time_point> decided_at;
+  std::optional<time_point> decided_at{};
   /// Rejection or cancellation reason.
-  std::string reason;
+  std::string reason{};
 
   [[nodiscard]] bool is_pending() const noexcept {
     return state == approval_state::pending;
@@ -57,9 +57,9 @@ struct approval_status {
 
 /// One approver's grant toward a quorum.
 struct approval_grant {
-  std::string approver;
-  time_point at;
-  boost::json::value value;
+  std::string approver{};
+  time_point at{};
+  boost::json::value value{};
   /// True if the approver changed the value (an edit).
   bool edited = false;
   friend bool operator==(const approval_grant&,
@@ -69,11 +69,11 @@ struct approval_grant {
 /// How an approval is asked for when a run first reaches it.
 struct approval_spec {
   /// Shown to approvers while pending.
-  std::string pending_reason;
+  std::string pending_reason{};
   /// Context for approvers (an object; null for none).
-  boost::json::value metadata;
+  boost::json::value metadata{};
   /// Deadline; none means it never expires.
-  std::optional<time_point> expires_at;
+  std::optional<time_point> expires_at{};
   /// Distinct approvers needed; one rejection always suffices.
   std::uint32_t quorum = 1;
 };
@@ -104,14 +104,14 @@ parse_decision_kind(std::string_view text) noexcept;
 
 /// A decision on one approval key.
 struct decision {
-  std::string key;
+  std::string key{};
   decision_kind kind = decision_kind::grant;
   /// The value to grant (grant, edit).
-  boost::json::value value;
+  boost::json::value value{};
   /// Why (required for reject; optional for cancel).
-  std::string reason;
+  std::string reason{};
   /// Who decides; quorum counts distinct actors.
-  std::string actor;
+  std::string actor{};
   /// Refuse the decision if no run has asked for the key yet, instead of
   /// keeping it for the run that will (the default keeps it).
   bool require_existing = false;

@@ -21,19 +21,19 @@ namespace signoff::model {
 /// How a workflow asks for an approval.
 struct approval_options {
   /// Shown to approvers while the run waits.
-  std::string pending_reason;
+  std::string pending_reason{};
   /// Distinct approvers needed to grant; one rejection rejects.
   std::uint32_t quorum = 1;
   /// Time to decide; unset means the orchestrator's `default_expiration`.
-  std::optional<duration> expires_in;
+  std::optional<duration> expires_in{};
   /// Context for approvers (an object), kept with the approval.
-  boost::json::value metadata;
+  boost::json::value metadata{};
 };
 
 /// One approval a step waits for: its global key and how to ask for it.
 struct approval_request {
-  std::string key;
-  approval_options options;
+  std::string key{};
+  approval_options options{};
 };
 
 /// How the step engine learns an approval's fate. The run actor implements
@@ -51,9 +51,9 @@ public:
 /// `createApprovalStep` options.
 struct approval_step_options {
   /// Maps the subject (an order id, ...) to the approval key.
-  std::function<std::string(std::string_view subject)> key;
+  std::function<std::string(std::string_view subject)> key{};
   /// Everything else about the approval.
-  approval_options options;
+  approval_options options{};
 };
 
 /// A reusable approval step: `require_manager(order_id)` names the approval

@@ -14,11 +14,11 @@ namespace signoff::persistence {
 /// Which runs `list` returns; unset fields match everything.
 struct run_filter {
   /// Only runs of this workflow.
-  std::optional<std::string> workflow_name;
+  std::optional<std::string> workflow_name{};
   /// Only runs in this status.
-  std::optional<model::run_status> status;
+  std::optional<model::run_status> status{};
   /// Only runs that wait on at least one approval (`true`) or none (`false`).
-  std::optional<bool> has_pending_approvals;
+  std::optional<bool> has_pending_approvals{};
 };
 
 /// Where runs live between executions: the reference's WorkflowStateStore.

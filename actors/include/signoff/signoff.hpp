@@ -1,0 +1,52 @@
+#pragma once
+
+/// @file
+/// Everything signoff offers, in one include, and the glossary of its
+/// public types.
+///
+/// Model (`signoff::model`, target signoff::model)
+/// - `result<T>`, `ok()`, `err()`: a value or an `error`.
+/// - `error`, `error_type::...`: stable codes such as `APPROVAL_REJECTED`.
+/// - `approval_state`, `approval_status`: pending / approved / edited /
+///   rejected / expired / cancelled, with who, when, why and the value.
+/// - `approval_record`, `approval_spec`, `approval_grant`: an approval as
+///   stored: deadline, quorum and the grants so far.
+/// - `decision`, `decision_kind`: a grant, edit, reject, cancel or expiry.
+/// - `audit_entry`: one change in an approval's trail.
+/// - `saved_workflow_state`, `run_status`, `checkpoint`: a run between two
+///   executions; `execution_result`: what execute and resume answer.
+/// - `workflow`, `step`, `approval_options`, `approval_step`: writing
+///   workflows whose completed steps are never run twice.
+///
+/// Persistence (`signoff::persistence`, target signoff::persistence)
+/// - `approval_store`, `workflow_state_store`: the storage interfaces.
+/// - `make_memory_approval_store()`, `make_memory_workflow_state_store()`.
+///
+/// Actors (`signoff::actors`, target signoff::actors)
+/// - `orchestrator_actor`: the typed protocol of the orchestrator actor;
+///   `spawn_orchestrator()`, `orchestrator_config`, `notification_hooks`.
+/// - `approval_registry_actor`: the registry's protocol.
+/// - `execute_request`, `decision_request`, `decision_report`,
+///   `cleanup_report`: the messages' payloads.
+///
+/// Blocking API (`signoff`)
+/// - `orchestrator`: thread-safe calls with the reference's names.
+/// - `approval_webhook_handler`, `parse_webhook_body`, `approval_checker`.
+
+#include "signoff/actors/approval_registry_actor.hpp"
+#include "signoff/actors/messages.hpp"
+#include "signoff/actors/orchestrator_actor.hpp"
+#include "signoff/model/approval.hpp"
+#include "signoff/model/audit_entry.hpp"
+#include "signoff/model/decision_rules.hpp"
+#include "signoff/model/error.hpp"
+#include "signoff/model/result.hpp"
+#include "signoff/model/step.hpp"
+#include "signoff/model/time.hpp"
+#include "signoff/model/workflow.hpp"
+#include "signoff/model/workflow_state.hpp"
+#include "signoff/orchestrator.hpp"
+#include "signoff/persistence/approval_store.hpp"
+#include "signoff/persistence/memory_store.hpp"
+#include "signoff/persistence/workflow_state_store.hpp"
+#include "signoff/webhook.hpp"
