@@ -136,7 +136,7 @@ approval_webhook_handler::operator()(const boost::json::value& body) const
 }
 
 webhook_response
-approval_webhook_handler::operator()(std::string_view body) const noexcept {
+approval_webhook_handler::handle_text(std::string_view body) const noexcept {
   if (body.size() > max_body_bytes)
     return {false, "the body is larger than "
                      + std::to_string(max_body_bytes) + " bytes"};

@@ -4,6 +4,8 @@
 // Start order workflow, with counters that prove which steps ran.
 
 #include <atomic>
+#include <chrono>
+#include <thread>
 #include <memory>
 #include <string>
 
@@ -49,6 +51,74 @@ inline model::workflow order_workflow(std::shared_ptr<order_counters> n) {
 inline boost::json::value order_input(const std::string& order_id) {
   return {{"orderId", order_id},
           {"items", boost::json::array{{{"sku", "WIDGET"}, {"qty", 1000}}}}};
+}
+
+} // namespace signoff::test
+
+namespace signoff::test {
+
+/// A clock tests move by hand, so expiry is tested without sleeping.
+class manual_clock {
+public:
+  manual_clock() : ms_(std::make_shared<std::atomic<std::int64_t>>(
+                     model::to_millis(model::system_now()))) {
+  }
+
+  [[nodiscard]] model::clock fn() const {
+    return [ms = ms_] { return model::from_millis(ms->load()); };
+  }
+
+  [[nodiscard]] model::time_point now() const {
+    return model::from_millis(ms_->load());
+  }
+
+  void advance(model::duration d) {
+    *ms_ += d.count();
+  }
+
+private:
+  std::shared_ptr<std::atomic<std::int64_t>> ms_;
+};
+
+/// Waits (bounded) until `done()` holds; false if it never did.
+template <class Predicate>
+bool eventually(Predicate done,
+                std::chrono::milliseconds limit = std::chrono::seconds{10}) {
+  const auto deadline = std::chrono::steady_clock::now() + limit;
+  while (std::chrono::steady_clock::now() < deadline) {
+    if (done())
+      return true;
+    std::this_thread::sleep_for(std::chrono::milliseconds{5});
+  }
+  return done();
+}
+
+/// A workflow that waits for one approval and reports how it ended:
+/// the granted value, or the error's type when the workflow branches.
+inline model::workflow single_approval_workflow(
+  std::shared_ptr<std::atomic<int>> after_approval, bool branch,
+  model::approval_options options = {}) {
+  return [after_approval, branch, options](model::step& step,
+                                           const boost::json::value& in)
+           -> model::result<boost::json::value> {
+    const std::string key{in.at("key").as_string()};
+    if (!branch) {
+      auto value = step.approval(key, options);
+      step.run("after", [&] { ++*after_approval; });
+      return value;
+    }
+    auto decided = step.try_approval(key, options);
+    step.run("after", [&] { ++*after_approval; });
+    if (decided.is_err())
+      return boost::json::value{{"branch", decided.error().type},
+                                {"message", decided.error().message}};
+    return boost::json::value{{"branch", "approved"},
+                              {"value", decided.value()}};
+  };
+}
+
+inline boost::json::value key_input(const std::string& key) {
+  return {{"key", key}};
 }
 
 } // namespace signoff::test

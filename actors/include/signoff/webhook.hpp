@@ -39,7 +39,7 @@ parse_webhook_body(const boost::json::value& body);
 /// no run ever reads). Thread-safe; never throws.
 class approval_webhook_handler {
 public:
-  /// Largest body `operator()(std::string_view)` accepts: 1 MiB.
+  /// Largest body `handle_text` accepts: 1 MiB.
   static constexpr std::size_t max_body_bytes = std::size_t{1} << 20U;
 
   /// Decides through the orchestrator, so waiting runs resume.
@@ -57,7 +57,7 @@ public:
 
   /// Parses and handles a raw body; malformed JSON is refused.
   [[nodiscard]] webhook_response
-  operator()(std::string_view body) const noexcept;
+  handle_text(std::string_view body) const noexcept;
 
 private:
   using decide_fn
