@@ -23,8 +23,8 @@ struct registry_state {
   static inline const char* name = "signoff.approval_registry";
 };
 
-using registry_pointer = approval_registry_actor::stateful_pointer<
-  registry_state>;
+using registry_pointer
+  = approval_registry_actor::stateful_pointer<registry_state>;
 
 /// Makes sure a tick arrives no later than `deadline`.
 void arm(registry_pointer self, model::time_point deadline) {
@@ -78,8 +78,8 @@ registry_behavior(registry_pointer self, std::shared_ptr<const runtime> rt,
   self->state.orchestrator = std::move(orchestrator);
   arm_for_next_deadline(self);
   return {
-    [self](decide_atom, const model::decision& d)
-      -> model::result<model::decision_outcome> {
+    [self](decide_atom,
+           const model::decision& d) -> model::result<model::decision_outcome> {
       const auto& rt = *self->state.rt;
       auto outcome = rt.approvals().decide(d, rt.now());
       if (outcome.is_ok() && outcome->applied

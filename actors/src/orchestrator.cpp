@@ -46,7 +46,7 @@ struct orchestrator::impl {
 };
 
 orchestrator::orchestrator(orchestrator_options options)
-  : impl_(std::make_unique<impl>()) {
+    : impl_(std::make_unique<impl>()) {
   if (options.system == nullptr) {
     impl_->own_config = make_config(options.worker_threads);
     impl_->own_system = std::make_unique<caf::actor_system>(*impl_->own_config);
@@ -54,7 +54,8 @@ orchestrator::orchestrator(orchestrator_options options)
   } else {
     impl_->system = options.system;
   }
-  impl_->clock = options.clock ? options.clock : model::clock{model::system_now};
+  impl_->clock
+    = options.clock ? options.clock : model::clock{model::system_now};
   impl_->handle = actors::spawn_orchestrator(
     *impl_->system, static_cast<actors::orchestrator_config&&>(options));
 }
@@ -146,9 +147,9 @@ orchestrator::poll_approval(const std::string& key,
     if (options.on_poll_complete)
       options.on_poll_complete(status);
     const bool out_of_polls = options.max_polls && polls >= *options.max_polls;
-    const bool out_of_time = options.timeout
-                             && impl_->clock() - started + options.interval
-                                  > *options.timeout;
+    const bool out_of_time
+      = options.timeout
+        && impl_->clock() - started + options.interval > *options.timeout;
     if (!status.is_pending() || out_of_polls || out_of_time)
       return status;
     std::this_thread::sleep_for(options.interval);

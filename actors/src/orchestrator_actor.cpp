@@ -30,8 +30,8 @@ struct orchestrator_state {
   static inline const char* name = "signoff.orchestrator";
 };
 
-using orchestrator_pointer = orchestrator_actor::stateful_pointer<
-  orchestrator_state>;
+using orchestrator_pointer
+  = orchestrator_actor::stateful_pointer<orchestrator_state>;
 
 model::error not_found(const std::string& what) {
   return model::make_error(model::error_type::not_found, what);
@@ -135,8 +135,8 @@ void wake_waiting(orchestrator_pointer self, const std::string& key,
     std::vector<std::string> resumed;
     std::function<void(std::vector<std::string>)> done;
   };
-  auto pending = std::make_shared<fan_in>(
-    fan_in{waiting->size(), {}, std::move(done)});
+  auto pending
+    = std::make_shared<fan_in>(fan_in{waiting->size(), {}, std::move(done)});
   for (const auto& run_id : waiting.value())
     resume(self, run_id,
            [self, run_id, pending](result<execution_result> reply) {
@@ -164,9 +164,9 @@ caf::result<result<execution_result>> start(orchestrator_pointer self,
   if (existing.is_err())
     return result<execution_result>{existing.error()};
   if (existing.value() || st.resident.contains(req.run_id))
-    return result<execution_result>{model::make_error(
-      model::error_type::invalid_argument,
-      "a run '" + req.run_id + "' exists already")};
+    return result<execution_result>{
+      model::make_error(model::error_type::invalid_argument,
+                        "a run '" + req.run_id + "' exists already")};
   model::saved_workflow_state state;
   state.run_id = req.run_id;
   state.workflow_name = req.workflow_name;
@@ -177,10 +177,9 @@ caf::result<result<execution_result>> start(orchestrator_pointer self,
                                std::move(state), false);
   st.resident.emplace(req.run_id, run);
   auto rp = self->make_response_promise<result<execution_result>>();
-  drive(self, req.run_id, run,
-        [rp](result<execution_result> reply) mutable {
-          rp.deliver(std::move(reply));
-        });
+  drive(self, req.run_id, run, [rp](result<execution_result> reply) mutable {
+    rp.deliver(std::move(reply));
+  });
   return rp;
 }
 
@@ -190,8 +189,8 @@ using decision_reply = std::function<void(result<decision_report>)>;
 /// runs waiting on its key; `done` gets the report once they resumed.
 void decide(orchestrator_pointer self, model::decision d, bool auto_resume,
             decision_reply done) {
-  self->request(self->state.registry, caf::infinite, decide_atom_v,
-                std::move(d))
+  self
+    ->request(self->state.registry, caf::infinite, decide_atom_v, std::move(d))
     .then(
       [self, auto_resume,
        done](result<model::decision_outcome>& outcome) mutable {
@@ -201,8 +200,10 @@ void decide(orchestrator_pointer self, model::decision d, bool auto_resume,
         }
         const auto& status = outcome->record.status;
         decision_report report{
-          outcome->record, outcome->applied,
-          status.decided_at.value_or(self->state.rt->now()), {}};
+          outcome->record,
+          outcome->applied,
+          status.decided_at.value_or(self->state.rt->now()),
+          {}};
         // Waking also repairs a wake lost earlier, so an idempotent repeat
         // of a decision wakes the waiting runs too.
         if (!auto_resume || status.is_pending()) {
@@ -223,9 +224,9 @@ void decide(orchestrator_pointer self, model::decision d, bool auto_resume,
       });
 }
 
-caf::result<result<execution_result>>
-cancel_run(orchestrator_pointer self, const std::string& run_id,
-           std::string reason) {
+caf::result<result<execution_result>> cancel_run(orchestrator_pointer self,
+                                                 const std::string& run_id,
+                                                 std::string reason) {
   execution_result finished;
   auto run = activate(self, run_id, finished);
   if (run.is_err())
@@ -246,9 +247,10 @@ cancel_run(orchestrator_pointer self, const std::string& run_id,
           return;
         }
         // The run no longer waits, so cancelling its approvals wakes only
-        // the other runs waiting on the same keys. The reply waits for them.
-        auto outstanding = std::make_shared<std::size_t>(
-          reply->pending_approvals.size());
+        // the other runs waiting on the same keys. The reply waits for
+        // them.
+        auto outstanding
+          = std::make_shared<std::size_t>(reply->pending_approvals.size());
         for (const auto& key : reply->pending_approvals)
           decide(self, model::decision::cancel(key, reason, "run:" + run_id),
                  true,
@@ -357,16 +359,16 @@ orchestrator_behavior(orchestrator_pointer self, orchestrator_config config) {
       return true;
     },
     [self](execute_atom, execute_request& req) { return start(self, req); },
-    [self](resume_atom, const std::string& run_id)
-      -> caf::result<result<execution_result>> {
+    [self](resume_atom,
+           const std::string& run_id) -> caf::result<result<execution_result>> {
       auto rp = self->make_response_promise<result<execution_result>>();
       resume(self, run_id, [rp](result<execution_result> reply) mutable {
         rp.deliver(std::move(reply));
       });
       return rp;
     },
-    [self](decide_atom, decision_request& req)
-      -> caf::result<result<decision_report>> {
+    [self](decide_atom,
+           decision_request& req) -> caf::result<result<decision_report>> {
       auto rp = self->make_response_promise<result<decision_report>>();
       decide(self, std::move(req.decision), req.auto_resume,
              [rp](result<decision_report> reply) mutable {
@@ -377,8 +379,8 @@ orchestrator_behavior(orchestrator_pointer self, orchestrator_config config) {
     [self](cancel_run_atom, const std::string& run_id, std::string& reason) {
       return cancel_run(self, run_id, std::move(reason));
     },
-    [self](status_atom, const std::string& run_id)
-      -> result<model::saved_workflow_state> {
+    [self](status_atom,
+           const std::string& run_id) -> result<model::saved_workflow_state> {
       return found_or(self->state.rt->runs().load(run_id),
                       "no run '" + run_id + "' exists");
     },
@@ -390,19 +392,19 @@ orchestrator_behavior(orchestrator_pointer self, orchestrator_config config) {
         filter.workflow_name = workflow_name;
       return self->state.rt->runs().list(filter);
     },
-    [self](approval_atom, const std::string& key)
-      -> result<model::approval_record> {
+    [self](approval_atom,
+           const std::string& key) -> result<model::approval_record> {
       return found_or(self->state.rt->approvals().find_approval(key),
                       "no approval '" + key + "' exists");
     },
-    [self](pending_atom, const std::string& prefix)
-      -> result<std::vector<std::string>> {
+    [self](pending_atom,
+           const std::string& prefix) -> result<std::vector<std::string>> {
       const auto& rt = *self->state.rt;
       return rt.approvals().list_pending(
         prefix, rt.now(), std::numeric_limits<std::size_t>::max());
     },
-    [self](audit_atom, const std::string& key)
-      -> result<std::vector<model::audit_entry>> {
+    [self](audit_atom,
+           const std::string& key) -> result<std::vector<model::audit_entry>> {
       return self->state.rt->approvals().audit_trail(key);
     },
     [self](cleanup_atom, model::duration max_age) {

@@ -27,18 +27,18 @@ using run_pointer = run_actor::stateful_pointer<run_state>;
 /// persisted.
 class store_gate final : public model::approval_gate {
 public:
-  explicit store_gate(run_pointer self) : self_(self) {
-  }
+  explicit store_gate(run_pointer self) : self_(self) {}
 
   model::result<model::approval_status>
   reach(const model::approval_request& request) override {
     const auto& st = self_->state;
     const auto now = st.rt->now();
-    model::approval_spec spec{
-      request.options.pending_reason, request.options.metadata,
-      now + request.options.expires_in.value_or(
-        st.rt->config().default_expiration),
-      request.options.quorum};
+    model::approval_spec spec{request.options.pending_reason,
+                              request.options.metadata,
+                              now
+                                + request.options.expires_in.value_or(
+                                  st.rt->config().default_expiration),
+                              request.options.quorum};
     auto found = st.rt->approvals().create_approval(
       request.key, spec, "run:" + st.saved.run_id, now);
     if (found.is_err())
@@ -130,12 +130,10 @@ model::result<model::execution_result> cancel(run_pointer self,
   return reply;
 }
 
-run_actor::behavior_type run_behavior(run_pointer self,
-                                      std::shared_ptr<const runtime> rt,
-                                      approval_registry_actor registry,
-                                      model::workflow fn,
-                                      model::saved_workflow_state state,
-                                      bool stored) {
+run_actor::behavior_type
+run_behavior(run_pointer self, std::shared_ptr<const runtime> rt,
+             approval_registry_actor registry, model::workflow fn,
+             model::saved_workflow_state state, bool stored) {
   auto& st = self->state;
   st.rt = std::move(rt);
   st.registry = std::move(registry);

@@ -95,29 +95,26 @@ parse_webhook_body(const boost::json::value& body) {
 }
 
 approval_webhook_handler::approval_webhook_handler(orchestrator& target)
-  : decide_([&target](model::decision d)
-              -> model::result<model::approval_record> {
-      auto report = target.decide(std::move(d));
-      if (report.is_err())
-        return report.error();
-      return std::move(report->approval);
-    }) {
-}
+    : decide_(
+      [&target](model::decision d) -> model::result<model::approval_record> {
+        auto report = target.decide(std::move(d));
+        if (report.is_err())
+          return report.error();
+        return std::move(report->approval);
+      }) {}
 
 approval_webhook_handler::approval_webhook_handler(
   std::shared_ptr<persistence::approval_store> store, model::clock clock)
-  : decide_([store = std::move(store), clock = std::move(clock)](
-              model::decision d) -> model::result<model::approval_record> {
-      auto outcome = store->decide(d, clock());
-      if (outcome.is_err())
-        return outcome.error();
-      return std::move(outcome->record);
-    }) {
-}
+    : decide_([store = std::move(store), clock = std::move(clock)](
+                model::decision d) -> model::result<model::approval_record> {
+        auto outcome = store->decide(d, clock());
+        if (outcome.is_err())
+          return outcome.error();
+        return std::move(outcome->record);
+      }) {}
 
-webhook_response
-approval_webhook_handler::operator()(const boost::json::value& body) const
-  noexcept {
+webhook_response approval_webhook_handler::operator()(
+  const boost::json::value& body) const noexcept {
   try {
     auto d = parse_webhook_body(body);
     if (d.is_err())
@@ -138,8 +135,8 @@ approval_webhook_handler::operator()(const boost::json::value& body) const
 webhook_response
 approval_webhook_handler::handle_text(std::string_view body) const noexcept {
   if (body.size() > max_body_bytes)
-    return {false, "the body is larger than "
-                     + std::to_string(max_body_bytes) + " bytes"};
+    return {false, "the body is larger than " + std::to_string(max_body_bytes)
+                     + " bytes"};
   boost::system::error_code ec;
   auto parsed = boost::json::parse(body, ec);
   if (ec)

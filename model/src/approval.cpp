@@ -59,25 +59,31 @@ approval_status approval_record::status_at(time_point now) const {
 
 decision decision::grant(std::string key, boost::json::value v,
                          std::string actor) {
-  return {std::move(key), decision_kind::grant, std::move(v), {},
-          std::move(actor)};
+  return {
+    std::move(key), decision_kind::grant, std::move(v), {}, std::move(actor)};
 }
 
 decision decision::edit(std::string key, boost::json::value v,
                         std::string actor) {
-  return {std::move(key), decision_kind::edit, std::move(v), {},
-          std::move(actor)};
+  return {
+    std::move(key), decision_kind::edit, std::move(v), {}, std::move(actor)};
 }
 
 decision decision::reject(std::string key, std::string reason,
                           std::string actor) {
-  return {std::move(key), decision_kind::reject, {}, std::move(reason),
+  return {std::move(key),
+          decision_kind::reject,
+          {},
+          std::move(reason),
           std::move(actor)};
 }
 
 decision decision::cancel(std::string key, std::string reason,
                           std::string actor) {
-  return {std::move(key), decision_kind::cancel, {}, std::move(reason),
+  return {std::move(key),
+          decision_kind::cancel,
+          {},
+          std::move(reason),
           std::move(actor)};
 }
 

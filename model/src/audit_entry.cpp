@@ -6,8 +6,8 @@ namespace signoff::model {
 
 void tag_invoke(boost::json::value_from_tag, boost::json::value& out,
                 const audit_entry& e) {
-  out = {{"key", e.key},       {"sequence", e.sequence}, {"action", e.action},
-         {"actor", e.actor},   {"at", to_millis(e.at)},  {"reason", e.reason},
+  out = {{"key", e.key},     {"sequence", e.sequence}, {"action", e.action},
+         {"actor", e.actor}, {"at", to_millis(e.at)},  {"reason", e.reason},
          {"value", e.value}};
 }
 

@@ -107,8 +107,7 @@ result<approval_record> new_approval(const std::string& key,
 }
 
 result<approval_transition> apply_decision(const approval_record* current,
-                                           const decision& d,
-                                           time_point now) {
+                                           const decision& d, time_point now) {
   if (auto valid = validate(d); valid.is_err())
     return valid.error();
   if (current == nullptr) {
@@ -125,8 +124,8 @@ result<approval_transition> apply_decision(const approval_record* current,
       return approval_transition{record, false, {}};
     return conflict(record, now);
   }
-  const bool past_deadline = record.spec.expires_at
-                             && now >= *record.spec.expires_at;
+  const bool past_deadline
+    = record.spec.expires_at && now >= *record.spec.expires_at;
   if (d.kind == decision_kind::expire) {
     if (!past_deadline)
       return make_error(error_type::invalid_argument,

@@ -15,8 +15,7 @@ namespace signoff::model::detail {
 
 /// Reads the required field `name` into `out`; false if missing or mistyped.
 template <class T>
-bool read_field(const boost::json::object& obj, std::string_view name,
-                T& out) {
+bool read_field(const boost::json::object& obj, std::string_view name, T& out) {
   const auto* v = obj.if_contains(name);
   if (v == nullptr)
     return false;

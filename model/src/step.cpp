@@ -6,8 +6,7 @@
 namespace signoff::model {
 
 approval_step::approval_step(approval_step_options options)
-  : options_(std::move(options)) {
-}
+    : options_(std::move(options)) {}
 
 approval_request approval_step::operator()(std::string_view subject) const {
   return {options_.key ? options_.key(subject) : std::string{subject},
@@ -15,8 +14,7 @@ approval_request approval_step::operator()(std::string_view subject) const {
 }
 
 step::step(saved_workflow_state& state, approval_gate& gate)
-  : state_(state), gate_(gate) {
-}
+    : state_(state), gate_(gate) {}
 
 const std::string& step::run_id() const noexcept {
   return state_.run_id;
@@ -71,8 +69,7 @@ result<boost::json::value> step::try_run(std::string key,
     auto details = boost::json::value_from(s);
     switch (s.state) {
       case approval_state::pending:
-        throw detail::pause_signal{request.key,
-                                   request.options.pending_reason};
+        throw detail::pause_signal{request.key, request.options.pending_reason};
       case approval_state::approved:
       case approval_state::edited:
         return ok(s.value);

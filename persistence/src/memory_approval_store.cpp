@@ -59,9 +59,9 @@ public:
     else
       append_audit(d.key, "created", d.actor, now, {}, {});
     const auto& status = t.record.status;
-    append_audit(d.key, t.audit_action, status.is_pending() ? d.actor
-                                                            : status.decided_by,
-                 now, d.reason, d.value);
+    append_audit(d.key, t.audit_action,
+                 status.is_pending() ? d.actor : status.decided_by, now,
+                 d.reason, d.value);
     index(t.record);
     records_[d.key] = t.record;
     return model::decision_outcome{std::move(t.record), true};
@@ -96,9 +96,8 @@ public:
   due_for_expiry(time_point now, std::size_t limit) const override {
     std::shared_lock guard{mutex_};
     std::vector<std::string> keys;
-    for (auto it = deadlines_.begin(); it != deadlines_.end()
-                                       && it->first <= now
-                                       && keys.size() < limit;
+    for (auto it = deadlines_.begin();
+         it != deadlines_.end() && it->first <= now && keys.size() < limit;
          ++it)
       keys.push_back(it->second);
     return keys;

@@ -70,9 +70,8 @@ public:
   finished_before(model::time_point cutoff, std::size_t limit) const override {
     std::shared_lock guard{mutex_};
     std::vector<std::string> ids;
-    for (auto it = finished_.begin(); it != finished_.end()
-                                      && it->first < cutoff
-                                      && ids.size() < limit;
+    for (auto it = finished_.begin();
+         it != finished_.end() && it->first < cutoff && ids.size() < limit;
          ++it)
       ids.push_back(it->second);
     return ids;

@@ -15,8 +15,7 @@ BOOST_AUTO_TEST_SUITE(concurrency)
 BOOST_AUTO_TEST_CASE(one_of_32_concurrent_deciders_wins) {
   auto after = std::make_shared<std::atomic<int>>(0);
   orchestrator orch;
-  orch.register_workflow("single",
-                         test::single_approval_workflow(after, true));
+  orch.register_workflow("single", test::single_approval_workflow(after, true));
   auto run = orch.execute("single", test::key_input("contested"));
   BOOST_REQUIRE(run.is_ok());
 
@@ -74,9 +73,10 @@ BOOST_AUTO_TEST_CASE(concurrent_resumes_and_wakes_execute_a_run_once) {
                          test::single_approval_workflow(after, false));
   auto run = orch.execute("single", test::key_input("once"));
   BOOST_REQUIRE(run.is_ok());
-  BOOST_REQUIRE(
-    orch.grant_approval("once", "v", {.approved_by = "jane", .auto_resume = false})
-      .is_ok());
+  BOOST_REQUIRE(orch
+                  .grant_approval("once", "v",
+                                  {.approved_by = "jane", .auto_resume = false})
+                  .is_ok());
 
   constexpr int callers = 32;
   std::barrier start{callers};
@@ -137,9 +137,9 @@ BOOST_AUTO_TEST_CASE(ten_thousand_paused_runs_granted_from_four_threads) {
 
   std::atomic<int> resumed{0};
   in_parallel([&](int i) {
-    auto r = orch.grant_approval("approval:manager:ord_" + std::to_string(i),
-                                 {{"approvedBy", "jane"}},
-                                 {.approved_by = "jane"});
+    auto r
+      = orch.grant_approval("approval:manager:ord_" + std::to_string(i),
+                            {{"approvedBy", "jane"}}, {.approved_by = "jane"});
     if (r.is_ok() && r->resumed_workflows.size() == 1)
       ++resumed;
   });

@@ -12,7 +12,8 @@ using namespace std::chrono_literals;
 namespace {
 
 struct single_approval {
-  std::shared_ptr<std::atomic<int>> after = std::make_shared<std::atomic<int>>(0);
+  std::shared_ptr<std::atomic<int>> after
+    = std::make_shared<std::atomic<int>>(0);
   test::manual_clock clock;
   std::unique_ptr<orchestrator> orch;
 
@@ -20,9 +21,8 @@ struct single_approval {
                            orchestrator_options config = {}) {
     config.clock = clock.fn();
     orch = std::make_unique<orchestrator>(std::move(config));
-    orch->register_workflow("single",
-                            test::single_approval_workflow(after, branch,
-                                                           options));
+    orch->register_workflow(
+      "single", test::single_approval_workflow(after, branch, options));
   }
 
   model::execution_result start(const std::string& key) {
@@ -46,14 +46,15 @@ BOOST_AUTO_TEST_CASE(rejection_can_be_branched_on) {
   single_approval f{true};
   auto run = f.start("k");
   BOOST_TEST(to_string(run.status) == "paused");
-  auto rejected = f.orch->reject_approval("k", "over budget",
-                                          {.rejected_by = "john"});
+  auto rejected
+    = f.orch->reject_approval("k", "over budget", {.rejected_by = "john"});
   BOOST_REQUIRE(rejected.is_ok());
   BOOST_TEST(to_string(rejected->approval.status.state) == "rejected");
   BOOST_TEST(rejected->approval.status.reason == "over budget");
   auto s = f.status(run.run_id);
   BOOST_TEST(to_string(s.status) == "completed");
-  BOOST_TEST(s.outcome->value().at("branch").as_string() == "APPROVAL_REJECTED");
+  BOOST_TEST(s.outcome->value().at("branch").as_string()
+             == "APPROVAL_REJECTED");
   BOOST_TEST(s.outcome->value().at("message").as_string() == "over budget");
   BOOST_TEST(*f.after == 1);
 }
@@ -124,9 +125,9 @@ BOOST_AUTO_TEST_CASE(expiry_reaches_the_workflow_and_blocks_decisions) {
 BOOST_AUTO_TEST_CASE(expiry_fires_without_any_call) {
   auto after = std::make_shared<std::atomic<int>>(0);
   orchestrator orch;
-  orch.register_workflow(
-    "single", test::single_approval_workflow(
-                after, true, {.expires_in = model::duration{50ms}}));
+  orch.register_workflow("single",
+                         test::single_approval_workflow(
+                           after, true, {.expires_in = model::duration{50ms}}));
   auto run = orch.execute("single", test::key_input("soon"));
   BOOST_REQUIRE(run.is_ok());
   BOOST_TEST(to_string(run->status) == "paused");
@@ -140,8 +141,8 @@ BOOST_AUTO_TEST_CASE(expiry_fires_without_any_call) {
 
 BOOST_AUTO_TEST_CASE(decision_before_the_step_is_consumed_without_pause) {
   single_approval f{false};
-  auto early = f.orch->grant_approval("early", {{"ok", 1}},
-                                      {.approved_by = "jane"});
+  auto early
+    = f.orch->grant_approval("early", {{"ok", 1}}, {.approved_by = "jane"});
   BOOST_REQUIRE(early.is_ok());
   BOOST_TEST(early->resumed_workflows.empty());
   auto run = f.start("early");
@@ -153,8 +154,8 @@ BOOST_AUTO_TEST_CASE(decision_before_the_step_is_consumed_without_pause) {
 BOOST_AUTO_TEST_CASE(edit_grants_a_changed_value) {
   single_approval f{false};
   auto run = f.start("k");
-  auto edited = f.orch->edit_approval("k", {{"amount", 900}},
-                                      {.approved_by = "jane"});
+  auto edited
+    = f.orch->edit_approval("k", {{"amount", 900}}, {.approved_by = "jane"});
   BOOST_REQUIRE(edited.is_ok());
   BOOST_TEST(to_string(edited->approval.status.state) == "edited");
   auto s = f.status(run.run_id);
@@ -188,7 +189,8 @@ BOOST_AUTO_TEST_CASE(quorum_of_two_distinct_approvers) {
 BOOST_AUTO_TEST_CASE(conflicts_name_the_winner_and_repeats_are_no_ops) {
   single_approval f{false};
   f.start("k");
-  BOOST_REQUIRE(f.orch->grant_approval("k", 1, {.approved_by = "jane"}).is_ok());
+  BOOST_REQUIRE(
+    f.orch->grant_approval("k", 1, {.approved_by = "jane"}).is_ok());
   auto repeat = f.orch->grant_approval("k", 1, {.approved_by = "jane"});
   BOOST_REQUIRE(repeat.is_ok());
   BOOST_TEST(!repeat->applied);
@@ -272,7 +274,7 @@ BOOST_AUTO_TEST_CASE(notification_hooks_see_every_pause_and_decision) {
   BOOST_REQUIRE(f.orch->cancel_approval("c").is_ok());
   std::lock_guard guard{m};
   const std::vector<std::string> expected{
-    "needed:a:sign",      "needed:b:sign",       "needed:c:sign",
+    "needed:a:sign",       "needed:b:sign",       "needed:c:sign",
     "resolved:a:approved", "resolved:b:rejected", "resolved:c:cancelled"};
   BOOST_TEST(seen == expected, boost::test_tools::per_element());
   // The hooks threw; every decision stands and the failure was logged.
@@ -288,8 +290,8 @@ BOOST_AUTO_TEST_CASE(expiry_is_notified) {
     std::lock_guard guard{m};
     seen.push_back(e.key + ":" + std::string{to_string(e.status.state)});
   };
-  single_approval f{true, {.expires_in = model::duration{1min}},
-                    std::move(config)};
+  single_approval f{
+    true, {.expires_in = model::duration{1min}}, std::move(config)};
   f.start("x");
   f.clock.advance(2min);
   BOOST_REQUIRE(f.orch->expire_due().is_ok());
@@ -303,13 +305,14 @@ BOOST_AUTO_TEST_CASE(poll_approval_stops_at_a_decision_or_a_limit) {
   f.start("p");
   int starts = 0;
   int completes = 0;
-  auto pending = f.orch->poll_approval(
-    "p", {.interval = model::duration{1ms},
-          .max_polls = 3,
-          .on_poll_start = [&] { ++starts; },
-          .on_poll_complete = [&](const model::approval_status&) {
-            ++completes;
-          }});
+  auto pending
+    = f.orch->poll_approval("p", {.interval = model::duration{1ms},
+                                  .max_polls = 3,
+                                  .on_poll_start = [&] { ++starts; },
+                                  .on_poll_complete =
+                                    [&](const model::approval_status&) {
+                                      ++completes;
+                                    }});
   BOOST_REQUIRE(pending.is_ok());
   BOOST_TEST(pending->is_pending());
   BOOST_TEST(starts == 3);
@@ -317,7 +320,7 @@ BOOST_AUTO_TEST_CASE(poll_approval_stops_at_a_decision_or_a_limit) {
 
   std::thread approver{[&] {
     std::this_thread::sleep_for(20ms);
-    (void) f.orch->grant_approval("p", {{"approvedBy", "jane"}});
+    (void)f.orch->grant_approval("p", {{"approvedBy", "jane"}});
   }};
   auto decided = f.orch->poll_approval("p", {.interval = model::duration{2ms}});
   approver.join();
@@ -329,10 +332,11 @@ BOOST_AUTO_TEST_CASE(poll_approval_stops_at_a_decision_or_a_limit) {
 BOOST_AUTO_TEST_CASE(poll_approval_respects_its_timeout) {
   orchestrator orch;
   int polls = 0;
-  auto status = orch.poll_approval(
-    "never", {.interval = model::duration{5ms},
-              .timeout = model::duration{30ms},
-              .on_poll_start = [&] { ++polls; }});
+  auto status = orch.poll_approval("never", {.interval = model::duration{5ms},
+                                             .timeout = model::duration{30ms},
+                                             .on_poll_start = [&] {
+                                               ++polls;
+                                             }});
   BOOST_REQUIRE(status.is_ok());
   BOOST_TEST(status->is_pending());
   BOOST_TEST(polls >= 1);

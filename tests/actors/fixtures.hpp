@@ -5,9 +5,9 @@
 
 #include <atomic>
 #include <chrono>
-#include <thread>
 #include <memory>
 #include <string>
+#include <thread>
 
 #include <boost/json.hpp>
 
@@ -24,21 +24,23 @@ struct order_counters {
 /// The Quick Start: create an order, wait for the manager, fulfil it.
 inline model::workflow order_workflow(std::shared_ptr<order_counters> n) {
   auto require_manager = model::approval_step({
-    .key = [](std::string_view order_id) {
-      return "approval:manager:" + std::string{order_id};
-    },
+    .key =
+      [](std::string_view order_id) {
+        return "approval:manager:" + std::string{order_id};
+      },
     .options = {.pending_reason = "Waiting for manager approval"},
   });
-  return [n, require_manager](model::step& step, const boost::json::value& in)
-           -> model::result<boost::json::value> {
+  return [n, require_manager](
+           model::step& step,
+           const boost::json::value& in) -> model::result<boost::json::value> {
     auto order = step.run("create-order", [&] {
       ++n->create_order;
       const auto& order_id = in.at("orderId").as_string();
       return boost::json::value{{"orderId", order_id}, {"total", 15000}};
     });
     const std::string order_id{order.at("orderId").as_string()};
-    auto approval = step.run("approval:manager:" + order_id,
-                             require_manager(order_id));
+    auto approval
+      = step.run("approval:manager:" + order_id, require_manager(order_id));
     step.run("fulfil-order", [&] {
       ++n->fulfil_order;
       return boost::json::value{{"shipped", true}};
@@ -60,12 +62,14 @@ namespace signoff::test {
 /// A clock tests move by hand, so expiry is tested without sleeping.
 class manual_clock {
 public:
-  manual_clock() : ms_(std::make_shared<std::atomic<std::int64_t>>(
-                     model::to_millis(model::system_now()))) {
-  }
+  manual_clock()
+      : ms_(std::make_shared<std::atomic<std::int64_t>>(
+        model::to_millis(model::system_now()))) {}
 
   [[nodiscard]] model::clock fn() const {
-    return [ms = ms_] { return model::from_millis(ms->load()); };
+    return [ms = ms_] {
+      return model::from_millis(ms->load());
+    };
   }
 
   [[nodiscard]] model::time_point now() const {
@@ -95,12 +99,12 @@ bool eventually(Predicate done,
 
 /// A workflow that waits for one approval and reports how it ended:
 /// the granted value, or the error's type when the workflow branches.
-inline model::workflow single_approval_workflow(
-  std::shared_ptr<std::atomic<int>> after_approval, bool branch,
-  model::approval_options options = {}) {
-  return [after_approval, branch, options](model::step& step,
-                                           const boost::json::value& in)
-           -> model::result<boost::json::value> {
+inline model::workflow
+single_approval_workflow(std::shared_ptr<std::atomic<int>> after_approval,
+                         bool branch, model::approval_options options = {}) {
+  return [after_approval, branch, options](
+           model::step& step,
+           const boost::json::value& in) -> model::result<boost::json::value> {
     const std::string key{in.at("key").as_string()};
     if (!branch) {
       auto value = step.approval(key, options);

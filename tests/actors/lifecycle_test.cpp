@@ -18,8 +18,9 @@ BOOST_AUTO_TEST_CASE(three_approvals_in_sequence_run_each_step_once) {
   auto m = std::make_shared<std::mutex>();
   orchestrator orch;
   orch.register_workflow(
-    "three", [calls, m](model::step& step, const boost::json::value&)
-               -> model::result<boost::json::value> {
+    "three",
+    [calls, m](model::step& step,
+               const boost::json::value&) -> model::result<boost::json::value> {
       auto count = [&](const std::string& name) {
         std::lock_guard guard{*m};
         return ++(*calls)[name];
@@ -37,8 +38,8 @@ BOOST_AUTO_TEST_CASE(three_approvals_in_sequence_run_each_step_once) {
   for (const auto* level : {"team", "finance", "ceo"}) {
     BOOST_TEST(to_string(orch.get_workflow_status(run->run_id)->status)
                == "paused");
-    BOOST_REQUIRE(orch.grant_approval(std::string{"approve:"} + level, level)
-                    .is_ok());
+    BOOST_REQUIRE(
+      orch.grant_approval(std::string{"approve:"} + level, level).is_ok());
   }
   auto s = orch.get_workflow_status(run->run_id).value();
   BOOST_TEST(to_string(s.status) == "completed");
@@ -71,11 +72,13 @@ BOOST_AUTO_TEST_CASE(execute_errors) {
 
 BOOST_AUTO_TEST_CASE(exceptions_fail_the_run_with_unexpected_error) {
   orchestrator orch;
-  orch.register_workflow("boom", [](model::step& step, const boost::json::value&)
-                                   -> model::result<boost::json::value> {
-    step.run("explode", []() -> int { throw std::runtime_error("kaput"); });
-    return nullptr;
-  });
+  orch.register_workflow(
+    "boom",
+    [](model::step& step,
+       const boost::json::value&) -> model::result<boost::json::value> {
+      step.run("explode", []() -> int { throw std::runtime_error("kaput"); });
+      return nullptr;
+    });
   auto run = orch.execute("boom", nullptr);
   BOOST_REQUIRE(run.is_ok());
   BOOST_TEST(to_string(run->status) == "failed");
@@ -109,15 +112,13 @@ BOOST_AUTO_TEST_CASE(list_pending_workflows_by_name) {
 BOOST_AUTO_TEST_CASE(cancel_run_cancels_it_and_its_approvals) {
   auto after = std::make_shared<std::atomic<int>>(0);
   orchestrator orch;
-  orch.register_workflow("single",
-                         test::single_approval_workflow(after, true));
+  orch.register_workflow("single", test::single_approval_workflow(after, true));
   auto target = orch.execute("single", test::key_input("shared")).value();
   auto bystander = orch.execute("single", test::key_input("shared")).value();
   auto cancelled = orch.cancel_run(target.run_id, "customer withdrew");
   BOOST_REQUIRE(cancelled.is_ok());
   BOOST_TEST(to_string(cancelled->status) == "cancelled");
-  BOOST_TEST(cancelled->pending_approvals
-               == std::vector<std::string>{"shared"},
+  BOOST_TEST(cancelled->pending_approvals == std::vector<std::string>{"shared"},
              boost::test_tools::per_element());
   auto s = orch.get_workflow_status(target.run_id).value();
   BOOST_TEST(to_string(s.status) == "cancelled");

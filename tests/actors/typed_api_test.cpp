@@ -19,11 +19,13 @@ BOOST_AUTO_TEST_CASE(quick_start_through_typed_messages) {
   auto counters = std::make_shared<test::order_counters>();
   {
     caf::scoped_actor self{sys};
-    auto fail = [](caf::error& e) { BOOST_FAIL(to_string(e)); };
+    auto fail = [](caf::error& e) {
+      BOOST_FAIL(to_string(e));
+    };
 
     self
-      ->request(orch, caf::infinite, actors::register_atom_v,
-                "order-approval"s, test::order_workflow(counters))
+      ->request(orch, caf::infinite, actors::register_atom_v, "order-approval"s,
+                test::order_workflow(counters))
       .receive([](bool registered) { BOOST_TEST(registered); }, fail);
 
     std::string run_id;
@@ -68,8 +70,9 @@ BOOST_AUTO_TEST_CASE(quick_start_through_typed_messages) {
         },
         fail);
 
-    self->request(orch, caf::infinite, actors::audit_atom_v,
-                  "approval:manager:ord_123"s)
+    self
+      ->request(orch, caf::infinite, actors::audit_atom_v,
+                "approval:manager:ord_123"s)
       .receive(
         [&](model::result<std::vector<model::audit_entry>>& r) {
           BOOST_REQUIRE(r.is_ok());

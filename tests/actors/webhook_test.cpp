@@ -10,7 +10,8 @@ namespace {
 
 /// An orchestrator with one run waiting on "approval:order:1".
 struct waiting_run {
-  std::shared_ptr<std::atomic<int>> after = std::make_shared<std::atomic<int>>(0);
+  std::shared_ptr<std::atomic<int>> after
+    = std::make_shared<std::atomic<int>>(0);
   orchestrator orch;
   approval_webhook_handler handle{orch};
   std::string run_id;
@@ -54,8 +55,9 @@ BOOST_AUTO_TEST_CASE(approve_resumes_the_run) {
     R"("value":{"approvedBy":"jane"},"actorId":"jane@example.com"})");
   BOOST_TEST(response.success);
   BOOST_TEST(response.message == "approval 'approval:order:1' approved");
-  BOOST_TEST(boost::json::serialize(response.to_json())
-             == R"({"success":true,"message":"approval 'approval:order:1' approved"})");
+  BOOST_TEST(
+    boost::json::serialize(response.to_json())
+    == R"({"success":true,"message":"approval 'approval:order:1' approved"})");
   auto status = f.orch.get_workflow_status(f.run_id).value();
   BOOST_TEST(to_string(status.status) == "completed");
   BOOST_TEST(status.outcome->value().at("value").at("approvedBy").as_string()
@@ -67,8 +69,9 @@ BOOST_AUTO_TEST_CASE(approve_resumes_the_run) {
 BOOST_AUTO_TEST_CASE(reject_edit_and_cancel_actions) {
   {
     waiting_run f;
-    auto r = f.handle.handle_text(R"({"key":"approval:order:1","action":"reject",)"
-                      R"("reason":"Budget exceeded","actorId":"john"})");
+    auto r
+      = f.handle.handle_text(R"({"key":"approval:order:1","action":"reject",)"
+                             R"("reason":"Budget exceeded","actorId":"john"})");
     BOOST_TEST(r.success);
     auto s = f.orch.get_workflow_status(f.run_id).value();
     BOOST_TEST(s.outcome->value().at("branch").as_string()
@@ -79,13 +82,13 @@ BOOST_AUTO_TEST_CASE(reject_edit_and_cancel_actions) {
     auto r = f.handle.handle_text(
       R"({"key":"approval:order:1","action":"edit","value":{"qty":5}})");
     BOOST_TEST(r.success);
-    BOOST_TEST(to_string(f.orch.get_approval("approval:order:1")
-                           ->status.state)
+    BOOST_TEST(to_string(f.orch.get_approval("approval:order:1")->status.state)
                == "edited");
   }
   {
     waiting_run f;
-    auto r = f.handle.handle_text(R"({"key":"approval:order:1","action":"cancel"})");
+    auto r
+      = f.handle.handle_text(R"({"key":"approval:order:1","action":"cancel"})");
     BOOST_TEST(r.success);
     auto s = f.orch.get_workflow_status(f.run_id).value();
     BOOST_TEST(s.outcome->value().at("branch").as_string()
@@ -104,8 +107,9 @@ BOOST_AUTO_TEST_CASE(bad_bodies_are_refused_and_change_nothing) {
   f.expect_refused(R"({"key":"approval:order:1"})", "'action' must be one of");
   f.expect_refused(R"({"key":"approval:order:1","action":"reject"})",
                    "needs a non-empty 'reason'");
-  f.expect_refused(R"({"key":"approval:order:1","action":"reject","reason":""})",
-                   "needs a non-empty 'reason'");
+  f.expect_refused(
+    R"({"key":"approval:order:1","action":"reject","reason":""})",
+    "needs a non-empty 'reason'");
   f.expect_refused(R"({"key":"approval:order:1","action":"reject","reason":7})",
                    "'reason' must be a string");
   f.expect_refused(R"({"key":"approval:order:1","action":"edit"})",
@@ -114,12 +118,13 @@ BOOST_AUTO_TEST_CASE(bad_bodies_are_refused_and_change_nothing) {
     R"({"key":"approval:order:1","action":"approve","actorId":["x"]})",
     "'actorId' must be a string");
   f.expect_refused(R"({"key":"approval:order:1","action":)", "not valid JSON");
-  f.expect_refused(R"(["approval:order:1","approve"])", "must be a JSON object");
+  f.expect_refused(R"(["approval:order:1","approve"])",
+                   "must be a JSON object");
   f.expect_refused(R"({"key":"approval:unknown","action":"approve"})",
                    "no approval 'approval:unknown' exists");
-  std::string huge = R"({"key":"approval:order:1","action":"approve","value":")"
-                     + std::string(approval_webhook_handler::max_body_bytes, 'x')
-                     + R"("})";
+  std::string huge
+    = R"({"key":"approval:order:1","action":"approve","value":")"
+      + std::string(approval_webhook_handler::max_body_bytes, 'x') + R"("})";
   f.expect_refused(huge, "larger than");
   BOOST_TEST(f.orch.get_approval("approval:unknown").error().type
              == "NOT_FOUND");
@@ -128,7 +133,9 @@ BOOST_AUTO_TEST_CASE(bad_bodies_are_refused_and_change_nothing) {
 BOOST_AUTO_TEST_CASE(a_second_decision_is_a_conflict) {
   waiting_run f;
   BOOST_TEST(
-    f.handle.handle_text(R"({"key":"approval:order:1","action":"approve","actorId":"a"})")
+    f.handle
+      .handle_text(
+        R"({"key":"approval:order:1","action":"approve","actorId":"a"})")
       .success);
   auto repeat = f.handle.handle_text(
     R"({"key":"approval:order:1","action":"approve","actorId":"a"})");

@@ -88,9 +88,9 @@ public:
 
   /// Starts a run of `name` on `input`; returns when it completed, failed
   /// or paused. Errors: UNKNOWN_WORKFLOW, INVALID_ARGUMENT (run id taken).
-  model::result<model::execution_result>
-  execute(const std::string& name, boost::json::value input,
-          execute_options options = {});
+  model::result<model::execution_result> execute(const std::string& name,
+                                                 boost::json::value input,
+                                                 execute_options options = {});
 
   /// Resumes a paused run whose approval was decided; for any other run,
   /// returns its current state. Errors: NOT_FOUND, UNKNOWN_WORKFLOW.

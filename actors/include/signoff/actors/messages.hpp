@@ -76,8 +76,7 @@ CAF_ALLOW_UNSAFE_MESSAGE_TYPE(
   signoff::model::result<signoff::model::saved_workflow_state>)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(
   signoff::model::result<signoff::model::approval_record>)
-CAF_ALLOW_UNSAFE_MESSAGE_TYPE(
-  signoff::model::result<std::vector<std::string>>)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(signoff::model::result<std::vector<std::string>>)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(
   signoff::model::result<std::vector<signoff::model::audit_entry>>)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(

@@ -34,37 +34,37 @@ using orchestrator_actor = caf::typed_actor<
   // Resumes a run by id: a paused run whose approval was decided executes
   // again from its checkpoints; otherwise its current state is the reply.
   // Errors: NOT_FOUND, UNKNOWN_WORKFLOW.
-  caf::replies_to<resume_atom, std::string>::with<
-    model::result<model::execution_result>>,
+  caf::replies_to<resume_atom,
+                  std::string>::with<model::result<model::execution_result>>,
   // Commits a grant, edit, reject or cancel and, with auto_resume, resumes
   // every run waiting on its key before replying. Errors: those of
   // `approval_store::decide`.
-  caf::replies_to<decide_atom, decision_request>::with<
-    model::result<decision_report>>,
+  caf::replies_to<decide_atom,
+                  decision_request>::with<model::result<decision_report>>,
   // Cancels a paused run (run id, reason) and then its pending approvals;
   // the reply's pending_approvals are the approvals it stopped waiting on.
   // Errors: NOT_FOUND, INVALID_RUN_STATE (not paused).
-  caf::replies_to<cancel_run_atom, std::string, std::string>::with<
-    model::result<model::execution_result>>,
+  caf::replies_to<cancel_run_atom, std::string,
+                  std::string>::with<model::result<model::execution_result>>,
   // Reads a run's saved state. Errors: NOT_FOUND.
   caf::replies_to<status_atom, std::string>::with<
     model::result<model::saved_workflow_state>>,
   // Lists the paused runs of a workflow (all workflows for "").
-  caf::replies_to<list_runs_atom, std::string>::with<
-    model::result<std::vector<std::string>>>,
+  caf::replies_to<list_runs_atom,
+                  std::string>::with<model::result<std::vector<std::string>>>,
   // Reads an approval. Errors: NOT_FOUND.
-  caf::replies_to<approval_atom, std::string>::with<
-    model::result<model::approval_record>>,
+  caf::replies_to<approval_atom,
+                  std::string>::with<model::result<model::approval_record>>,
   // Lists pending approval keys with a literal prefix ("" for all).
-  caf::replies_to<pending_atom, std::string>::with<
-    model::result<std::vector<std::string>>>,
+  caf::replies_to<pending_atom,
+                  std::string>::with<model::result<std::vector<std::string>>>,
   // Reads an approval's audit trail, oldest first.
   caf::replies_to<audit_atom, std::string>::with<
     model::result<std::vector<model::audit_entry>>>,
   // Removes finished runs older than the age given, and the decided
   // approvals no waiting run still needs. Never touches a paused run.
-  caf::replies_to<cleanup_atom, model::duration>::with<
-    model::result<cleanup_report>>,
+  caf::replies_to<cleanup_atom,
+                  model::duration>::with<model::result<cleanup_report>>,
   // Expires every approval past its deadline now and wakes its runs;
   // replies with the expired keys.
   caf::replies_to<expire_atom>::with<model::result<std::vector<std::string>>>,

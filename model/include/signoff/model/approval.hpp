@@ -48,11 +48,10 @@ struct approval_status {
   }
   /// Approved or edited: the workflow may go on with `value`.
   [[nodiscard]] bool is_granted() const noexcept {
-    return state == approval_state::approved
-           || state == approval_state::edited;
+    return state == approval_state::approved || state == approval_state::edited;
   }
-  friend bool operator==(const approval_status&,
-                         const approval_status&) = default;
+  friend bool operator==(const approval_status&, const approval_status&)
+    = default;
 };
 
 /// One approver's grant toward a quorum.
@@ -62,8 +61,8 @@ struct approval_grant {
   boost::json::value value{};
   /// True if the approver changed the value (an edit).
   bool edited = false;
-  friend bool operator==(const approval_grant&,
-                         const approval_grant&) = default;
+  friend bool operator==(const approval_grant&, const approval_grant&)
+    = default;
 };
 
 /// How an approval is asked for when a run first reaches it.
@@ -91,8 +90,8 @@ struct approval_record {
   /// expired even before the registry records the expiry.
   [[nodiscard]] approval_status status_at(time_point now) const;
 
-  friend bool operator==(const approval_record&,
-                         const approval_record&) = default;
+  friend bool operator==(const approval_record&, const approval_record&)
+    = default;
 };
 
 /// The kinds of decision an approval can receive.

@@ -22,8 +22,7 @@ struct approval_transition {
 /// A new pending approval for `key`. Errors: `INVALID_ARGUMENT` for an
 /// empty key or a quorum of 0.
 [[nodiscard]] result<approval_record>
-new_approval(const std::string& key, const approval_spec& spec,
-             time_point now);
+new_approval(const std::string& key, const approval_spec& spec, time_point now);
 
 /// The transition `d` causes on `current` (null when the key is unknown)
 /// at `now`. Errors are those of `approval_store::decide`.

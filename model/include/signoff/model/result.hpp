@@ -50,29 +50,25 @@ public:
   result() = default;
 
   template <class U>
-    requires std::is_convertible_v<U, T>
+  requires std::is_convertible_v<U, T>
   result(ok_value<U> x) // NOLINT(google-explicit-constructor)
-    : data_(std::in_place_index<0>, std::move(x.value)) {
-  }
+      : data_(std::in_place_index<0>, std::move(x.value)) {}
 
   template <class U>
-    requires std::is_convertible_v<U, E>
+  requires std::is_convertible_v<U, E>
   result(err_value<U> x) // NOLINT(google-explicit-constructor)
-    : data_(std::in_place_index<1>, std::move(x.error)) {
-  }
+      : data_(std::in_place_index<1>, std::move(x.error)) {}
 
   /// A plain value converts to success, so `return order;` works.
   template <class U>
-    requires(std::is_convertible_v<U, T> && !std::is_convertible_v<U, E>)
-  result(U&& x) // NOLINT(google-explicit-constructor)
-    : data_(std::in_place_index<0>, std::forward<U>(x)) {
-  }
+  requires(std::is_convertible_v<U, T> && !std::is_convertible_v<U, E>)
+    result(U&& x) // NOLINT(google-explicit-constructor)
+      : data_(std::in_place_index<0>, std::forward<U>(x)) {}
 
   /// A plain error converts to failure, so `return make_error(...);` works.
   result(E x) // NOLINT(google-explicit-constructor)
     requires(!std::is_convertible_v<E, T>)
-    : data_(std::in_place_index<1>, std::move(x)) {
-  }
+      : data_(std::in_place_index<1>, std::move(x)) {}
 
   [[nodiscard]] bool is_ok() const noexcept {
     return data_.index() == 0;
@@ -141,14 +137,12 @@ public:
   result() = default;
 
   template <class U>
-    requires std::is_convertible_v<U, E>
+  requires std::is_convertible_v<U, E>
   result(err_value<U> x) // NOLINT(google-explicit-constructor)
-    : error_(std::move(x.error)) {
-  }
+      : error_(std::move(x.error)) {}
 
   result(E x) // NOLINT(google-explicit-constructor)
-    : error_(std::move(x)) {
-  }
+      : error_(std::move(x)) {}
 
   [[nodiscard]] bool is_ok() const noexcept {
     return !error_.has_value();

@@ -112,7 +112,7 @@ public:
   /// error result (or an exception, as `UNEXPECTED_ERROR`) ends the run with
   /// that error. Keys must be unique within a workflow.
   template <class F>
-    requires std::is_invocable_v<F&>
+  requires std::is_invocable_v<F&>
   auto run(std::string key, F&& fn) {
     auto r = try_run(std::move(key), std::forward<F>(fn));
     if (r.is_err())
@@ -124,7 +124,7 @@ public:
   /// As `run(key, fn)` with an implicit key from the call order ("#1", ...).
   /// Explicit keys survive edits to the workflow; prefer them.
   template <class F>
-    requires std::is_invocable_v<F&>
+  requires std::is_invocable_v<F&>
   auto run(F&& fn) {
     return run(next_implicit_key(), std::forward<F>(fn));
   }
@@ -132,7 +132,7 @@ public:
   /// As `run(key, fn)`, but an error is returned instead of ending the run,
   /// so the workflow can branch on it.
   template <class F>
-    requires std::is_invocable_v<F&>
+  requires std::is_invocable_v<F&>
   auto try_run(std::string key, F&& fn) {
     using traits = detail::step_traits<std::invoke_result_t<F&>>;
     using value_type = typename traits::value_type;
@@ -179,7 +179,8 @@ private:
   /// Returns the checkpoint under `key`, or runs `produce` and saves its
   /// result. Exceptions become `UNEXPECTED_ERROR` (not saved: a resumed run
   /// may retry); a `PENDING_APPROVAL` error pauses the run.
-  checkpoint record(std::string key, const std::function<checkpoint()>& produce);
+  checkpoint record(std::string key,
+                    const std::function<checkpoint()>& produce);
 
   template <class T>
   result<T> replay(checkpoint saved) {

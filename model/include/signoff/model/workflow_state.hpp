@@ -52,7 +52,8 @@ struct saved_workflow_state {
   std::optional<result<boost::json::value>> outcome;
 
   friend bool operator==(const saved_workflow_state&,
-                         const saved_workflow_state&) = default;
+                         const saved_workflow_state&)
+    = default;
 };
 
 /// What `execute` and `resume` answer: completed/failed with the result, or
@@ -67,8 +68,8 @@ struct execution_result {
   /// Builds the answer for `state` as it stands.
   [[nodiscard]] static execution_result of(const saved_workflow_state& state);
 
-  friend bool operator==(const execution_result&,
-                         const execution_result&) = default;
+  friend bool operator==(const execution_result&, const execution_result&)
+    = default;
 };
 
 void tag_invoke(boost::json::value_from_tag, boost::json::value& out,

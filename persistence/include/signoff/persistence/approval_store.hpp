@@ -59,8 +59,7 @@ public:
   /// for byte) in key order, at most `limit` of them.
   virtual model::result<std::vector<std::string>>
   list_pending(std::string_view prefix, model::time_point now,
-               std::size_t limit) const
-    = 0;
+               std::size_t limit) const = 0;
 
   /// Every change to `key` in order; empty for an unknown key.
   virtual model::result<std::vector<model::audit_entry>>
