@@ -101,6 +101,9 @@ model::result<model::execution_result> execute(run_pointer self) {
     event.workflow_name = st.saved.workflow_name;
     st.rt->approval_needed(event);
   }
+  if (model::is_finished(st.saved.status))
+    st.rt->log("run '" + st.saved.run_id + "' "
+               + std::string{to_string(st.saved.status)});
   return model::execution_result::of(st.saved);
 }
 

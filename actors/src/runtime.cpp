@@ -48,11 +48,16 @@ void runtime::log(std::string_view line) const noexcept {
 }
 
 void runtime::approval_needed(const approval_event& event) const noexcept {
+  log("run '" + event.run_id + "' waits for approval '" + event.key + "'");
   call_hook(*this, "on_approval_needed", config_.hooks.on_approval_needed,
             event);
 }
 
 void runtime::approval_resolved(const approval_event& event) const noexcept {
+  log("approval '" + event.key + "' "
+      + std::string{to_string(event.status.state)}
+      + (event.status.decided_by.empty() ? ""
+                                         : " by " + event.status.decided_by));
   call_hook(*this, "on_approval_resolved", config_.hooks.on_approval_resolved,
             event);
 }

@@ -1,0 +1,17 @@
+#!/usr/bin/env bash
+# Installs what signoff builds with, from Debian 12's packages only.
+# Boost 1.81 is named explicitly: Debian's default Boost (1.74) has no
+# Boost.JSON.
+set -euo pipefail
+packages=(g++ cmake make libcaf-dev libboost-json1.81-dev
+          libboost-test1.81-dev liblmdb-dev)
+missing=()
+for p in "${packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" \
+    || missing+=("$p")
+done
+[ ${#missing[@]} -eq 0 ] && exit 0
+sudo=""
+[ "$(id -u)" -eq 0 ] || sudo="sudo"
+$sudo apt-get update -qq
+$sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}"
