@@ -1,1 +1,845 @@
-// placeholder
+#include "signoff/model/step.hpp"
+
+#include <map>
+#include <ostream>
+#include <stdexcept>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include <boost/json.hpp>
+#include <boost/test/unit_test.hpp>
+
+#include "printing.hpp"
+
+#include "signoff/model/approval.hpp"
+#include "signoff/model/error.hpp"
+#include "signoff/model/result.hpp"
+#include "signoff/model/time.hpp"
+#include "signoff/model/workflow.hpp"
+#include "signoff/model/workflow_state.hpp"
+
+namespace bj = boost::json;
+namespace model = signoff::model;
+using namespace signoff::model;
+
+namespace {
+
+const time_point t0 = from_millis(1'700'000'000'000);
+
+/// An approval gate over a map: unknown keys are pending. Counts reach()
+/// calls and keeps the requests it was asked.
+class map_gate : public approval_gate {
+public:
+  std::map<std::string, approval_status> statuses;
+  int reaches = 0;
+  std::map<std::string, int> reaches_by_key;
+  std::vector<approval_request> requests;
+  /// When set, reach() fails with this error (a storage failure).
+  std::optional<error> failure;
+
+  model::result<approval_status>
+  reach(const approval_request& request) override {
+    ++reaches;
+    ++reaches_by_key[request.key];
+    requests.push_back(request);
+    if (failure)
+      return *failure;
+    auto it = statuses.find(request.key);
+    return it == statuses.end() ? approval_status{} : it->second;
+  }
+
+  void approve(const std::string& key, bj::value value,
+               const std::string& by = "jane") {
+    approval_status s;
+    s.state = approval_state::approved;
+    s.value = std::move(value);
+    s.decided_by = by;
+    s.decided_at = t0;
+    statuses[key] = s;
+  }
+
+  void decide(const std::string& key, approval_state state,
+              const std::string& reason = {}) {
+    approval_status s;
+    s.state = state;
+    s.decided_by = state == approval_state::expired ? "system" : "bob";
+    s.decided_at = t0;
+    s.reason = reason;
+    statuses[key] = s;
+  }
+};
+
+saved_workflow_state new_run(bj::value input = {}) {
+  saved_workflow_state s;
+  s.run_id = "run-1";
+  s.workflow_name = "test";
+  s.input = std::move(input);
+  s.started_at = t0;
+  s.updated_at = t0;
+  return s;
+}
+
+/// A typed payload with Boost.JSON conversions.
+struct order {
+  std::string id;
+  int total = 0;
+  friend bool operator==(const order&, const order&) = default;
+};
+
+void tag_invoke(bj::value_from_tag, bj::value& out, const order& o) {
+  out = {{"id", o.id}, {"total", o.total}};
+}
+
+bj::result<order> tag_invoke(bj::try_value_to_tag<order>, const bj::value& in) {
+  const auto* obj = in.if_object();
+  if (obj == nullptr)
+    return bj::make_error_code(bj::error::not_object);
+  const auto* id = obj->if_contains("id");
+  const auto* total = obj->if_contains("total");
+  if (id == nullptr || !id->is_string() || total == nullptr
+      || !total->is_int64())
+    return bj::make_error_code(bj::error::not_found);
+  return order{std::string{id->get_string()},
+               static_cast<int>(total->get_int64())};
+}
+
+/// Persists and reloads `state` as a store would between executions.
+saved_workflow_state reload(const saved_workflow_state& state) {
+  auto back = bj::try_value_to<saved_workflow_state>(
+    bj::parse(bj::serialize(bj::value_from(state))));
+  BOOST_REQUIRE(!back.has_error());
+  return *back;
+}
+
+const std::string& outcome_type(const saved_workflow_state& s) {
+  BOOST_REQUIRE(s.outcome.has_value());
+  BOOST_REQUIRE(s.outcome->is_err());
+  return s.outcome->error().type;
+}
+
+const bj::value& outcome_value(const saved_workflow_state& s) {
+  BOOST_REQUIRE(s.outcome.has_value());
+  BOOST_REQUIRE_MESSAGE(
+    s.outcome->is_ok(),
+    "outcome is an error: " << (s.outcome->is_err() ? s.outcome->error().message
+                                                    : ""));
+  return s.outcome->value();
+}
+
+} // namespace
+
+BOOST_AUTO_TEST_SUITE(step)
+
+// --- plain steps -------------------------------------------------------------
+
+BOOST_AUTO_TEST_CASE(run_with_explicit_keys_returns_values) {
+  map_gate gate;
+  auto state = new_run({{"qty", 3}});
+  std::string seen_run_id;
+  workflow wf
+    = [&](model::step& s, const bj::value& input) -> model::result<bj::value> {
+    seen_run_id = s.run_id();
+    int price = s.run("price", []() -> model::result<int> { return 5; });
+    std::string sku = s.run("sku", [] { return std::string{"WIDGET"}; });
+    bj::value qty = s.run("qty", [&] { return input.at("qty"); });
+    return bj::value{{"sku", sku}, {"total", price * qty.to_number<int>()}};
+  };
+  run_workflow(wf, state, gate, t0 + duration{1});
+
+  BOOST_TEST(state.status == run_status::completed);
+  BOOST_TEST(outcome_value(state)
+             == bj::value({{"sku", "WIDGET"}, {"total", 15}}));
+  BOOST_TEST(seen_run_id == "run-1");
+  BOOST_TEST((state.updated_at == t0 + duration{1}));
+  BOOST_REQUIRE_EQUAL(state.checkpoints.size(), 3U);
+  BOOST_TEST(state.checkpoints.at("price").value() == bj::value(5));
+  BOOST_TEST(state.checkpoints.at("sku").value() == bj::value("WIDGET"));
+  BOOST_TEST(state.checkpoints.at("qty").value() == bj::value(3));
+  BOOST_TEST(gate.reaches == 0);
+  BOOST_TEST(state.pending_approvals.empty());
+}
+
+BOOST_AUTO_TEST_CASE(typed_values_use_their_json_conversions) {
+  map_gate gate;
+  auto state = new_run();
+  int calls = 0;
+  std::vector<order> seen;
+  workflow wf
+    = [&](model::step& s, const bj::value&) -> model::result<bj::value> {
+    order o = s.run("create-order", [&]() -> model::result<order> {
+      ++calls;
+      return order{"ord_1", 15000};
+    });
+    seen.push_back(o);
+    s.approval("approve");
+    return bj::value_from(o);
+  };
+  run_workflow(wf, state, gate, t0);
+  BOOST_TEST(state.status == run_status::paused);
+  BOOST_TEST(state.checkpoints.at("create-order").value()
+             == bj::value({{"id", "ord_1"}, {"total", 15000}}));
+
+  // Replayed from the (persisted) checkpoint: converted back to `order`.
+  state = reload(state);
+  gate.approve("approve", true);
+  run_workflow(wf, state, gate, t0);
+  BOOST_TEST(state.status == run_status::completed);
+  BOOST_TEST(calls == 1);
+  BOOST_REQUIRE_EQUAL(seen.size(), 2U);
+  BOOST_TEST((seen[0] == order{"ord_1", 15000}));
+  BOOST_TEST((seen[1] == seen[0]));
+  BOOST_TEST(outcome_value(state)
+             == bj::value({{"id", "ord_1"}, {"total", 15000}}));
+}
+
+BOOST_AUTO_TEST_CASE(checkpoint_not_convertible_to_the_type_is_an_error) {
+  map_gate gate;
+  auto state = new_run();
+  state.checkpoints["create-order"] = ok(bj::value("not an order"));
+  int calls = 0;
+  workflow wf
+    = [&](model::step& s, const bj::value&) -> model::result<bj::value> {
+    auto r = s.try_run("create-order", [&]() -> model::result<order> {
+      ++calls;
+      return order{"ord_1", 1};
+    });
+    if (r.is_err())
+      return r.error();
+    return bj::value_from(r.value());
+  };
+  run_workflow(wf, state, gate, t0);
+  BOOST_TEST(calls == 0);
+  BOOST_TEST(state.status == run_status::failed);
+  BOOST_TEST(outcome_type(state) == "UNEXPECTED_ERROR");
+}
+
+BOOST_AUTO_TEST_CASE(implicit_keys_follow_call_order) {
+  map_gate gate;
+  auto state = new_run();
+  std::vector<std::string> calls;
+  workflow wf
+    = [&](model::step& s, const bj::value&) -> model::result<bj::value> {
+    auto a = s.run([&] {
+      calls.push_back("first");
+      return std::string{"one"};
+    });
+    auto b = s.run([&] {
+      calls.push_back("second");
+      return std::string{"two"};
+    });
+    s.approval("gate");
+    return bj::value{a, b};
+  };
+  run_workflow(wf, state, gate, t0);
+  BOOST_TEST(state.status == run_status::paused);
+  BOOST_REQUIRE_EQUAL(state.checkpoints.count("#1"), 1U);
+  BOOST_REQUIRE_EQUAL(state.checkpoints.count("#2"), 1U);
+  BOOST_TEST(state.checkpoints.at("#1").value() == bj::value("one"));
+  BOOST_TEST(state.checkpoints.at("#2").value() == bj::value("two"));
+
+  // A new execution numbers from #1 again, so the checkpoints match.
+  gate.approve("gate", nullptr);
+  run_workflow(wf, state, gate, t0);
+  BOOST_TEST(state.status == run_status::completed);
+  BOOST_TEST(calls == (std::vector<std::string>{"first", "second"}),
+             boost::test_tools::per_element());
+  BOOST_TEST(outcome_value(state) == bj::value({"one", "two"}));
+}
+
+BOOST_AUTO_TEST_CASE(checkpointed_step_is_not_called_again) {
+  map_gate gate;
+  auto state = new_run();
+  int create_calls = 0;
+  int fulfil_calls = 0;
+  workflow wf
+    = [&](model::step& s, const bj::value&) -> model::result<bj::value> {
+    int id = s.run("create", [&] { return ++create_calls * 100; });
+    s.approval("approve");
+    s.run("fulfil", [&] { ++fulfil_calls; });
+    return id;
+  };
+  run_workflow(wf, state, gate, t0);
+  BOOST_TEST(state.status == run_status::paused);
+  BOOST_TEST(create_calls == 1);
+
+  // Still pending: the run pauses again without re-running the first step.
+  run_workflow(wf, state, gate, t0);
+  run_workflow(wf, state, gate, t0);
+  BOOST_TEST(state.status == run_status::paused);
+  BOOST_TEST(create_calls == 1);
+  BOOST_TEST(fulfil_calls == 0);
+
+  gate.approve("approve", true);
+  run_workflow(wf, state, gate, t0);
+  BOOST_TEST(state.status == run_status::completed);
+  BOOST_TEST(create_calls == 1);
+  BOOST_TEST(fulfil_calls == 1);
+  BOOST_TEST(outcome_value(state) == bj::value(100));
+}
+
+BOOST_AUTO_TEST_CASE(error_result_ends_the_run_early) {
+  map_gate gate;
+  auto state = new_run();
+  int later = 0;
+  workflow wf
+    = [&](model::step& s, const bj::value&) -> model::result<bj::value> {
+    s.run("first", [] { return 1; });
+    s.run("reserve", []() -> model::result<int> {
+      return make_error("OUT_OF_STOCK", "no widgets", {{"sku", "W"}});
+    });
+    s.run("later", [&] { ++later; });
+    s.approval("never-reached");
+    return bj::value("done");
+  };
+  run_workflow(wf, state, gate, t0);
+  BOOST_TEST(state.status == run_status::failed);
+  BOOST_TEST(outcome_type(state) == "OUT_OF_STOCK");
+  BOOST_TEST(state.outcome->error().message == "no widgets");
+  BOOST_TEST(state.outcome->error().details == bj::value({{"sku", "W"}}));
+  BOOST_TEST(later == 0);
+  BOOST_TEST(gate.reaches == 0);
+  BOOST_TEST(state.checkpoints.count("later") == 0U);
+  // A domain error is a completed step: it is checkpointed.
+  BOOST_REQUIRE_EQUAL(state.checkpoints.count("reserve"), 1U);
+  BOOST_TEST(state.checkpoints.at("reserve").is_err());
+  BOOST_TEST(state.checkpoints.at("reserve").error().type == "OUT_OF_STOCK");
+}
+
+BOOST_AUTO_TEST_CASE(workflow_returning_an_error_fails) {
+  map_gate gate;
+  auto state = new_run();
+  workflow wf = [](model::step&, const bj::value&) -> model::result<bj::value> {
+    return make_error("VALIDATION", "bad input");
+  };
+  run_workflow(wf, state, gate, t0);
+  BOOST_TEST(state.status == run_status::failed);
+  BOOST_TEST(outcome_type(state) == "VALIDATION");
+}
+
+BOOST_AUTO_TEST_CASE(
+  exception_becomes_unexpected_error_and_is_not_checkpointed) {
+  map_gate gate;
+  auto state = new_run();
+  int calls = 0;
+  int later = 0;
+  workflow wf
+    = [&](model::step& s, const bj::value&) -> model::result<bj::value> {
+    auto v = s.run("flaky", [&]() -> int {
+      if (++calls == 1)
+        throw std::runtime_error("database unavailable");
+      return 7;
+    });
+    s.run("later", [&] { ++later; });
+    return v;
+  };
+  run_workflow(wf, state, gate, t0);
+  BOOST_TEST(state.status == run_status::failed);
+  BOOST_TEST(outcome_type(state) == "UNEXPECTED_ERROR");
+  BOOST_TEST(state.outcome->error().message == "database unavailable");
+  BOOST_TEST(state.checkpoints.count("flaky") == 0U);
+  BOOST_TEST(later == 0);
+
+  // Not checkpointed, so executing the run again retries the step.
+  run_workflow(wf, state, gate, t0);
+  BOOST_TEST(calls == 2);
+  BOOST_TEST(state.status == run_status::completed);
+  BOOST_TEST(outcome_value(state) == bj::value(7));
+  BOOST_TEST(later == 1);
+}
+
+BOOST_AUTO_TEST_CASE(non_standard_exceptions_become_unexpected_error) {
+  map_gate gate;
+  auto state = new_run();
+  workflow in_step
+    = [](model::step& s, const bj::value&) -> model::result<bj::value> {
+    s.run("odd", []() -> int { throw 42; });
+    return nullptr;
+  };
+  run_workflow(in_step, state, gate, t0);
+  BOOST_TEST(state.status == run_status::failed);
+  BOOST_TEST(outcome_type(state) == "UNEXPECTED_ERROR");
+  BOOST_TEST(state.checkpoints.empty());
+
+  // Thrown by the workflow function itself, outside any step.
+  auto state2 = new_run();
+  workflow outside
+    = [](model::step&, const bj::value&) -> model::result<bj::value> {
+    throw std::logic_error("workflow bug");
+  };
+  run_workflow(outside, state2, gate, t0);
+  BOOST_TEST(state2.status == run_status::failed);
+  BOOST_TEST(outcome_type(state2) == "UNEXPECTED_ERROR");
+  BOOST_TEST(state2.outcome->error().message == "workflow bug");
+}
+
+BOOST_AUTO_TEST_CASE(
+  step_errors_are_not_swallowed_by_a_catch_of_std_exception) {
+  map_gate gate;
+  auto state = new_run();
+  bool caught = false;
+  workflow wf
+    = [&](model::step& s, const bj::value&) -> model::result<bj::value> {
+    try {
+      s.run("fails", []() -> model::result<int> {
+        return make_error("DOMAIN", "nope");
+      });
+    } catch (const std::exception&) {
+      caught = true;
+    }
+    return bj::value("went on");
+  };
+  run_workflow(wf, state, gate, t0);
+  BOOST_TEST(!caught);
+  BOOST_TEST(state.status == run_status::failed);
+  BOOST_TEST(outcome_type(state) == "DOMAIN");
+}
+
+BOOST_AUTO_TEST_CASE(try_run_returns_the_error_without_ending_the_run) {
+  map_gate gate;
+  auto state = new_run();
+  int later = 0;
+  workflow wf
+    = [&](model::step& s, const bj::value&) -> model::result<bj::value> {
+    auto reserved = s.try_run("reserve", []() -> model::result<int> {
+      return make_error("OUT_OF_STOCK", "none");
+    });
+    BOOST_TEST(reserved.is_err());
+    auto thrown
+      = s.try_run("throws", []() -> int { throw std::runtime_error("boom"); });
+    BOOST_TEST(thrown.is_err());
+    auto fine = s.try_run("fine", [] { return 3; });
+    BOOST_TEST(fine.is_ok());
+    s.run("later", [&] { ++later; });
+    return bj::value{{"reserve", reserved.error().type},
+                     {"throws", thrown.error().type},
+                     {"throwsMessage", thrown.error().message},
+                     {"fine", fine.value()}};
+  };
+  run_workflow(wf, state, gate, t0);
+  BOOST_TEST(state.status == run_status::completed);
+  BOOST_TEST(later == 1);
+  BOOST_TEST(outcome_value(state)
+             == bj::value({{"reserve", "OUT_OF_STOCK"},
+                           {"throws", "UNEXPECTED_ERROR"},
+                           {"throwsMessage", "boom"},
+                           {"fine", 3}}));
+  BOOST_TEST(state.checkpoints.count("reserve") == 1U);
+  BOOST_TEST(state.checkpoints.count("throws") == 0U);
+}
+
+BOOST_AUTO_TEST_CASE(void_steps) {
+  map_gate gate;
+  auto state = new_run();
+  int notified = 0;
+  int checked = 0;
+  workflow wf
+    = [&](model::step& s, const bj::value&) -> model::result<bj::value> {
+    s.run("notify", [&] { ++notified; });
+    s.run("check", [&]() -> model::result<void> {
+      ++checked;
+      return ok();
+    });
+    model::result<void> r
+      = s.try_run("soft-check", []() -> model::result<void> {
+          return make_error("SOFT", "ignored");
+        });
+    BOOST_TEST(r.is_err());
+    s.approval("approve");
+    s.run("hard-check", []() -> model::result<void> {
+      return make_error("HARD", "stops the run");
+    });
+    return bj::value("unreachable");
+  };
+  run_workflow(wf, state, gate, t0);
+  BOOST_TEST(state.status == run_status::paused);
+  BOOST_TEST(notified == 1);
+  BOOST_TEST(checked == 1);
+  BOOST_REQUIRE_EQUAL(state.checkpoints.count("notify"), 1U);
+  BOOST_TEST(state.checkpoints.at("notify").is_ok());
+  BOOST_TEST(state.checkpoints.at("notify").value().is_null());
+  BOOST_TEST(state.checkpoints.at("check").is_ok());
+  BOOST_TEST(state.checkpoints.at("soft-check").error().type == "SOFT");
+
+  gate.approve("approve", nullptr);
+  run_workflow(wf, state, gate, t0);
+  BOOST_TEST(notified == 1);
+  BOOST_TEST(checked == 1);
+  BOOST_TEST(state.status == run_status::failed);
+  BOOST_TEST(outcome_type(state) == "HARD");
+}
+
+// --- approvals
+// -----------------------------------------------------------------
+
+BOOST_AUTO_TEST_CASE(pending_approval_pauses_the_run) {
+  map_gate gate;
+  auto state = new_run();
+  int after = 0;
+  workflow wf
+    = [&](model::step& s, const bj::value&) -> model::result<bj::value> {
+    auto v = s.approval("approval:manager:ord_1",
+                        {.pending_reason = "Waiting for manager approval",
+                         .quorum = 2,
+                         .expires_in = duration{60'000},
+                         .metadata = {{"orderId", "ord_1"}}});
+    ++after;
+    return v;
+  };
+  run_workflow(wf, state, gate, t0 + duration{5});
+  BOOST_TEST(state.status == run_status::paused);
+  BOOST_TEST(state.pending_approvals
+               == (std::vector<std::string>{"approval:manager:ord_1"}),
+             boost::test_tools::per_element());
+  BOOST_TEST(state.pending_reason == "Waiting for manager approval");
+  BOOST_TEST(!state.outcome.has_value());
+  BOOST_TEST(after == 0);
+  BOOST_TEST(state.checkpoints.empty());
+  BOOST_TEST((state.updated_at == t0 + duration{5}));
+
+  // The gate was asked with the options given.
+  BOOST_REQUIRE_EQUAL(gate.requests.size(), 1U);
+  const auto& request = gate.requests[0];
+  BOOST_TEST(request.key == "approval:manager:ord_1");
+  BOOST_TEST(request.options.pending_reason == "Waiting for manager approval");
+  BOOST_TEST(request.options.quorum == 2U);
+  BOOST_TEST((request.options.expires_in == std::optional{duration{60'000}}));
+  BOOST_TEST(request.options.metadata == bj::value({{"orderId", "ord_1"}}));
+
+  auto answer = execution_result::of(state);
+  BOOST_TEST(answer.status == run_status::paused);
+  BOOST_TEST(answer.run_id == "run-1");
+  BOOST_TEST(answer.reason == "Waiting for manager approval");
+  BOOST_TEST(answer.pending_approvals.size() == 1U);
+}
+
+BOOST_AUTO_TEST_CASE(approved_returns_the_value_and_is_kept) {
+  map_gate gate;
+  auto state = new_run();
+  int fulfil = 0;
+  workflow wf
+    = [&](model::step& s, const bj::value&) -> model::result<bj::value> {
+    auto approval = s.approval("approve", {.pending_reason = "waiting"});
+    s.run("fulfil", [&] { ++fulfil; });
+    return approval;
+  };
+  run_workflow(wf, state, gate, t0);
+  BOOST_REQUIRE(state.status == run_status::paused);
+
+  gate.approve("approve", {{"approvedBy", "jane"}});
+  run_workflow(wf, state, gate, t0 + duration{10});
+  BOOST_TEST(state.status == run_status::completed);
+  BOOST_TEST(outcome_value(state) == bj::value({{"approvedBy", "jane"}}));
+  BOOST_TEST(state.pending_approvals.empty());
+  BOOST_TEST(state.pending_reason.empty());
+  BOOST_TEST((state.updated_at == t0 + duration{10}));
+  BOOST_TEST(fulfil == 1);
+  BOOST_TEST(gate.reaches == 2);
+  BOOST_REQUIRE_EQUAL(state.checkpoints.count("approve"), 1U);
+  BOOST_TEST(state.checkpoints.at("approve").value()
+             == bj::value({{"approvedBy", "jane"}}));
+
+  // A later change of the approval does not change what the run saw.
+  gate.decide("approve", approval_state::rejected, "changed my mind");
+  run_workflow(wf, state, gate, t0 + duration{20});
+  BOOST_TEST(state.status == run_status::completed);
+  BOOST_TEST(outcome_value(state) == bj::value({{"approvedBy", "jane"}}));
+  BOOST_TEST(gate.reaches == 2);
+  BOOST_TEST(fulfil == 1);
+}
+
+BOOST_AUTO_TEST_CASE(edited_approval_returns_the_edited_value) {
+  map_gate gate;
+  auto state = new_run();
+  approval_status edited;
+  edited.state = approval_state::edited;
+  edited.value = {{"amount", 900}};
+  edited.decided_by = "jane";
+  gate.statuses["approve"] = edited;
+  workflow wf
+    = [&](model::step& s, const bj::value&) -> model::result<bj::value> {
+    return s.approval("approve");
+  };
+  run_workflow(wf, state, gate, t0);
+  BOOST_TEST(state.status == run_status::completed);
+  BOOST_TEST(outcome_value(state) == bj::value({{"amount", 900}}));
+}
+
+BOOST_AUTO_TEST_CASE(rejected_expired_cancelled_are_errors_to_branch_on) {
+  struct the_case {
+    approval_state state;
+    std::string reason;
+    std::string type;
+  };
+  const the_case cases[] = {
+    {approval_state::rejected, "too expensive", "APPROVAL_REJECTED"},
+    {approval_state::expired, "", "APPROVAL_EXPIRED"},
+    {approval_state::cancelled, "order withdrawn", "APPROVAL_CANCELLED"},
+    {approval_state::cancelled, "", "APPROVAL_CANCELLED"},
+  };
+  for (const auto& c : cases) {
+    BOOST_TEST_CONTEXT("state " << to_string(c.state)) {
+      map_gate gate;
+      gate.decide("approve", c.state, c.reason);
+
+      // Branchable with try_approval: the run goes on.
+      auto handled = new_run();
+      workflow branch
+        = [&](model::step& s, const bj::value&) -> model::result<bj::value> {
+        auto r = s.try_approval("approve");
+        if (r.is_ok())
+          return bj::value("approved");
+        return bj::value{{"branch", r.error().type},
+                         {"message", r.error().message},
+                         {"status", r.error().details.at("status")}};
+      };
+      run_workflow(branch, handled, gate, t0);
+      BOOST_TEST(handled.status == run_status::completed);
+      const auto& v = outcome_value(handled);
+      BOOST_TEST(v.at("branch").as_string() == c.type);
+      BOOST_TEST(v.at("status").as_string() == to_string(c.state));
+      if (!c.reason.empty())
+        BOOST_TEST(v.at("message").as_string() == c.reason);
+      else
+        BOOST_TEST(!v.at("message").as_string().empty());
+
+      // Unhandled: the run ends failed with that error.
+      auto unhandled = new_run();
+      int after = 0;
+      workflow plain
+        = [&](model::step& s, const bj::value&) -> model::result<bj::value> {
+        auto value = s.approval("approve");
+        ++after;
+        return value;
+      };
+      run_workflow(plain, unhandled, gate, t0);
+      BOOST_TEST(unhandled.status == run_status::failed);
+      BOOST_TEST(outcome_type(unhandled) == c.type);
+      BOOST_TEST(after == 0);
+      BOOST_TEST(unhandled.checkpoints.count("approve") == 1U);
+    }
+  }
+}
+
+BOOST_AUTO_TEST_CASE(rejection_carries_the_reason_and_status) {
+  map_gate gate;
+  gate.decide("approve", approval_state::rejected, "budget exceeded");
+  auto state = new_run();
+  workflow wf
+    = [&](model::step& s, const bj::value&) -> model::result<bj::value> {
+    return s.approval("approve");
+  };
+  run_workflow(wf, state, gate, t0);
+  BOOST_TEST(outcome_type(state) == "APPROVAL_REJECTED");
+  const auto& e = state.outcome->error();
+  BOOST_TEST(e.message == "budget exceeded");
+  BOOST_TEST(e.details.at("status").as_string() == "rejected");
+  BOOST_TEST(e.details.at("decidedBy").as_string() == "bob");
+  BOOST_TEST(e.details.at("reason").as_string() == "budget exceeded");
+}
+
+BOOST_AUTO_TEST_CASE(approval_step_like_create_approval_step) {
+  map_gate gate;
+  const approval_step require_manager{
+    {.key =
+       [](std::string_view order_id) {
+         return "approval:manager:" + std::string{order_id};
+       },
+     .options = {.pending_reason = "Waiting for manager approval"}}};
+
+  const auto request = require_manager("ord_123");
+  BOOST_TEST(request.key == "approval:manager:ord_123");
+  BOOST_TEST(request.options.pending_reason == "Waiting for manager approval");
+
+  auto state = new_run({{"items", {"WIDGET"}}});
+  int create_calls = 0;
+  int fulfil_calls = 0;
+  workflow wf
+    = [&](model::step& s, const bj::value&) -> model::result<bj::value> {
+    order o = s.run("create-order", [&] {
+      ++create_calls;
+      return order{"ord_123", 15000};
+    });
+    auto approval = s.run("approval:manager:" + o.id, require_manager(o.id));
+    s.run("fulfil-order", [&] { ++fulfil_calls; });
+    return bj::value{{"orderId", o.id},
+                     {"approvedBy", approval.at("approvedBy")}};
+  };
+  run_workflow(wf, state, gate, t0);
+  BOOST_TEST(state.status == run_status::paused);
+  BOOST_TEST(state.pending_approvals
+               == (std::vector<std::string>{"approval:manager:ord_123"}),
+             boost::test_tools::per_element());
+  BOOST_TEST(state.pending_reason == "Waiting for manager approval");
+  BOOST_TEST(fulfil_calls == 0);
+
+  gate.approve("approval:manager:ord_123",
+               {{"approvedBy", "jane@example.com"}});
+  run_workflow(wf, state, gate, t0);
+  BOOST_TEST(state.status == run_status::completed);
+  BOOST_TEST(
+    outcome_value(state)
+    == bj::value({{"orderId", "ord_123"}, {"approvedBy", "jane@example.com"}}));
+  BOOST_TEST(create_calls == 1);
+  BOOST_TEST(fulfil_calls == 1);
+}
+
+BOOST_AUTO_TEST_CASE(approval_step_without_key_function_uses_the_subject) {
+  const approval_step by_subject{{.options = {.quorum = 3}}};
+  auto request = by_subject("raw-key");
+  BOOST_TEST(request.key == "raw-key");
+  BOOST_TEST(request.options.quorum == 3U);
+}
+
+BOOST_AUTO_TEST_CASE(step_returning_pending_approval_pauses_uncheckpointed) {
+  map_gate gate;
+  auto state = new_run();
+  bool decided = false;
+  int calls = 0;
+  int after = 0;
+  workflow wf
+    = [&](model::step& s, const bj::value&) -> model::result<bj::value> {
+    auto v = s.run("external:approval", [&]() -> model::result<bj::value> {
+      ++calls;
+      if (!decided)
+        return make_error(error_type::pending_approval,
+                          "Waiting for the external system");
+      return bj::value{{"approvedBy", "ext"}};
+    });
+    ++after;
+    return v;
+  };
+  run_workflow(wf, state, gate, t0);
+  BOOST_TEST(state.status == run_status::paused);
+  BOOST_TEST(!state.outcome.has_value());
+  BOOST_TEST(state.pending_approvals
+               == (std::vector<std::string>{"external:approval"}),
+             boost::test_tools::per_element());
+  BOOST_TEST(state.pending_reason == "Waiting for the external system");
+  BOOST_TEST(state.checkpoints.count("external:approval") == 0U);
+  BOOST_TEST(after == 0);
+
+  // Not checkpointed: the next execution asks again.
+  decided = true;
+  run_workflow(wf, state, gate, t0);
+  BOOST_TEST(calls == 2);
+  BOOST_TEST(state.status == run_status::completed);
+  BOOST_TEST(outcome_value(state) == bj::value({{"approvedBy", "ext"}}));
+  BOOST_TEST(after == 1);
+}
+
+BOOST_AUTO_TEST_CASE(pending_approval_via_try_run_still_pauses) {
+  map_gate gate;
+  auto state = new_run();
+  bool branched = false;
+  workflow wf
+    = [&](model::step& s, const bj::value&) -> model::result<bj::value> {
+    auto r = s.try_approval("approve", {.pending_reason = "wait"});
+    branched = true;
+    return r;
+  };
+  run_workflow(wf, state, gate, t0);
+  BOOST_TEST(state.status == run_status::paused);
+  BOOST_TEST(!branched);
+  BOOST_TEST(state.pending_reason == "wait");
+}
+
+BOOST_AUTO_TEST_CASE(gate_failure_ends_the_run_with_its_error) {
+  map_gate gate;
+  gate.failure = make_error(error_type::storage_error, "disk full");
+  auto state = new_run();
+  workflow wf
+    = [&](model::step& s, const bj::value&) -> model::result<bj::value> {
+    auto r = s.try_approval("approve");
+    return r;
+  };
+  run_workflow(wf, state, gate, t0);
+  BOOST_TEST(state.status == run_status::failed);
+  BOOST_TEST(outcome_type(state) == "STORAGE_ERROR");
+  BOOST_TEST(state.checkpoints.count("approve") == 0U);
+}
+
+BOOST_AUTO_TEST_CASE(three_approvals_each_step_runs_once_over_four_executions) {
+  map_gate gate;
+  auto state = new_run();
+  std::map<std::string, int> calls;
+  workflow wf
+    = [&](model::step& s, const bj::value&) -> model::result<bj::value> {
+    bj::array trail;
+    trail.push_back(s.run("a", [&] { return ++calls["a"]; }));
+    trail.push_back(s.approval("k1", {.pending_reason = "first"}));
+    trail.push_back(s.run("b", [&] { return ++calls["b"]; }));
+    trail.push_back(s.approval("k2", {.pending_reason = "second"}));
+    trail.push_back(s.run("c", [&] { return ++calls["c"]; }));
+    trail.push_back(s.approval("k3", {.pending_reason = "third"}));
+    trail.push_back(s.run("d", [&] { return ++calls["d"]; }));
+    return bj::value(std::move(trail));
+  };
+
+  const std::pair<const char*, const char*> pauses[]
+    = {{"k1", "first"}, {"k2", "second"}, {"k3", "third"}};
+  for (const auto& [key, reason] : pauses) {
+    run_workflow(wf, state, gate, t0);
+    BOOST_TEST_CONTEXT("paused on " << key) {
+      BOOST_TEST(state.status == run_status::paused);
+      BOOST_TEST(state.pending_approvals == (std::vector<std::string>{key}),
+                 boost::test_tools::per_element());
+      BOOST_TEST(state.pending_reason == reason);
+    }
+    // Persist and reload between executions, as the run actor does.
+    state = reload(state);
+    gate.approve(key, bj::value_from(std::string{"ok-"} + key));
+  }
+  run_workflow(wf, state, gate, t0);
+  BOOST_TEST(state.status == run_status::completed);
+  BOOST_TEST(outcome_value(state)
+             == bj::value({1, "ok-k1", 1, "ok-k2", 1, "ok-k3", 1}));
+  for (const char* k : {"a", "b", "c", "d"}) {
+    BOOST_TEST_INFO("step " << k);
+    BOOST_TEST(calls[k] == 1);
+  }
+  // Each approval was asked while pending and once more when decided.
+  for (const char* k : {"k1", "k2", "k3"}) {
+    BOOST_TEST_INFO("approval " << k);
+    BOOST_TEST(gate.reaches_by_key[k] == 2);
+  }
+  BOOST_TEST(state.approval_keys
+               == (std::vector<std::string>{"k1", "k2", "k3"}),
+             boost::test_tools::per_element());
+}
+
+BOOST_AUTO_TEST_CASE(approval_keys_records_each_key_once) {
+  map_gate gate;
+  auto state = new_run();
+  workflow wf
+    = [&](model::step& s, const bj::value&) -> model::result<bj::value> {
+    s.approval("shared");
+    // The same approval waited for under another step key.
+    s.run("again", approval_request{"shared", {}});
+    s.approval("second");
+    return nullptr;
+  };
+  for (int i = 0; i < 3; ++i)
+    run_workflow(wf, state, gate, t0);
+  BOOST_TEST(state.status == run_status::paused);
+  BOOST_TEST(state.approval_keys == (std::vector<std::string>{"shared"}),
+             boost::test_tools::per_element());
+
+  gate.approve("shared", 1);
+  run_workflow(wf, state, gate, t0);
+  BOOST_TEST(state.status == run_status::paused);
+  BOOST_TEST(state.pending_approvals == (std::vector<std::string>{"second"}),
+             boost::test_tools::per_element());
+  BOOST_TEST(state.approval_keys
+               == (std::vector<std::string>{"shared", "second"}),
+             boost::test_tools::per_element());
+  BOOST_TEST(state.checkpoints.count("shared") == 1U);
+  BOOST_TEST(state.checkpoints.count("again") == 1U);
+
+  gate.approve("second", 2);
+  run_workflow(wf, state, gate, t0);
+  BOOST_TEST(state.status == run_status::completed);
+  BOOST_TEST(state.approval_keys.size() == 2U);
+}
+
+BOOST_AUTO_TEST_SUITE_END()

@@ -75,6 +75,8 @@ struct approval_spec {
   std::optional<time_point> expires_at{};
   /// Distinct approvers needed; one rejection always suffices.
   std::uint32_t quorum = 1;
+
+  friend bool operator==(const approval_spec&, const approval_spec&) = default;
 };
 
 /// An approval as stored: its status plus what it was created with and the
