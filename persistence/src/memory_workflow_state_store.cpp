@@ -95,6 +95,8 @@ private:
   void unindex(const saved_workflow_state& s) {
     for (const auto& key : s.pending_approvals) {
       auto it = by_pending_.find(key);
+      if (it == by_pending_.end())
+        continue; // the same key listed twice: gone with the first
       it->second.erase(s.run_id);
       if (it->second.empty())
         by_pending_.erase(it);
