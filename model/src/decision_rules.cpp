@@ -2,6 +2,8 @@
 
 #include <algorithm>
 
+#include "signoff/model/limits.hpp"
+
 namespace signoff::model {
 
 namespace {
@@ -78,10 +80,20 @@ result<approval_transition> add_grant(approval_record r, const decision& d,
   return approval_transition{std::move(r), true, std::move(action)};
 }
 
-result<void> validate(const decision& d) {
-  if (d.key.empty())
+result<void> validate_key(const std::string& key) {
+  if (key.empty())
     return make_error(error_type::invalid_argument,
                       "an approval key must not be empty");
+  if (key.size() > max_approval_key_bytes)
+    return make_error(error_type::invalid_argument,
+                      "an approval key must not be longer than "
+                        + std::to_string(max_approval_key_bytes) + " bytes");
+  return ok();
+}
+
+result<void> validate(const decision& d) {
+  if (auto valid = validate_key(d.key); valid.is_err())
+    return valid;
   if (d.kind == decision_kind::reject && d.reason.empty())
     return make_error(error_type::invalid_argument,
                       "a rejection needs a reason");
@@ -93,9 +105,8 @@ result<void> validate(const decision& d) {
 result<approval_record> new_approval(const std::string& key,
                                      const approval_spec& spec,
                                      time_point now) {
-  if (key.empty())
-    return make_error(error_type::invalid_argument,
-                      "an approval key must not be empty");
+  if (auto valid = validate_key(key); valid.is_err())
+    return valid.error();
   if (spec.quorum == 0)
     return make_error(error_type::invalid_argument,
                       "an approval's quorum must be at least 1");

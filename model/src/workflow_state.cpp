@@ -2,6 +2,7 @@
 
 #include "enum_names.hpp"
 #include "json_fields.hpp"
+#include "signoff/model/limits.hpp"
 
 namespace signoff::model {
 
@@ -44,6 +45,18 @@ std::string_view to_string(run_status s) noexcept {
 
 std::optional<run_status> parse_run_status(std::string_view text) noexcept {
   return detail::parse_name(run_status_names, text);
+}
+
+result<void> validate_run_identity(const saved_workflow_state& s) {
+  if (s.run_id.empty() || s.run_id.size() > max_run_id_bytes)
+    return make_error(error_type::invalid_argument,
+                      "a run id must have 1 to "
+                        + std::to_string(max_run_id_bytes) + " bytes");
+  if (s.workflow_name.size() > max_workflow_name_bytes)
+    return make_error(error_type::invalid_argument,
+                      "a workflow name must not be longer than "
+                        + std::to_string(max_workflow_name_bytes) + " bytes");
+  return ok();
 }
 
 execution_result execution_result::of(const saved_workflow_state& state) {

@@ -17,9 +17,8 @@ using model::saved_workflow_state;
 class memory_workflow_state_store final : public workflow_state_store {
 public:
   model::result<void> save(const saved_workflow_state& state) override {
-    if (state.run_id.empty())
-      return model::make_error(model::error_type::invalid_argument,
-                               "a run id must not be empty");
+    if (auto valid = model::validate_run_identity(state); valid.is_err())
+      return valid;
     std::unique_lock guard{mutex_};
     if (auto it = runs_.find(state.run_id); it != runs_.end())
       unindex(it->second);

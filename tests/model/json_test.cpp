@@ -8,7 +8,7 @@
 #include <boost/json.hpp>
 #include <boost/test/unit_test.hpp>
 
-#include "printing.hpp"
+#include "support/printing.hpp"
 
 #include "signoff/model/approval.hpp"
 #include "signoff/model/audit_entry.hpp"

@@ -5,6 +5,9 @@
 
 #include <boost/test/unit_test.hpp>
 
+#include "support/printing.hpp"
+#include "support/temp_dir.hpp"
+
 #include <boost/json.hpp>
 #include <boost/mpl/list.hpp>
 
@@ -30,37 +33,11 @@
 #include "signoff/model/time.hpp"
 #include "signoff/model/workflow_state.hpp"
 #include "signoff/persistence/approval_store.hpp"
+#include "signoff/persistence/lmdb_store.hpp"
 #include "signoff/persistence/memory_store.hpp"
 #include "signoff/persistence/workflow_state_store.hpp"
 
 // How Boost.Test prints our types when an assertion fails (found by ADL).
-namespace signoff::model {
-inline std::ostream& boost_test_print_type(std::ostream& os, approval_state s) {
-  return os << to_string(s);
-}
-inline std::ostream& boost_test_print_type(std::ostream& os, run_status s) {
-  return os << to_string(s);
-}
-inline std::ostream& boost_test_print_type(std::ostream& os, const error& e) {
-  return os << boost::json::serialize(boost::json::value_from(e));
-}
-inline std::ostream& boost_test_print_type(std::ostream& os,
-                                           const approval_status& s) {
-  return os << boost::json::serialize(boost::json::value_from(s));
-}
-inline std::ostream& boost_test_print_type(std::ostream& os,
-                                           const approval_record& r) {
-  return os << boost::json::serialize(boost::json::value_from(r));
-}
-inline std::ostream& boost_test_print_type(std::ostream& os,
-                                           const audit_entry& e) {
-  return os << boost::json::serialize(boost::json::value_from(e));
-}
-inline std::ostream& boost_test_print_type(std::ostream& os,
-                                           const saved_workflow_state& s) {
-  return os << boost::json::serialize(boost::json::value_from(s));
-}
-} // namespace signoff::model
 
 namespace {
 
@@ -84,8 +61,37 @@ struct memory_workflow_state_factory {
   }
 };
 
-using approval_stores = boost::mpl::list<memory_approval_factory>;
-using workflow_state_stores = boost::mpl::list<memory_workflow_state_factory>;
+/// Opens both LMDB stores in a fresh directory; the returned store keeps
+/// the directory, which is removed with the store.
+template <class Store>
+std::shared_ptr<Store>
+lmdb_store(std::shared_ptr<Store> p::lmdb_stores::*part) {
+  auto dir = std::make_shared<signoff::test::temp_dir>();
+  auto stores = p::open_lmdb_stores({.path = dir->str()});
+  BOOST_REQUIRE_MESSAGE(stores.is_ok(),
+                        (stores.is_ok() ? "" : stores.error().message));
+  auto held = std::make_shared<
+    std::pair<p::lmdb_stores, std::shared_ptr<signoff::test::temp_dir>>>(
+    std::move(stores.value()), std::move(dir));
+  return std::shared_ptr<Store>(held, (held->first.*part).get());
+}
+
+struct lmdb_approval_factory {
+  static std::shared_ptr<p::approval_store> make() {
+    return lmdb_store(&p::lmdb_stores::approvals);
+  }
+};
+
+struct lmdb_workflow_state_factory {
+  static std::shared_ptr<p::workflow_state_store> make() {
+    return lmdb_store(&p::lmdb_stores::runs);
+  }
+};
+
+using approval_stores
+  = boost::mpl::list<memory_approval_factory, lmdb_approval_factory>;
+using workflow_state_stores = boost::mpl::list<memory_workflow_state_factory,
+                                               lmdb_workflow_state_factory>;
 
 // ---------------------------------------------------------------------------
 // Helpers.

@@ -1,0 +1,15 @@
+#pragma once
+
+#include <cstddef>
+
+namespace signoff::model {
+
+/// Longest approval key, in bytes. Every store takes keys up to this size
+/// (LMDB's key limit is 511 bytes, and its indexes add up to 8 bytes).
+inline constexpr std::size_t max_approval_key_bytes = 480;
+
+/// Longest run id and workflow name, in bytes.
+inline constexpr std::size_t max_run_id_bytes = 255;
+inline constexpr std::size_t max_workflow_name_bytes = 255;
+
+} // namespace signoff::model

@@ -1,0 +1,198 @@
+#pragma once
+
+// One LMDB environment shared by both LMDB stores: transactions, the
+// calling thread's group-commit batch, growth of a full map, and the small
+// byte-level helpers the stores are written with.
+
+#include <atomic>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <shared_mutex>
+#include <string>
+#include <string_view>
+
+#include <boost/json.hpp>
+#include <lmdb.h>
+
+#include "signoff/model/result.hpp"
+#include "signoff/persistence/lmdb_store.hpp"
+
+namespace signoff::persistence::detail {
+
+/// The databases of one environment.
+struct lmdb_dbs {
+  MDB_dbi meta = 0;
+  /// approval key -> approval record (JSON).
+  MDB_dbi approvals = 0;
+  /// pending approval key -> deadline (8 bytes, big-endian ms) or empty.
+  MDB_dbi pending = 0;
+  /// deadline (8 bytes) + key -> nothing: the next expiry is the first key.
+  MDB_dbi deadlines = 0;
+  /// key + sequence (8 bytes) -> audit entry (JSON).
+  MDB_dbi audit = 0;
+  /// key -> number of audit entries (8 bytes).
+  MDB_dbi audit_length = 0;
+  /// run id -> saved workflow state (JSON).
+  MDB_dbi runs = 0;
+  /// approval key -> run ids paused on it (MDB_DUPSORT).
+  MDB_dbi runs_by_pending = 0;
+  /// workflow name -> run ids that are paused (MDB_DUPSORT).
+  MDB_dbi paused_by_name = 0;
+  /// run id -> nothing, for runs in status running (crash recovery).
+  MDB_dbi running = 0;
+  /// updated_at (8 bytes) + run id -> nothing, for finished runs.
+  MDB_dbi finished = 0;
+};
+
+/// An LMDB call failed inside a write; unwinds to the transaction owner,
+/// which aborts (and grows the map on MDB_MAP_FULL).
+struct lmdb_failure {
+  int code;
+};
+
+/// The error for a failed LMDB call, with `mdb_strerror`'s text.
+[[nodiscard]] model::error lmdb_error(int code, std::string_view what);
+
+class lmdb_env {
+public:
+  static model::result<std::shared_ptr<lmdb_env>>
+  open(const lmdb_options& options);
+
+  ~lmdb_env();
+  lmdb_env(const lmdb_env&) = delete;
+  lmdb_env& operator=(const lmdb_env&) = delete;
+
+  [[nodiscard]] const lmdb_dbs& db() const noexcept {
+    return dbs_;
+  }
+
+  /// Runs `fn` in a read transaction, or in the calling thread's batch
+  /// transaction when it has one, so a batch reads its own writes.
+  template <class T>
+  model::result<T>
+  read(const std::function<model::result<T>(MDB_txn*)>& fn) const {
+    if (auto* txn = batch_txn())
+      return fn(txn);
+    std::shared_lock guard{resize_};
+    MDB_txn* txn = nullptr;
+    if (int rc = begin(nullptr, MDB_RDONLY, &txn); rc != MDB_SUCCESS)
+      return lmdb_error(rc, "starting a read transaction");
+    model::result<T> out = lmdb_error(MDB_PANIC, "no result");
+    try {
+      out = fn(txn);
+    } catch (const lmdb_failure& failure) {
+      out = lmdb_error(failure.code, "reading");
+    }
+    mdb_txn_abort(txn);
+    return out;
+  }
+
+  /// Runs `fn` in the calling thread's batch transaction, or in a write
+  /// transaction of its own that is committed (durably) when `fn` returns
+  /// ok and aborted when it returns an error. `fn` must check before it
+  /// writes: an error it returns must leave nothing written.
+  template <class T>
+  model::result<T> write(const std::function<model::result<T>(MDB_txn*)>& fn) {
+    if (auto* txn = batch_txn())
+      return fn(txn);
+    model::result<T> out = lmdb_error(MDB_PANIC, "no result");
+    auto committed = transact([&](MDB_txn* txn) {
+      out = fn(txn);
+      return out.is_ok();
+    });
+    if (committed.is_err())
+      return committed.error();
+    return out;
+  }
+
+  /// Runs `writes` with this thread's store writes joining one transaction,
+  /// committed once at the end.
+  model::result<void> batch(const std::function<void()>& writes);
+
+  [[nodiscard]] std::uint64_t commits() const noexcept {
+    return commits_.load();
+  }
+
+private:
+  lmdb_env() = default;
+
+  [[nodiscard]] MDB_txn* batch_txn() const noexcept;
+  int begin(MDB_txn* parent, unsigned flags, MDB_txn** txn) const;
+
+  /// Runs `body` in a write transaction, retrying after growing a full map;
+  /// commits if `body` returns true, aborts otherwise.
+  model::result<void> transact(const std::function<bool(MDB_txn*)>& body);
+
+  /// Doubles the map (up to the maximum); false if it cannot grow.
+  model::result<void> grow();
+
+  MDB_env* env_ = nullptr;
+  lmdb_dbs dbs_;
+  std::size_t max_map_size_ = 0;
+  std::string path_;
+  /// Held shared by every transaction, exclusively to resize the map (LMDB
+  /// allows that only while this process has no transaction open).
+  mutable std::shared_mutex resize_;
+  std::atomic<std::uint64_t> commits_{0};
+};
+
+// -- byte helpers ------------------------------------------------------------
+
+[[nodiscard]] inline MDB_val to_val(std::string_view bytes) noexcept {
+  return {bytes.size(), const_cast<char*>(bytes.data())}; // NOLINT: LMDB API
+}
+
+[[nodiscard]] inline std::string_view to_view(const MDB_val& v) noexcept {
+  return {static_cast<const char*>(v.mv_data), v.mv_size};
+}
+
+/// 8 bytes, big-endian, so byte order sorts like the number.
+[[nodiscard]] std::string be64(std::uint64_t n);
+[[nodiscard]] std::uint64_t from_be64(std::string_view bytes);
+
+/// The value under `key`, valid until the transaction ends.
+[[nodiscard]] std::optional<std::string_view> get(MDB_txn* txn, MDB_dbi dbi,
+                                                  std::string_view key);
+
+/// Stores `value` under `key`; throws `lmdb_failure` on failure.
+void put(MDB_txn* txn, MDB_dbi dbi, std::string_view key,
+         std::string_view value, unsigned flags = 0);
+
+/// Deletes `key` (the one duplicate `value` in a DUPSORT database); a
+/// missing key is fine.
+void del(MDB_txn* txn, MDB_dbi dbi, std::string_view key,
+         std::optional<std::string_view> value = std::nullopt);
+
+/// Calls `visit(key, value)` from the first key >= `from` while it returns
+/// true.
+void scan_from(
+  MDB_txn* txn, MDB_dbi dbi, std::string_view from,
+  const std::function<bool(std::string_view, std::string_view)>& visit);
+
+/// Calls `visit(value)` for each duplicate under `key`.
+void scan_duplicates(MDB_txn* txn, MDB_dbi dbi, std::string_view key,
+                     const std::function<void(std::string_view)>& visit);
+
+/// Parses a stored JSON record; a corrupt one is a STORAGE_ERROR naming it.
+template <class T>
+model::result<T> decode(std::string_view bytes, std::string_view what) {
+  boost::system::error_code ec;
+  auto parsed = boost::json::parse(bytes, ec);
+  if (!ec) {
+    auto value = boost::json::try_value_to<T>(parsed);
+    if (value)
+      return std::move(*value);
+  }
+  return model::make_error(model::error_type::storage_error,
+                           "corrupt record " + std::string{what}
+                             + " (or written by a newer format)");
+}
+
+template <class T>
+std::string encode(const T& value) {
+  return boost::json::serialize(boost::json::value_from(value));
+}
+
+} // namespace signoff::persistence::detail

@@ -1,0 +1,17 @@
+#pragma once
+
+#include <memory>
+
+#include "lmdb_env.hpp"
+#include "signoff/persistence/approval_store.hpp"
+#include "signoff/persistence/workflow_state_store.hpp"
+
+namespace signoff::persistence::detail {
+
+[[nodiscard]] std::shared_ptr<approval_store>
+make_lmdb_approval_store(std::shared_ptr<lmdb_env> env);
+
+[[nodiscard]] std::shared_ptr<workflow_state_store>
+make_lmdb_workflow_state_store(std::shared_ptr<lmdb_env> env);
+
+} // namespace signoff::persistence::detail

@@ -1,0 +1,216 @@
+#include "lmdb_stores.hpp"
+
+#include <algorithm>
+
+#include "signoff/model/limits.hpp"
+
+namespace signoff::persistence::detail {
+
+namespace {
+
+using model::saved_workflow_state;
+
+std::string finished_key(const saved_workflow_state& s) {
+  auto k = be64(static_cast<std::uint64_t>(model::to_millis(s.updated_at)));
+  k += s.run_id;
+  return k;
+}
+
+bool storable_run_id(std::string_view id) {
+  return !id.empty() && id.size() <= model::max_run_id_bytes;
+}
+
+/// Runs in one LMDB environment with the indexes the orchestrator reads:
+/// runs by pending approval and paused runs by workflow (both MDB_DUPSORT),
+/// running runs (for recovery), finished runs by age (for cleanup).
+class lmdb_workflow_state_store final : public workflow_state_store {
+public:
+  explicit lmdb_workflow_state_store(std::shared_ptr<lmdb_env> env)
+      : env_(std::move(env)) {}
+
+  model::result<void> save(const saved_workflow_state& state) override {
+    if (auto valid = model::validate_run_identity(state); valid.is_err())
+      return valid;
+    return env_->write<void>([&](MDB_txn* txn) -> model::result<void> {
+      auto previous = read_run(txn, state.run_id);
+      if (previous.is_err())
+        return previous.error();
+      if (previous.value())
+        unindex(txn, *previous.value());
+      put(txn, db().runs, state.run_id, encode(state));
+      index(txn, state);
+      return model::ok();
+    });
+  }
+
+  model::result<std::optional<saved_workflow_state>>
+  load(const std::string& run_id) const override {
+    using found = std::optional<saved_workflow_state>;
+    return env_->read<found>(
+      [&](MDB_txn* txn) { return read_run(txn, run_id); });
+  }
+
+  model::result<bool> remove(const std::string& run_id) override {
+    return env_->write<bool>([&](MDB_txn* txn) -> model::result<bool> {
+      auto previous = read_run(txn, run_id);
+      if (previous.is_err())
+        return previous.error();
+      if (!previous.value())
+        return false;
+      unindex(txn, *previous.value());
+      del(txn, db().runs, run_id);
+      return true;
+    });
+  }
+
+  model::result<std::vector<std::string>>
+  list(const run_filter& filter) const override {
+    using ids = std::vector<std::string>;
+    return env_->read<ids>([&](MDB_txn* txn) -> model::result<ids> {
+      ids out;
+      const bool by_status_only = !filter.has_pending_approvals.has_value();
+      if (by_status_only && filter.status == model::run_status::paused)
+        paused_runs(txn, filter.workflow_name, out);
+      else if (by_status_only && filter.status == model::run_status::running)
+        running_runs(txn, filter.workflow_name, out);
+      else if (auto scanned = scan_all(txn, filter, out); scanned.is_err())
+        return scanned.error();
+      std::sort(out.begin(), out.end());
+      return out;
+    });
+  }
+
+  model::result<std::vector<std::string>>
+  find_by_pending_approval(const std::string& key) const override {
+    using ids = std::vector<std::string>;
+    return env_->read<ids>([&](MDB_txn* txn) -> model::result<ids> {
+      ids out;
+      if (key.empty() || key.size() > model::max_approval_key_bytes)
+        return out;
+      scan_duplicates(txn, db().runs_by_pending, key,
+                      [&](std::string_view id) { out.emplace_back(id); });
+      return out;
+    });
+  }
+
+  model::result<std::vector<std::string>>
+  finished_before(model::time_point cutoff, std::size_t limit) const override {
+    using ids = std::vector<std::string>;
+    return env_->read<ids>([&](MDB_txn* txn) -> model::result<ids> {
+      ids out;
+      const auto before = static_cast<std::uint64_t>(model::to_millis(cutoff));
+      scan_from(txn, db().finished, {},
+                [&](std::string_view k, std::string_view) {
+                  if (out.size() >= limit || from_be64(k) >= before)
+                    return false;
+                  out.emplace_back(k.substr(8));
+                  return true;
+                });
+      return out;
+    });
+  }
+
+private:
+  [[nodiscard]] const lmdb_dbs& db() const noexcept {
+    return env_->db();
+  }
+
+  model::result<std::optional<saved_workflow_state>>
+  read_run(MDB_txn* txn, const std::string& run_id) const {
+    using found = std::optional<saved_workflow_state>;
+    if (!storable_run_id(run_id))
+      return found{};
+    auto stored = get(txn, db().runs, run_id);
+    if (!stored)
+      return found{};
+    auto state = decode<saved_workflow_state>(*stored, "run " + run_id);
+    if (state.is_err())
+      return state.error();
+    return found{std::move(state.value())};
+  }
+
+  void index(MDB_txn* txn, const saved_workflow_state& s) {
+    for (const auto& key : s.pending_approvals)
+      put(txn, db().runs_by_pending, key, s.run_id);
+    if (s.status == model::run_status::paused)
+      put(txn, db().paused_by_name, name_key(s.workflow_name), s.run_id);
+    if (s.status == model::run_status::running)
+      put(txn, db().running, s.run_id, s.workflow_name);
+    if (model::is_finished(s.status))
+      put(txn, db().finished, finished_key(s), {});
+  }
+
+  void unindex(MDB_txn* txn, const saved_workflow_state& s) {
+    for (const auto& key : s.pending_approvals)
+      del(txn, db().runs_by_pending, key, s.run_id);
+    if (s.status == model::run_status::paused)
+      del(txn, db().paused_by_name, name_key(s.workflow_name), s.run_id);
+    if (s.status == model::run_status::running)
+      del(txn, db().running, s.run_id);
+    if (model::is_finished(s.status))
+      del(txn, db().finished, finished_key(s));
+  }
+
+  /// LMDB keys cannot be empty; the empty workflow name is stored as "\0".
+  static std::string name_key(const std::string& name) {
+    return name.empty() ? std::string(1, '\0') : name;
+  }
+
+  void paused_runs(MDB_txn* txn, const std::optional<std::string>& name,
+                   std::vector<std::string>& out) const {
+    if (name) {
+      scan_duplicates(txn, db().paused_by_name, name_key(*name),
+                      [&](std::string_view id) { out.emplace_back(id); });
+      return;
+    }
+    scan_from(txn, db().paused_by_name, {},
+              [&](std::string_view, std::string_view id) {
+                out.emplace_back(id);
+                return true;
+              });
+  }
+
+  void running_runs(MDB_txn* txn, const std::optional<std::string>& name,
+                    std::vector<std::string>& out) const {
+    scan_from(txn, db().running, {},
+              [&](std::string_view id, std::string_view workflow) {
+                if (!name || workflow == *name)
+                  out.emplace_back(id);
+                return true;
+              });
+  }
+
+  /// Filters with no index decode every run: for listings, never on a hot
+  /// path.
+  model::result<void> scan_all(MDB_txn* txn, const run_filter& filter,
+                               std::vector<std::string>& out) const {
+    model::result<void> failed;
+    scan_from(
+      txn, db().runs, {}, [&](std::string_view id, std::string_view bytes) {
+        auto s = decode<saved_workflow_state>(bytes, "run " + std::string{id});
+        if (s.is_err()) {
+          failed = s.error();
+          return false;
+        }
+        if ((!filter.workflow_name || s->workflow_name == *filter.workflow_name)
+            && (!filter.status || s->status == *filter.status)
+            && (!filter.has_pending_approvals
+                || *filter.has_pending_approvals
+                     == !s->pending_approvals.empty()))
+          out.emplace_back(id);
+        return true;
+      });
+    return failed;
+  }
+
+  std::shared_ptr<lmdb_env> env_;
+};
+
+} // namespace
+
+std::shared_ptr<workflow_state_store>
+make_lmdb_workflow_state_store(std::shared_ptr<lmdb_env> env) {
+  return std::make_shared<lmdb_workflow_state_store>(std::move(env));
+}
+
+} // namespace signoff::persistence::detail
