@@ -26,6 +26,8 @@ struct registry_state {
 using registry_pointer
   = approval_registry_actor::stateful_pointer<registry_state>;
 
+using keys_reply = model::result<std::vector<std::string>>;
+
 /// Makes sure a tick arrives no later than `deadline`.
 void arm(registry_pointer self, model::time_point deadline) {
   auto& st = self->state;
@@ -45,30 +47,77 @@ void arm_for_next_deadline(registry_pointer self) {
     arm(self, *next.value());
 }
 
-/// Expires up to `limit` due approvals and notifies about each; returns
-/// the keys it expired.
-model::result<std::vector<std::string>> expire_due(registry_pointer self,
-                                                   std::size_t limit) {
-  const auto& rt = *self->state.rt;
-  const auto now = rt.now();
-  auto due = rt.approvals().due_for_expiry(now, limit);
-  if (due.is_err())
-    return due.error();
-  std::vector<std::string> expired;
-  for (auto& key : due.value()) {
-    model::decision d{key, model::decision_kind::expire, {}, {}, "system"};
-    auto outcome = rt.approvals().decide(d, now);
-    if (outcome.is_err()) {
-      // A decision that committed first wins the race; nothing to do.
-      rt.log("expiring '" + key + "' skipped: " + outcome.error().message);
-      continue;
+void announce(const runtime& rt, const model::approval_record& record) {
+  rt.approval_resolved(make_event(record, record.status));
+}
+
+model::error writer_failed(registry_pointer self, const caf::error& e) {
+  return model::make_error(model::error_type::storage_error,
+                           self->system().render(e));
+}
+
+/// Expires up to one batch of due approvals in one commit, announces them,
+/// and hands their keys to `then` (in this actor).
+void expire_batch(registry_pointer self, std::function<void(keys_reply)> then) {
+  auto rt = self->state.rt;
+  struct expired_batch {
+    model::result<void> outcome;
+    std::vector<model::approval_record> expired;
+  };
+  auto slot = std::make_shared<expired_batch>();
+  auto job = [rt, slot] {
+    *slot = expired_batch{};
+    const auto now = rt->now();
+    auto due = rt->approvals().due_for_expiry(now, rt->config().expiry_batch);
+    if (due.is_err()) {
+      slot->outcome = due.error();
+      return;
     }
-    if (outcome->applied) {
-      rt.approval_resolved(make_event(outcome->record, outcome->record.status));
-      expired.push_back(std::move(key));
+    for (auto& key : due.value()) {
+      model::decision d{key, model::decision_kind::expire, {}, {}, "system"};
+      // A decision committed first wins the race and this one is refused.
+      auto outcome = rt->approvals().decide(d, now);
+      if (outcome.is_ok() && outcome->applied)
+        slot->expired.push_back(std::move(outcome->record));
     }
-  }
-  return expired;
+  };
+  self
+    ->request(rt->writer(), caf::infinite, write_atom_v,
+              write_job{std::move(job)})
+    .then(
+      [self, slot, then](model::result<void>& committed) {
+        if (committed.is_err())
+          slot->outcome = committed.error();
+        if (slot->outcome.is_err()) {
+          then(slot->outcome.error());
+          return;
+        }
+        std::vector<std::string> keys;
+        for (const auto& record : slot->expired) {
+          announce(*self->state.rt, record);
+          keys.push_back(record.key);
+        }
+        then(std::move(keys));
+      },
+      [self, then](caf::error& e) { then(writer_failed(self, e)); });
+}
+
+/// Expires batches until none is full, then hands all keys to `then`.
+void expire_all(registry_pointer self, std::vector<std::string> so_far,
+                std::function<void(keys_reply)> then) {
+  expire_batch(self, [self, so_far = std::move(so_far),
+                      then](keys_reply expired) mutable {
+    if (expired.is_err()) {
+      then(std::move(expired));
+      return;
+    }
+    const bool full = expired->size() >= self->state.rt->config().expiry_batch;
+    so_far.insert(so_far.end(), expired->begin(), expired->end());
+    if (full)
+      expire_all(self, std::move(so_far), then);
+    else
+      then(std::move(so_far));
+  });
 }
 
 approval_registry_actor::behavior_type
@@ -78,49 +127,64 @@ registry_behavior(registry_pointer self, std::shared_ptr<const runtime> rt,
   self->state.orchestrator = std::move(orchestrator);
   arm_for_next_deadline(self);
   return {
-    [self](decide_atom,
-           const model::decision& d) -> model::result<model::decision_outcome> {
-      const auto& rt = *self->state.rt;
-      auto outcome = rt.approvals().decide(d, rt.now());
-      if (outcome.is_ok() && outcome->applied
-          && !outcome->record.status.is_pending())
-        rt.approval_resolved(
-          make_event(outcome->record, outcome->record.status));
-      return outcome;
+    [self](decide_atom, model::decision& d)
+      -> caf::result<model::result<model::decision_outcome>> {
+      using outcome_reply = model::result<model::decision_outcome>;
+      auto rt = self->state.rt;
+      auto rp = self->make_response_promise<outcome_reply>();
+      auto slot = std::make_shared<outcome_reply>();
+      auto job = [rt, d = std::move(d), slot] {
+        *slot = rt->approvals().decide(d, rt->now());
+      };
+      // Not awaited: decisions arriving meanwhile share the next commit.
+      self
+        ->request(rt->writer(), caf::infinite, write_atom_v,
+                  write_job{std::move(job)})
+        .then(
+          [self, rp, slot](model::result<void>& committed) mutable {
+            if (committed.is_err()) {
+              rp.deliver(outcome_reply{committed.error()});
+              return;
+            }
+            const auto& outcome = *slot;
+            if (outcome.is_ok() && outcome->applied
+                && !outcome->record.status.is_pending())
+              announce(*self->state.rt, outcome->record);
+            rp.deliver(outcome);
+          },
+          [self, rp](caf::error& e) mutable {
+            rp.deliver(outcome_reply{writer_failed(self, e)});
+          });
+      return rp;
     },
     [self](watch_atom, model::time_point deadline) { arm(self, deadline); },
-    [self](expire_atom) -> model::result<std::vector<std::string>> {
-      std::vector<std::string> all;
-      const auto batch = self->state.rt->config().expiry_batch;
-      for (;;) {
-        auto expired = expire_due(self, batch);
-        if (expired.is_err())
-          return expired.error();
-        all.insert(all.end(), expired->begin(), expired->end());
-        if (expired->size() < batch)
-          return all;
-      }
+    [self](expire_atom) -> caf::result<keys_reply> {
+      auto rp = self->make_response_promise<keys_reply>();
+      expire_all(self, {},
+                 [rp](keys_reply expired) mutable { rp.deliver(expired); });
+      return rp;
     },
     [self](tick_atom, std::uint64_t timer) {
       auto& st = self->state;
       if (timer != st.timer)
         return;
       st.armed.reset();
-      const auto batch = st.rt->config().expiry_batch;
-      auto expired = expire_due(self, batch);
-      if (expired.is_ok())
+      expire_batch(self, [self](keys_reply expired) {
+        auto& st = self->state;
+        if (expired.is_err()) {
+          st.rt->log("expiring approvals failed: " + expired.error().message);
+          arm(self, st.rt->now() + retry_after_failure);
+          return;
+        }
         for (const auto& key : expired.value())
           self->send(st.orchestrator, wake_atom_v, key);
-      if (expired.is_err()) {
-        st.rt->log("expiring approvals failed: " + expired.error().message);
-        arm(self, st.rt->now() + retry_after_failure);
-      } else if (expired->size() == batch) {
-        // More may be due: come back right after the messages queued
-        // meanwhile, instead of expiring a whole backlog at once.
-        arm(self, st.rt->now());
-      } else {
-        arm_for_next_deadline(self);
-      }
+        // A full batch means more may be due: come back right after the
+        // messages queued meanwhile, instead of expiring a backlog at once.
+        if (expired->size() >= st.rt->config().expiry_batch)
+          arm(self, st.rt->now());
+        else
+          arm_for_next_deadline(self);
+      });
     },
   };
 }

@@ -1,5 +1,8 @@
 #include "signoff/actors/orchestrator_actor.hpp"
 
+#include <deque>
+#include <limits>
+#include <list>
 #include <random>
 #include <unordered_map>
 
@@ -17,6 +20,16 @@ using model::execution_result;
 using model::result;
 
 using run_reply = std::function<void(result<execution_result>)>;
+using decision_reply = std::function<void(result<decision_report>)>;
+
+/// A run actor in memory and what the orchestrator knows of it.
+struct resident_run {
+  run_actor handle;
+  /// Requests sent to it that were not answered yet.
+  std::size_t in_flight = 0;
+  /// Its place among the parked runs, while it is parked.
+  std::optional<std::list<std::string>::iterator> parked{};
+};
 
 struct orchestrator_state {
   std::shared_ptr<const detail::runtime> rt;
@@ -24,7 +37,12 @@ struct orchestrator_state {
   std::unordered_map<std::string, model::workflow> workflows;
   /// Run actors alive now. A run has at most one actor, and only this
   /// actor sends to it: that is what serializes every resume of a run.
-  std::unordered_map<std::string, run_actor> resident;
+  std::unordered_map<std::string, resident_run> resident;
+  /// Parked runs, least recently parked first: the order of passivation.
+  std::list<std::string> parked;
+  /// Runs found running at start, waiting to be resumed.
+  std::deque<std::string> to_recover;
+  std::size_t recovering = 0;
   std::mt19937_64 ids{std::random_device{}()};
 
   static inline const char* name = "signoff.orchestrator";
@@ -37,51 +55,120 @@ model::error not_found(const std::string& what) {
   return model::make_error(model::error_type::not_found, what);
 }
 
+model::error actor_failed(orchestrator_pointer self, const caf::error& e) {
+  return model::make_error(model::error_type::unexpected_error,
+                           self->system().render(e));
+}
+
+/// Calls `done` after being called `n` times (at once for n == 0).
+std::function<void()> countdown(std::size_t n, std::function<void()> done) {
+  if (n == 0) {
+    done();
+    return [] {
+    };
+  }
+  auto left = std::make_shared<std::size_t>(n);
+  return [left, done = std::move(done)] {
+    if (--*left == 0)
+      done();
+  };
+}
+
 std::string new_run_id(orchestrator_state& st) {
   static constexpr char hex[] = "0123456789abcdef";
   std::string id = "run_";
   for (int half = 0; half < 2; ++half) {
     auto bits = st.ids();
-    for (int i = 0; i < 16; ++i, bits >>= 4)
-      id += hex[bits & 0xF];
+    for (int i = 0; i < 16; ++i, bits >>= 4U)
+      id += hex[bits & 0xFU];
   }
   return id;
 }
 
-/// Forgets a finished run's actor and lets it quit. Messages sent to it
-/// before are still handled: they precede the passivate message.
-void retire(orchestrator_pointer self, const std::string& run_id) {
-  auto it = self->state.resident.find(run_id);
-  if (it == self->state.resident.end())
-    return;
-  self->send(it->second, passivate_atom_v);
-  self->state.resident.erase(it);
+void unpark(orchestrator_state& st, resident_run& run) {
+  if (run.parked) {
+    st.parked.erase(*run.parked);
+    run.parked.reset();
+  }
 }
 
-/// Sends `run_atom` to the run's actor and hands the reply to `done`.
+/// Forgets a run's actor and lets it quit. Messages sent to it before are
+/// still handled: they precede the passivate message.
+void retire(orchestrator_pointer self, const std::string& run_id) {
+  auto& st = self->state;
+  auto it = st.resident.find(run_id);
+  if (it == st.resident.end())
+    return;
+  unpark(st, it->second);
+  self->send(it->second.handle, passivate_atom_v);
+  st.resident.erase(it);
+}
+
+/// Parks an idle paused run and passivates the least recently parked runs
+/// beyond the resident limit. Their state is in the store; a wake
+/// re-activates them from there.
+void park(orchestrator_pointer self, const std::string& run_id) {
+  auto& st = self->state;
+  auto& run = st.resident.at(run_id);
+  unpark(st, run);
+  run.parked = st.parked.insert(st.parked.end(), run_id);
+  while (st.resident.size() > st.rt->config().max_resident_runs
+         && !st.parked.empty()) {
+    auto oldest = st.parked.front();
+    retire(self, oldest);
+  }
+}
+
+/// Marks a request to the run as sent.
+resident_run& use(orchestrator_state& st, const std::string& run_id) {
+  auto& run = st.resident.at(run_id);
+  unpark(st, run);
+  ++run.in_flight;
+  return run;
+}
+
+/// Books the reply to a request sent with `use`.
+void answered(orchestrator_pointer self, const std::string& run_id,
+              const result<execution_result>& reply) {
+  auto& st = self->state;
+  auto it = st.resident.find(run_id);
+  if (it == st.resident.end())
+    return;
+  --it->second.in_flight;
+  // After a failure the actor's memory may be ahead of the store: drop it
+  // and let the next wake start again from what is stored.
+  if (reply.is_err() || model::is_finished(reply->status))
+    retire(self, run_id);
+  else if (it->second.in_flight == 0
+           && reply->status == model::run_status::paused)
+    park(self, run_id);
+}
+
+/// Sends `run_atom` to the resident run and hands the reply to `done`.
 void drive(orchestrator_pointer self, const std::string& run_id,
-           const run_actor& run, run_reply done) {
-  self->request(run, caf::infinite, run_atom_v)
+           run_reply done) {
+  auto& run = use(self->state, run_id);
+  self->request(run.handle, caf::infinite, run_atom_v)
     .then(
       [self, run_id, done](result<execution_result>& reply) {
-        if (reply.is_ok() && model::is_finished(reply->status))
-          retire(self, run_id);
+        answered(self, run_id, reply);
         done(std::move(reply));
       },
-      [self, done](caf::error& e) {
-        done(model::make_error(model::error_type::unexpected_error,
-                               self->system().render(e)));
+      [self, run_id, done](caf::error& e) {
+        result<execution_result> reply = actor_failed(self, e);
+        answered(self, run_id, reply);
+        done(std::move(reply));
       });
 }
 
-/// The run's actor, re-activated from the store if it is not resident.
-/// A finished run needs no actor: its stored state is the answer.
-result<std::optional<run_actor>> activate(orchestrator_pointer self,
-                                          const std::string& run_id,
-                                          execution_result& finished) {
+/// Makes the run resident, re-activating it from the store if needed.
+/// Returns false for a finished run, which needs no actor: its stored
+/// state, put in `finished`, is the answer.
+result<bool> activate(orchestrator_pointer self, const std::string& run_id,
+                      execution_result& finished) {
   auto& st = self->state;
-  if (auto it = st.resident.find(run_id); it != st.resident.end())
-    return std::optional{it->second};
+  if (st.resident.contains(run_id))
+    return true;
   auto loaded = st.rt->runs().load(run_id);
   if (loaded.is_err())
     return loaded.error();
@@ -90,7 +177,7 @@ result<std::optional<run_actor>> activate(orchestrator_pointer self,
   auto& state = *loaded.value();
   if (model::is_finished(state.status)) {
     finished = execution_result::of(state);
-    return std::optional<run_actor>{};
+    return false;
   }
   auto fn = st.workflows.find(state.workflow_name);
   if (fn == st.workflows.end())
@@ -98,23 +185,23 @@ result<std::optional<run_actor>> activate(orchestrator_pointer self,
                              "run '" + run_id + "' belongs to workflow '"
                                + state.workflow_name
                                + "', which is not registered");
-  auto run = detail::spawn_run(self->system(), st.rt, st.registry, fn->second,
-                               std::move(state), true);
-  st.resident.emplace(run_id, run);
-  return std::optional{run};
+  auto handle = detail::spawn_run(self->system(), st.rt, st.registry,
+                                  fn->second, std::move(state), true);
+  st.resident.emplace(run_id, resident_run{std::move(handle)});
+  return true;
 }
 
 /// Resumes `run_id` and hands the outcome to `done`.
 void resume(orchestrator_pointer self, const std::string& run_id,
             run_reply done) {
   execution_result finished;
-  auto run = activate(self, run_id, finished);
-  if (run.is_err())
-    done(run.error());
-  else if (!run.value())
+  auto active = activate(self, run_id, finished);
+  if (active.is_err())
+    done(active.error());
+  else if (!active.value())
     done(std::move(finished));
   else
-    drive(self, run_id, *run.value(), std::move(done));
+    drive(self, run_id, std::move(done));
 }
 
 /// Resumes every run waiting on `key`; `done` gets the ids that resumed.
@@ -126,28 +213,58 @@ void wake_waiting(orchestrator_pointer self, const std::string& key,
                         + "' failed: " + waiting.error().message);
     waiting = std::vector<std::string>{};
   }
-  if (waiting->empty()) {
-    done({});
-    return;
-  }
-  struct fan_in {
-    std::size_t outstanding;
-    std::vector<std::string> resumed;
-    std::function<void(std::vector<std::string>)> done;
-  };
-  auto pending
-    = std::make_shared<fan_in>(fan_in{waiting->size(), {}, std::move(done)});
+  auto resumed = std::make_shared<std::vector<std::string>>();
+  auto one_done = countdown(waiting->size(),
+                            [resumed, done] { done(std::move(*resumed)); });
   for (const auto& run_id : waiting.value())
     resume(self, run_id,
-           [self, run_id, pending](result<execution_result> reply) {
+           [self, run_id, resumed, one_done](result<execution_result> reply) {
              if (reply.is_ok())
-               pending->resumed.push_back(run_id);
+               resumed->push_back(run_id);
              else
                self->state.rt->log("resuming '" + run_id
                                    + "' failed: " + reply.error().message);
-             if (--pending->outstanding == 0)
-               pending->done(std::move(pending->resumed));
+             one_done();
            });
+}
+
+/// Resumes queued recoveries, a few at a time, so a process that died with
+/// many runs in flight does not wake them all at once.
+void recover_next(orchestrator_pointer self) {
+  auto& st = self->state;
+  while (st.recovering < st.rt->config().recovery_concurrency
+         && !st.to_recover.empty()) {
+    auto run_id = std::move(st.to_recover.front());
+    st.to_recover.pop_front();
+    if (st.resident.contains(run_id))
+      continue;
+    ++st.recovering;
+    resume(self, run_id, [self, run_id](result<execution_result> reply) {
+      if (reply.is_err())
+        self->state.rt->log("recovering '" + run_id
+                            + "' failed: " + reply.error().message);
+      --self->state.recovering;
+      recover_next(self);
+    });
+  }
+}
+
+/// Queues the runs of `workflow_name` that were running when the process
+/// last stopped (runs of this process are resident and skipped).
+void recover(orchestrator_pointer self, const std::string& workflow_name) {
+  auto& st = self->state;
+  persistence::run_filter filter;
+  filter.workflow_name = workflow_name;
+  filter.status = model::run_status::running;
+  auto running = st.rt->runs().list(filter);
+  if (running.is_err()) {
+    st.rt->log("listing runs to recover failed: " + running.error().message);
+    return;
+  }
+  for (auto& run_id : running.value())
+    if (!st.resident.contains(run_id))
+      st.to_recover.push_back(std::move(run_id));
+  recover_next(self);
 }
 
 caf::result<result<execution_result>> start(orchestrator_pointer self,
@@ -160,6 +277,11 @@ caf::result<result<execution_result>> start(orchestrator_pointer self,
       "no workflow is registered as '" + req.workflow_name + "'")};
   if (req.run_id.empty())
     req.run_id = new_run_id(st);
+  model::saved_workflow_state state;
+  state.run_id = req.run_id;
+  state.workflow_name = req.workflow_name;
+  if (auto valid = model::validate_run_identity(state); valid.is_err())
+    return result<execution_result>{valid.error()};
   auto existing = st.rt->runs().load(req.run_id);
   if (existing.is_err())
     return result<execution_result>{existing.error()};
@@ -167,23 +289,18 @@ caf::result<result<execution_result>> start(orchestrator_pointer self,
     return result<execution_result>{
       model::make_error(model::error_type::invalid_argument,
                         "a run '" + req.run_id + "' exists already")};
-  model::saved_workflow_state state;
-  state.run_id = req.run_id;
-  state.workflow_name = req.workflow_name;
   state.input = std::move(req.input);
   state.metadata = std::move(req.metadata);
   state.started_at = state.updated_at = st.rt->now();
-  auto run = detail::spawn_run(self->system(), st.rt, st.registry, fn->second,
-                               std::move(state), false);
-  st.resident.emplace(req.run_id, run);
+  auto handle = detail::spawn_run(self->system(), st.rt, st.registry,
+                                  fn->second, std::move(state), false);
+  st.resident.emplace(req.run_id, resident_run{std::move(handle)});
   auto rp = self->make_response_promise<result<execution_result>>();
-  drive(self, req.run_id, run, [rp](result<execution_result> reply) mutable {
+  drive(self, req.run_id, [rp](result<execution_result> reply) mutable {
     rp.deliver(std::move(reply));
   });
   return rp;
 }
-
-using decision_reply = std::function<void(result<decision_report>)>;
 
 /// Commits `d` through the registry and, with `auto_resume`, resumes the
 /// runs waiting on its key; `done` gets the report once they resumed.
@@ -218,89 +335,117 @@ void decide(orchestrator_pointer self, model::decision d, bool auto_resume,
                        done(std::move(report));
                      });
       },
-      [self, done](caf::error& e) {
-        done(model::make_error(model::error_type::unexpected_error,
-                               self->system().render(e)));
-      });
+      [self, done](caf::error& e) { done(actor_failed(self, e)); });
 }
 
 caf::result<result<execution_result>> cancel_run(orchestrator_pointer self,
                                                  const std::string& run_id,
                                                  std::string reason) {
   execution_result finished;
-  auto run = activate(self, run_id, finished);
-  if (run.is_err())
-    return result<execution_result>{run.error()};
-  if (!run.value())
+  auto active = activate(self, run_id, finished);
+  if (active.is_err())
+    return result<execution_result>{active.error()};
+  if (!active.value())
     return result<execution_result>{model::make_error(
       model::error_type::invalid_run_state,
       "run '" + run_id + "' is " + std::string{to_string(finished.status)}
         + "; only a paused run can be cancelled")};
   auto rp = self->make_response_promise<result<execution_result>>();
-  self->request(*run.value(), caf::infinite, cancel_run_atom_v, reason)
+  auto& run = use(self->state, run_id);
+  self->request(run.handle, caf::infinite, cancel_run_atom_v, reason)
     .then(
       [self, rp, run_id, reason](result<execution_result>& reply) mutable {
-        if (reply.is_ok())
-          retire(self, run_id);
-        if (reply.is_err() || reply->pending_approvals.empty()) {
+        answered(self, run_id, reply);
+        if (reply.is_err()) {
           rp.deliver(std::move(reply));
           return;
         }
         // The run no longer waits, so cancelling its approvals wakes only
-        // the other runs waiting on the same keys. The reply waits for
-        // them.
-        auto outstanding
-          = std::make_shared<std::size_t>(reply->pending_approvals.size());
+        // the other runs waiting on the same keys. The reply waits for them.
+        auto one_done = countdown(reply->pending_approvals.size(),
+                                  [rp, reply]() mutable { rp.deliver(reply); });
         for (const auto& key : reply->pending_approvals)
           decide(self, model::decision::cancel(key, reason, "run:" + run_id),
-                 true,
-                 [self, rp, key, outstanding,
-                  reply](const result<decision_report>& r) mutable {
+                 true, [self, key, one_done](const result<decision_report>& r) {
                    if (r.is_err())
                      self->state.rt->log("cancelling approval '" + key
                                          + "' failed: " + r.error().message);
-                   if (--*outstanding == 0)
-                     rp.deliver(std::move(reply));
+                   one_done();
                  });
       },
-      [self, rp](caf::error& e) mutable {
-        rp.deliver(result<execution_result>{model::make_error(
-          model::error_type::unexpected_error, self->system().render(e))});
+      [self, rp, run_id](caf::error& e) mutable {
+        result<execution_result> reply = actor_failed(self, e);
+        answered(self, run_id, reply);
+        rp.deliver(std::move(reply));
       });
   return rp;
 }
 
-result<cleanup_report> cleanup(orchestrator_pointer self,
-                               model::duration max_age) {
-  const auto& rt = *self->state.rt;
-  auto old = rt.runs().finished_before(rt.now() - max_age,
-                                       std::numeric_limits<std::size_t>::max());
-  if (old.is_err())
-    return old.error();
-  cleanup_report report;
-  for (const auto& run_id : old.value()) {
-    auto state = rt.runs().load(run_id);
-    if (state.is_err())
-      return state.error();
-    if (!state.value())
-      continue;
-    auto removed = rt.runs().remove(run_id);
-    if (removed.is_err())
-      return removed.error();
-    retire(self, run_id);
-    ++report.runs_removed;
-    for (const auto& key : state.value()->approval_keys) {
-      auto waiting = rt.runs().find_by_pending_approval(key);
-      auto record = rt.approvals().find_approval(key);
-      if (waiting.is_err() || !waiting->empty() || record.is_err()
-          || !record.value() || record.value()->status.is_pending())
+/// Removes old finished runs and the decided approvals no waiting run
+/// needs, in one commit.
+caf::result<result<cleanup_report>> cleanup(orchestrator_pointer self,
+                                            model::duration max_age) {
+  auto rt = self->state.rt;
+  struct cleaned {
+    model::result<void> outcome;
+    cleanup_report report;
+    std::vector<std::string> runs;
+  };
+  auto slot = std::make_shared<cleaned>();
+  auto cutoff = rt->now() - max_age;
+  auto job = [rt, slot, cutoff] {
+    *slot = cleaned{};
+    auto fail = [&](const model::error& e) {
+      slot->outcome = e;
+    };
+    auto old = rt->runs().finished_before(
+      cutoff, std::numeric_limits<std::size_t>::max());
+    if (old.is_err())
+      return fail(old.error());
+    for (const auto& run_id : old.value()) {
+      auto state = rt->runs().load(run_id);
+      if (state.is_err())
+        return fail(state.error());
+      if (!state.value())
         continue;
-      if (auto gone = rt.approvals().remove_approval(key);
-          gone.is_ok() && gone.value())
-        ++report.approvals_removed;
+      auto removed = rt->runs().remove(run_id);
+      if (removed.is_err())
+        return fail(removed.error());
+      slot->runs.push_back(run_id);
+      ++slot->report.runs_removed;
+      for (const auto& key : state.value()->approval_keys) {
+        auto waiting = rt->runs().find_by_pending_approval(key);
+        auto record = rt->approvals().find_approval(key);
+        if (waiting.is_err() || !waiting->empty() || record.is_err()
+            || !record.value() || record.value()->status.is_pending())
+          continue;
+        if (auto gone = rt->approvals().remove_approval(key);
+            gone.is_ok() && gone.value())
+          ++slot->report.approvals_removed;
+      }
     }
-  }
-  return report;
+  };
+  using cleanup_reply = result<cleanup_report>;
+  auto rp = self->make_response_promise<cleanup_reply>();
+  self
+    ->request(rt->writer(), caf::infinite, write_atom_v,
+              detail::write_job{std::move(job)})
+    .then(
+      [self, rp, slot](model::result<void>& committed) mutable {
+        if (committed.is_err())
+          slot->outcome = committed.error();
+        if (slot->outcome.is_err()) {
+          rp.deliver(cleanup_reply{slot->outcome.error()});
+          return;
+        }
+        for (const auto& run_id : slot->runs)
+          retire(self, run_id);
+        rp.deliver(cleanup_reply{slot->report});
+      },
+      [self, rp](caf::error& e) mutable {
+        rp.deliver(cleanup_reply{actor_failed(self, e)});
+      });
+  return rp;
 }
 
 /// Expires what is due and replies once the runs waiting on it resumed.
@@ -311,22 +456,19 @@ expire_now(orchestrator_pointer self) {
   self->request(self->state.registry, caf::infinite, expire_atom_v)
     .then(
       [self, rp](keys_reply& expired) mutable {
-        if (expired.is_err() || expired->empty()) {
+        if (expired.is_err()) {
           rp.deliver(std::move(expired));
           return;
         }
-        auto outstanding = std::make_shared<std::size_t>(expired->size());
+        auto one_done = countdown(
+          expired->size(), [rp, expired]() mutable { rp.deliver(expired); });
         for (const auto& key : expired.value())
-          wake_waiting(self, key,
-                       [rp, outstanding,
-                        expired](const std::vector<std::string>&) mutable {
-                         if (--*outstanding == 0)
-                           rp.deliver(expired);
-                       });
+          wake_waiting(self, key, [one_done](const std::vector<std::string>&) {
+            one_done();
+          });
       },
       [self, rp](caf::error& e) mutable {
-        rp.deliver(keys_reply{model::make_error(
-          model::error_type::unexpected_error, self->system().render(e))});
+        rp.deliver(keys_reply{actor_failed(self, e)});
       });
   return rp;
 }
@@ -343,19 +485,24 @@ result<T> found_or(result<std::optional<T>> found, const std::string& what) {
 orchestrator_actor::behavior_type
 orchestrator_behavior(orchestrator_pointer self, orchestrator_config config) {
   auto& st = self->state;
-  st.rt = std::make_shared<const detail::runtime>(std::move(config));
+  st.rt = std::make_shared<const detail::runtime>(self->system(),
+                                                  std::move(config));
   st.registry = detail::spawn_approval_registry(
     self->system(), st.rt, caf::actor_cast<orchestrator_actor>(self));
   self->set_exit_handler([self](caf::exit_msg& msg) {
-    for (auto& [id, run] : self->state.resident)
-      self->send_exit(run, msg.reason);
-    self->state.resident.clear();
-    self->send_exit(self->state.registry, msg.reason);
+    auto& st = self->state;
+    for (auto& [id, run] : st.resident)
+      self->send_exit(run.handle, msg.reason);
+    st.resident.clear();
+    st.parked.clear();
+    self->send_exit(st.registry, msg.reason);
+    self->send_exit(st.rt->writer(), msg.reason);
     self->quit(msg.reason);
   });
   return {
     [self](register_atom, std::string& name, model::workflow& fn) {
-      self->state.workflows.insert_or_assign(std::move(name), std::move(fn));
+      self->state.workflows.insert_or_assign(name, std::move(fn));
+      recover(self, name);
       return true;
     },
     [self](execute_atom, execute_request& req) { return start(self, req); },
@@ -411,6 +558,7 @@ orchestrator_behavior(orchestrator_pointer self, orchestrator_config config) {
       return cleanup(self, max_age);
     },
     [self](expire_atom) { return expire_now(self); },
+    [self](resident_atom) { return self->state.resident.size(); },
     [self](wake_atom, const std::string& key) {
       wake_waiting(self, key, [](const std::vector<std::string>&) {});
     },

@@ -3,6 +3,8 @@
 #include <exception>
 #include <string>
 
+#include <caf/all.hpp>
+
 #include "signoff/persistence/memory_store.hpp"
 
 namespace signoff::actors::detail {
@@ -26,7 +28,8 @@ void call_hook(const runtime& rt, const char* name,
 
 } // namespace
 
-runtime::runtime(orchestrator_config config) : config_(std::move(config)) {
+runtime::runtime(caf::actor_system& system, orchestrator_config config)
+    : config_(std::move(config)) {
   if (!config_.approval_store)
     config_.approval_store = persistence::make_memory_approval_store();
   if (!config_.workflow_state_store)
@@ -34,8 +37,13 @@ runtime::runtime(orchestrator_config config) : config_(std::move(config)) {
       = persistence::make_memory_workflow_state_store();
   if (!config_.clock)
     config_.clock = model::system_now;
+  if (!config_.commit_group)
+    config_.commit_group = persistence::make_immediate_commit_group();
   if (config_.expiry_batch == 0)
     config_.expiry_batch = 1;
+  if (config_.recovery_concurrency == 0)
+    config_.recovery_concurrency = 1;
+  writer_ = spawn_store_writer(system, config_.commit_group);
 }
 
 void runtime::log(std::string_view line) const noexcept {

@@ -8,12 +8,14 @@
 #include <string_view>
 
 #include "signoff/actors/orchestrator_actor.hpp"
+#include "store_writer.hpp"
 
 namespace signoff::actors::detail {
 
 class runtime {
 public:
-  explicit runtime(orchestrator_config config);
+  /// Fills in the defaults and spawns the store writer in `system`.
+  runtime(caf::actor_system& system, orchestrator_config config);
 
   [[nodiscard]] persistence::approval_store& approvals() const noexcept {
     return *config_.approval_store;
@@ -27,6 +29,10 @@ public:
   [[nodiscard]] const orchestrator_config& config() const noexcept {
     return config_;
   }
+  /// The actor every store write goes through.
+  [[nodiscard]] const store_writer_actor& writer() const noexcept {
+    return writer_;
+  }
 
   void log(std::string_view line) const noexcept;
   void approval_needed(const approval_event& event) const noexcept;
@@ -34,6 +40,7 @@ public:
 
 private:
   orchestrator_config config_;
+  store_writer_actor writer_;
 };
 
 /// The event describing `record` (and, for a pause, the run).

@@ -101,5 +101,8 @@ CAF_BEGIN_TYPE_ID_BLOCK(signoff, caf::first_custom_type_id)
   CAF_ADD_ATOM(signoff, signoff::actors, tick_atom, "tick")
   CAF_ADD_ATOM(signoff, signoff::actors, run_atom, "run")
   CAF_ADD_ATOM(signoff, signoff::actors, passivate_atom, "passivate")
+  CAF_ADD_ATOM(signoff, signoff::actors, write_atom, "write")
+  CAF_ADD_ATOM(signoff, signoff::actors, commit_atom, "commit")
+  CAF_ADD_ATOM(signoff, signoff::actors, resident_atom, "resident")
 
 CAF_END_TYPE_ID_BLOCK(signoff)

@@ -15,6 +15,7 @@
 
 #include "signoff/actors/messages.hpp"
 #include "signoff/persistence/approval_store.hpp"
+#include "signoff/persistence/commit_group.hpp"
 #include "signoff/persistence/workflow_state_store.hpp"
 
 namespace signoff::actors {
@@ -25,7 +26,8 @@ namespace signoff::actors {
 /// workflow state store as needed. Every reply is a `model::result`: domain
 /// errors travel as values with their stable codes.
 using orchestrator_actor = caf::typed_actor<
-  // Registers (or replaces) the workflow function run under a name.
+  // Registers (or replaces) the workflow function run under a name, and
+  // resumes the runs of it that were running when the process last died.
   caf::replies_to<register_atom, std::string, model::workflow>::with<bool>,
   // Starts a run; replies when it completed, failed or paused. Errors:
   // UNKNOWN_WORKFLOW, INVALID_ARGUMENT (the run id exists).
@@ -68,6 +70,8 @@ using orchestrator_actor = caf::typed_actor<
   // Expires every approval past its deadline now and wakes its runs;
   // replies with the expired keys.
   caf::replies_to<expire_atom>::with<model::result<std::vector<std::string>>>,
+  // How many run actors are in memory now (parked or working).
+  caf::replies_to<resident_atom>::with<std::size_t>,
   // Sent by the registry: the approval under this key was resolved (by
   // expiry); wake the runs waiting on it.
   caf::reacts_to<wake_atom, std::string>>;
@@ -101,6 +105,16 @@ struct orchestrator_config {
   std::shared_ptr<persistence::approval_store> approval_store{};
   /// Where runs live; null means a new in-memory store.
   std::shared_ptr<persistence::workflow_state_store> workflow_state_store{};
+  /// Groups the stores' writes into shared commits; null means the stores'
+  /// writes are complete on return (right for the in-memory stores). Pass
+  /// `lmdb_stores::commits` with the LMDB stores.
+  std::shared_ptr<persistence::commit_group> commit_group{};
+  /// Parked run actors kept in memory; past this many, the least recently
+  /// parked quit and are re-activated from the store when woken.
+  std::size_t max_resident_runs = 10'000;
+  /// Runs found `running` at start (the process died during them) resumed
+  /// at once when their workflow is registered; the rest wait their turn.
+  std::size_t recovery_concurrency = 16;
   /// Deadline of approvals whose step sets none: 7 days.
   model::duration default_expiration = std::chrono::hours{24 * 7};
   /// Receives one line per notable event; null for silence.
