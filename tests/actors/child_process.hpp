@@ -1,0 +1,80 @@
+#pragma once
+
+// Starting, waiting for and killing the durability child process.
+
+#include <fcntl.h>
+#include <signal.h>
+#include <spawn.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <string>
+#include <thread>
+#include <vector>
+
+extern char** environ; // NOLINT: POSIX
+
+namespace signoff::test {
+
+class child_process {
+public:
+  explicit child_process(std::vector<std::string> args) {
+    std::vector<char*> argv;
+    for (auto& a : args)
+      argv.push_back(a.data());
+    argv.push_back(nullptr);
+    // The child's own report goes nowhere; the tests read what it wrote.
+    posix_spawn_file_actions_t actions;
+    posix_spawn_file_actions_init(&actions);
+    posix_spawn_file_actions_addopen(&actions, STDOUT_FILENO, "/dev/null",
+                                     O_WRONLY, 0);
+    if (::posix_spawn(&pid_, argv[0], &actions, nullptr, argv.data(), environ)
+        != 0)
+      pid_ = -1;
+    posix_spawn_file_actions_destroy(&actions);
+  }
+  ~child_process() {
+    if (pid_ > 0 && !exited_) {
+      ::kill(pid_, SIGKILL);
+      ::waitpid(pid_, nullptr, 0);
+    }
+  }
+  child_process(const child_process&) = delete;
+  child_process& operator=(const child_process&) = delete;
+
+  [[nodiscard]] bool started() const noexcept {
+    return pid_ > 0;
+  }
+
+  /// Kills the process with SIGKILL and reaps it.
+  void kill() {
+    if (pid_ <= 0 || exited_)
+      return;
+    ::kill(pid_, SIGKILL);
+    ::waitpid(pid_, nullptr, 0);
+    exited_ = true;
+  }
+
+  /// Waits up to `limit` for the exit; the exit code, or -1 if it had to be
+  /// killed or died of a signal.
+  int wait(std::chrono::milliseconds limit) {
+    const auto deadline = std::chrono::steady_clock::now() + limit;
+    while (std::chrono::steady_clock::now() < deadline) {
+      int status = 0;
+      if (::waitpid(pid_, &status, WNOHANG) == pid_) {
+        exited_ = true;
+        return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+      }
+      std::this_thread::sleep_for(std::chrono::milliseconds{5});
+    }
+    kill();
+    return -1;
+  }
+
+private:
+  pid_t pid_ = -1;
+  bool exited_ = false;
+};
+
+} // namespace signoff::test

@@ -1,0 +1,196 @@
+// A process the durability tests start, stop and kill. It runs the order
+// workflow on an LMDB directory and appends every side effect and every
+// acknowledgement it received to DIR/effects.log, in the order they
+// happened, so the parent can check what ran after what.
+//
+//   durability_child pause DIR N   start N orders; each pauses; exit
+//   durability_child grant DIR N   grant the N orders; each completes
+//   durability_child work  DIR N   drive the N orders to completion from
+//                                  whatever state the directory is in
+
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <cstdio>
+#include <cstdlib>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include <boost/json.hpp>
+
+#include "signoff/persistence/lmdb_store.hpp"
+#include "signoff/signoff.hpp"
+
+namespace {
+
+using boost::json::value;
+using signoff::model::result;
+
+constexpr int threads = 4;
+
+/// Appends whole lines to the effects log (one write each: O_APPEND keeps
+/// concurrent lines whole, and the page cache keeps them past a SIGKILL).
+class effects_log {
+public:
+  explicit effects_log(const std::string& path)
+      : fd_(::open(path.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0644)) {
+    if (fd_ < 0) {
+      std::perror("effects.log");
+      std::exit(2);
+    }
+  }
+  ~effects_log() {
+    ::close(fd_);
+  }
+  effects_log(const effects_log&) = delete;
+  effects_log& operator=(const effects_log&) = delete;
+
+  void line(const std::string& what, const std::string& order_id) {
+    auto text = what + " " + order_id + "\n";
+    if (::write(fd_, text.data(), text.size())
+        != static_cast<ssize_t>(text.size()))
+      std::exit(3);
+  }
+
+private:
+  int fd_;
+};
+
+std::string order_id(int i) {
+  return "o" + std::to_string(i);
+}
+
+std::string run_id(int i) {
+  return "run-" + order_id(i);
+}
+
+std::string key(int i) {
+  return "approval:" + order_id(i);
+}
+
+signoff::model::workflow order_workflow(effects_log& log) {
+  return [&log](signoff::model::step& step, const value& in) -> result<value> {
+    const std::string id{in.at("orderId").as_string()};
+    step.run("create", [&] {
+      log.line("create", id);
+      return value{{"orderId", id}};
+    });
+    auto approval = step.approval("approval:" + id);
+    step.run("fulfil", [&] {
+      log.line("fulfil", id);
+      return true;
+    });
+    return value{{"orderId", id}, {"approvedBy", approval.at("by")}};
+  };
+}
+
+template <class Body>
+bool for_all_orders(int n, Body body) {
+  std::atomic<bool> ok{true};
+  std::vector<std::thread> workers;
+  for (int t = 0; t < threads; ++t)
+    workers.emplace_back([&, t] {
+      for (int i = t; i < n; i += threads)
+        if (!body(i))
+          ok = false;
+    });
+  for (auto& w : workers)
+    w.join();
+  return ok;
+}
+
+bool is(const result<signoff::model::saved_workflow_state>& s,
+        signoff::model::run_status status) {
+  return s.is_ok() && s->status == status;
+}
+
+/// Drives order `i` one step further from its stored state; false on an
+/// unexpected answer.
+bool drive(signoff::orchestrator& orch, effects_log& log, int i) {
+  using signoff::model::run_status;
+  for (;;) {
+    auto status = orch.get_workflow_status(run_id(i));
+    if (status.is_err()) {
+      auto run = orch.execute("order", value{{"orderId", order_id(i)}},
+                              {.run_id = run_id(i)});
+      if (run.is_err())
+        return false;
+      if (run->status == run_status::paused)
+        log.line("ack-paused", order_id(i));
+      continue;
+    }
+    switch (status->status) {
+      case run_status::completed:
+        log.line("ack-completed", order_id(i));
+        return status->outcome->value().at("approvedBy").as_string() == "boss";
+      case run_status::paused: {
+        auto granted = orch.grant_approval(key(i), value{{"by", "boss"}},
+                                           {.approved_by = "boss"});
+        if (granted.is_err())
+          return false;
+        log.line("ack-granted", order_id(i));
+        break;
+      }
+      case run_status::running:
+        // Recovery after a crash: resuming waits for it.
+        if (orch.resume(run_id(i)).is_err())
+          return false;
+        break;
+      default:
+        return false;
+    }
+  }
+}
+
+} // namespace
+
+int main(int argc, char** argv) {
+  if (argc != 4) {
+    std::fprintf(stderr, "usage: %s pause|grant|work DIR N\n", argv[0]);
+    return 2;
+  }
+  const std::string mode = argv[1];
+  const std::string dir = argv[2];
+  const int n = std::atoi(argv[3]);
+  effects_log log{dir + "/effects.log"};
+  auto stores = signoff::persistence::open_lmdb_stores({.path = dir + "/db"});
+  if (stores.is_err()) {
+    std::fprintf(stderr, "%s\n", stores.error().message.c_str());
+    return 2;
+  }
+  signoff::orchestrator_options options;
+  options.approval_store = stores->approvals;
+  options.workflow_state_store = stores->runs;
+  options.commit_group = stores->commits;
+  signoff::orchestrator orch{std::move(options)};
+  orch.register_workflow("order", order_workflow(log));
+
+  bool ok = false;
+  if (mode == "pause") {
+    ok = for_all_orders(n, [&](int i) {
+      auto run = orch.execute("order", value{{"orderId", order_id(i)}},
+                              {.run_id = run_id(i)});
+      if (run.is_err() || run->status != signoff::model::run_status::paused)
+        return false;
+      log.line("ack-paused", order_id(i));
+      return true;
+    });
+  } else if (mode == "grant") {
+    ok = for_all_orders(n, [&](int i) {
+      auto granted = orch.grant_approval(key(i), value{{"by", "boss"}},
+                                         {.approved_by = "boss"});
+      if (granted.is_err() || granted->resumed_workflows.size() != 1)
+        return false;
+      log.line("ack-granted", order_id(i));
+      return is(orch.get_workflow_status(run_id(i)),
+                signoff::model::run_status::completed);
+    });
+  } else if (mode == "work") {
+    ok = for_all_orders(n, [&](int i) { return drive(orch, log, i); });
+  }
+  std::printf("%s\n", ok ? "done" : "failed");
+  return ok ? 0 : 1;
+}
