@@ -179,7 +179,10 @@ void scan_duplicates(MDB_txn* txn, MDB_dbi dbi, std::string_view key,
 template <class T>
 model::result<T> decode(std::string_view bytes, std::string_view what) {
   boost::system::error_code ec;
-  auto parsed = boost::json::parse(bytes, ec);
+  // Keys may hold any bytes, and records repeat their keys.
+  boost::json::parse_options options;
+  options.allow_invalid_utf8 = true;
+  auto parsed = boost::json::parse(bytes, ec, {}, options);
   if (!ec) {
     auto value = boost::json::try_value_to<T>(parsed);
     if (value)

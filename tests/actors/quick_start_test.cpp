@@ -3,6 +3,7 @@
 #include <boost/test/unit_test.hpp>
 
 #include "fixtures.hpp"
+#include "support/kv_stores.hpp"
 
 using namespace signoff;
 
@@ -45,6 +46,35 @@ BOOST_AUTO_TEST_CASE(order_pauses_then_completes_after_grant) {
   auto again = orch.resume(paused->run_id);
   BOOST_REQUIRE(again.is_ok());
   BOOST_TEST(to_string(again->status) == "completed");
+  BOOST_TEST(counters->create_order == 1);
+  BOOST_TEST(counters->fulfil_order == 1);
+}
+
+BOOST_AUTO_TEST_SUITE_END()
+
+BOOST_AUTO_TEST_SUITE(quick_start)
+
+// A store a user wrote over a plain key-value map (no indexes, no group
+// commit) still carries the whole cycle.
+BOOST_AUTO_TEST_CASE(order_completes_on_a_user_written_store) {
+  auto db = std::make_shared<test::kv_database>();
+  orchestrator_options options;
+  options.approval_store = std::make_shared<test::kv_approval_store>(db);
+  options.workflow_state_store
+    = std::make_shared<test::kv_workflow_state_store>(db);
+  auto counters = std::make_shared<test::order_counters>();
+  orchestrator orch{std::move(options)};
+  orch.register_workflow("order-approval", test::order_workflow(counters));
+  auto paused = orch.execute("order-approval", test::order_input("ord_7"));
+  BOOST_REQUIRE(paused.is_ok());
+  BOOST_TEST(to_string(paused->status) == "paused");
+  BOOST_TEST(db->documents.contains("approval/approval:manager:ord_7"));
+  auto granted
+    = orch.grant_approval("approval:manager:ord_7", {{"approvedBy", "jane"}});
+  BOOST_REQUIRE(granted.is_ok());
+  BOOST_TEST(granted->resumed_workflows.size() == 1U);
+  auto status = orch.get_workflow_status(paused->run_id).value();
+  BOOST_TEST(to_string(status.status) == "completed");
   BOOST_TEST(counters->create_order == 1);
   BOOST_TEST(counters->fulfil_order == 1);
 }
