@@ -181,6 +181,11 @@ orchestrator::audit_trail(const std::string& key) {
   return impl_->ask<std::vector<model::audit_entry>>(actors::audit_atom_v, key);
 }
 
+model::result<std::vector<std::string>>
+orchestrator::list_runs_waiting_on(const std::string& key) {
+  return impl_->ask<std::vector<std::string>>(actors::waiting_atom_v, key);
+}
+
 model::result<model::approval_record>
 orchestrator::get_approval(const std::string& key) {
   return impl_->ask<model::approval_record>(actors::approval_atom_v, key);

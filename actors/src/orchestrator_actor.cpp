@@ -539,6 +539,10 @@ orchestrator_behavior(orchestrator_pointer self, orchestrator_config config) {
         filter.workflow_name = workflow_name;
       return self->state.rt->runs().list(filter);
     },
+    [self](waiting_atom,
+           const std::string& key) -> result<std::vector<std::string>> {
+      return self->state.rt->runs().find_by_pending_approval(key);
+    },
     [self](approval_atom,
            const std::string& key) -> result<model::approval_record> {
       return found_or(self->state.rt->approvals().find_approval(key),

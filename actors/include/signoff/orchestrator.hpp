@@ -151,6 +151,10 @@ public:
   model::result<std::vector<model::audit_entry>>
   audit_trail(const std::string& key);
 
+  /// Ids of the runs paused on the approval `key`.
+  model::result<std::vector<std::string>>
+  list_runs_waiting_on(const std::string& key);
+
   /// The approval under `key`. Errors: NOT_FOUND.
   model::result<model::approval_record> get_approval(const std::string& key);
 

@@ -104,5 +104,6 @@ CAF_BEGIN_TYPE_ID_BLOCK(signoff, caf::first_custom_type_id)
   CAF_ADD_ATOM(signoff, signoff::actors, write_atom, "write")
   CAF_ADD_ATOM(signoff, signoff::actors, commit_atom, "commit")
   CAF_ADD_ATOM(signoff, signoff::actors, resident_atom, "resident")
+  CAF_ADD_ATOM(signoff, signoff::actors, waiting_atom, "waiting")
 
 CAF_END_TYPE_ID_BLOCK(signoff)

@@ -54,6 +54,9 @@ using orchestrator_actor = caf::typed_actor<
   // Lists the paused runs of a workflow (all workflows for "").
   caf::replies_to<list_runs_atom,
                   std::string>::with<model::result<std::vector<std::string>>>,
+  // Lists the runs paused on an approval key.
+  caf::replies_to<waiting_atom, std::string>::with<
+    model::result<std::vector<std::string>>>,
   // Reads an approval. Errors: NOT_FOUND.
   caf::replies_to<approval_atom,
                   std::string>::with<model::result<model::approval_record>>,

@@ -1,0 +1,181 @@
+// The JSON API: the reference's endpoints plus the audit trail, cancelling
+// a run and the health check.
+
+#include "handlers.hpp"
+#include "signoff/webhook.hpp"
+
+namespace signoff::http::detail {
+
+namespace {
+
+using boost::json::value;
+using status = beast_http::status;
+
+model::error unauthorized() {
+  return model::make_error("UNAUTHORIZED", "a bearer token is required");
+}
+
+response denied(const request& req, std::string message) {
+  return json_response(req, status::forbidden,
+                       {{"success", false},
+                        {"error", "FORBIDDEN"},
+                        {"message", std::move(message)}});
+}
+
+response unauthenticated(const request& req) {
+  auto res = json_response(req, status::unauthorized,
+                           {{"success", false},
+                            {"error", unauthorized().type},
+                            {"message", unauthorized().message}});
+  res.set(beast_http::field::www_authenticate, "Bearer");
+  return res;
+}
+
+template <class T>
+response reply(const request& req, const model::result<T>& r,
+               const std::function<value(const T&)>& to_json) {
+  if (r.is_err())
+    return error_response(req, r.error());
+  return json_response(req, status::ok, to_json(r.value()));
+}
+
+std::optional<value> parse_body(const request& req) {
+  boost::system::error_code ec;
+  auto body = boost::json::parse(req.body(), ec);
+  if (ec)
+    return std::nullopt;
+  return body;
+}
+
+/// POST /api/approvals: the webhook body, decided as the token's identity.
+response decide(const handler_context& ctx, const caller& who,
+                const request& req) {
+  auto body = parse_body(req);
+  if (!body)
+    return error_response(req,
+                          model::make_error(model::error_type::invalid_argument,
+                                            "the body is not valid JSON"));
+  auto d = parse_webhook_body(*body);
+  if (d.is_err())
+    return error_response(req, d.error());
+  if (!who.may(permission_for(d->kind), d->key))
+    return denied(req, "this token may not " + std::string{to_string(d->kind)}
+                         + " '" + d->key + "'");
+  if (!who.unrestricted || d->actor.empty())
+    d->actor = who.identity;
+  auto report = ctx.target.decide(d.value());
+  if (report.is_err())
+    return error_response(req, report.error());
+  return json_response(
+    req, status::ok,
+    {{"success", true},
+     {"message",
+      report->approval.status.is_pending()
+        ? "grant recorded"
+        : "approval " + std::string{to_string(report->approval.status.state)}},
+     {"applied", report->applied},
+     {"approval", approval_json(report->approval, model::system_now())},
+     {"resumedWorkflows", boost::json::value_from(report->resumed_workflows)}});
+}
+
+response approvals(const handler_context& ctx, const caller& who,
+                   const parsed_request& req) {
+  const auto& path = req.path;
+  const auto& raw = req.raw;
+  if (path.size() == 2 && raw.method() == beast_http::verb::post)
+    return decide(ctx, who, raw);
+  if (raw.method() != beast_http::verb::get)
+    return error_response(
+      raw, model::make_error(model::error_type::not_found, "no such endpoint"));
+  if (!who.may(permission::read))
+    return denied(raw, "this token may not read approvals");
+  if (path.size() == 2) {
+    auto prefix = req.query.contains("prefix") ? req.query.at("prefix") : "";
+    auto keys = ctx.target.list_pending_approvals(prefix);
+    if (keys.is_err())
+      return error_response(raw, keys.error());
+    boost::json::array visible;
+    for (const auto& key : keys.value())
+      if (who.may(permission::read, key))
+        visible.emplace_back(key);
+    return json_response(raw, status::ok, {{"pending", visible}});
+  }
+  const auto& key = path[2];
+  if (!who.may(permission::read, key))
+    return denied(raw, "this token may not read '" + key + "'");
+  if (path.size() == 3)
+    return reply<model::approval_record>(
+      raw, ctx.target.get_approval(key), [](const auto& record) {
+        return approval_json(record, model::system_now());
+      });
+  if (path.size() == 4 && path[3] == "audit") {
+    if (auto found = ctx.target.get_approval(key); found.is_err())
+      return error_response(raw, found.error());
+    return reply<std::vector<model::audit_entry>>(
+      raw, ctx.target.audit_trail(key), [](const auto& trail) {
+        return value{{"trail", boost::json::value_from(trail)}};
+      });
+  }
+  return error_response(
+    raw, model::make_error(model::error_type::not_found, "no such endpoint"));
+}
+
+response workflows(const handler_context& ctx, const caller& who,
+                   const parsed_request& req) {
+  const auto& path = req.path;
+  const auto& raw = req.raw;
+  if (path.size() == 4 && path[3] == "cancel"
+      && raw.method() == beast_http::verb::post) {
+    if (!who.may(permission::cancel_run))
+      return denied(raw, "this token may not cancel runs");
+    std::string reason;
+    if (!raw.body().empty()) {
+      auto body = parse_body(raw);
+      const auto* obj = body ? body->if_object() : nullptr;
+      const auto* r = obj ? obj->if_contains("reason") : nullptr;
+      if (obj == nullptr || (r != nullptr && !r->is_string()))
+        return error_response(
+          raw, model::make_error(model::error_type::invalid_argument,
+                                 "the body must be {\"reason\": string}"));
+      if (r != nullptr)
+        reason = r->get_string();
+    }
+    return reply<model::execution_result>(
+      raw, ctx.target.cancel_run(path[2], reason),
+      [](const auto& r) { return boost::json::value_from(r); });
+  }
+  if (raw.method() != beast_http::verb::get || path.size() > 3)
+    return error_response(
+      raw, model::make_error(model::error_type::not_found, "no such endpoint"));
+  if (!who.may(permission::read))
+    return denied(raw, "this token may not read runs");
+  if (path.size() == 2) {
+    auto name = req.query.contains("name") ? req.query.at("name") : "";
+    return reply<std::vector<std::string>>(
+      raw, ctx.target.list_pending_workflows(name), [](const auto& ids) {
+        return value{{"pending", boost::json::value_from(ids)}};
+      });
+  }
+  return reply<model::saved_workflow_state>(
+    raw, ctx.target.get_workflow_status(path[2]), [](const auto& s) {
+      auto out = boost::json::value_from(s);
+      out.as_object().erase("version");
+      return out;
+    });
+}
+
+} // namespace
+
+response handle_api(const handler_context& ctx, const parsed_request& req) {
+  auto who = authenticate(ctx, req.raw, false);
+  if (!who)
+    return unauthenticated(req.raw);
+  if (req.path.size() >= 2 && req.path[1] == "approvals")
+    return approvals(ctx, *who, req);
+  if (req.path.size() >= 2 && req.path[1] == "workflows")
+    return workflows(ctx, *who, req);
+  return error_response(req.raw, model::make_error(model::error_type::not_found,
+                                                   "no such endpoint"));
+}
+
+} // namespace signoff::http::detail

@@ -1,0 +1,92 @@
+#include "signoff/http/auth.hpp"
+
+#include <algorithm>
+#include <array>
+#include <utility>
+
+#include "signoff/http/crypto.hpp"
+
+namespace signoff::http {
+
+namespace {
+
+constexpr std::array<std::pair<permission, std::string_view>, 6> names{{
+  {permission::read, "read"},
+  {permission::approve, "approve"},
+  {permission::reject, "reject"},
+  {permission::edit, "edit"},
+  {permission::cancel, "cancel"},
+  {permission::cancel_run, "cancel-run"},
+}};
+
+std::vector<std::string> split(std::string_view text, char separator) {
+  std::vector<std::string> parts;
+  std::size_t start = 0;
+  while (start <= text.size()) {
+    auto end = text.find(separator, start);
+    if (end == std::string_view::npos)
+      end = text.size();
+    if (end > start)
+      parts.emplace_back(text.substr(start, end - start));
+    start = end + 1;
+  }
+  return parts;
+}
+
+} // namespace
+
+std::optional<permission> parse_permission(std::string_view text) noexcept {
+  for (const auto& [p, name] : names)
+    if (name == text)
+      return p;
+  return std::nullopt;
+}
+
+bool token_grant::covers(std::string_view key) const {
+  return prefixes.empty()
+         || std::any_of(prefixes.begin(), prefixes.end(),
+                        [key](const auto& p) { return key.starts_with(p); });
+}
+
+void token_registry::add(std::string_view token, token_grant grant) {
+  by_hash_.insert_or_assign(sha256_hex(token), std::move(grant));
+}
+
+const token_grant* token_registry::find(std::string_view token) const {
+  if (token.empty())
+    return nullptr;
+  auto it = by_hash_.find(sha256_hex(token));
+  return it == by_hash_.end() ? nullptr : &it->second;
+}
+
+std::optional<std::string> token_registry::add_spec(std::string_view spec) {
+  // identity:token:prefixes:permissions; the prefixes may be empty.
+  std::vector<std::string> fields;
+  std::size_t start = 0;
+  for (int i = 0; i < 3; ++i) {
+    auto colon = spec.find(':', start);
+    if (colon == std::string_view::npos)
+      return "a token is identity:token:prefix|prefix:permission,...";
+    fields.emplace_back(spec.substr(start, colon - start));
+    start = colon + 1;
+  }
+  fields.emplace_back(spec.substr(start));
+  if (fields[0].empty() || fields[1].size() < 16)
+    return "a token needs an identity and a secret of at least 16 characters";
+  token_grant grant{fields[0], split(fields[2], '|'), {}};
+  for (const auto& name : split(fields[3], ',')) {
+    if (name == "*") {
+      for (const auto& [p, ignored] : names)
+        grant.permissions.insert(p);
+      continue;
+    }
+    auto p = parse_permission(name);
+    if (!p)
+      return "unknown permission '" + name + "'";
+    grant.permissions.insert(*p);
+  }
+  add(fields[1], std::move(grant));
+  return std::nullopt;
+}
+
+} // namespace signoff::http

@@ -1,0 +1,86 @@
+#pragma once
+
+// What the API, inbox and link handlers share: who is calling, how model
+// errors map to HTTP, and how responses are built.
+
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include <boost/json.hpp>
+
+#include "router.hpp"
+#include "signoff/model/error.hpp"
+#include "signoff/orchestrator.hpp"
+
+namespace signoff::http::detail {
+
+/// The authenticated caller of a request.
+struct caller {
+  std::string identity;
+  const token_grant* grant = nullptr;
+  /// Development mode without authentication: everything is allowed.
+  bool unrestricted = false;
+
+  [[nodiscard]] bool may(permission p) const;
+  [[nodiscard]] bool may(permission p, std::string_view key) const;
+};
+
+/// A request taken apart.
+struct parsed_request {
+  const request& raw;
+  std::vector<std::string> path;
+  std::map<std::string, std::string> query;
+};
+
+/// Everything a handler needs.
+struct handler_context {
+  orchestrator& target;
+  const server_options& options;
+};
+
+/// The bearer token of the request (header, or the inbox cookie when
+/// `cookie_ok`), resolved; nothing if missing or unknown.
+[[nodiscard]] std::optional<caller>
+authenticate(const handler_context& ctx, const request& req, bool cookie_ok);
+
+/// The permission a decision needs.
+[[nodiscard]] permission permission_for(model::decision_kind kind);
+
+/// The HTTP status for a model error.
+[[nodiscard]] beast_http::status status_for(const model::error& e);
+
+/// The message a client may see: internal failures are not described.
+[[nodiscard]] std::string public_message(const model::error& e);
+
+[[nodiscard]] response json_response(const request& req,
+                                     beast_http::status status,
+                                     const boost::json::value& body);
+
+/// `{"success": false, "error": type, "message": ...}` (+ the winner of a
+/// conflict) with the error's status.
+[[nodiscard]] response error_response(const request& req,
+                                      const model::error& e);
+
+[[nodiscard]] response html_response(const request& req,
+                                     beast_http::status status,
+                                     std::string_view title,
+                                     std::string_view body);
+
+[[nodiscard]] response redirect(const request& req, std::string location);
+
+/// An approval as the API shows it: the stored record with its status as
+/// of now (a pending approval past its deadline reads expired).
+[[nodiscard]] boost::json::value
+approval_json(const model::approval_record& record, model::time_point now);
+
+// Handlers, by family.
+[[nodiscard]] response handle_api(const handler_context& ctx,
+                                  const parsed_request& req);
+[[nodiscard]] response handle_inbox(const handler_context& ctx,
+                                    const parsed_request& req);
+[[nodiscard]] response handle_action_link(const handler_context& ctx,
+                                          const parsed_request& req);
+
+} // namespace signoff::http::detail

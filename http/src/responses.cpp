@@ -1,0 +1,164 @@
+#include <algorithm>
+
+#include "handlers.hpp"
+#include "signoff/http/crypto.hpp"
+#include "text.hpp"
+
+namespace signoff::http::detail {
+
+namespace {
+
+constexpr std::string_view cookie_name = "signoff_token";
+
+std::string_view bearer_token(const request& req) {
+  auto header = req[beast_http::field::authorization];
+  constexpr std::string_view scheme = "Bearer ";
+  if (!header.starts_with(scheme))
+    return {};
+  return header.substr(scheme.size());
+}
+
+std::string_view cookie_token(const request& req) {
+  std::string_view cookies = req[beast_http::field::cookie];
+  for (std::size_t start = 0; start < cookies.size();) {
+    auto end = cookies.find(';', start);
+    if (end == std::string_view::npos)
+      end = cookies.size();
+    auto pair = cookies.substr(start, end - start);
+    while (pair.starts_with(' '))
+      pair.remove_prefix(1);
+    if (pair.starts_with(cookie_name) && pair.size() > cookie_name.size()
+        && pair[cookie_name.size()] == '=')
+      return pair.substr(cookie_name.size() + 1);
+    start = end + 1;
+  }
+  return {};
+}
+
+} // namespace
+
+bool caller::may(permission p) const {
+  return unrestricted || (grant != nullptr && grant->permissions.contains(p));
+}
+
+bool caller::may(permission p, std::string_view key) const {
+  return unrestricted || (may(p) && grant->covers(key));
+}
+
+std::optional<caller> authenticate(const handler_context& ctx,
+                                   const request& req, bool cookie_ok) {
+  if (ctx.options.no_auth)
+    return caller{"anonymous", nullptr, true};
+  auto token = bearer_token(req);
+  if (token.empty() && cookie_ok)
+    token = cookie_token(req);
+  const auto* grant = ctx.options.tokens.find(token);
+  if (grant == nullptr)
+    return std::nullopt;
+  return caller{grant->identity, grant, false};
+}
+
+permission permission_for(model::decision_kind kind) {
+  switch (kind) {
+    case model::decision_kind::grant:
+      return permission::approve;
+    case model::decision_kind::edit:
+      return permission::edit;
+    case model::decision_kind::reject:
+      return permission::reject;
+    case model::decision_kind::cancel:
+    case model::decision_kind::expire:
+      break;
+  }
+  return permission::cancel;
+}
+
+beast_http::status status_for(const model::error& e) {
+  namespace t = model::error_type;
+  if (e.is(t::invalid_argument))
+    return beast_http::status::bad_request;
+  if (e.is(t::not_found) || e.is(t::unknown_workflow))
+    return beast_http::status::not_found;
+  if (e.is(t::approval_conflict) || e.is(t::invalid_run_state))
+    return beast_http::status::conflict;
+  if (e.is(t::approval_expired))
+    return beast_http::status::gone;
+  if (e.is(t::storage_error))
+    return beast_http::status::service_unavailable;
+  return beast_http::status::internal_server_error;
+}
+
+std::string public_message(const model::error& e) {
+  const auto status = status_for(e);
+  if (status == beast_http::status::service_unavailable)
+    return "the store is unavailable; try again";
+  if (status == beast_http::status::internal_server_error)
+    return "the request failed";
+  return e.message;
+}
+
+response json_response(const request& req, beast_http::status status,
+                       const boost::json::value& body) {
+  response res{status, req.version()};
+  res.set(beast_http::field::content_type, "application/json");
+  res.set(beast_http::field::cache_control, "no-store");
+  res.keep_alive(req.keep_alive());
+  res.body() = boost::json::serialize(body);
+  res.prepare_payload();
+  return res;
+}
+
+response error_response(const request& req, const model::error& e) {
+  boost::json::object body{
+    {"success", false}, {"error", e.type}, {"message", public_message(e)}};
+  if (e.is(model::error_type::approval_conflict))
+    body["winner"] = e.details;
+  auto res = json_response(req, status_for(e), body);
+  return res;
+}
+
+response html_response(const request& req, beast_http::status status,
+                       std::string_view title, std::string_view body) {
+  response res{status, req.version()};
+  res.set(beast_http::field::content_type, "text/html; charset=utf-8");
+  res.set(beast_http::field::cache_control, "no-store");
+  res.set("Content-Security-Policy",
+          "default-src 'self'; style-src 'unsafe-inline'");
+  res.keep_alive(req.keep_alive());
+  res.body() = "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\">"
+               "<meta name=\"viewport\" content=\"width=device-width\">"
+               "<title>"
+               + html_escape(title)
+               + " · signoff</title><style>"
+                 "body{font-family:sans-serif;max-width:60em;margin:2em auto;"
+                 "padding:0 1em;color:#222}"
+                 "table{border-collapse:collapse;width:100%}"
+                 "td,th{border-bottom:1px solid #ddd;padding:.4em;"
+                 "text-align:left;vertical-align:top}"
+                 "pre{background:#f6f6f6;padding:.5em;overflow:auto}"
+                 "form{display:inline-block;margin:.5em 1em .5em 0}"
+                 ".notice{background:#eef;padding:.5em}"
+                 "</style></head><body><p><a href=\"/inbox\">Inbox</a></p>"
+               + std::string{body} + "</body></html>";
+  res.prepare_payload();
+  return res;
+}
+
+response redirect(const request& req, std::string location) {
+  response res{beast_http::status::see_other, req.version()};
+  res.set(beast_http::field::location, std::move(location));
+  res.keep_alive(req.keep_alive());
+  res.prepare_payload();
+  return res;
+}
+
+boost::json::value approval_json(const model::approval_record& record,
+                                 model::time_point now) {
+  auto out = boost::json::value_from(record);
+  auto& obj = out.as_object();
+  obj.erase("version");
+  obj["status"] = boost::json::value_from(record.status_at(now));
+  return out;
+}
+
+} // namespace signoff::http::detail

@@ -1,0 +1,34 @@
+#pragma once
+
+// Turns one HTTP request into one response: the JSON API, the approver
+// inbox pages and signed action links, all over the blocking orchestrator.
+
+#include <boost/beast/http.hpp>
+
+#include "signoff/http/server.hpp"
+
+namespace signoff::http::detail {
+
+namespace beast_http = boost::beast::http;
+using request = beast_http::request<beast_http::string_body>;
+using response = beast_http::response<beast_http::string_body>;
+
+/// Handles requests; thread-safe (it only reads its options).
+class router {
+public:
+  router(orchestrator& target, const server_options& options);
+
+  /// Never throws: failures become 4xx/5xx responses without internal text.
+  [[nodiscard]] response handle(const request& req) const noexcept;
+
+  /// The response for a body over the size limit.
+  [[nodiscard]] static response too_large(unsigned version);
+
+private:
+  response route(const request& req) const;
+
+  orchestrator& target_;
+  const server_options& options_;
+};
+
+} // namespace signoff::http::detail

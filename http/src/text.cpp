@@ -1,0 +1,123 @@
+#include "text.hpp"
+
+namespace signoff::http::detail {
+
+namespace {
+
+int hex_value(char c) {
+  if (c >= '0' && c <= '9')
+    return c - '0';
+  if (c >= 'a' && c <= 'f')
+    return c - 'a' + 10;
+  if (c >= 'A' && c <= 'F')
+    return c - 'A' + 10;
+  return -1;
+}
+
+} // namespace
+
+bool percent_decode(std::string_view in, std::string& out, bool plus_is_space) {
+  out.clear();
+  for (std::size_t i = 0; i < in.size(); ++i) {
+    if (in[i] == '%') {
+      if (i + 2 >= in.size())
+        return false;
+      int hi = hex_value(in[i + 1]);
+      int lo = hex_value(in[i + 2]);
+      if (hi < 0 || lo < 0)
+        return false;
+      out += static_cast<char>(hi * 16 + lo);
+      i += 2;
+    } else if (plus_is_space && in[i] == '+') {
+      out += ' ';
+    } else {
+      out += in[i];
+    }
+  }
+  return true;
+}
+
+std::string percent_encode(std::string_view in) {
+  static constexpr char digits[] = "0123456789ABCDEF";
+  std::string out;
+  for (unsigned char c : in) {
+    if ((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z')
+        || (c >= '0' && c <= '9') || c == '-' || c == '.' || c == '_'
+        || c == '~') {
+      out += static_cast<char>(c);
+    } else {
+      out += '%';
+      out += digits[c >> 4U];
+      out += digits[c & 0xFU];
+    }
+  }
+  return out;
+}
+
+bool parse_pairs(std::string_view in, std::map<std::string, std::string>& out) {
+  std::size_t start = 0;
+  while (start < in.size()) {
+    auto end = in.find('&', start);
+    if (end == std::string_view::npos)
+      end = in.size();
+    auto pair = in.substr(start, end - start);
+    auto eq = pair.find('=');
+    std::string name;
+    std::string value;
+    if (!percent_decode(pair.substr(0, eq), name, true)
+        || (eq != std::string_view::npos
+            && !percent_decode(pair.substr(eq + 1), value, true)))
+      return false;
+    if (!name.empty())
+      out[name] = value;
+    start = end + 1;
+  }
+  return true;
+}
+
+bool split_path(std::string_view path, std::vector<std::string>& out) {
+  out.clear();
+  std::size_t start = path.starts_with('/') ? 1 : 0;
+  while (start <= path.size()) {
+    auto end = path.find('/', start);
+    if (end == std::string_view::npos)
+      end = path.size();
+    std::string segment;
+    if (!percent_decode(path.substr(start, end - start), segment))
+      return false;
+    out.push_back(std::move(segment));
+    start = end + 1;
+  }
+  if (!out.empty() && out.back().empty())
+    out.pop_back();
+  return true;
+}
+
+std::string html_escape(std::string_view in) {
+  std::string out;
+  out.reserve(in.size());
+  for (char c : in) {
+    switch (c) {
+      case '&':
+        out += "&amp;";
+        break;
+      case '<':
+        out += "&lt;";
+        break;
+      case '>':
+        out += "&gt;";
+        break;
+      case '"':
+        out += "&quot;";
+        break;
+      case '\'':
+        out += "&#39;";
+        break;
+      default:
+        out += c;
+    }
+  }
+  return out;
+}
+
+} // namespace signoff::http::detail

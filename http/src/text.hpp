@@ -1,0 +1,32 @@
+#pragma once
+
+// Decoding what arrives in URLs and forms, and escaping what goes into HTML.
+
+#include <map>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace signoff::http::detail {
+
+/// Decodes %XX escapes (and '+' as space in forms); nothing on malformed
+/// escapes.
+[[nodiscard]] bool percent_decode(std::string_view in, std::string& out,
+                                  bool plus_is_space = false);
+
+/// Encodes everything but unreserved characters.
+[[nodiscard]] std::string percent_encode(std::string_view in);
+
+/// Parses `a=1&b=2` (query strings and form bodies); false if malformed.
+[[nodiscard]] bool parse_pairs(std::string_view in,
+                               std::map<std::string, std::string>& out);
+
+/// Splits a path into its '/'-separated segments, each percent-decoded;
+/// false if malformed.
+[[nodiscard]] bool split_path(std::string_view path,
+                              std::vector<std::string>& out);
+
+/// Escapes &, <, >, " and ' for HTML text and attributes.
+[[nodiscard]] std::string html_escape(std::string_view in);
+
+} // namespace signoff::http::detail
