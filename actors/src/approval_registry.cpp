@@ -77,8 +77,16 @@ void expire_batch(registry_pointer self, std::function<void(keys_reply)> then) {
       model::decision d{key, model::decision_kind::expire, {}, {}, "system"};
       // A decision committed first wins the race and this one is refused.
       auto outcome = rt->approvals().decide(d, now);
-      if (outcome.is_ok() && outcome->applied)
-        slot->expired.push_back(std::move(outcome->record));
+      if (outcome.is_err() || !outcome->applied)
+        continue;
+      const auto& record = outcome->record;
+      if (auto kept
+          = rt->keep(make_event(record, record.status), "approval.resolved");
+          kept.is_err()) {
+        slot->outcome = kept.error();
+        return;
+      }
+      slot->expired.push_back(std::move(outcome->record));
     }
   };
   self
@@ -135,6 +143,15 @@ registry_behavior(registry_pointer self, std::shared_ptr<const runtime> rt,
       auto slot = std::make_shared<outcome_reply>();
       auto job = [rt, d = std::move(d), slot] {
         *slot = rt->approvals().decide(d, rt->now());
+        if (slot->is_err() || !slot->value().applied)
+          return;
+        const auto& record = slot->value().record;
+        if (record.status.is_pending())
+          return;
+        if (auto kept
+            = rt->keep(make_event(record, record.status), "approval.resolved");
+            kept.is_err())
+          *slot = kept.error();
       };
       // Not awaited: decisions arriving meanwhile share the next commit.
       self

@@ -43,6 +43,11 @@ struct orchestrator_state {
   /// Runs found running at start, waiting to be resumed.
   std::deque<std::string> to_recover;
   std::size_t recovering = 0;
+  /// True once the owed-wakes poll runs.
+  bool polling_wakes = false;
+  /// Keys of decisions this actor is committing and will wake itself; the
+  /// owed-wakes poll leaves them alone so they report their own runs.
+  std::unordered_map<std::string, std::size_t> deciding;
   std::mt19937_64 ids{std::random_device{}()};
 
   static inline const char* name = "signoff.orchestrator";
@@ -204,7 +209,8 @@ void resume(orchestrator_pointer self, const std::string& run_id,
     drive(self, run_id, std::move(done));
 }
 
-/// Resumes every run waiting on `key`; `done` gets the ids that resumed.
+/// Resumes every run waiting on `key`; `done` gets the ids that resumed
+/// (a run that failed to resume is logged and left out).
 void wake_waiting(orchestrator_pointer self, const std::string& key,
                   std::function<void(std::vector<std::string>)> done) {
   auto waiting = self->state.rt->runs().find_by_pending_approval(key);
@@ -306,6 +312,14 @@ caf::result<result<execution_result>> start(orchestrator_pointer self,
 /// runs waiting on its key; `done` gets the report once they resumed.
 void decide(orchestrator_pointer self, model::decision d, bool auto_resume,
             decision_reply done) {
+  ++self->state.deciding[d.key];
+  done = [self, key = d.key,
+          done = std::move(done)](result<decision_report> r) {
+    auto& deciding = self->state.deciding;
+    if (auto it = deciding.find(key); it != deciding.end() && --it->second == 0)
+      deciding.erase(it);
+    done(std::move(r));
+  };
   self
     ->request(self->state.registry, caf::infinite, decide_atom_v, std::move(d))
     .then(
@@ -473,6 +487,63 @@ expire_now(orchestrator_pointer self) {
   return rp;
 }
 
+/// Owed wakes handled per round; a full round is followed by another.
+constexpr std::size_t wakes_per_round = 256;
+
+void schedule_wake_poll(orchestrator_pointer self, bool at_once) {
+  const auto interval = self->state.rt->config().wake_poll_interval;
+  if (interval <= model::duration::zero())
+    return;
+  if (at_once)
+    self->send(self, tick_atom_v);
+  else
+    self->delayed_send(self, interval, tick_atom_v);
+}
+
+/// Wakes the runs of every decision the store says is owed a wake, then
+/// forgets those in one commit.
+void poll_owed_wakes(orchestrator_pointer self) {
+  auto rt = self->state.rt;
+  auto owed = rt->approvals().owed_wakes(wakes_per_round);
+  if (owed.is_err()) {
+    rt->log("reading owed wakes failed: " + owed.error().message);
+    schedule_wake_poll(self, false);
+    return;
+  }
+  if (owed->empty()) {
+    schedule_wake_poll(self, false);
+    return;
+  }
+  std::erase_if(
+    *owed, [&](const auto& key) { return self->state.deciding.contains(key); });
+  auto keys = std::make_shared<std::vector<std::string>>(std::move(*owed));
+  auto forget = [self, rt, keys] {
+    // A key stays owed while a run still waits on it (its workflow is not
+    // registered, or its store failed): the next round tries again.
+    std::vector<std::string> woken;
+    for (const auto& key : *keys)
+      if (auto waiting = rt->runs().find_by_pending_approval(key);
+          waiting.is_ok() && waiting->empty())
+        woken.push_back(key);
+    auto job = [rt, woken = std::move(woken)] {
+      if (auto done = rt->approvals().wakes_done(woken); done.is_err())
+        rt->log("forgetting owed wakes failed: " + done.error().message);
+    };
+    self
+      ->request(rt->writer(), caf::infinite, write_atom_v,
+                detail::write_job{std::move(job)})
+      .then(
+        [self, keys](model::result<void>&) {
+          schedule_wake_poll(self, keys->size() >= wakes_per_round);
+        },
+        [self](caf::error&) { schedule_wake_poll(self, false); });
+  };
+  auto one_done = countdown(keys->size(), std::move(forget));
+  for (const auto& key : *keys)
+    wake_waiting(self, key,
+                 [one_done](const std::vector<std::string>&) { one_done(); });
+}
+
 template <class T>
 result<T> found_or(result<std::optional<T>> found, const std::string& what) {
   if (found.is_err())
@@ -501,8 +572,15 @@ orchestrator_behavior(orchestrator_pointer self, orchestrator_config config) {
   });
   return {
     [self](register_atom, std::string& name, model::workflow& fn) {
-      self->state.workflows.insert_or_assign(name, std::move(fn));
+      auto& st = self->state;
+      st.workflows.insert_or_assign(name, std::move(fn));
       recover(self, name);
+      // Owed wakes need their workflows: start reading them once the
+      // first one is registered.
+      if (!st.polling_wakes) {
+        st.polling_wakes = true;
+        schedule_wake_poll(self, true);
+      }
       return true;
     },
     [self](execute_atom, execute_request& req) { return start(self, req); },
@@ -566,6 +644,7 @@ orchestrator_behavior(orchestrator_pointer self, orchestrator_config config) {
     [self](wake_atom, const std::string& key) {
       wake_waiting(self, key, [](const std::vector<std::string>&) {});
     },
+    [self](tick_atom) { poll_owed_wakes(self); },
   };
 }
 

@@ -46,6 +46,14 @@ runtime::runtime(caf::actor_system& system, orchestrator_config config)
   writer_ = spawn_store_writer(system, config_.commit_group);
 }
 
+model::result<void> runtime::keep(const approval_event& event,
+                                  std::string_view type) const {
+  if (!config_.outbox)
+    return model::ok();
+  const auto at = now();
+  return config_.outbox->append(event_json(event, type, at), at);
+}
+
 void runtime::log(std::string_view line) const noexcept {
   if (!config_.logger)
     return;
@@ -69,6 +77,29 @@ void runtime::approval_resolved(const approval_event& event) const noexcept {
   call_hook(*this, "on_approval_resolved", config_.hooks.on_approval_resolved,
             event);
 }
+
+} // namespace signoff::actors::detail
+
+namespace signoff::actors {
+
+boost::json::value event_json(const approval_event& event,
+                              std::string_view type, model::time_point at) {
+  return {{"type", type},
+          {"key", event.key},
+          {"status", boost::json::value_from(event.status)},
+          {"runId", event.run_id},
+          {"workflowName", event.workflow_name},
+          {"pendingReason", event.pending_reason},
+          {"metadata", event.metadata},
+          {"expiresAt", event.expires_at ? boost::json::value(
+                          model::to_millis(*event.expires_at))
+                                         : boost::json::value{}},
+          {"at", model::to_millis(at)}};
+}
+
+} // namespace signoff::actors
+
+namespace signoff::actors::detail {
 
 approval_event make_event(const model::approval_record& record,
                           const model::approval_status& status) {

@@ -35,6 +35,11 @@ public:
   }
 
   void log(std::string_view line) const noexcept;
+
+  /// Appends the event to the outbox, if there is one. Call it inside the
+  /// write job of the change it reports, so both commit together.
+  [[nodiscard]] model::result<void> keep(const approval_event& event,
+                                         std::string_view type) const;
   void approval_needed(const approval_event& event) const noexcept;
   void approval_resolved(const approval_event& event) const noexcept;
 

@@ -93,6 +93,8 @@ public:
                      status.is_pending() ? d.actor : status.decided_by, now,
                      d.reason, d.value);
         store(txn, t.record);
+        if (!status.is_pending())
+          put(txn, db().wakes, d.key, {});
         return model::decision_outcome{std::move(t.record), true};
       });
   }
@@ -189,7 +191,34 @@ public:
         del(txn, db().audit, key + be64(seq));
       del(txn, db().audit_length, key);
       del(txn, db().approvals, key);
+      del(txn, db().wakes, key);
       return true;
+    });
+  }
+
+  model::result<std::vector<std::string>>
+  owed_wakes(std::size_t limit) const override {
+    using keys = std::vector<std::string>;
+    return env_->read<keys>([&](MDB_txn* txn) -> model::result<keys> {
+      keys out;
+      scan_from(txn, db().wakes, {},
+                [&](std::string_view key, std::string_view) {
+                  if (out.size() >= limit)
+                    return false;
+                  out.emplace_back(key);
+                  return true;
+                });
+      return out;
+    });
+  }
+
+  model::result<void>
+  wakes_done(const std::vector<std::string>& keys) override {
+    return env_->write<void>([&](MDB_txn* txn) -> model::result<void> {
+      for (const auto& key : keys)
+        if (storable(key))
+          del(txn, db().wakes, key);
+      return model::ok();
     });
   }
 

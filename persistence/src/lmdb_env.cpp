@@ -52,6 +52,8 @@ model::result<void> open_databases(MDB_env* env, lmdb_dbs& dbs) {
     {"paused_by_name", &dbs.paused_by_name, MDB_DUPSORT},
     {"running", &dbs.running, 0},
     {"finished", &dbs.finished, 0},
+    {"outbox", &dbs.outbox, 0},
+    {"wakes", &dbs.wakes, 0},
   };
   for (const auto& db : all)
     if (int rc = mdb_dbi_open(txn, db.name, db.flags | MDB_CREATE, db.dbi);
@@ -284,6 +286,15 @@ void scan_from(
     = from.empty() ? c.move(k, v, MDB_FIRST) : c.move(k, v, MDB_SET_RANGE);
   while (more && visit(to_view(k), to_view(v)))
     more = c.move(k, v, MDB_NEXT);
+}
+
+std::optional<std::string_view> last_key(MDB_txn* txn, MDB_dbi dbi) {
+  cursor c{txn, dbi};
+  MDB_val k;
+  MDB_val v;
+  if (!c.move(k, v, MDB_LAST))
+    return std::nullopt;
+  return to_view(k);
 }
 
 void scan_duplicates(MDB_txn* txn, MDB_dbi dbi, std::string_view key,

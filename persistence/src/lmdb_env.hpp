@@ -44,6 +44,10 @@ struct lmdb_dbs {
   MDB_dbi running = 0;
   /// updated_at (8 bytes) + run id -> nothing, for finished runs.
   MDB_dbi finished = 0;
+  /// id (8 bytes) -> notification owed (JSON).
+  MDB_dbi outbox = 0;
+  /// approval key -> nothing: resolved, its waiting runs maybe not woken.
+  MDB_dbi wakes = 0;
 };
 
 /// An LMDB call failed inside a write; unwinds to the transaction owner,
@@ -170,6 +174,10 @@ void del(MDB_txn* txn, MDB_dbi dbi, std::string_view key,
 void scan_from(
   MDB_txn* txn, MDB_dbi dbi, std::string_view from,
   const std::function<bool(std::string_view, std::string_view)>& visit);
+
+/// The last key of `dbi`, if it has any.
+[[nodiscard]] std::optional<std::string_view> last_key(MDB_txn* txn,
+                                                       MDB_dbi dbi);
 
 /// Calls `visit(value)` for each duplicate under `key`.
 void scan_duplicates(MDB_txn* txn, MDB_dbi dbi, std::string_view key,

@@ -33,7 +33,8 @@ model::result<lmdb_stores> open_lmdb_stores(const lmdb_options& options) {
     return env.error();
   return lmdb_stores{detail::make_lmdb_approval_store(env.value()),
                      detail::make_lmdb_workflow_state_store(env.value()),
-                     std::make_shared<lmdb_commit_group>(env.value())};
+                     std::make_shared<lmdb_commit_group>(env.value()),
+                     detail::make_lmdb_outbox(env.value())};
 }
 
 } // namespace signoff::persistence

@@ -4,6 +4,7 @@
 
 #include "lmdb_env.hpp"
 #include "signoff/persistence/approval_store.hpp"
+#include "signoff/persistence/outbox.hpp"
 #include "signoff/persistence/workflow_state_store.hpp"
 
 namespace signoff::persistence::detail {
@@ -13,5 +14,8 @@ make_lmdb_approval_store(std::shared_ptr<lmdb_env> env);
 
 [[nodiscard]] std::shared_ptr<workflow_state_store>
 make_lmdb_workflow_state_store(std::shared_ptr<lmdb_env> env);
+
+[[nodiscard]] std::shared_ptr<outbox>
+make_lmdb_outbox(std::shared_ptr<lmdb_env> env);
 
 } // namespace signoff::persistence::detail

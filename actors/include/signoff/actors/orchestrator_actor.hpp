@@ -16,6 +16,7 @@
 #include "signoff/actors/messages.hpp"
 #include "signoff/persistence/approval_store.hpp"
 #include "signoff/persistence/commit_group.hpp"
+#include "signoff/persistence/outbox.hpp"
 #include "signoff/persistence/workflow_state_store.hpp"
 
 namespace signoff::actors {
@@ -55,8 +56,8 @@ using orchestrator_actor = caf::typed_actor<
   caf::replies_to<list_runs_atom,
                   std::string>::with<model::result<std::vector<std::string>>>,
   // Lists the runs paused on an approval key.
-  caf::replies_to<waiting_atom, std::string>::with<
-    model::result<std::vector<std::string>>>,
+  caf::replies_to<waiting_atom,
+                  std::string>::with<model::result<std::vector<std::string>>>,
   // Reads an approval. Errors: NOT_FOUND.
   caf::replies_to<approval_atom,
                   std::string>::with<model::result<model::approval_record>>,
@@ -77,7 +78,10 @@ using orchestrator_actor = caf::typed_actor<
   caf::replies_to<resident_atom>::with<std::size_t>,
   // Sent by the registry: the approval under this key was resolved (by
   // expiry); wake the runs waiting on it.
-  caf::reacts_to<wake_atom, std::string>>;
+  caf::reacts_to<wake_atom, std::string>,
+  // The orchestrator's own timer: wake the runs of decisions the store
+  // says are owed a wake (made by another process, or lost in a crash).
+  caf::reacts_to<tick_atom>>;
 
 /// What a notification hook is told.
 struct approval_event {
@@ -91,6 +95,13 @@ struct approval_event {
   boost::json::value metadata{};
   std::optional<model::time_point> expires_at{};
 };
+
+/// The JSON form of `event` kept in the outbox: `{"type":
+/// "approval.needed"|"approval.resolved", "key", "status": {...}, "runId",
+/// "workflowName", "pendingReason", "metadata", "expiresAt", "at"}`.
+[[nodiscard]] boost::json::value event_json(const approval_event& event,
+                                            std::string_view type,
+                                            model::time_point at);
 
 /// Callbacks for approvers' notifications. They run on actor threads after
 /// the change is committed, so they must be thread-safe and quick; an
@@ -115,6 +126,10 @@ struct orchestrator_config {
   /// Parked run actors kept in memory; past this many, the least recently
   /// parked quit and are re-activated from the store when woken.
   std::size_t max_resident_runs = 10'000;
+  /// How often the store is asked for decisions whose runs are owed a wake
+  /// (decisions by other processes such as the CLI, wakes lost in a
+  /// crash); also done once at start. Zero turns it off.
+  model::duration wake_poll_interval = std::chrono::milliseconds{500};
   /// Runs found `running` at start (the process died during them) resumed
   /// at once when their workflow is registered; the rest wait their turn.
   std::size_t recovery_concurrency = 16;
@@ -122,8 +137,12 @@ struct orchestrator_config {
   model::duration default_expiration = std::chrono::hours{24 * 7};
   /// Receives one line per notable event; null for silence.
   std::function<void(std::string_view)> logger{};
-  /// Approver notifications.
+  /// Approver notifications, called in process after each change.
   notification_hooks hooks{};
+  /// Where to keep the same notifications durably: each event is appended
+  /// in the commit of the change it reports (see `event_json` for its
+  /// form). Null for none. Pass `lmdb_stores::notifications` for LMDB.
+  std::shared_ptr<persistence::outbox> outbox{};
   /// The time source; null means the system clock.
   model::clock clock{};
   /// Approvals expired per registry timer tick, so a backlog of expiries

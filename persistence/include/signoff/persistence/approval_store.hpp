@@ -77,6 +77,24 @@ public:
   /// Deletes a decided approval and its audit trail; false if there was
   /// nothing to delete. Errors: `INVALID_RUN_STATE` if it is still pending.
   virtual model::result<bool> remove_approval(const std::string& key) = 0;
+
+  /// Keys decided (or expired) whose waiting runs may not have been woken
+  /// yet, at most `limit`. A store shared between processes records each
+  /// resolving transition here in the same commit, so a wake lost to a
+  /// crash, or a decision made by another process (the CLI), is found by
+  /// reading the store. The default records nothing: right for a store
+  /// only one process uses, where the orchestrator wakes runs itself.
+  [[nodiscard]] virtual model::result<std::vector<std::string>>
+  owed_wakes(std::size_t limit) const {
+    (void)limit;
+    return std::vector<std::string>{};
+  }
+
+  /// Forgets owed wakes once their runs were woken.
+  virtual model::result<void> wakes_done(const std::vector<std::string>& keys) {
+    (void)keys;
+    return model::ok();
+  }
 };
 
 } // namespace signoff::persistence

@@ -7,6 +7,7 @@
 #include "signoff/model/result.hpp"
 #include "signoff/persistence/approval_store.hpp"
 #include "signoff/persistence/commit_group.hpp"
+#include "signoff/persistence/outbox.hpp"
 #include "signoff/persistence/workflow_state_store.hpp"
 
 namespace signoff::persistence {
@@ -38,12 +39,14 @@ struct lmdb_options {
   unsigned max_readers = 256;
 };
 
-/// Both stores over one LMDB environment, and the commit group that makes
-/// their writes share commits.
+/// Both stores and the notification outbox over one LMDB environment, and
+/// the commit group that makes their writes share commits.
 struct lmdb_stores {
   std::shared_ptr<approval_store> approvals;
   std::shared_ptr<workflow_state_store> runs;
   std::shared_ptr<commit_group> commits;
+  /// Notifications owed, written in the same commits as the changes.
+  std::shared_ptr<outbox> notifications;
 };
 
 /// Opens (creating if needed) the stores in `options.path`. Errors:

@@ -1,0 +1,56 @@
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <vector>
+
+#include <boost/json/value.hpp>
+
+#include "signoff/model/result.hpp"
+#include "signoff/model/time.hpp"
+
+namespace signoff::persistence {
+
+/// A notification owed to the outside world.
+struct outbox_entry {
+  /// Increasing; receivers can deduplicate retries by it.
+  std::uint64_t id = 0;
+  boost::json::value event{};
+  std::uint32_t attempts = 0;
+  /// Not to be tried before this.
+  model::time_point next_attempt{};
+};
+
+/// Notifications kept until delivered. The orchestrator appends an event
+/// in the same commit as the change it reports, so a crash can delay a
+/// notification but never lose one; a deliverer takes due entries and
+/// removes each once delivered.
+///
+/// Thread safety: every call may come from any thread.
+class outbox {
+public:
+  virtual ~outbox() = default;
+
+  /// Queues `event` as due at `now`.
+  virtual model::result<void> append(const boost::json::value& event,
+                                     model::time_point now)
+    = 0;
+
+  /// Entries due at `now`, oldest first, at most `limit`.
+  virtual model::result<std::vector<outbox_entry>>
+  due(model::time_point now, std::size_t limit) const = 0;
+
+  /// Forgets a delivered entry.
+  virtual model::result<void> remove(std::uint64_t id) = 0;
+
+  /// Records a failed attempt and when to try again.
+  virtual model::result<void>
+  retry_later(std::uint64_t id, std::uint32_t attempts, model::time_point at)
+    = 0;
+};
+
+/// An outbox in memory (lost at exit).
+[[nodiscard]] std::shared_ptr<outbox> make_memory_outbox();
+
+} // namespace signoff::persistence

@@ -1,0 +1,107 @@
+#include "lmdb_stores.hpp"
+
+namespace signoff::persistence::detail {
+
+namespace {
+
+/// Entries under an 8-byte big-endian id, so a cursor walks them oldest
+/// first; the next id follows the last key.
+class lmdb_outbox final : public outbox {
+public:
+  explicit lmdb_outbox(std::shared_ptr<lmdb_env> env) : env_(std::move(env)) {}
+
+  model::result<void> append(const boost::json::value& event,
+                             model::time_point now) override {
+    return env_->write<void>([&](MDB_txn* txn) -> model::result<void> {
+      auto last = last_key(txn, db().outbox);
+      store(txn, {last ? from_be64(*last) + 1 : 1, event, 0, now});
+      return model::ok();
+    });
+  }
+
+  model::result<std::vector<outbox_entry>>
+  due(model::time_point now, std::size_t limit) const override {
+    using entries = std::vector<outbox_entry>;
+    return env_->read<entries>([&](MDB_txn* txn) -> model::result<entries> {
+      entries out;
+      model::result<void> failed;
+      scan_from(txn, db().outbox, {},
+                [&](std::string_view k, std::string_view bytes) {
+                  auto entry = read(k, bytes);
+                  if (entry.is_err()) {
+                    failed = entry.error();
+                    return false;
+                  }
+                  if (entry->next_attempt <= now)
+                    out.push_back(std::move(entry.value()));
+                  return out.size() < limit;
+                });
+      if (failed.is_err())
+        return failed.error();
+      return out;
+    });
+  }
+
+  model::result<void> remove(std::uint64_t id) override {
+    return env_->write<void>([&](MDB_txn* txn) -> model::result<void> {
+      del(txn, db().outbox, be64(id));
+      return model::ok();
+    });
+  }
+
+  model::result<void> retry_later(std::uint64_t id, std::uint32_t attempts,
+                                  model::time_point at) override {
+    return env_->write<void>([&](MDB_txn* txn) -> model::result<void> {
+      auto stored = get(txn, db().outbox, be64(id));
+      if (!stored)
+        return model::ok();
+      auto entry = read(be64(id), *stored);
+      if (entry.is_err())
+        return entry.error();
+      entry->attempts = attempts;
+      entry->next_attempt = at;
+      store(txn, entry.value());
+      return model::ok();
+    });
+  }
+
+private:
+  [[nodiscard]] const lmdb_dbs& db() const noexcept {
+    return env_->db();
+  }
+
+  void store(MDB_txn* txn, const outbox_entry& e) {
+    boost::json::value doc{{"event", e.event},
+                           {"attempts", e.attempts},
+                           {"nextAttempt", model::to_millis(e.next_attempt)}};
+    put(txn, db().outbox, be64(e.id), boost::json::serialize(doc));
+  }
+
+  static model::result<outbox_entry> read(std::string_view key,
+                                          std::string_view bytes) {
+    auto doc = decode<boost::json::value>(bytes, "outbox entry");
+    if (doc.is_err())
+      return doc.error();
+    const auto* obj = doc->if_object();
+    const auto* event = obj ? obj->if_contains("event") : nullptr;
+    const auto* attempts = obj ? obj->if_contains("attempts") : nullptr;
+    const auto* next = obj ? obj->if_contains("nextAttempt") : nullptr;
+    if (event == nullptr || attempts == nullptr || !attempts->is_number()
+        || next == nullptr || !next->is_int64())
+      return model::make_error(model::error_type::storage_error,
+                               "corrupt record outbox entry");
+    return outbox_entry{from_be64(key), *event,
+                        attempts->to_number<std::uint32_t>(),
+                        model::from_millis(next->get_int64())};
+  }
+
+  std::shared_ptr<lmdb_env> env_;
+};
+
+} // namespace
+
+std::shared_ptr<outbox> make_lmdb_outbox(std::shared_ptr<lmdb_env> env) {
+  return std::make_shared<lmdb_outbox>(std::move(env));
+}
+
+} // namespace signoff::persistence::detail
