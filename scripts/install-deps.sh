@@ -1,10 +1,12 @@
 #!/usr/bin/env bash
 # Installs what signoff builds with, from Debian 12's packages only.
 # Boost 1.81 is named explicitly: Debian's default Boost (1.74) has no
-# Boost.JSON.
+# Boost.JSON. With --with-browser, also Chromium and ChromeDriver, which
+# the inbox's browser test drives.
 set -euo pipefail
-packages=(g++ cmake make libcaf-dev libboost-json1.81-dev
+packages=(g++ cmake make libcaf-dev libboost-json1.81-dev libssl-dev
           libboost-test1.81-dev liblmdb-dev)
+[ "${1:-}" = "--with-browser" ] && packages+=(chromium chromium-driver)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" \

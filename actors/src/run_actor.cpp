@@ -110,6 +110,15 @@ void persist(run_pointer self, model::saved_workflow_state state,
           else if (!made->record.status_at(now).is_pending())
             slot->decided_meanwhile = true;
         }
+        for (const auto& record : slot->created) {
+          auto event = make_event(record, record.status);
+          event.run_id = state.run_id;
+          event.workflow_name = state.workflow_name;
+          if (auto kept = rt->keep(event, "approval.needed"); kept.is_err()) {
+            slot->outcome = kept.error();
+            return;
+          }
+        }
         auto stored = state;
         // The run goes on at once; stored as running, recovery resumes it
         // should the process die first.

@@ -27,10 +27,16 @@ using writer_pointer = store_writer_actor::stateful_pointer<writer_state>;
 void commit_queued(writer_pointer self) {
   auto batch = std::move(self->state.queued);
   self->state.queued.clear();
-  auto committed = self->state.commits->commit([&batch] {
-    for (auto& [job, promise] : batch)
-      job.apply();
-  });
+  model::result<void> committed;
+  try {
+    committed = self->state.commits->commit([&batch] {
+      for (auto& [job, promise] : batch)
+        job.apply();
+    });
+  } catch (const std::exception& e) {
+    committed = model::make_error(model::error_type::storage_error,
+                                  std::string{"a write failed: "} + e.what());
+  }
   for (auto& [job, promise] : batch)
     promise.deliver(committed);
 }

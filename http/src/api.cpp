@@ -126,8 +126,11 @@ response workflows(const handler_context& ctx, const caller& who,
   const auto& raw = req.raw;
   if (path.size() == 4 && path[3] == "cancel"
       && raw.method() == beast_http::verb::post) {
-    if (!who.may(permission::cancel_run))
-      return denied(raw, "this token may not cancel runs");
+    auto run = ctx.target.get_workflow_status(path[2]);
+    if (run.is_err())
+      return error_response(raw, run.error());
+    if (!who.may(permission::cancel_run, run.value()))
+      return denied(raw, "this token may not cancel run '" + path[2] + "'");
     std::string reason;
     if (!raw.body().empty()) {
       auto body = parse_body(raw);
@@ -151,17 +154,24 @@ response workflows(const handler_context& ctx, const caller& who,
     return denied(raw, "this token may not read runs");
   if (path.size() == 2) {
     auto name = req.query.contains("name") ? req.query.at("name") : "";
-    return reply<std::vector<std::string>>(
-      raw, ctx.target.list_pending_workflows(name), [](const auto& ids) {
-        return value{{"pending", boost::json::value_from(ids)}};
-      });
+    auto ids = ctx.target.list_pending_workflows(name);
+    if (ids.is_err())
+      return error_response(raw, ids.error());
+    boost::json::array visible;
+    for (const auto& id : ids.value())
+      if (auto run = ctx.target.get_workflow_status(id);
+          run.is_ok() && who.may(permission::read, run.value()))
+        visible.emplace_back(id);
+    return json_response(raw, status::ok, {{"pending", visible}});
   }
-  return reply<model::saved_workflow_state>(
-    raw, ctx.target.get_workflow_status(path[2]), [](const auto& s) {
-      auto out = boost::json::value_from(s);
-      out.as_object().erase("version");
-      return out;
-    });
+  auto run = ctx.target.get_workflow_status(path[2]);
+  if (run.is_err())
+    return error_response(raw, run.error());
+  if (!who.may(permission::read, run.value()))
+    return denied(raw, "this token may not read run '" + path[2] + "'");
+  auto out = boost::json::value_from(run.value());
+  out.as_object().erase("version");
+  return json_response(raw, status::ok, out);
 }
 
 } // namespace

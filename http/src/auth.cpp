@@ -60,17 +60,20 @@ const token_grant* token_registry::find(std::string_view token) const {
 }
 
 std::optional<std::string> token_registry::add_spec(std::string_view spec) {
-  // identity:token:prefixes:permissions; the prefixes may be empty.
-  std::vector<std::string> fields;
-  std::size_t start = 0;
-  for (int i = 0; i < 3; ++i) {
-    auto colon = spec.find(':', start);
-    if (colon == std::string_view::npos)
-      return "a token is identity:token:prefix|prefix:permission,...";
-    fields.emplace_back(spec.substr(start, colon - start));
-    start = colon + 1;
-  }
-  fields.emplace_back(spec.substr(start));
+  // identity:token:prefixes:permissions. Prefixes may hold colons (keys
+  // do), so the permissions are what follows the last colon.
+  const auto first = spec.find(':');
+  const auto second = first == std::string_view::npos
+                        ? std::string_view::npos
+                        : spec.find(':', first + 1);
+  const auto last = spec.rfind(':');
+  if (second == std::string_view::npos || last <= second)
+    return "a token is identity:token:prefix|prefix:permission,...";
+  const std::vector<std::string> fields{
+    std::string{spec.substr(0, first)},
+    std::string{spec.substr(first + 1, second - first - 1)},
+    std::string{spec.substr(second + 1, last - second - 1)},
+    std::string{spec.substr(last + 1)}};
   if (fields[0].empty() || fields[1].size() < 16)
     return "a token needs an identity and a secret of at least 16 characters";
   token_grant grant{fields[0], split(fields[2], '|'), {}};

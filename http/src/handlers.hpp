@@ -25,6 +25,9 @@ struct caller {
 
   [[nodiscard]] bool may(permission p) const;
   [[nodiscard]] bool may(permission p, std::string_view key) const;
+  /// A run is covered when every approval it reached is.
+  [[nodiscard]] bool may(permission p,
+                         const model::saved_workflow_state& run) const;
 };
 
 /// A request taken apart.

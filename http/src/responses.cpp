@@ -1,5 +1,7 @@
 #include <algorithm>
 
+#include <boost/beast/core/string.hpp>
+
 #include "handlers.hpp"
 #include "signoff/http/crypto.hpp"
 #include "text.hpp"
@@ -11,9 +13,10 @@ namespace {
 constexpr std::string_view cookie_name = "signoff_token";
 
 std::string_view bearer_token(const request& req) {
-  auto header = req[beast_http::field::authorization];
-  constexpr std::string_view scheme = "Bearer ";
-  if (!header.starts_with(scheme))
+  std::string_view header = req[beast_http::field::authorization];
+  constexpr std::string_view scheme = "bearer ";
+  if (header.size() <= scheme.size()
+      || !boost::beast::iequals(header.substr(0, scheme.size()), scheme))
     return {};
   return header.substr(scheme.size());
 }
@@ -43,6 +46,15 @@ bool caller::may(permission p) const {
 
 bool caller::may(permission p, std::string_view key) const {
   return unrestricted || (may(p) && grant->covers(key));
+}
+
+bool caller::may(permission p, const model::saved_workflow_state& run) const {
+  auto covered = [&](const auto& keys) {
+    return std::all_of(keys.begin(), keys.end(),
+                       [&](const auto& key) { return may(p, key); });
+  };
+  return may(p) && covered(run.pending_approvals)
+         && covered(run.approval_keys);
 }
 
 std::optional<caller> authenticate(const handler_context& ctx,

@@ -56,6 +56,11 @@ result<void> validate_run_identity(const saved_workflow_state& s) {
     return make_error(error_type::invalid_argument,
                       "a workflow name must not be longer than "
                         + std::to_string(max_workflow_name_bytes) + " bytes");
+  for (const auto& key : s.pending_approvals)
+    if (key.empty() || key.size() > max_approval_key_bytes)
+      return make_error(error_type::invalid_argument,
+                        "a pending approval key must have 1 to "
+                          + std::to_string(max_approval_key_bytes) + " bytes");
   return ok();
 }
 

@@ -85,6 +85,35 @@ model::result<void> open_databases(MDB_env* env, lmdb_dbs& dbs) {
 
 } // namespace
 
+writer_first_lock::writer_first_lock() {
+  pthread_rwlockattr_t attr;
+  pthread_rwlockattr_init(&attr);
+  pthread_rwlockattr_setkind_np(&attr,
+                                PTHREAD_RWLOCK_PREFER_WRITER_NONRECURSIVE_NP);
+  pthread_rwlock_init(&lock_, &attr);
+  pthread_rwlockattr_destroy(&attr);
+}
+
+writer_first_lock::~writer_first_lock() {
+  pthread_rwlock_destroy(&lock_);
+}
+
+void writer_first_lock::lock() {
+  pthread_rwlock_wrlock(&lock_);
+}
+
+void writer_first_lock::unlock() {
+  pthread_rwlock_unlock(&lock_);
+}
+
+void writer_first_lock::lock_shared() {
+  pthread_rwlock_rdlock(&lock_);
+}
+
+void writer_first_lock::unlock_shared() {
+  pthread_rwlock_unlock(&lock_);
+}
+
 model::error lmdb_error(int code, std::string_view what) {
   return model::make_error(model::error_type::storage_error,
                            "LMDB failed " + std::string{what} + ": "
@@ -105,11 +134,15 @@ lmdb_env::open(const lmdb_options& options) {
   std::shared_ptr<lmdb_env> env{new lmdb_env};
   env->path_ = options.path;
   env->max_map_size_ = std::max(options.max_map_size, options.map_size);
+  // The first transaction creates every database: start with room for it.
+  constexpr std::size_t smallest_start = std::size_t{1} << 20U;
+  const auto map_size = std::max(options.map_size,
+                                 std::min(smallest_start, env->max_map_size_));
   if (int rc = mdb_env_create(&env->env_); rc != MDB_SUCCESS)
     return lmdb_error(rc, "creating the environment");
   mdb_env_set_maxdbs(env->env_, 16);
   mdb_env_set_maxreaders(env->env_, options.max_readers);
-  if (int rc = mdb_env_set_mapsize(env->env_, options.map_size);
+  if (int rc = mdb_env_set_mapsize(env->env_, map_size);
       rc != MDB_SUCCESS)
     return lmdb_error(rc, "setting the map size");
   if (int rc = mdb_env_open(env->env_, options.path.c_str(),
@@ -177,6 +210,10 @@ lmdb_env::transact(const std::function<bool(MDB_txn*)>& body) {
       } catch (const lmdb_failure& e) {
         mdb_txn_abort(txn);
         failure = e.code;
+      } catch (...) {
+        // Anything else the writes throw must not keep the writer lock.
+        mdb_txn_abort(txn);
+        throw;
       }
     }
     if (failure != MDB_MAP_FULL)

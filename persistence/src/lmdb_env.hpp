@@ -9,7 +9,10 @@
 #include <functional>
 #include <memory>
 #include <optional>
+#include <mutex>
 #include <shared_mutex>
+
+#include <pthread.h>
 #include <string>
 #include <string_view>
 
@@ -58,6 +61,25 @@ struct lmdb_failure {
 
 /// The error for a failed LMDB call, with `mdb_strerror`'s text.
 [[nodiscard]] model::error lmdb_error(int code, std::string_view what);
+
+/// A reader-writer lock that lets a waiting writer in before new readers
+/// (glibc's default favours readers, which starves map growth under
+/// steady reads). Meets SharedMutex for std::shared_lock / unique_lock.
+class writer_first_lock {
+public:
+  writer_first_lock();
+  ~writer_first_lock();
+  writer_first_lock(const writer_first_lock&) = delete;
+  writer_first_lock& operator=(const writer_first_lock&) = delete;
+
+  void lock();
+  void unlock();
+  void lock_shared();
+  void unlock_shared();
+
+private:
+  pthread_rwlock_t lock_;
+};
 
 class lmdb_env {
 public:
@@ -138,7 +160,7 @@ private:
   std::string path_;
   /// Held shared by every transaction, exclusively to resize the map (LMDB
   /// allows that only while this process has no transaction open).
-  mutable std::shared_mutex resize_;
+  mutable writer_first_lock resize_;
   std::atomic<std::uint64_t> commits_{0};
 };
 

@@ -1,14 +1,18 @@
 // signoffd: the demo server. LMDB in a local directory, the demo
 // workflows, the JSON API and the approver inbox.
 
+#include <chrono>
 #include <csignal>
 #include <cstdio>
+#include <cstdlib>
 #include <iostream>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "demo_workflows.hpp"
 #include "signoff/http/crypto.hpp"
+#include "signoff/http/notifier.hpp"
 #include "signoff/http/server.hpp"
 #include "signoff/persistence/lmdb_store.hpp"
 
@@ -21,12 +25,15 @@ struct settings {
   bool no_auth = false;
   bool seed = true;
   std::vector<std::string> tokens;
+  std::vector<std::string> notify;
+  std::string notify_secret;
 };
 
 void usage() {
   std::cerr
     << "usage: signoffd [--data DIR] [--address ADDR] [--port N]\n"
        "                [--token identity:secret:prefix|...:perm,...]...\n"
+       "                [--notify URL]... [--notify-secret S]\n"
        "                [--no-seed] [--dev-no-auth]\n";
 }
 
@@ -42,16 +49,26 @@ bool parse(int argc, char** argv, settings& s) {
     else if (arg == "--no-seed")
       s.seed = false;
     else if ((arg == "--data" || arg == "--address" || arg == "--port"
-              || arg == "--token")
+              || arg == "--token" || arg == "--notify"
+              || arg == "--notify-secret")
              && (v = next()) != nullptr) {
       if (arg == "--data")
         s.data = v;
       else if (arg == "--address")
         s.address = v;
-      else if (arg == "--port")
-        s.port = static_cast<std::uint16_t>(std::stoi(v));
-      else
+      else if (arg == "--port") {
+        char* end = nullptr;
+        const long port = std::strtol(v, &end, 10);
+        if (*v == '\0' || *end != '\0' || port < 0 || port > 65535)
+          return false;
+        s.port = static_cast<std::uint16_t>(port);
+      }
+      else if (arg == "--token")
         s.tokens.emplace_back(v);
+      else if (arg == "--notify")
+        s.notify.emplace_back(v);
+      else
+        s.notify_secret = v;
     } else
       return false;
   }
@@ -80,6 +97,9 @@ int main(int argc, char** argv) {
   options.logger = [](std::string_view line) {
     std::clog << "[signoff] " << line << '\n';
   };
+  // Notifications are kept durably only when someone receives them.
+  if (!s.notify.empty())
+    options.outbox = stores->notifications;
   signoff::orchestrator orch{std::move(options)};
   signoff::demo::register_demo_workflows(orch);
   if (s.seed)
@@ -105,6 +125,11 @@ int main(int argc, char** argv) {
       signoff::http::permission::cancel,
       signoff::http::permission::cancel_run}});
   signoff::http::http_server server{orch, std::move(http)};
+  if (s.notify_secret.empty())
+    s.notify_secret = signoff::http::random_hex(32);
+  signoff::http::notifier notifications{
+    stores->notifications, {.urls = s.notify, .secret = s.notify_secret}};
+  notifications.start();
   if (auto started = server.start(); started.is_err()) {
     std::cerr << "signoffd: " << started.error().message << '\n';
     return 1;
@@ -116,7 +141,10 @@ int main(int argc, char** argv) {
                  "decide every approval\n";
   std::cout << "admin token: " << admin << "\n"
             << "inbox: " << base << "/login?token=" << admin << "\n"
-            << "data: " << s.data << std::endl;
+            << "data: " << s.data << "\n";
+  if (!s.notify.empty())
+    std::cout << "notify secret: " << s.notify_secret << "\n";
+  std::cout << std::flush;
 
   std::signal(SIGINT, [](int) { stop_requested = 1; });
   std::signal(SIGTERM, [](int) { stop_requested = 1; });
@@ -124,5 +152,6 @@ int main(int argc, char** argv) {
     std::this_thread::sleep_for(std::chrono::milliseconds{100});
   std::cout << "signoffd stopping" << std::endl;
   server.stop();
+  notifications.stop();
   return 0;
 }

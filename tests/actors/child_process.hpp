@@ -19,16 +19,17 @@ namespace signoff::test {
 
 class child_process {
 public:
-  explicit child_process(std::vector<std::string> args) {
+  /// Starts `args[0]` with `args`; its standard output goes to `output`.
+  explicit child_process(std::vector<std::string> args,
+                         const std::string& output = "/dev/null") {
     std::vector<char*> argv;
     for (auto& a : args)
       argv.push_back(a.data());
     argv.push_back(nullptr);
-    // The child's own report goes nowhere; the tests read what it wrote.
     posix_spawn_file_actions_t actions;
     posix_spawn_file_actions_init(&actions);
-    posix_spawn_file_actions_addopen(&actions, STDOUT_FILENO, "/dev/null",
-                                     O_WRONLY, 0);
+    posix_spawn_file_actions_addopen(&actions, STDOUT_FILENO, output.c_str(),
+                                     O_WRONLY | O_CREAT | O_APPEND, 0644);
     if (::posix_spawn(&pid_, argv[0], &actions, nullptr, argv.data(), environ)
         != 0)
       pid_ = -1;

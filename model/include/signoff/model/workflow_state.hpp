@@ -72,8 +72,8 @@ struct execution_result {
     = default;
 };
 
-/// Checks what stores index a run by: a non-empty run id and workflow name
-/// within `limits.hpp`. Errors: INVALID_ARGUMENT.
+/// Checks what stores index a run by: its run id, workflow name and pending
+/// approval keys, within `limits.hpp`. Errors: INVALID_ARGUMENT.
 [[nodiscard]] result<void> validate_run_identity(const saved_workflow_state& s);
 
 void tag_invoke(boost::json::value_from_tag, boost::json::value& out,

@@ -1,0 +1,48 @@
+#pragma once
+
+// What every scenario of signoff-bench measures with and reports through:
+// wall-clock time, resident memory, latency percentiles, RESULT lines, and
+// the one way a scenario fails.
+
+#include <chrono>
+#include <cstddef>
+#include <functional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace signoff::bench {
+
+using bench_clock = std::chrono::steady_clock;
+
+[[nodiscard]] double seconds_since(bench_clock::time_point start);
+
+[[nodiscard]] double microseconds_since(bench_clock::time_point start);
+
+/// The process's resident memory (VmRSS) in bytes, after handing freed heap
+/// back to the system so that only live memory counts.
+[[nodiscard]] std::size_t resident_bytes();
+
+/// The median and 99th percentile of a set of latencies.
+struct percentiles {
+  double p50 = 0;
+  double p99 = 0;
+};
+
+/// Reorders `samples` while it picks the percentiles.
+[[nodiscard]] percentiles percentiles_of(std::vector<double>& samples);
+
+/// Prints one machine-readable figure:
+/// `RESULT name=<name> value=<value> unit=<unit>`.
+void report(std::string_view name, double value, std::string_view unit);
+
+/// Prints `what` as the reason the benchmark failed and ends the process
+/// with a non-zero status, from any thread.
+[[noreturn]] void fail(const std::string& what);
+
+/// Runs `body(i, thread)` for every i in [0, n) on `threads` threads, each
+/// taking every `threads`-th index, and returns the wall time in seconds.
+double parallel_for(std::size_t n, std::size_t threads,
+                    const std::function<void(std::size_t, std::size_t)>& body);
+
+} // namespace signoff::bench

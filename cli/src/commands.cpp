@@ -1,0 +1,71 @@
+#include "commands.hpp"
+
+#include <algorithm>
+#include <filesystem>
+#include <vector>
+
+#include "values.hpp"
+
+namespace signoff::cli {
+
+namespace {
+
+constexpr flag_syntax by_flag{"by", "WHO", false, &check<parse_actor>};
+constexpr flag_syntax value_flag{"value", "JSON", false,
+                                 &check<parse_json_value>};
+
+const std::vector<command>& command_table() {
+  static const std::vector<command> table{
+    {{"pending", {}, {{"prefix", "P"}}, "list pending approvals"},
+     list_pending},
+    {{"show", "KEY", {}, "show an approval and its audit trail"},
+     show_approval},
+    {{"approve", "KEY", {value_flag, by_flag}, "grant an approval"}, approve},
+    {{"reject", "KEY", {{"reason", "R", true}, by_flag}, "reject an approval"},
+     reject},
+    {{"edit",
+      "KEY",
+      {{"value", "JSON", true, &check<parse_json_value>}, by_flag},
+      "grant an approval with a changed value"},
+     edit},
+    {{"cancel", "KEY", {{"reason", "R"}, by_flag}, "cancel an approval"},
+     cancel},
+    {{"runs",
+      {},
+      {{"workflow", "NAME"}, {"status", "S", false, &check<parse_status>}},
+      "list runs"},
+     list_runs},
+    {{"status", "RUN", {}, "show a run"}, show_run},
+    {{"cleanup",
+      {},
+      {{"older-than", "DURATION", true, &check<parse_duration>}},
+      "remove finished runs older than DURATION and their decided approvals"},
+     cleanup},
+  };
+  return table;
+}
+
+} // namespace
+
+std::span<const command> all_commands() {
+  return command_table();
+}
+
+const command* find_command(std::string_view name) {
+  const auto& table = command_table();
+  auto it = std::find_if(table.begin(), table.end(),
+                         [&](const auto& c) { return c.syntax.name == name; });
+  return it == table.end() ? nullptr : &*it;
+}
+
+model::result<persistence::lmdb_stores> open_database(const std::string& dir) {
+  std::error_code ec;
+  if (!std::filesystem::is_regular_file(std::filesystem::path{dir} / "data.mdb",
+                                        ec))
+    return model::make_error(model::error_type::storage_error,
+                             "no signoff database in '" + dir
+                               + "' (data.mdb not found)");
+  return persistence::open_lmdb_stores({.path = dir});
+}
+
+} // namespace signoff::cli

@@ -1,0 +1,72 @@
+// signoff: reads and decides the approvals and runs in a signoff LMDB
+// directory. `signoff --help` lists the commands; the exit code says how a
+// command ended (cli_error.hpp).
+
+#include <cstdlib>
+#include <exception>
+#include <iostream>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include "arguments.hpp"
+#include "cli_error.hpp"
+#include "commands.hpp"
+#include "output.hpp"
+
+namespace {
+
+namespace cli = signoff::cli;
+namespace model = signoff::model;
+
+/// Who decides without `--by`: the login name, else "cli".
+std::string default_actor() {
+  const char* user = std::getenv("USER"); // NOLINT(concurrency-mt-unsafe)
+  return user != nullptr && *user != '\0' ? user : "cli";
+}
+
+const cli::command_syntax* find_syntax(std::string_view name) {
+  const auto* c = cli::find_command(name);
+  return c != nullptr ? &c->syntax : nullptr;
+}
+
+int fail(const model::error& e, bool json) {
+  cli::print_error(std::cerr, e, json);
+  return cli::exit_code_for(e);
+}
+
+int run(const cli::invocation& inv) {
+  auto stores = cli::open_database(inv.db);
+  if (stores.is_err())
+    return fail(stores.error(), inv.json);
+  const cli::context ctx{std::move(stores.value()), model::system_now(),
+                         default_actor()};
+  auto done = cli::find_command(inv.command)->run(ctx, inv);
+  if (done.is_err())
+    return fail(done.error(), inv.json);
+  cli::print_report(std::cout, done.value(), inv.json);
+  return cli::exit_ok;
+}
+
+} // namespace
+
+int main(int argc, char** argv) {
+  const std::vector<std::string> args(argv + 1, argv + argc);
+  const bool json = cli::wants_json(args);
+  try {
+    auto inv = cli::parse_arguments(args, find_syntax);
+    if (inv.is_err())
+      return fail(inv.error(), json);
+    if (inv->help) {
+      cli::print_usage(std::cout, cli::all_commands());
+      return cli::exit_ok;
+    }
+    return run(inv.value());
+  } catch (const std::exception& e) {
+    return fail(
+      model::make_error(model::error_type::unexpected_error,
+                        std::string{"unexpected failure: "} + e.what()),
+      json);
+  }
+}

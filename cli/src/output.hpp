@@ -1,0 +1,35 @@
+#pragma once
+
+// How reports, errors and the usage text are printed: as text for people,
+// or as one JSON value per line with `--json`.
+
+#include <iosfwd>
+#include <span>
+
+#include <boost/json/value.hpp>
+
+#include "commands.hpp"
+#include "reports.hpp"
+#include "signoff/model/error.hpp"
+
+namespace signoff::cli {
+
+/// Prints `r`: its JSON form with `json`, text otherwise.
+void print_report(std::ostream& out, const report& r, bool json);
+
+/// Prints `e`: `{"error": {"type", "message", "details"}}` with `json`,
+/// "signoff: <message>" otherwise.
+void print_error(std::ostream& out, const model::error& e, bool json);
+
+/// Prints how to call the tool and its commands.
+void print_usage(std::ostream& out, std::span<const command> commands);
+
+/// The JSON form of `r` (output_json.cpp). Approvals, audit entries and
+/// runs appear in the library's own JSON forms; instants are Unix
+/// milliseconds.
+[[nodiscard]] boost::json::value to_json(const report& r);
+
+/// Prints `r` for people (output_text.cpp).
+void print_text(std::ostream& out, const report& r);
+
+} // namespace signoff::cli

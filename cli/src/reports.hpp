@@ -1,0 +1,55 @@
+#pragma once
+
+// What each command found or did, before it is printed as text or JSON.
+
+#include <string>
+#include <variant>
+#include <vector>
+
+#include "signoff/model/approval.hpp"
+#include "signoff/model/audit_entry.hpp"
+#include "signoff/model/time.hpp"
+#include "signoff/model/workflow_state.hpp"
+
+namespace signoff::cli {
+
+/// `pending`: the pending approvals, in key order.
+struct pending_report {
+  std::vector<model::approval_record> approvals;
+};
+
+/// `show`: one approval and its audit trail, as of `now`.
+struct approval_report {
+  model::approval_record record;
+  std::vector<model::audit_entry> trail;
+  model::time_point now;
+};
+
+/// `approve`, `reject`, `edit`, `cancel`: the decision and its outcome.
+struct decision_report {
+  model::decision decision;
+  model::decision_outcome outcome;
+};
+
+/// `runs`: the matching runs, in id order.
+struct runs_report {
+  std::vector<model::saved_workflow_state> runs;
+};
+
+/// `status`: one run.
+struct run_report {
+  model::saved_workflow_state run;
+};
+
+/// `cleanup`: what was removed.
+struct cleanup_report {
+  /// Finished runs last updated before this were removed.
+  model::time_point cutoff;
+  std::vector<std::string> runs;
+  std::vector<std::string> approvals;
+};
+
+using report = std::variant<pending_report, approval_report, decision_report,
+                            runs_report, run_report, cleanup_report>;
+
+} // namespace signoff::cli

@@ -1,0 +1,82 @@
+#!/usr/bin/env bash
+# A real browser approves through the inbox: signoffd runs on a fresh
+# directory; chromedriver drives headless Chromium through the login link to
+# the demo order's page and clicks Approve; the page and the API must then
+# say approved. The screenshot lands in the output folder.
+#
+#   inbox_browser_test.sh SIGNOFFD OUTPUT_DIR
+set -euo pipefail
+signoffd=$1
+out=$2
+mkdir -p "$out"
+work=$(mktemp -d)
+server_pid=""
+driver_pid=""
+cleanup() {
+  [ -n "$driver_pid" ] && kill "$driver_pid" 2>/dev/null || true
+  [ -n "$server_pid" ] && kill "$server_pid" 2>/dev/null || true
+  wait 2>/dev/null || true
+  rm -rf "$work"
+}
+trap cleanup EXIT
+
+json() { python3 -c "import json,sys; print(json.load(sys.stdin)$1)"; }
+free_port() {
+  python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'
+}
+wait_for() { # file pattern
+  for _ in $(seq 1 200); do
+    grep -q "$2" "$1" 2>/dev/null && return 0
+    sleep 0.05
+  done
+  echo "timed out waiting for '$2' in $1" >&2
+  cat "$1" >&2 || true
+  return 1
+}
+
+"$signoffd" --data "$work/data" --port 0 > "$work/server.log" 2>&1 &
+server_pid=$!
+wait_for "$work/server.log" "admin token:"
+base=$(sed -n 's/^signoffd listening on //p' "$work/server.log")
+token=$(sed -n 's/^admin token: //p' "$work/server.log")
+
+driver_port=$(free_port)
+chromedriver --port="$driver_port" > "$work/driver.log" 2>&1 &
+driver_pid=$!
+wait_for "$work/driver.log" "started successfully"
+wd="http://127.0.0.1:$driver_port"
+
+session=$(curl -sf "$wd/session" -H 'Content-Type: application/json' -d "{
+  \"capabilities\": {\"alwaysMatch\": {\"browserName\": \"chrome\",
+    \"goog:chromeOptions\": {\"binary\": \"/usr/bin/chromium\", \"args\": [
+      \"--headless\", \"--no-sandbox\", \"--disable-gpu\", \"--disable-quic\",
+      \"--disable-dev-shm-usage\", \"--no-first-run\",
+      \"--disable-background-networking\", \"--disable-component-update\",
+      \"--disable-sync\", \"--window-size=1100,900\",
+      \"--user-data-dir=$work/profile\"]}}}}" | json "['value']['sessionId']")
+s="$wd/session/$session"
+
+go() { curl -sf "$s/url" -H 'Content-Type: application/json' -d "{\"url\": \"$1\"}" > /dev/null; }
+find_css() {
+  curl -sf "$s/element" -H 'Content-Type: application/json' \
+    -d "{\"using\": \"css selector\", \"value\": \"$1\"}" \
+    | json "['value'].popitem()[1]"
+}
+
+go "$base/login?token=$token"
+inbox_text=$(curl -sf "$s/element/$(find_css h1)/text" | json "['value']")
+[ "$inbox_text" = "Waiting for a decision" ] || { echo "inbox heading: $inbox_text" >&2; exit 1; }
+
+go "$base/inbox/approval?key=approval%3Aorder%3Aord_123"
+curl -sf -X POST "$s/element/$(find_css '#approve')/click" \
+  -H 'Content-Type: application/json' -d '{}' > /dev/null
+status=$(curl -sf "$s/element/$(find_css '#status')/text" | json "['value']")
+curl -sf "$s/screenshot" | json "['value']" | base64 -d > "$out/inbox-approved.png"
+curl -sf -X DELETE "$s" > /dev/null || true
+
+[ "$status" = "approved" ] || { echo "page status: $status" >&2; exit 1; }
+api=$(curl -sf -H "Authorization: Bearer $token" \
+  "$base/api/approvals/approval%3Aorder%3Aord_123" | json "['status']['status']")
+[ "$api" = "approved" ] || { echo "API status: $api" >&2; exit 1; }
+[ -s "$out/inbox-approved.png" ] || { echo "no screenshot" >&2; exit 1; }
+echo "approved through the browser; screenshot: $out/inbox-approved.png"

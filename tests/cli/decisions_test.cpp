@@ -1,0 +1,211 @@
+// The deciding commands: approve, reject, edit and cancel. Each decision is
+// in the store once the binary exited; a key nobody asked for, a decided
+// approval or bad input is refused with the right exit code and changes
+// nothing.
+
+#include <boost/test/unit_test.hpp>
+
+#include "fixture.hpp"
+
+using namespace signoff;
+using test::cli_fixture;
+namespace json = boost::json;
+
+namespace {
+
+bool contains(const std::string& text, std::string_view part) {
+  return text.find(part) != std::string::npos;
+}
+
+const std::string key = "approval:order:1";
+const std::string quorum_key = "approval:order:2";
+
+struct seeded : cli_fixture {
+  seeded() {
+    add_approval(key, "Manager sign-off");
+    add_approval(quorum_key, "Two directors", 2);
+    add_run("run-1", "order-approval", model::run_status::paused, {key}, {key},
+            hour);
+  }
+
+  [[nodiscard]] json::value everything() const {
+    return snapshot({key, quorum_key, "approval:order:typo"});
+  }
+};
+
+} // namespace
+
+BOOST_AUTO_TEST_SUITE(cli_decisions)
+
+BOOST_FIXTURE_TEST_CASE(approve_grants_with_value_and_actor, seeded) {
+  auto r = run(
+    {"approve", key, "--value", R"({"approvedBy":"jane"})", "--by", "jane"});
+  BOOST_TEST(r.exit_code == 0);
+  BOOST_TEST(r.err.empty());
+  BOOST_TEST(contains(r.out, "approved by jane"));
+  auto a = approval(key);
+  BOOST_TEST(to_string(a.status.state) == "approved");
+  BOOST_TEST(a.status.decided_by == "jane");
+  BOOST_TEST(a.status.value == (json::value{{"approvedBy", "jane"}}));
+  BOOST_TEST(trail_length(key) == 2U);
+}
+
+BOOST_FIXTURE_TEST_CASE(approve_defaults_to_the_login_name_and_null, seeded) {
+  auto r = run({"approve", key, "--json"});
+  BOOST_TEST(r.exit_code == 0);
+  auto answer = r.out_json();
+  BOOST_TEST(answer.at("decision").as_string() == "grant");
+  BOOST_TEST(answer.at("applied").as_bool());
+  BOOST_TEST(answer.at("approval").at("status").at("decidedBy").as_string()
+             == cli_fixture::user);
+  auto a = approval(key);
+  BOOST_TEST(a.status.decided_by == cli_fixture::user);
+  BOOST_TEST(a.status.value.is_null());
+}
+
+BOOST_FIXTURE_TEST_CASE(a_repeated_decision_changes_nothing, seeded) {
+  BOOST_TEST(run({"approve", key, "--by", "jane"}).exit_code == 0);
+  const auto before = everything();
+  auto again = run({"approve", key, "--by", "jane"});
+  BOOST_TEST(again.exit_code == 0);
+  BOOST_TEST(contains(again.out, "nothing changed"));
+  auto as_json = run({"approve", key, "--by", "jane", "--json"}).out_json();
+  BOOST_TEST(!as_json.at("applied").as_bool());
+  BOOST_TEST(everything() == before);
+}
+
+BOOST_FIXTURE_TEST_CASE(a_conflicting_decision_is_refused, seeded) {
+  BOOST_TEST(run({"approve", key, "--by", "jane"}).exit_code == 0);
+  const auto before = everything();
+  auto r = run({"reject", key, "--reason", "too late", "--by", "bob"});
+  BOOST_TEST(r.exit_code == 1);
+  BOOST_TEST(r.out.empty());
+  BOOST_TEST(contains(r.err, "already approved by jane"));
+  auto j = run({"cancel", key, "--json"});
+  BOOST_TEST(j.exit_code == 1);
+  const auto error = j.err_json().at("error");
+  BOOST_TEST(error.at("type").as_string() == "APPROVAL_CONFLICT");
+  BOOST_TEST(error.at("details").at("decidedBy").as_string() == "jane");
+  BOOST_TEST(everything() == before);
+}
+
+BOOST_FIXTURE_TEST_CASE(a_typo_key_is_not_found_and_not_created, seeded) {
+  const auto before = everything();
+  for (const auto& args : std::vector<std::vector<std::string>>{
+         {"approve", "approval:order:typo"},
+         {"reject", "approval:order:typo", "--reason", "no"},
+         {"edit", "approval:order:typo", "--value", "1"},
+         {"cancel", "approval:order:typo"}}) {
+    auto r = run(args);
+    BOOST_TEST(r.exit_code == 1, args.front());
+    BOOST_TEST(contains(r.err, "approval:order:typo"), args.front());
+  }
+  BOOST_TEST(!find("approval:order:typo").has_value());
+  BOOST_TEST(everything() == before);
+}
+
+BOOST_FIXTURE_TEST_CASE(a_quorum_counts_distinct_approvers, seeded) {
+  auto first = run({"approve", quorum_key, "--by", "ann"});
+  BOOST_TEST(first.exit_code == 0);
+  BOOST_TEST(contains(first.out, "1 of 2"));
+  BOOST_TEST(approval(quorum_key).status.is_pending());
+  auto second = run({"approve", quorum_key, "--by", "ben", "--json"});
+  BOOST_TEST(second.exit_code == 0);
+  BOOST_TEST(second.out_json().at("approval").at("grants").as_array().size()
+             == 2U);
+  auto a = approval(quorum_key);
+  BOOST_TEST(to_string(a.status.state) == "approved");
+  BOOST_TEST(a.grants.size() == 2U);
+}
+
+BOOST_FIXTURE_TEST_CASE(reject_records_the_reason, seeded) {
+  auto r = run({"reject", key, "--reason", "over budget", "--by", "cfo"});
+  BOOST_TEST(r.exit_code == 0);
+  BOOST_TEST(contains(r.out, "rejected by cfo"));
+  auto a = approval(key);
+  BOOST_TEST(to_string(a.status.state) == "rejected");
+  BOOST_TEST(a.status.reason == "over budget");
+}
+
+BOOST_FIXTURE_TEST_CASE(reject_with_an_empty_reason_is_invalid, seeded) {
+  const auto before = everything();
+  auto r = run({"reject", key, "--reason=", "--json"});
+  BOOST_TEST(r.exit_code == 1);
+  BOOST_TEST(r.err_json().at("error").at("type").as_string()
+             == "INVALID_ARGUMENT");
+  BOOST_TEST(everything() == before);
+}
+
+BOOST_FIXTURE_TEST_CASE(edit_grants_a_changed_value, seeded) {
+  auto r = run({"edit", key, "--value", R"({"qty":5})", "--by", "jane"});
+  BOOST_TEST(r.exit_code == 0);
+  BOOST_TEST(contains(r.out, "edited by jane"));
+  auto a = approval(key);
+  BOOST_TEST(to_string(a.status.state) == "edited");
+  BOOST_TEST(a.status.value == (json::value{{"qty", 5}}));
+}
+
+BOOST_FIXTURE_TEST_CASE(cancel_with_and_without_a_reason, seeded) {
+  auto r = run({"cancel", key, "--reason", "order withdrawn"});
+  BOOST_TEST(r.exit_code == 0);
+  auto a = approval(key);
+  BOOST_TEST(to_string(a.status.state) == "cancelled");
+  BOOST_TEST(a.status.reason == "order withdrawn");
+  BOOST_TEST(a.status.decided_by == cli_fixture::user);
+  BOOST_TEST(run({"cancel", quorum_key, "--by", "ops"}).exit_code == 0);
+  BOOST_TEST(to_string(approval(quorum_key).status.state) == "cancelled");
+}
+
+BOOST_FIXTURE_TEST_CASE(an_expired_approval_cannot_be_decided, cli_fixture) {
+  add_approval("approval:late", "Too late", 1, now() - hour);
+  const auto before = snapshot({"approval:late"});
+  auto r = run({"approve", "approval:late", "--json"});
+  BOOST_TEST(r.exit_code == 1);
+  BOOST_TEST(r.err_json().at("error").at("type").as_string()
+             == "APPROVAL_CONFLICT");
+  BOOST_TEST(snapshot({"approval:late"}) == before);
+}
+
+BOOST_FIXTURE_TEST_CASE(malformed_value_is_a_usage_error, seeded) {
+  const auto before = everything();
+  for (const auto& bad : {"{bad", "approved", "", "[1,"}) {
+    auto r = run({"approve", key, "--value", bad});
+    BOOST_TEST(r.exit_code == 2, bad);
+    BOOST_TEST(contains(r.err, "--value"), bad);
+  }
+  auto j = run({"edit", key, "--value", "{", "--json"});
+  BOOST_TEST(j.exit_code == 2);
+  BOOST_TEST(j.err_json().at("error").at("type").as_string() == "USAGE_ERROR");
+  BOOST_TEST(everything() == before);
+}
+
+BOOST_FIXTURE_TEST_CASE(missing_or_unknown_arguments_are_usage_errors, seeded) {
+  const auto before = everything();
+  for (const auto& args : std::vector<std::vector<std::string>>{
+         {"approve"},
+         {"reject", key},
+         {"reject", key, "--reason"},
+         {"reject", key, "--reason", "--by", "x"},
+         {"edit", key},
+         {"approve", key, "--by", ""},
+         {"approve", key, "--by", "a", "--by", "b"},
+         {"approve", key, "--reason", "no such option"},
+         {"approve", key, "extra"},
+         {"approve", key, "-x"}}) {
+    auto r = run(args);
+    BOOST_TEST(r.exit_code == 2, args.size());
+    BOOST_TEST(r.out.empty());
+    BOOST_TEST(!r.err.empty());
+  }
+  BOOST_TEST(everything() == before);
+}
+
+BOOST_FIXTURE_TEST_CASE(keys_that_look_like_options_follow_a_double_dash,
+                        cli_fixture) {
+  add_approval("--odd", "Odd key");
+  auto r = run({"approve", "--by", "jane", "--", "--odd"});
+  BOOST_TEST(r.exit_code == 0, r.err);
+  BOOST_TEST(to_string(approval("--odd").status.state) == "approved");
+}
+
+BOOST_AUTO_TEST_SUITE_END()

@@ -1,0 +1,2218 @@
+#define BOOST_TEST_MODULE signoff_http
+#include <boost/test/unit_test.hpp>
+
+// The HTTP adapter through a real server on a loopback port: every
+// endpoint, every refusal (each leaves the stored state as it was), signed
+// action links, the approver inbox, and signoffd end to end.
+
+#include <fcntl.h>
+#include <signal.h>
+#include <spawn.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <atomic>
+#include <chrono>
+#include <cstdint>
+#include <filesystem>
+#include <fstream>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <sstream>
+#include <string>
+#include <string_view>
+#include <thread>
+#include <vector>
+
+#include <boost/json.hpp>
+
+#include "actors/fixtures.hpp"
+#include "client.hpp"
+#include "signoff/http/action_links.hpp"
+#include "signoff/http/auth.hpp"
+#include "signoff/http/server.hpp"
+#include "signoff/persistence/memory_store.hpp"
+#include "support/temp_dir.hpp"
+
+extern char** environ; // NOLINT: POSIX
+
+using namespace signoff;
+namespace hc = signoff::test::http_client;
+using boost::json::value;
+
+namespace {
+
+// --- Configuration every in-process server shares ---------------------------
+
+constexpr std::string_view admin_token = "admin-secret-token-0123456789";
+constexpr std::string_view finance_token = "finance-secret-token-0123456789";
+constexpr std::string_view reader_token = "reader-secret-token-0123456789";
+constexpr std::string_view finops_token = "finops-secret-token-0123456789";
+constexpr std::string_view test_link_secret
+  = "link-secret-for-tests-0123456789";
+/// Small, so oversized bodies are cheap to send.
+constexpr std::size_t test_max_body = 64 * 1024;
+
+constexpr std::string_view finance_prefix = "approval:finance:";
+/// A key with '%', '_', '/' and a space in it.
+const std::string special_key = "approval:finance:100%_sure/or not";
+const std::string special_run = "run/special%_\xC3\xBC"; // "run/special%_ü"
+/// A key in UTF-8: "approval:finance:café/日本".
+const std::string utf8_key
+  = "approval:finance:caf\xC3\xA9/\xE6\x97\xA5\xE6\x9C\xAC";
+
+/// Internal text a failing store reports; no response may show it.
+constexpr std::string_view internal_detail
+  = "mdb_txn_commit /var/lib/signoff/data.mdb: Input/output error";
+
+// --- Small helpers
+// -------------------------------------------------------------
+
+bool contains(std::string_view haystack, std::string_view needle) {
+  return haystack.find(needle) != std::string_view::npos;
+}
+
+std::size_t count_of(std::string_view haystack, std::string_view needle) {
+  std::size_t n = 0;
+  for (auto at = haystack.find(needle); at != std::string_view::npos;
+       at = haystack.find(needle, at + needle.size()))
+    ++n;
+  return n;
+}
+
+#define SIGNOFF_CHECK_HAS(page, needle)                                        \
+  BOOST_TEST(contains(page, needle), "the page lacks: " << (needle))
+#define SIGNOFF_CHECK_LACKS(page, needle)                                      \
+  BOOST_TEST(!contains(page, needle), "the page shows: " << (needle))
+
+/// A JSON string's text, or the serialized value if it is not a string.
+std::string text(const value& v) {
+  if (const auto* s = v.if_string())
+    return std::string{*s};
+  return boost::json::serialize(v);
+}
+
+std::string join(std::vector<std::string> items, bool sorted = true) {
+  if (sorted)
+    std::sort(items.begin(), items.end());
+  std::string out;
+  for (const auto& item : items)
+    out += (out.empty() ? "" : " | ") + item;
+  return out;
+}
+
+std::vector<std::string> strings_of(const value& array) {
+  std::vector<std::string> out;
+  for (const auto& v : array.as_array())
+    out.push_back(text(v));
+  return out;
+}
+
+std::string approval_path(std::string_view key) {
+  return "/api/approvals/" + hc::url_encode(key);
+}
+
+std::string run_path(std::string_view run_id) {
+  return "/api/workflows/" + hc::url_encode(run_id);
+}
+
+std::string inbox_path(std::string_view key) {
+  return "/inbox/approval?key=" + hc::url_encode(key);
+}
+
+std::int64_t now_ms() {
+  return model::to_millis(model::system_now());
+}
+
+hc::response get_as(std::uint16_t port, std::string_view target,
+                    std::string_view token) {
+  return hc::send(port, "GET", target, hc::bearer(token));
+}
+
+hc::response post_json_as(std::uint16_t port, std::string_view target,
+                          std::string body, std::string_view token) {
+  auto headers = hc::bearer(token);
+  headers.emplace_back("Content-Type", "application/json");
+  return hc::send(port, "POST", target, headers, std::move(body));
+}
+
+/// The `pending` list of a GET that must succeed.
+std::vector<std::string> pending_of(std::uint16_t port, std::string_view target,
+                                    std::string_view token) {
+  auto r = get_as(port, target, token);
+  BOOST_TEST_REQUIRE(r.status == 200U, target << ": " << r.body);
+  return strings_of(r.json().at("pending"));
+}
+
+/// An error answer of the JSON API: `{"success": false, "error": type,
+/// "message": ...}` and never internal text.
+void check_error_body(const hc::response& r, std::string_view type) {
+  BOOST_TEST(r.header("Content-Type") == "application/json");
+  auto body = r.json();
+  BOOST_TEST_REQUIRE(body.is_object(), "not a JSON object: " << r.body);
+  const auto& obj = body.as_object();
+  BOOST_TEST(obj.contains("success"));
+  BOOST_TEST((obj.contains("success") && obj.at("success") == false));
+  BOOST_TEST((obj.contains("error") ? text(obj.at("error")) : "") == type);
+  BOOST_TEST((obj.contains("message") && obj.at("message").is_string()
+              && !obj.at("message").as_string().empty()));
+}
+
+/// No response may carry internal failure text.
+void check_no_internal_text(const hc::response& r) {
+  SIGNOFF_CHECK_LACKS(r.body, internal_detail);
+  SIGNOFF_CHECK_LACKS(r.body, "std::");
+  SIGNOFF_CHECK_LACKS(r.body, "exception");
+  SIGNOFF_CHECK_LACKS(r.body, "what()");
+}
+
+// --- The test workflow
+// ---------------------------------------------------------
+
+/// Waits for the approval `input.key` (quorum, metadata and deadline from
+/// the input) between two steps and reports how it ended.
+model::workflow gate_workflow(std::shared_ptr<std::atomic<int>> after) {
+  return [after](model::step& step, const value& in) -> model::result<value> {
+    const auto& obj = in.as_object();
+    const std::string key{obj.at("key").as_string()};
+    model::approval_options options;
+    options.pending_reason = std::string{obj.at("reason").as_string()};
+    options.metadata = obj.at("metadata");
+    if (const auto* q = obj.if_contains("quorum"))
+      options.quorum = q->to_number<std::uint32_t>();
+    options.expires_in = std::chrono::hours{72};
+    if (const auto* e = obj.if_contains("expiresInMs"))
+      options.expires_in = std::chrono::milliseconds{e->to_number<int>()};
+    step.run("prepare", [&] { return value{{"prepared", key}}; });
+    auto decided = step.try_approval(key, options);
+    step.run("after", [&] { ++*after; });
+    if (decided.is_err())
+      return value{{"branch", decided.error().type},
+                   {"message", decided.error().message}};
+    return value{{"branch", "approved"}, {"value", decided.value()}};
+  };
+}
+
+struct seeded_run {
+  std::string workflow;
+  std::string run_id;
+  std::string key;
+  value input;
+};
+
+seeded_run gate_run(std::string run_id, std::string key, std::string reason,
+                    value metadata, int quorum = 1) {
+  value input{{"key", key}, {"reason", reason}, {"metadata", metadata}};
+  if (quorum != 1)
+    input.as_object()["quorum"] = quorum;
+  return {"gate", std::move(run_id), std::move(key), std::move(input)};
+}
+
+/// The runs every in-process server starts with, each paused on its key.
+std::vector<seeded_run> seed_runs() {
+  return {
+    gate_run("run-fin-1", "approval:finance:inv_1",
+             "Invoices above 5,000 need finance",
+             {{"vendor", "Wayne <Enterprises> & Co"}, {"amount", 7200}}),
+    gate_run("run-fin-2", "approval:finance:inv_2",
+             "Invoices above 5,000 need finance",
+             {{"vendor", "Acme"}, {"amount", 5100}}),
+    gate_run("run-quorum", "approval:finance:q_2",
+             "Large payments need two approvers", {{"amount", 250000}}, 2),
+    gate_run(special_run, special_key, "A key with odd characters",
+             {{"note", "100% sure"}}),
+    gate_run("run-utf8", utf8_key, "A key in Unicode",
+             {{"city", "Z\xC3\xBCrich"}}),
+    gate_run("run-order-1", "approval:order:1", "Orders need a manager",
+             {{"total", 15000}}),
+    gate_run("run-lookalike", "approval:finance_x",
+             "Looks like finance but is not under its prefix", {{"amount", 1}}),
+    {"order", "run-manager-1", "approval:manager:ord_1",
+     test::order_input("ord_1")},
+  };
+}
+
+/// The seeded keys a token limited to `finance_prefix` may see.
+std::vector<std::string> finance_keys() {
+  return {"approval:finance:inv_1", "approval:finance:inv_2",
+          "approval:finance:q_2", special_key, utf8_key};
+}
+
+// --- A store that fails on demand
+// ------------------------------------------------
+
+struct fault_switch {
+  std::atomic<bool> fail_decide{false};
+  std::atomic<bool> fail_reads{false};
+  /// The error type the store reports; set before switching a fault on.
+  std::string type{model::error_type::storage_error};
+};
+
+/// The memory store, failing decisions or reads with internal text while
+/// told to.
+class faulty_store final : public persistence::approval_store {
+public:
+  faulty_store(std::shared_ptr<persistence::approval_store> inner,
+               std::shared_ptr<fault_switch> faults)
+      : inner_(std::move(inner)), faults_(std::move(faults)) {}
+
+  model::result<persistence::created_approval>
+  create_approval(const std::string& key, const model::approval_spec& spec,
+                  const std::string& actor, model::time_point now) override {
+    return inner_->create_approval(key, spec, actor, now);
+  }
+  model::result<std::optional<model::approval_record>>
+  find_approval(const std::string& key) const override {
+    if (faults_->fail_reads)
+      return failure();
+    return inner_->find_approval(key);
+  }
+  model::result<model::decision_outcome>
+  decide(const model::decision& d, model::time_point now) override {
+    if (faults_->fail_decide)
+      return failure();
+    return inner_->decide(d, now);
+  }
+  model::result<std::vector<std::string>>
+  list_pending(std::string_view prefix, model::time_point now,
+               std::size_t limit) const override {
+    return inner_->list_pending(prefix, now, limit);
+  }
+  model::result<std::vector<model::audit_entry>>
+  audit_trail(const std::string& key) const override {
+    return inner_->audit_trail(key);
+  }
+  model::result<std::vector<std::string>>
+  due_for_expiry(model::time_point now, std::size_t limit) const override {
+    return inner_->due_for_expiry(now, limit);
+  }
+  model::result<std::optional<model::time_point>> next_expiry() const override {
+    return inner_->next_expiry();
+  }
+  model::result<bool> remove_approval(const std::string& key) override {
+    return inner_->remove_approval(key);
+  }
+
+private:
+  [[nodiscard]] model::error failure() const {
+    return model::make_error(faults_->type, std::string{internal_detail});
+  }
+
+  std::shared_ptr<persistence::approval_store> inner_;
+  std::shared_ptr<fault_switch> faults_;
+};
+
+// --- The in-process server
+// ------------------------------------------------------
+
+struct server_config {
+  bool no_auth = false;
+  std::string link_secret{test_link_secret};
+};
+
+http::token_grant grant_of(std::string identity,
+                           std::vector<std::string> prefixes,
+                           std::set<http::permission> permissions) {
+  return {std::move(identity), std::move(prefixes), std::move(permissions)};
+}
+
+/// An orchestrator over memory stores with the seeded runs paused, and the
+/// HTTP server over it on a free loopback port. Tokens: admin (everything),
+/// finance-bot (read + approve under "approval:finance:"), auditor (read),
+/// finance-ops (read + cancel-run under "approval:finance:").
+class server_fixture {
+public:
+  explicit server_fixture(server_config config = {})
+      : orch(orchestrator_options_for(faults)) {
+    orch.register_workflow("gate", gate_workflow(after));
+    orch.register_workflow(
+      "order", test::order_workflow(std::make_shared<test::order_counters>()));
+    for (const auto& run : runs) {
+      auto started = orch.execute(run.workflow, run.input, {run.run_id, {}});
+      BOOST_REQUIRE(started.is_ok());
+      BOOST_REQUIRE(started->status == model::run_status::paused);
+    }
+    http::server_options options;
+    options.port = 0;
+    options.max_body_bytes = test_max_body;
+    options.link_secret = config.link_secret;
+    options.no_auth = config.no_auth;
+    using p = http::permission;
+    options.tokens.add(admin_token,
+                       grant_of("admin", {},
+                                {p::read, p::approve, p::reject, p::edit,
+                                 p::cancel, p::cancel_run}));
+    options.tokens.add(finance_token,
+                       grant_of("finance-bot", {std::string{finance_prefix}},
+                                {p::read, p::approve}));
+    options.tokens.add(reader_token, grant_of("auditor", {}, {p::read}));
+    options.tokens.add(finops_token,
+                       grant_of("finance-ops", {std::string{finance_prefix}},
+                                {p::read, p::cancel_run}));
+    server = std::make_unique<http::http_server>(orch, std::move(options));
+    auto started = server->start();
+    BOOST_REQUIRE(started.is_ok());
+    port = server->port();
+    BOOST_REQUIRE(port != 0);
+  }
+  ~server_fixture() {
+    server->stop();
+  }
+  server_fixture(const server_fixture&) = delete;
+  server_fixture& operator=(const server_fixture&) = delete;
+
+  // JSON API calls.
+  hc::response get(std::string_view target,
+                   std::string_view token = admin_token) const {
+    return get_as(port, target, token);
+  }
+  hc::response post_json(std::string_view target, std::string body,
+                         std::string_view token = admin_token) const {
+    return post_json_as(port, target, std::move(body), token);
+  }
+  hc::response decide(const value& body,
+                      std::string_view token = admin_token) const {
+    return post_json("/api/approvals", boost::json::serialize(body), token);
+  }
+  value approval(std::string_view key) const {
+    auto r = get(approval_path(key));
+    BOOST_TEST_REQUIRE(r.status == 200U, key << ": " << r.body);
+    return r.json();
+  }
+  value trail(std::string_view key) const {
+    auto r = get(approval_path(key) + "/audit");
+    BOOST_TEST_REQUIRE(r.status == 200U, key << ": " << r.body);
+    return r.json().at("trail");
+  }
+  value run(std::string_view run_id) const {
+    auto r = get(run_path(run_id));
+    BOOST_TEST_REQUIRE(r.status == 200U, run_id << ": " << r.body);
+    return r.json();
+  }
+  std::vector<std::string> pending(std::string_view prefix,
+                                   std::string_view token = admin_token) const {
+    return pending_of(port,
+                      prefix.empty()
+                        ? std::string{"/api/approvals"}
+                        : "/api/approvals?prefix=" + hc::url_encode(prefix),
+                      token);
+  }
+
+  // Inbox calls, authenticated by the cookie (none for an empty token).
+  hc::response page(std::string_view target, std::string_view token) const {
+    hc::header_list headers;
+    if (!token.empty())
+      headers.emplace_back("Cookie", "signoff_token=" + std::string{token});
+    return hc::send(port, "GET", target, headers);
+  }
+  hc::response post_form(std::string_view target, std::string body,
+                         std::string_view token) const {
+    hc::header_list headers{
+      {"Content-Type", "application/x-www-form-urlencoded"}};
+    if (!token.empty())
+      headers.emplace_back("Cookie", "signoff_token=" + std::string{token});
+    return hc::send(port, "POST", target, headers, std::move(body));
+  }
+
+  /// Everything a refused request must leave as it was: each seeded
+  /// approval, its audit trail and its run, both pending lists, and how
+  /// often a run got past its approval.
+  std::string snapshot() const {
+    std::string out;
+    auto add = [&](const std::string& target) {
+      auto r = get(target);
+      out += target + " " + std::to_string(r.status) + " " + r.body + "\n";
+    };
+    for (const auto& run : runs) {
+      add(approval_path(run.key));
+      add(approval_path(run.key) + "/audit");
+      add(run_path(run.run_id));
+    }
+    add("/api/approvals");
+    add("/api/workflows");
+    out += "after=" + std::to_string(after->load());
+    return out;
+  }
+
+  /// Sends a request that must be refused with `status` (and, for JSON
+  /// answers, the error `type`), and checks nothing stored changed.
+  hc::response expect_refused(const std::string& what, unsigned status,
+                              std::string_view type,
+                              const std::function<hc::response()>& send) const {
+    BOOST_TEST_INFO_SCOPE(what);
+    const auto before = snapshot();
+    BOOST_TEST(!contains(before, " 404 "), "the snapshot itself failed");
+    auto r = send();
+    BOOST_TEST(r.status == status,
+               what << " answered " << r.status << ": " << r.body);
+    if (!type.empty() && r.status == status)
+      check_error_body(r, type);
+    check_no_internal_text(r);
+    BOOST_TEST(snapshot() == before, what << " changed the stored state");
+    return r;
+  }
+
+  std::shared_ptr<std::atomic<int>> after
+    = std::make_shared<std::atomic<int>>(0);
+  std::shared_ptr<fault_switch> faults = std::make_shared<fault_switch>();
+  std::vector<seeded_run> runs = seed_runs();
+  orchestrator orch;
+  std::unique_ptr<http::http_server> server;
+  std::uint16_t port = 0;
+
+private:
+  static orchestrator_options
+  orchestrator_options_for(const std::shared_ptr<fault_switch>& faults) {
+    orchestrator_options options;
+    options.approval_store = std::make_shared<faulty_store>(
+      persistence::make_memory_approval_store(), faults);
+    options.workflow_state_store
+      = persistence::make_memory_workflow_state_store();
+    return options;
+  }
+};
+
+struct api_fixture : server_fixture {};
+
+struct no_auth_fixture : server_fixture {
+  no_auth_fixture() : server_fixture(server_config{true, {}}) {}
+};
+
+struct no_links_fixture : server_fixture {
+  no_links_fixture() : server_fixture(server_config{false, {}}) {}
+};
+
+} // namespace
+
+// ============================================================================
+// api: the JSON endpoints and every error status
+// ============================================================================
+
+BOOST_AUTO_TEST_SUITE(api)
+
+BOOST_FIXTURE_TEST_CASE(health_needs_no_token, api_fixture) {
+  auto r = get("/health", "");
+  BOOST_TEST(r.status == 200U);
+  BOOST_TEST(r.header("Content-Type") == "application/json");
+  BOOST_TEST(r.json() == (value{{"status", "ok"}}));
+  auto root = get("/", "");
+  BOOST_TEST(root.status == 303U);
+  BOOST_TEST(root.header("Location") == "/inbox");
+  expect_refused("an unknown path", 404, "NOT_FOUND",
+                 [&] { return get("/no/such/thing", ""); });
+  expect_refused("an unknown API path", 404, "NOT_FOUND",
+                 [&] { return get("/api/nothing"); });
+  expect_refused("DELETE on an approval", 404, "NOT_FOUND", [&] {
+    return hc::send(port, "DELETE", approval_path("approval:finance:inv_1"),
+                    hc::bearer(admin_token));
+  });
+}
+
+BOOST_FIXTURE_TEST_CASE(lists_pending_approvals_by_literal_prefix,
+                        api_fixture) {
+  std::vector<std::string> all;
+  for (const auto& run : runs)
+    all.push_back(run.key);
+  BOOST_TEST(join(pending("")) == join(all));
+  BOOST_TEST(join(pending(finance_prefix)) == join(finance_keys()));
+  BOOST_TEST(join(pending("approval:order:")) == "approval:order:1");
+  // '%' and '_' are literal characters, not wildcards.
+  BOOST_TEST(join(pending("approval:finance:100%")) == special_key);
+  BOOST_TEST(join(pending("approval:finance_")) == "approval:finance_x");
+  BOOST_TEST(join(pending("approval:finance:caf\xC3\xA9")) == utf8_key);
+  BOOST_TEST(pending("approval:nothing:").empty());
+  // A token sees only what it may read, whatever prefix it asks for.
+  BOOST_TEST(join(pending("", finance_token)) == join(finance_keys()));
+  BOOST_TEST(pending("approval:order:", finance_token).empty());
+  BOOST_TEST(join(pending("", reader_token)) == join(all));
+  // Decided approvals leave the list.
+  BOOST_TEST_REQUIRE(
+    decide({{"key", "approval:order:1"}, {"action", "approve"}}).status
+    == 200U);
+  BOOST_TEST(pending("approval:order:").empty());
+}
+
+BOOST_FIXTURE_TEST_CASE(reads_one_approval_and_its_audit_trail, api_fixture) {
+  auto r = get(approval_path("approval:finance:inv_1"), finance_token);
+  BOOST_TEST_REQUIRE(r.status == 200U, r.body);
+  BOOST_TEST(r.header("Content-Type") == "application/json");
+  auto a = r.json();
+  BOOST_TEST(text(a.at("key")) == "approval:finance:inv_1");
+  BOOST_TEST(a.at("status") == (value{{"status", "pending"}}));
+  BOOST_TEST(text(a.at("pendingReason"))
+             == "Invoices above 5,000 need finance");
+  BOOST_TEST(a.at("metadata") == runs[0].input.at("metadata"));
+  BOOST_TEST(a.at("quorum").to_number<int>() == 1);
+  BOOST_TEST(a.at("expiresAt").to_number<std::int64_t>() > now_ms());
+  BOOST_TEST(a.at("createdAt").to_number<std::int64_t>() <= now_ms());
+  BOOST_TEST(a.at("grants").as_array().empty());
+  BOOST_TEST(!a.as_object().contains("version"));
+
+  auto audit
+    = get(approval_path("approval:finance:inv_1") + "/audit", reader_token);
+  BOOST_TEST_REQUIRE(audit.status == 200U, audit.body);
+  const auto entries = audit.json().at("trail").as_array();
+  BOOST_TEST_REQUIRE(entries.size() == 1U);
+  BOOST_TEST(text(entries[0].at("key")) == "approval:finance:inv_1");
+  BOOST_TEST(entries[0].at("sequence").to_number<int>() == 1);
+  BOOST_TEST(text(entries[0].at("action")) == "created");
+  BOOST_TEST(text(entries[0].at("actor")) == "run:run-fin-1");
+
+  expect_refused("an unknown key", 404, "NOT_FOUND", [&] {
+    return get(approval_path("approval:finance:missing"));
+  });
+  expect_refused("the audit trail of an unknown key", 404, "NOT_FOUND", [&] {
+    return get(approval_path("approval:finance:missing") + "/audit");
+  });
+  expect_refused("an unknown sub-resource", 404, "NOT_FOUND", [&] {
+    return get(approval_path("approval:finance:inv_1") + "/grants");
+  });
+}
+
+BOOST_FIXTURE_TEST_CASE(keys_with_percent_underscore_slash_and_unicode,
+                        api_fixture) {
+  for (const auto& [key, run_id] :
+       std::vector<std::pair<std::string, std::string>>{
+         {special_key, special_run}, {utf8_key, "run-utf8"}}) {
+    BOOST_TEST_INFO_SCOPE(key);
+    auto a = approval(key);
+    BOOST_TEST(text(a.at("key")) == key);
+    auto entries = trail(key);
+    BOOST_TEST_REQUIRE(entries.as_array().size() == 1U);
+    BOOST_TEST(text(entries.at(0).at("key")) == key);
+    BOOST_TEST(text(entries.at(0).at("actor")) == "run:" + run_id);
+    auto r = run(run_id);
+    BOOST_TEST(text(r.at("runId")) == run_id);
+    BOOST_TEST(join(strings_of(r.at("pendingApprovals"))) == key);
+  }
+
+  // Decide the special key by its exact bytes in the body.
+  auto approved = decide(
+    {{"key", special_key}, {"action", "approve"}, {"value", {{"sure", true}}}},
+    finance_token);
+  BOOST_TEST_REQUIRE(approved.status == 200U, approved.body);
+  BOOST_TEST(text(approved.json().at("approval").at("key")) == special_key);
+  BOOST_TEST(join(strings_of(approved.json().at("resumedWorkflows")))
+             == special_run);
+  auto finished = run(special_run);
+  BOOST_TEST(text(finished.at("status")) == "completed");
+  BOOST_TEST(finished.at("result").at("value").at("value")
+             == (value{{"sure", true}}));
+
+  // The UTF-8 key, written with JSON escapes in the body.
+  auto rejected = post_json(
+    "/api/approvals", R"({"key":"approval:finance:caf\u00e9/\u65e5\u672c",)"
+                      R"("action":"reject","reason":"Pas cette fois"})");
+  BOOST_TEST_REQUIRE(rejected.status == 200U, rejected.body);
+  BOOST_TEST(text(approval(utf8_key).at("status").at("status")) == "rejected");
+  BOOST_TEST(text(run("run-utf8").at("result").at("value").at("branch"))
+             == "APPROVAL_REJECTED");
+
+  // An unescaped '/' splits the path: that is not the key.
+  expect_refused("a key with a raw slash", 404, "", [&] {
+    return get("/api/approvals/approval:finance:100%25_sure/or%20not");
+  });
+  expect_refused("a malformed escape", 400, "INVALID_ARGUMENT",
+                 [&] { return get("/api/approvals/approval%zzfinance"); });
+  expect_refused("a truncated escape", 400, "INVALID_ARGUMENT",
+                 [&] { return get("/api/approvals/approval%4"); });
+  expect_refused("a malformed query", 400, "INVALID_ARGUMENT",
+                 [&] { return get("/api/approvals?prefix=%G1"); });
+}
+
+BOOST_FIXTURE_TEST_CASE(approve_acts_as_the_token_and_resumes_the_run,
+                        api_fixture) {
+  const value body{{"key", "approval:finance:inv_1"},
+                   {"action", "approve"},
+                   {"value", {{"approvedBy", "jane"}}},
+                   {"actorId", "someone-else@example.com"}};
+  auto r = decide(body, finance_token);
+  BOOST_TEST_REQUIRE(r.status == 200U, r.body);
+  auto answer = r.json();
+  BOOST_TEST(answer.at("success") == true);
+  BOOST_TEST(text(answer.at("message")) == "approval approved");
+  BOOST_TEST(answer.at("applied") == true);
+  const auto& status = answer.at("approval").at("status");
+  BOOST_TEST(text(status.at("status")) == "approved");
+  // The actor is the token's identity, not what the body claims.
+  BOOST_TEST(text(status.at("decidedBy")) == "finance-bot");
+  BOOST_TEST(status.at("value") == (value{{"approvedBy", "jane"}}));
+  BOOST_TEST(
+    std::abs(status.at("decidedAt").to_number<std::int64_t>() - now_ms())
+    < 60'000);
+  BOOST_TEST(join(strings_of(answer.at("resumedWorkflows"))) == "run-fin-1");
+
+  auto finished = run("run-fin-1");
+  BOOST_TEST(text(finished.at("status")) == "completed");
+  BOOST_TEST(finished.at("result")
+             == (value{{"ok", true},
+                       {"value",
+                        {{"branch", "approved"},
+                         {"value", {{"approvedBy", "jane"}}}}}}));
+  BOOST_TEST(after->load() == 1);
+  auto entries = trail("approval:finance:inv_1").as_array();
+  BOOST_TEST_REQUIRE(entries.size() == 2U);
+  BOOST_TEST(text(entries[1].at("action")) == "approved");
+  BOOST_TEST(text(entries[1].at("actor")) == "finance-bot");
+
+  // The same decision again is acknowledged and changes nothing.
+  const auto before = snapshot();
+  auto again = decide(body, finance_token);
+  BOOST_TEST(again.status == 200U, again.body);
+  BOOST_TEST(again.json().at("applied") == false);
+  BOOST_TEST(snapshot() == before);
+}
+
+BOOST_FIXTURE_TEST_CASE(reject_edit_and_cancel, api_fixture) {
+  auto rejected = decide({{"key", "approval:finance:inv_2"},
+                          {"action", "reject"},
+                          {"reason", "Duplicate invoice"}});
+  BOOST_TEST_REQUIRE(rejected.status == 200U, rejected.body);
+  BOOST_TEST(text(rejected.json().at("message")) == "approval rejected");
+  auto a = approval("approval:finance:inv_2");
+  BOOST_TEST(text(a.at("status").at("status")) == "rejected");
+  BOOST_TEST(text(a.at("status").at("reason")) == "Duplicate invoice");
+  BOOST_TEST(text(a.at("status").at("decidedBy")) == "admin");
+  BOOST_TEST(text(run("run-fin-2").at("result").at("value").at("branch"))
+             == "APPROVAL_REJECTED");
+
+  auto edited = decide({{"key", "approval:order:1"},
+                        {"action", "edit"},
+                        {"value", {{"total", 900}}}});
+  BOOST_TEST_REQUIRE(edited.status == 200U, edited.body);
+  BOOST_TEST(text(approval("approval:order:1").at("status").at("status"))
+             == "edited");
+  BOOST_TEST(run("run-order-1").at("result").at("value")
+             == (value{{"branch", "approved"}, {"value", {{"total", 900}}}}));
+
+  auto cancelled = decide({{"key", "approval:finance_x"},
+                           {"action", "cancel"},
+                           {"reason", "Not needed"}});
+  BOOST_TEST_REQUIRE(cancelled.status == 200U, cancelled.body);
+  auto c = approval("approval:finance_x");
+  BOOST_TEST(text(c.at("status").at("status")) == "cancelled");
+  BOOST_TEST(text(c.at("status").at("decidedBy")) == "admin");
+  BOOST_TEST(text(run("run-lookalike").at("result").at("value").at("branch"))
+             == "APPROVAL_CANCELLED");
+  BOOST_TEST(after->load() == 3);
+}
+
+BOOST_FIXTURE_TEST_CASE(a_quorum_counts_distinct_tokens, api_fixture) {
+  auto first = decide({{"key", "approval:finance:q_2"}, {"action", "approve"}},
+                      finance_token);
+  BOOST_TEST_REQUIRE(first.status == 200U, first.body);
+  BOOST_TEST(text(first.json().at("message")) == "grant recorded");
+  BOOST_TEST(text(first.json().at("approval").at("status").at("status"))
+             == "pending");
+  BOOST_TEST(first.json().at("resumedWorkflows").as_array().empty());
+  BOOST_TEST(text(run("run-quorum").at("status")) == "paused");
+
+  auto second
+    = decide({{"key", "approval:finance:q_2"}, {"action", "approve"}});
+  BOOST_TEST_REQUIRE(second.status == 200U, second.body);
+  auto a = approval("approval:finance:q_2");
+  BOOST_TEST(text(a.at("status").at("status")) == "approved");
+  std::vector<std::string> approvers;
+  for (const auto& g : a.at("grants").as_array())
+    approvers.push_back(text(g.at("approver")));
+  BOOST_TEST(join(approvers) == "admin | finance-bot");
+  BOOST_TEST(text(run("run-quorum").at("status")) == "completed");
+}
+
+BOOST_FIXTURE_TEST_CASE(already_decided_is_409_naming_the_winner, api_fixture) {
+  BOOST_TEST_REQUIRE(decide({{"key", "approval:finance:inv_1"},
+                             {"action", "approve"},
+                             {"value", {{"ok", 1}}}},
+                            finance_token)
+                       .status
+                     == 200U);
+  const auto decided = approval("approval:finance:inv_1").at("status");
+  auto r = expect_refused("a reject after the approval", 409,
+                          "APPROVAL_CONFLICT", [&] {
+                            return decide({{"key", "approval:finance:inv_1"},
+                                           {"action", "reject"},
+                                           {"reason", "Too late"}});
+                          });
+  const auto winner = r.json().at("winner");
+  BOOST_TEST(text(winner.at("status")) == "approved");
+  BOOST_TEST(text(winner.at("decidedBy")) == "finance-bot");
+  BOOST_TEST(winner.at("decidedAt") == decided.at("decidedAt"));
+  BOOST_TEST(winner.at("value") == (value{{"ok", 1}}));
+  BOOST_TEST(contains(text(r.json().at("message")), "finance-bot"));
+
+  expect_refused("another approver's grant", 409, "APPROVAL_CONFLICT", [&] {
+    return decide({{"key", "approval:finance:inv_1"}, {"action", "approve"}});
+  });
+  expect_refused("an edit", 409, "APPROVAL_CONFLICT", [&] {
+    return decide({{"key", "approval:finance:inv_1"},
+                   {"action", "edit"},
+                   {"value", {{"ok", 2}}}});
+  });
+  expect_refused("a cancel", 409, "APPROVAL_CONFLICT", [&] {
+    return decide({{"key", "approval:finance:inv_1"}, {"action", "cancel"}});
+  });
+  // The same token with another value: still the first decision that won.
+  expect_refused("the winner changing its value", 409, "APPROVAL_CONFLICT",
+                 [&] {
+                   return decide({{"key", "approval:finance:inv_1"},
+                                  {"action", "approve"},
+                                  {"value", {{"ok", 2}}}},
+                                 finance_token);
+                 });
+}
+
+BOOST_FIXTURE_TEST_CASE(an_expired_approval_is_409_naming_the_expiry,
+                        api_fixture) {
+  auto started = orch.execute("gate",
+                              value{{"key", "approval:finance:late"},
+                                    {"reason", "Too slow"},
+                                    {"metadata", nullptr},
+                                    {"expiresInMs", 0}},
+                              {"run-late", {}});
+  BOOST_TEST_REQUIRE(started.is_ok());
+  BOOST_TEST_REQUIRE(orch.expire_due().is_ok());
+  BOOST_TEST(text(run("run-late").at("status")) == "completed");
+  BOOST_TEST(text(run("run-late").at("result").at("value").at("branch"))
+             == "APPROVAL_EXPIRED");
+  auto late_state = [&] {
+    return get(approval_path("approval:finance:late")).body
+           + get(approval_path("approval:finance:late") + "/audit").body
+           + get(run_path("run-late")).body;
+  };
+  const auto before = late_state();
+  auto r = expect_refused(
+    "approving an expired approval", 409, "APPROVAL_CONFLICT", [&] {
+      return decide({{"key", "approval:finance:late"}, {"action", "approve"}},
+                    finance_token);
+    });
+  BOOST_TEST(text(r.json().at("winner").at("status")) == "expired");
+  BOOST_TEST(text(r.json().at("winner").at("decidedBy")) == "system");
+  BOOST_TEST(late_state() == before);
+}
+
+BOOST_FIXTURE_TEST_CASE(bad_input_is_400_and_changes_nothing, api_fixture) {
+  const std::string key = "approval:finance:inv_1";
+  const std::string long_key = "approval:finance:" + std::string(480, 'k');
+  struct bad_body {
+    std::string what;
+    std::string body;
+    std::string message_part;
+  };
+  const std::vector<bad_body> bodies{
+    {"malformed JSON", R"({"key":"approval:finance:inv_1","action":)",
+     "not valid JSON"},
+    {"an empty body", "", "not valid JSON"},
+    {"trailing garbage", R"({"key":"x","action":"approve"} and more)",
+     "not valid JSON"},
+    {"invalid UTF-8",
+     "{\"key\":\"approval:finance:inv_1\xff\","
+     "\"action\":\"approve\"}",
+     "not valid JSON"},
+    {"an array", R"([{"key":"approval:finance:inv_1","action":"approve"}])",
+     "JSON object"},
+    {"a string", R"("approve")", "JSON object"},
+    {"no key", R"({"action":"approve"})", "'key'"},
+    {"a null key", R"({"key":null,"action":"approve"})", "'key'"},
+    {"a numeric key", R"({"key":42,"action":"approve"})", "'key'"},
+    {"an empty key", R"({"key":"","action":"approve"})", "'key'"},
+    {"a key over the size limit",
+     R"({"key":")" + long_key + R"(","action":"approve"})", "key"},
+    {"no action", R"({"key":"approval:finance:inv_1"})", "'action'"},
+    {"a numeric action", R"({"key":"approval:finance:inv_1","action":1})",
+     "'action'"},
+    {"an unknown action",
+     R"({"key":"approval:finance:inv_1","action":"approve-all"})",
+     "unknown action"},
+    {"a reject without reason",
+     R"({"key":"approval:finance:inv_1","action":"reject"})", "'reason'"},
+    {"a reject with an empty reason",
+     R"({"key":"approval:finance:inv_1","action":"reject","reason":""})",
+     "'reason'"},
+    {"a numeric reason",
+     R"({"key":"approval:finance:inv_1","action":"reject","reason":42})",
+     "'reason'"},
+    {"an edit without value",
+     R"({"key":"approval:finance:inv_1","action":"edit"})", "'value'"},
+    {"a numeric actorId",
+     R"({"key":"approval:finance:inv_1","action":"approve","actorId":7})",
+     "'actorId'"},
+  };
+  for (const auto& bad : bodies) {
+    auto r = expect_refused(bad.what, 400, "INVALID_ARGUMENT", [&] {
+      return post_json("/api/approvals", bad.body);
+    });
+    BOOST_TEST(contains(text(r.json().at("message")), bad.message_part),
+               bad.what << ": " << r.body);
+  }
+  // The same refusals reach a restricted token before its permissions do.
+  expect_refused(
+    "malformed JSON from the finance token", 400, "INVALID_ARGUMENT",
+    [&] { return post_json("/api/approvals", "{", finance_token); });
+  BOOST_TEST(text(approval(key).at("status").at("status")) == "pending");
+}
+
+BOOST_FIXTURE_TEST_CASE(an_unknown_key_is_404_and_is_not_created, api_fixture) {
+  for (const std::string action : {"approve", "reject", "edit", "cancel"}) {
+    expect_refused("deciding an unknown key: " + action, 404, "NOT_FOUND", [&] {
+      return decide({{"key", "approval:finance:nobody-asked"},
+                     {"action", action},
+                     {"reason", "why"},
+                     {"value", {{"v", 1}}}});
+    });
+  }
+  expect_refused("reading it afterwards", 404, "NOT_FOUND", [&] {
+    return get(approval_path("approval:finance:nobody-asked"));
+  });
+}
+
+BOOST_FIXTURE_TEST_CASE(a_missing_or_unknown_token_is_401, api_fixture) {
+  const std::string approve_body = boost::json::serialize(
+    value{{"key", "approval:finance:inv_1"}, {"action", "approve"}});
+  struct call {
+    std::string method;
+    std::string target;
+    std::string body;
+  };
+  const std::vector<call> calls{
+    {"GET", "/api/approvals", ""},
+    {"GET", "/api/approvals?prefix=approval%3A", ""},
+    {"GET", approval_path("approval:finance:inv_1"), ""},
+    {"GET", approval_path("approval:finance:inv_1") + "/audit", ""},
+    {"GET", approval_path("approval:finance:missing"), ""},
+    {"POST", "/api/approvals", approve_body},
+    {"GET", "/api/workflows", ""},
+    {"GET", "/api/workflows?name=gate", ""},
+    {"GET", run_path("run-fin-1"), ""},
+    {"POST", run_path("run-fin-1") + "/cancel", R"({"reason":"x"})"},
+  };
+  const std::vector<std::pair<std::string, hc::header_list>> credentials{
+    {"no token", {}},
+    {"an unknown token", hc::bearer("not-a-token-0123456789")},
+    {"an empty bearer token", {{"Authorization", "Bearer "}}},
+    {"another scheme",
+     {{"Authorization", "Basic " + std::string{admin_token}}}},
+    {"a token with trailing bytes", hc::bearer(std::string{admin_token} + "x")},
+    // The API takes no cookies: a page cannot make it decide.
+    {"the inbox cookie",
+     {{"Cookie", "signoff_token=" + std::string{admin_token}}}},
+  };
+  for (const auto& c : calls)
+    for (const auto& [who, headers] : credentials) {
+      auto with_type = headers;
+      with_type.emplace_back("Content-Type", "application/json");
+      auto r = expect_refused(
+        c.method + " " + c.target + " with " + who, 401, "UNAUTHORIZED",
+        [&] { return hc::send(port, c.method, c.target, with_type, c.body); });
+      BOOST_TEST(r.header("WWW-Authenticate") == "Bearer");
+    }
+}
+
+BOOST_FIXTURE_TEST_CASE(a_token_outside_its_prefix_or_actions_is_403,
+                        api_fixture) {
+  auto refused
+    = [&](const std::string& what, const std::function<hc::response()>& send) {
+        expect_refused(what, 403, "FORBIDDEN", send);
+      };
+  refused("finance reads an order", [&] {
+    return get(approval_path("approval:order:1"), finance_token);
+  });
+  refused("finance reads an order's audit trail", [&] {
+    return get(approval_path("approval:order:1") + "/audit", finance_token);
+  });
+  refused("finance reads a look-alike key", [&] {
+    return get(approval_path("approval:finance_x"), finance_token);
+  });
+  // Outside the prefix, existence is not revealed: 403, not 404.
+  refused("finance reads an unknown order", [&] {
+    return get(approval_path("approval:order:missing"), finance_token);
+  });
+  refused("finance approves an order", [&] {
+    return decide({{"key", "approval:order:1"}, {"action", "approve"}},
+                  finance_token);
+  });
+  refused("finance approves a look-alike key", [&] {
+    return decide({{"key", "approval:finance_x"}, {"action", "approve"}},
+                  finance_token);
+  });
+  refused("finance rejects (no reject permission)", [&] {
+    return decide({{"key", "approval:finance:inv_1"},
+                   {"action", "reject"},
+                   {"reason", "No"}},
+                  finance_token);
+  });
+  refused("finance edits (no edit permission)", [&] {
+    return decide({{"key", "approval:finance:inv_1"},
+                   {"action", "edit"},
+                   {"value", {{"amount", 1}}}},
+                  finance_token);
+  });
+  refused("finance cancels (no cancel permission)", [&] {
+    return decide({{"key", "approval:finance:inv_1"}, {"action", "cancel"}},
+                  finance_token);
+  });
+  refused("the reader approves", [&] {
+    return decide({{"key", "approval:finance:inv_1"}, {"action", "approve"}},
+                  reader_token);
+  });
+  refused("the reader cancels a run", [&] {
+    return post_json(run_path("run-fin-1") + "/cancel", "", reader_token);
+  });
+  refused("finance cancels a run", [&] {
+    return post_json(run_path("run-fin-1") + "/cancel", "", finance_token);
+  });
+  // What a token may read is all a listing shows it (see the prefix test);
+  // its own keys stay readable.
+  BOOST_TEST(get(approval_path("approval:finance:inv_1"), finance_token).status
+             == 200U);
+}
+
+BOOST_FIXTURE_TEST_CASE(workflow_endpoints, api_fixture) {
+  std::vector<std::string> all;
+  std::vector<std::string> gates;
+  for (const auto& r : runs) {
+    all.push_back(r.run_id);
+    if (r.workflow == "gate")
+      gates.push_back(r.run_id);
+  }
+  BOOST_TEST(join(pending_of(port, "/api/workflows", reader_token))
+             == join(all));
+  BOOST_TEST(join(pending_of(port, "/api/workflows?name=gate", reader_token))
+             == join(gates));
+  BOOST_TEST(join(pending_of(port, "/api/workflows?name=order", admin_token))
+             == "run-manager-1");
+  BOOST_TEST(
+    pending_of(port, "/api/workflows?name=nothing", admin_token).empty());
+
+  auto r = get(run_path("run-fin-1"), reader_token);
+  BOOST_TEST_REQUIRE(r.status == 200U, r.body);
+  auto s = r.json();
+  BOOST_TEST(text(s.at("runId")) == "run-fin-1");
+  BOOST_TEST(text(s.at("workflowName")) == "gate");
+  BOOST_TEST(text(s.at("status")) == "paused");
+  BOOST_TEST(join(strings_of(s.at("pendingApprovals")))
+             == "approval:finance:inv_1");
+  BOOST_TEST(text(s.at("pendingReason"))
+             == "Invoices above 5,000 need finance");
+  BOOST_TEST(s.at("input") == runs[0].input);
+  BOOST_TEST(s.at("resumeState").at("prepare")
+             == (value{{"ok", true},
+                       {"value", {{"prepared", "approval:finance:inv_1"}}}}));
+  BOOST_TEST(s.at("result").is_null());
+  BOOST_TEST(!s.as_object().contains("version"));
+
+  // A run id with '/', '%', '_' and UTF-8 in it, percent-encoded.
+  BOOST_TEST(text(run(special_run).at("runId")) == special_run);
+
+  expect_refused("an unknown run", 404, "NOT_FOUND",
+                 [&] { return get(run_path("run-nobody")); });
+  expect_refused("a sub-resource of a run", 404, "NOT_FOUND",
+                 [&] { return get(run_path("run-fin-1") + "/steps"); });
+  expect_refused("GET on cancel", 404, "NOT_FOUND",
+                 [&] { return get(run_path("run-fin-1") + "/cancel"); });
+  expect_refused("POST on the list", 404, "NOT_FOUND",
+                 [&] { return post_json("/api/workflows", "{}"); });
+}
+
+BOOST_FIXTURE_TEST_CASE(cancel_a_run_200_404_409, api_fixture) {
+  auto r = post_json(run_path("run-order-1") + "/cancel",
+                     R"({"reason":"Customer withdrew"})");
+  BOOST_TEST_REQUIRE(r.status == 200U, r.body);
+  BOOST_TEST(text(r.json().at("status")) == "cancelled");
+  BOOST_TEST(text(r.json().at("runId")) == "run-order-1");
+  auto s = run("run-order-1");
+  BOOST_TEST(text(s.at("status")) == "cancelled");
+  BOOST_TEST(s.at("result").at("ok") == false);
+  BOOST_TEST(text(s.at("result").at("error").at("type"))
+             == "APPROVAL_CANCELLED");
+  auto a = approval("approval:order:1");
+  BOOST_TEST(text(a.at("status").at("status")) == "cancelled");
+  BOOST_TEST(text(a.at("status").at("reason")) == "Customer withdrew");
+  BOOST_TEST(pending("approval:order:").empty());
+  BOOST_TEST(!contains(get("/api/workflows").body, "run-order-1"));
+
+  // Without a body the reason is empty.
+  auto quiet = post_json(run_path("run-fin-2") + "/cancel", "");
+  BOOST_TEST(quiet.status == 200U, quiet.body);
+  BOOST_TEST(text(run("run-fin-2").at("status")) == "cancelled");
+
+  expect_refused("cancelling it again", 409, "INVALID_RUN_STATE", [&] {
+    return post_json(run_path("run-order-1") + "/cancel", "{}");
+  });
+  BOOST_TEST_REQUIRE(
+    decide({{"key", "approval:finance:inv_1"}, {"action", "approve"}}).status
+    == 200U);
+  expect_refused("cancelling a completed run", 409, "INVALID_RUN_STATE", [&] {
+    return post_json(run_path("run-fin-1") + "/cancel", "{}");
+  });
+  expect_refused("cancelling an unknown run", 404, "NOT_FOUND", [&] {
+    return post_json(run_path("run-nobody") + "/cancel", "{}");
+  });
+  for (const auto& [what, body] :
+       std::vector<std::pair<std::string, std::string>>{
+         {"malformed JSON", "{"},
+         {"an array", "[]"},
+         {"a numeric reason", R"({"reason":5})"},
+       })
+    expect_refused("cancelling with " + what, 400, "INVALID_ARGUMENT", [&] {
+      return post_json(run_path("run-quorum") + "/cancel", body);
+    });
+}
+
+BOOST_FIXTURE_TEST_CASE(an_oversized_body_is_413, api_fixture) {
+  // A valid decision padded to exactly the limit is taken...
+  const std::string head
+    = R"({"key":"approval:finance:inv_2","action":"approve","value":{"pad":")";
+  const std::string tail = R"("}})";
+  auto padded = [&](std::size_t size) {
+    return head + std::string(size - head.size() - tail.size(), 'x') + tail;
+  };
+  // ...one byte more is refused before anything is decided.
+  auto r = expect_refused(
+    "a body one byte over the limit", 413, "INVALID_ARGUMENT",
+    [&] { return post_json("/api/approvals", padded(test_max_body + 1)); });
+  BOOST_TEST(contains(text(r.json().at("message")), "too large"));
+  expect_refused("a body far over the limit", 413, "INVALID_ARGUMENT", [&] {
+    return post_json("/api/approvals", padded(test_max_body * 8));
+  });
+  expect_refused("a chunked body over the limit", 413, "INVALID_ARGUMENT", [&] {
+    const std::string body = padded(test_max_body + 100);
+    std::ostringstream chunked;
+    for (std::size_t at = 0; at < body.size(); at += 4096) {
+      auto piece = body.substr(at, 4096);
+      chunked << std::hex << piece.size() << "\r\n" << piece << "\r\n";
+    }
+    chunked << "0\r\n\r\n";
+    return hc::send_raw(port, "POST /api/approvals HTTP/1.1\r\n"
+                              "Host: 127.0.0.1\r\n"
+                              "Authorization: Bearer "
+                                + std::string{admin_token}
+                                + "\r\n"
+                                  "Content-Type: application/json\r\n"
+                                  "Transfer-Encoding: chunked\r\n"
+                                  "Connection: close\r\n\r\n"
+                                + chunked.str());
+  });
+  expect_refused("an oversized cancel", 413, "INVALID_ARGUMENT", [&] {
+    return post_json(run_path("run-fin-1") + "/cancel",
+                     R"({"reason":")" + std::string(test_max_body, 'r')
+                       + R"("})");
+  });
+  auto at_limit = post_json("/api/approvals", padded(test_max_body));
+  BOOST_TEST(at_limit.status == 200U, at_limit.body.substr(0, 300));
+  BOOST_TEST(text(approval("approval:finance:inv_2").at("status").at("status"))
+             == "approved");
+}
+
+BOOST_FIXTURE_TEST_CASE(store_failures_never_show_internal_text, api_fixture) {
+  const value approve{{"key", "approval:finance:inv_1"}, {"action", "approve"}};
+  faults->type = std::string{model::error_type::storage_error};
+  faults->fail_decide = true;
+  auto unavailable
+    = expect_refused("a decision the store fails", 503, "STORAGE_ERROR",
+                     [&] { return decide(approve); });
+  BOOST_TEST(text(unavailable.json().at("message"))
+             == "the store is unavailable; try again");
+
+  faults->fail_decide = false;
+  faults->type = std::string{model::error_type::unexpected_error};
+  faults->fail_decide = true;
+  auto failed
+    = expect_refused("a decision failing unexpectedly", 500, "UNEXPECTED_ERROR",
+                     [&] { return decide(approve); });
+  BOOST_TEST(text(failed.json().at("message")) == "the request failed");
+  faults->fail_decide = false;
+
+  faults->type = std::string{model::error_type::storage_error};
+  faults->fail_reads = true;
+  auto read = get(approval_path("approval:finance:inv_1"));
+  faults->fail_reads = false;
+  BOOST_TEST(read.status == 503U, read.body);
+  check_error_body(read, "STORAGE_ERROR");
+  check_no_internal_text(read);
+
+  // Once the store recovers, the same decision goes through.
+  BOOST_TEST(decide(approve).status == 200U);
+}
+
+BOOST_FIXTURE_TEST_CASE(concurrent_decisions_have_exactly_one_winner,
+                        api_fixture) {
+  constexpr int n = 8;
+  const std::string key = "approval:finance:inv_1";
+  std::vector<hc::response> answers(n);
+  {
+    std::vector<std::thread> threads;
+    for (int i = 0; i < n; ++i)
+      threads.emplace_back([&, i] {
+        try {
+          answers[i]
+            = i % 2 == 0
+                ? decide({{"key", key},
+                          {"action", "reject"},
+                          {"reason", "reason " + std::to_string(i)}})
+                : decide(
+                  {{"key", key}, {"action", "approve"}, {"value", {{"n", i}}}},
+                  finance_token);
+        } catch (const std::exception&) {
+          answers[i] = {}; // status 0: reported below
+        }
+      });
+    for (auto& t : threads)
+      t.join();
+  }
+  const auto stored = approval(key).at("status");
+  int won = 0;
+  for (int i = 0; i < n; ++i) {
+    BOOST_TEST_INFO_SCOPE("request " << i);
+    const auto& r = answers[i];
+    if (r.status == 200U) {
+      ++won;
+      BOOST_TEST(r.json().at("approval").at("status") == stored);
+      continue;
+    }
+    BOOST_TEST(r.status == 409U, r.body);
+    check_error_body(r, "APPROVAL_CONFLICT");
+    BOOST_TEST(r.json().at("winner") == stored);
+  }
+  BOOST_TEST(won == 1);
+  BOOST_TEST(trail(key).as_array().size() == 2U);
+  BOOST_TEST(after->load() == 1);
+}
+
+BOOST_FIXTURE_TEST_CASE(the_auth_scheme_is_case_insensitive, api_fixture) {
+  // RFC 9110, 11.1: the authentication scheme is a case-insensitive token.
+  for (const std::string scheme : {"bearer ", "BEARER "}) {
+    auto r = hc::send(port, "GET", "/api/approvals",
+                      {{"Authorization", scheme + std::string{admin_token}}});
+    BOOST_TEST(r.status == 200U, scheme << "-> " << r.body);
+  }
+}
+
+BOOST_FIXTURE_TEST_CASE(cancelling_runs_is_limited_by_the_token_prefix,
+                        api_fixture) {
+  // Cancelling a run cancels the approvals it waits on, so a token limited
+  // to a prefix may cancel only runs waiting on keys under it.
+  expect_refused("finance-ops cancels an order's run", 403, "FORBIDDEN", [&] {
+    return post_json(run_path("run-order-1") + "/cancel",
+                     R"({"reason":"not mine"})", finops_token);
+  });
+  auto own = post_json(run_path("run-fin-2") + "/cancel",
+                       R"({"reason":"duplicate"})", finops_token);
+  BOOST_TEST(own.status == 200U, own.body);
+  BOOST_TEST(text(approval("approval:finance:inv_2").at("status").at("status"))
+             == "cancelled");
+}
+
+BOOST_FIXTURE_TEST_CASE(reading_runs_is_limited_by_the_token_prefix,
+                        api_fixture) {
+  // A run shows its input and the keys it waits on: a token that may not
+  // read an approval does not see the runs waiting on it either.
+  BOOST_TEST(get(run_path("run-fin-1"), finance_token).status == 200U);
+  expect_refused("finance reads an order's run", 403, "FORBIDDEN",
+                 [&] { return get(run_path("run-order-1"), finance_token); });
+  const auto listed = join(pending_of(port, "/api/workflows", finance_token));
+  BOOST_TEST(contains(listed, "run-fin-1"), listed);
+  BOOST_TEST(!contains(listed, "run-order-1"), listed);
+  BOOST_TEST(!contains(listed, "run-manager-1"), listed);
+}
+
+BOOST_AUTO_TEST_CASE(token_specs_take_prefixes_with_colons) {
+  // Approval keys are colon-separated ("approval:order:..."), so the
+  // prefixes of a token spec contain colons; the permissions come last.
+  http::token_registry tokens;
+  auto problem = tokens.add_spec(
+    "manager:manager-secret-0123456789:approval:order:|approval:manager:"
+    ":read,approve");
+  BOOST_TEST(!problem.has_value(), problem.value_or(""));
+  const auto* grant = tokens.find("manager-secret-0123456789");
+  BOOST_TEST_REQUIRE(grant != nullptr);
+  BOOST_TEST(grant->identity == "manager");
+  BOOST_TEST(join(grant->prefixes, false)
+             == "approval:order: | approval:manager:");
+  BOOST_TEST(grant->covers("approval:order:1"));
+  BOOST_TEST(!grant->covers("approval:finance:inv_1"));
+  BOOST_TEST((grant->permissions
+              == std::set{http::permission::read, http::permission::approve}));
+}
+
+BOOST_AUTO_TEST_SUITE_END()
+
+// ============================================================================
+// links: single-use signed action links
+// ============================================================================
+
+BOOST_AUTO_TEST_SUITE(links)
+
+std::string link_for(std::string key, model::decision_kind action,
+                     std::string approver,
+                     model::duration valid_for = std::chrono::hours{1},
+                     std::string_view secret = test_link_secret) {
+  return http::sign_action_link({std::move(key), action, std::move(approver),
+                                 model::system_now() + valid_for},
+                                secret);
+}
+
+hc::response open_link(std::uint16_t port, const std::string& token) {
+  return hc::send(port, "GET", "/act/" + token);
+}
+
+hc::response confirm_link(std::uint16_t port, const std::string& token,
+                          std::string form = {}) {
+  return hc::send(port, "POST", "/act/" + token,
+                  {{"Content-Type", "application/x-www-form-urlencoded"}},
+                  std::move(form));
+}
+
+BOOST_FIXTURE_TEST_CASE(get_asks_for_confirmation_and_changes_nothing,
+                        api_fixture) {
+  const auto token
+    = link_for("approval:finance:inv_1", model::decision_kind::grant, "alice");
+  const auto before = snapshot();
+  auto r = open_link(port, token);
+  BOOST_TEST(r.status == 200U, r.body);
+  BOOST_TEST(contains(r.header("Content-Type"), "text/html"));
+  SIGNOFF_CHECK_HAS(r.body, "<h1>approval:finance:inv_1</h1>");
+  SIGNOFF_CHECK_HAS(r.body, "Invoices above 5,000 need finance");
+  SIGNOFF_CHECK_HAS(r.body, "<form method=\"post\">");
+  SIGNOFF_CHECK_HAS(r.body, "<button>Confirm grant</button>");
+  SIGNOFF_CHECK_LACKS(r.body, "name=\"reason\"");
+  // Mail scanners open links: any number of GETs decide nothing.
+  BOOST_TEST(open_link(port, token).status == 200U);
+  BOOST_TEST(snapshot() == before);
+}
+
+BOOST_FIXTURE_TEST_CASE(post_decides_as_the_link_approver, api_fixture) {
+  const auto token
+    = link_for("approval:finance:inv_1", model::decision_kind::grant, "alice");
+  auto r = confirm_link(port, token);
+  BOOST_TEST_REQUIRE(r.status == 200U, r.body);
+  SIGNOFF_CHECK_HAS(r.body, "<h1>Done</h1>");
+  SIGNOFF_CHECK_HAS(r.body, "approval:finance:inv_1: grant recorded.");
+  auto a = approval("approval:finance:inv_1");
+  BOOST_TEST(text(a.at("status").at("status")) == "approved");
+  BOOST_TEST(text(a.at("status").at("decidedBy")) == "link:alice");
+  BOOST_TEST(a.at("status").at("value") == (value{{"approvedBy", "alice"}}));
+  BOOST_TEST(text(run("run-fin-1").at("status")) == "completed");
+  BOOST_TEST(after->load() == 1);
+  const auto entries = trail("approval:finance:inv_1").as_array();
+  BOOST_TEST(text(entries.back().at("actor")) == "link:alice");
+}
+
+BOOST_FIXTURE_TEST_CASE(a_replayed_link_is_409_and_changes_nothing,
+                        api_fixture) {
+  const auto token
+    = link_for("approval:finance:inv_1", model::decision_kind::grant, "alice");
+  BOOST_TEST_REQUIRE(confirm_link(port, token).status == 200U);
+  auto replay = expect_refused("replaying the link", 409, "",
+                               [&] { return confirm_link(port, token); });
+  SIGNOFF_CHECK_HAS(replay.body, "Already decided");
+  expect_refused("opening the used link", 409, "",
+                 [&] { return open_link(port, token); });
+
+  // Toward a quorum, one approver's link counts once.
+  const auto alice
+    = link_for("approval:finance:q_2", model::decision_kind::grant, "alice");
+  BOOST_TEST_REQUIRE(confirm_link(port, alice).status == 200U);
+  auto a = approval("approval:finance:q_2");
+  BOOST_TEST(text(a.at("status").at("status")) == "pending");
+  BOOST_TEST_REQUIRE(a.at("grants").as_array().size() == 1U);
+  expect_refused("alice's link again", 409, "",
+                 [&] { return confirm_link(port, alice); });
+  const auto bob
+    = link_for("approval:finance:q_2", model::decision_kind::grant, "bob");
+  BOOST_TEST_REQUIRE(confirm_link(port, bob).status == 200U);
+  BOOST_TEST(text(approval("approval:finance:q_2").at("status").at("status"))
+             == "approved");
+  BOOST_TEST(text(run("run-quorum").at("status")) == "completed");
+
+  // A link for an approval someone else decided meanwhile.
+  const auto carol
+    = link_for("approval:finance:inv_2", model::decision_kind::grant, "carol");
+  BOOST_TEST_REQUIRE(decide({{"key", "approval:finance:inv_2"},
+                             {"action", "reject"},
+                             {"reason", "Duplicate"}})
+                       .status
+                     == 200U);
+  expect_refused("a link for a decided approval", 409, "",
+                 [&] { return confirm_link(port, carol); });
+  expect_refused("opening a link for a decided approval", 409, "",
+                 [&] { return open_link(port, carol); });
+}
+
+BOOST_FIXTURE_TEST_CASE(a_forged_link_is_403, api_fixture) {
+  const auto valid = link_for("approval:finance:inv_1",
+                              model::decision_kind::grant, "mallory");
+  const auto other
+    = link_for("approval:order:1", model::decision_kind::grant, "mallory");
+  const auto dot = valid.find('.');
+  BOOST_TEST_REQUIRE(dot != std::string::npos);
+  auto flipped = valid;
+  flipped.back() = flipped.back() == '0' ? '1' : '0';
+  auto upper = valid;
+  std::transform(upper.begin() + static_cast<std::ptrdiff_t>(dot), upper.end(),
+                 upper.begin() + static_cast<std::ptrdiff_t>(dot), [](char c) {
+                   return static_cast<char>(
+                     std::toupper(static_cast<unsigned char>(c)));
+                 });
+  const std::vector<std::pair<std::string, std::string>> forged{
+    {"a link signed with another secret",
+     link_for("approval:order:1", model::decision_kind::grant, "mallory",
+              std::chrono::hours{1}, "not-the-server-secret-0123")},
+    {"a changed signature", flipped},
+    {"an upper-cased signature", upper},
+    {"another link's payload with this signature",
+     other.substr(0, other.find('.')) + valid.substr(dot)},
+    {"no signature", valid.substr(0, dot)},
+    {"an empty signature", valid.substr(0, dot + 1)},
+    {"garbage", "not-a-link"},
+  };
+  for (const auto& [what, token] : forged) {
+    auto r = expect_refused("opening " + what, 403, "",
+                            [&] { return open_link(port, token); });
+    SIGNOFF_CHECK_HAS(r.body, "This link cannot be used");
+    expect_refused("confirming " + what, 403, "",
+                   [&] { return confirm_link(port, token); });
+  }
+}
+
+BOOST_FIXTURE_TEST_CASE(an_expired_link_is_410, api_fixture) {
+  const auto token
+    = link_for("approval:finance:inv_1", model::decision_kind::grant, "alice",
+               -std::chrono::seconds{1});
+  auto r = expect_refused("opening an expired link", 410, "",
+                          [&] { return open_link(port, token); });
+  SIGNOFF_CHECK_HAS(r.body, "expired");
+  expect_refused("confirming an expired link", 410, "",
+                 [&] { return confirm_link(port, token); });
+}
+
+BOOST_FIXTURE_TEST_CASE(a_reject_link_needs_a_reason, api_fixture) {
+  const auto token
+    = link_for("approval:finance:inv_2", model::decision_kind::reject, "bob");
+  auto form = open_link(port, token);
+  BOOST_TEST_REQUIRE(form.status == 200U, form.body);
+  SIGNOFF_CHECK_HAS(form.body, "<input name=\"reason\" required");
+  SIGNOFF_CHECK_HAS(form.body, "<button>Confirm reject</button>");
+  expect_refused("a reject without reason", 400, "",
+                 [&] { return confirm_link(port, token); });
+  expect_refused("a reject with an empty reason", 400, "",
+                 [&] { return confirm_link(port, token, "reason="); });
+  auto r = confirm_link(port, token, "reason=Duplicate+invoice");
+  BOOST_TEST_REQUIRE(r.status == 200U, r.body);
+  auto a = approval("approval:finance:inv_2");
+  BOOST_TEST(text(a.at("status").at("status")) == "rejected");
+  BOOST_TEST(text(a.at("status").at("decidedBy")) == "link:bob");
+  BOOST_TEST(text(a.at("status").at("reason")) == "Duplicate invoice");
+  BOOST_TEST(text(run("run-fin-2").at("result").at("value").at("branch"))
+             == "APPROVAL_REJECTED");
+  expect_refused("the used reject link", 409, "",
+                 [&] { return confirm_link(port, token, "reason=Again"); });
+}
+
+BOOST_FIXTURE_TEST_CASE(cancel_links_and_keys_with_odd_characters,
+                        api_fixture) {
+  const auto cancel
+    = link_for(special_key, model::decision_kind::cancel, "carol");
+  auto page = open_link(port, cancel);
+  BOOST_TEST(page.status == 200U, page.body);
+  SIGNOFF_CHECK_HAS(page.body, "<h1>" + special_key + "</h1>");
+  BOOST_TEST_REQUIRE(confirm_link(port, cancel).status == 200U);
+  auto c = approval(special_key);
+  BOOST_TEST(text(c.at("status").at("status")) == "cancelled");
+  BOOST_TEST(text(c.at("status").at("decidedBy")) == "link:carol");
+
+  const auto grant = link_for(utf8_key, model::decision_kind::grant, "dave");
+  BOOST_TEST_REQUIRE(confirm_link(port, grant).status == 200U);
+  auto g = approval(utf8_key);
+  BOOST_TEST(text(g.at("status").at("status")) == "approved");
+  BOOST_TEST(text(g.at("status").at("decidedBy")) == "link:dave");
+  BOOST_TEST(text(run("run-utf8").at("status")) == "completed");
+}
+
+BOOST_FIXTURE_TEST_CASE(a_link_for_an_unknown_key_is_404, api_fixture) {
+  const auto token = link_for("approval:finance:nobody-asked",
+                              model::decision_kind::grant, "alice");
+  expect_refused("opening it", 404, "", [&] { return open_link(port, token); });
+  expect_refused("confirming it", 404, "",
+                 [&] { return confirm_link(port, token); });
+  BOOST_TEST(get(approval_path("approval:finance:nobody-asked")).status
+             == 404U);
+  expect_refused("/act alone", 404, "",
+                 [&] { return hc::send(port, "GET", "/act"); });
+  expect_refused("/act with two segments", 404, "", [&] {
+    return hc::send(port, "POST", "/act/" + token + "/more");
+  });
+}
+
+BOOST_FIXTURE_TEST_CASE(links_are_off_without_a_secret, no_links_fixture) {
+  for (const auto& secret : {std::string{test_link_secret}, std::string{}}) {
+    const auto token
+      = link_for("approval:finance:inv_1", model::decision_kind::grant, "alice",
+                 std::chrono::hours{1}, secret);
+    expect_refused("opening a link", 404, "",
+                   [&] { return open_link(port, token); });
+    expect_refused("confirming a link", 404, "",
+                   [&] { return confirm_link(port, token); });
+  }
+}
+
+BOOST_AUTO_TEST_SUITE_END()
+
+// ============================================================================
+// inbox: the approver pages and their forms
+// ============================================================================
+
+BOOST_AUTO_TEST_SUITE(inbox)
+
+const std::string decide_form
+  = "<form method=\"post\" action=\"/inbox/decide\">";
+
+std::string hidden_key(std::string_view key) {
+  return "<input type=\"hidden\" name=\"key\" value=\"" + std::string{key}
+         + "\">";
+}
+
+std::string notice_location(std::string_view key) {
+  return inbox_path(key) + "&notice=Your%20decision%20was%20recorded.";
+}
+
+BOOST_FIXTURE_TEST_CASE(login_sets_a_cookie_and_redirects, api_fixture) {
+  auto r
+    = hc::send(port, "GET", "/login?token=" + hc::url_encode(finance_token));
+  BOOST_TEST(r.status == 303U, r.body);
+  BOOST_TEST(r.header("Location") == "/inbox");
+  const auto cookie = r.header("Set-Cookie");
+  BOOST_TEST(
+    cookie.starts_with("signoff_token=" + std::string{finance_token} + ";"),
+    cookie);
+  BOOST_TEST(contains(cookie, "HttpOnly"), cookie);
+  BOOST_TEST(contains(cookie, "SameSite=Strict"), cookie);
+  BOOST_TEST(contains(cookie, "Path=/"), cookie);
+
+  // The browser sends the cookie back (among others) and is let in.
+  auto inbox
+    = hc::send(port, "GET", r.header("Location"),
+               {{"Cookie", "theme=dark; " + cookie.substr(0, cookie.find(';'))
+                             + "; lang=en"}});
+  BOOST_TEST(inbox.status == 200U, inbox.body);
+  BOOST_TEST(contains(inbox.header("Content-Type"), "text/html"));
+  SIGNOFF_CHECK_HAS(inbox.body, "Signed in as finance-bot");
+  // A bearer header works as well.
+  BOOST_TEST(hc::send(port, "GET", "/inbox", hc::bearer(reader_token)).status
+             == 200U);
+
+  for (const auto& [what, target] :
+       std::vector<std::pair<std::string, std::string>>{
+         {"an unknown token", "/login?token=not-a-token-0123456789"},
+         {"no token", "/login"},
+         {"an empty token", "/login?token="}}) {
+    auto refused = expect_refused("logging in with " + what, 401, "", [&] {
+      return hc::send(port, "GET", target);
+    });
+    BOOST_TEST(refused.header("Set-Cookie").empty());
+    SIGNOFF_CHECK_HAS(refused.body, "<h1>Sign in</h1>");
+  }
+  for (const auto& [what, token] :
+       std::vector<std::pair<std::string, std::string>>{
+         {"no cookie", ""}, {"an unknown cookie", "not-a-token-0123456789"}}) {
+    auto refused = expect_refused("the inbox with " + what, 401, "",
+                                  [&] { return page("/inbox", token); });
+    SIGNOFF_CHECK_HAS(refused.body, "/login?token=");
+    SIGNOFF_CHECK_LACKS(refused.body, "approval:finance:inv_1");
+  }
+}
+
+BOOST_FIXTURE_TEST_CASE(the_inbox_lists_what_the_token_may_read, api_fixture) {
+  auto r = page("/inbox", finance_token);
+  BOOST_TEST_REQUIRE(r.status == 200U, r.body);
+  const auto& body = r.body;
+  for (const auto& key : finance_keys()) {
+    SIGNOFF_CHECK_HAS(body,
+                      "<a href=\"" + inbox_path(key) + "\">" + key + "</a>");
+  }
+  BOOST_TEST(count_of(body, "<tr><td><a href=") == finance_keys().size());
+  SIGNOFF_CHECK_LACKS(body, "approval:order:1");
+  SIGNOFF_CHECK_LACKS(body, "approval:finance_x");
+  SIGNOFF_CHECK_LACKS(body, "approval:manager:ord_1");
+  SIGNOFF_CHECK_LACKS(body, "Orders need a manager");
+  // Why, details (escaped), grants and time left.
+  SIGNOFF_CHECK_HAS(body, "<td>Invoices above 5,000 need finance</td>");
+  SIGNOFF_CHECK_HAS(body, "&quot;vendor&quot;:&quot;Wayne &lt;Enterprises&gt; "
+                          "&amp; Co&quot;");
+  SIGNOFF_CHECK_LACKS(body, "<Enterprises>");
+  SIGNOFF_CHECK_HAS(body, "&quot;amount&quot;:250000");
+  SIGNOFF_CHECK_HAS(body, "<td>0 of 2</td>");
+  SIGNOFF_CHECK_HAS(body, "<td>0 of 1</td>");
+  SIGNOFF_CHECK_HAS(body, "<td>2d 23h</td>");
+
+  auto all = page("/inbox", admin_token);
+  BOOST_TEST_REQUIRE(all.status == 200U);
+  BOOST_TEST(count_of(all.body, "<tr><td><a href=") == runs.size());
+  SIGNOFF_CHECK_HAS(all.body, "<a href=\""
+                                + inbox_path("approval:manager:ord_1")
+                                + "\">approval:manager:ord_1</a>");
+  SIGNOFF_CHECK_HAS(all.body, "<td>Waiting for manager approval</td>");
+  // The default deadline: a week.
+  SIGNOFF_CHECK_HAS(all.body, "<td>6d 23h</td>");
+
+  // Decided approvals leave the inbox.
+  BOOST_TEST_REQUIRE(
+    decide({{"key", "approval:finance:inv_1"}, {"action", "approve"}}).status
+    == 200U);
+  auto later = page("/inbox", finance_token);
+  SIGNOFF_CHECK_LACKS(later.body, inbox_path("approval:finance:inv_1"));
+  BOOST_TEST(count_of(later.body, "<tr><td><a href=")
+             == finance_keys().size() - 1);
+}
+
+BOOST_FIXTURE_TEST_CASE(the_approval_page_shows_status_steps_audit_and_forms,
+                        api_fixture) {
+  const std::string key = "approval:finance:inv_1";
+  auto r = page(inbox_path(key), admin_token);
+  BOOST_TEST_REQUIRE(r.status == 200U, r.body);
+  const auto& body = r.body;
+  SIGNOFF_CHECK_HAS(body, "<h1>approval:finance:inv_1</h1>");
+  SIGNOFF_CHECK_HAS(body, "<strong id=\"status\">pending</strong>");
+  SIGNOFF_CHECK_HAS(body, "<p>Invoices above 5,000 need finance</p>");
+  SIGNOFF_CHECK_HAS(body, "Wayne &lt;Enterprises&gt; &amp; Co");
+  SIGNOFF_CHECK_HAS(body, "Grants: 0 of 1; time left: 2d 23h");
+  // The run waiting on it and the steps it completed.
+  SIGNOFF_CHECK_HAS(body, "<h3>gate <code>run-fin-1</code></h3>");
+  SIGNOFF_CHECK_HAS(body, "&quot;key&quot;:&quot;approval:finance:inv_1&quot;");
+  SIGNOFF_CHECK_HAS(body, "<li>prepare: <code>{&quot;prepared&quot;:&quot;"
+                          "approval:finance:inv_1&quot;}</code></li>"
+                          "<li>waiting here</li>");
+  // The audit trail.
+  SIGNOFF_CHECK_HAS(body, "<h2>Audit trail</h2>");
+  SIGNOFF_CHECK_HAS(body, "<tr><td>1</td><td>created</td><td>run:run-fin-1"
+                          "</td>");
+  // Approve, reject and edit forms, posting to /inbox/decide.
+  BOOST_TEST(count_of(body, decide_form) == 3U);
+  BOOST_TEST(count_of(body, hidden_key(key)) == 3U);
+  SIGNOFF_CHECK_HAS(body, "<input type=\"hidden\" name=\"action\" "
+                          "value=\"approve\">");
+  SIGNOFF_CHECK_HAS(body, "<input type=\"hidden\" name=\"action\" "
+                          "value=\"reject\"><input name=\"reason\" required");
+  SIGNOFF_CHECK_HAS(body, "<input type=\"hidden\" name=\"action\" "
+                          "value=\"edit\"><textarea name=\"value\"");
+
+  // Forms only for what the token may do.
+  auto finance = page(inbox_path(key), finance_token);
+  BOOST_TEST_REQUIRE(finance.status == 200U);
+  BOOST_TEST(count_of(finance.body, decide_form) == 1U);
+  SIGNOFF_CHECK_HAS(finance.body, "name=\"action\" value=\"approve\"");
+  SIGNOFF_CHECK_LACKS(finance.body, "value=\"reject\"");
+  SIGNOFF_CHECK_LACKS(finance.body, "value=\"edit\"");
+  auto reader = page(inbox_path(key), reader_token);
+  BOOST_TEST_REQUIRE(reader.status == 200U);
+  BOOST_TEST(count_of(reader.body, "<form") == 0U);
+  SIGNOFF_CHECK_HAS(reader.body, "<h3>gate <code>run-fin-1</code></h3>");
+
+  // Keys with odd characters, escaped where HTML needs it.
+  for (const auto& odd : {special_key, utf8_key}) {
+    auto p = page(inbox_path(odd), admin_token);
+    BOOST_TEST(p.status == 200U, odd);
+    SIGNOFF_CHECK_HAS(p.body, "<h1>" + odd + "</h1>");
+    BOOST_TEST(count_of(p.body, hidden_key(odd)) == 3U);
+  }
+
+  // Nothing outside the token's prefix, nothing unknown.
+  auto outside = expect_refused("an order's page for finance", 403, "", [&] {
+    return page(inbox_path("approval:order:1"), finance_token);
+  });
+  SIGNOFF_CHECK_LACKS(outside.body, "Orders need a manager");
+  expect_refused("an unknown approval's page", 404, "", [&] {
+    return page(inbox_path("approval:finance:nobody-asked"), admin_token);
+  });
+  expect_refused("a page without key", 404, "",
+                 [&] { return page("/inbox/approval", admin_token); });
+  expect_refused("an unknown inbox page", 404, "",
+                 [&] { return page("/inbox/nothing", admin_token); });
+
+  // Once decided: the decision, the audit entry, no forms, no waiting run.
+  BOOST_TEST_REQUIRE(
+    decide({{"key", key}, {"action", "approve"}}, finance_token).status
+    == 200U);
+  auto decided = page(inbox_path(key), admin_token);
+  BOOST_TEST_REQUIRE(decided.status == 200U);
+  SIGNOFF_CHECK_HAS(decided.body,
+                    "<strong id=\"status\">approved</strong> by finance-bot");
+  SIGNOFF_CHECK_HAS(decided.body,
+                    "<tr><td>2</td><td>approved</td><td>finance-bot</td>");
+  BOOST_TEST(count_of(decided.body, "<form") == 0U);
+  SIGNOFF_CHECK_HAS(decided.body, "<h2>Runs waiting</h2><p>None.</p>");
+}
+
+BOOST_FIXTURE_TEST_CASE(decide_forms_approve_reject_and_edit, api_fixture) {
+  auto r = post_form(
+    "/inbox/decide",
+    hc::form_encode({{"key", "approval:finance:inv_1"}, {"action", "approve"}}),
+    finance_token);
+  BOOST_TEST_REQUIRE(r.status == 303U, r.body);
+  BOOST_TEST(r.header("Location") == notice_location("approval:finance:inv_1"));
+  auto shown = page(r.header("Location"), finance_token);
+  BOOST_TEST_REQUIRE(shown.status == 200U);
+  SIGNOFF_CHECK_HAS(shown.body,
+                    "<p class=\"notice\">Your decision was recorded.</p>");
+  SIGNOFF_CHECK_HAS(shown.body,
+                    "<strong id=\"status\">approved</strong> by finance-bot");
+  BOOST_TEST(
+    text(approval("approval:finance:inv_1").at("status").at("decidedBy"))
+    == "finance-bot");
+  BOOST_TEST(text(run("run-fin-1").at("status")) == "completed");
+
+  // A browser's encoding: '+' for spaces.
+  auto rejected
+    = post_form("/inbox/decide",
+                "key=approval%3Afinance%3Ainv_2&action=reject&reason=Too+"
+                "expensive",
+                admin_token);
+  BOOST_TEST_REQUIRE(rejected.status == 303U, rejected.body);
+  auto a = approval("approval:finance:inv_2");
+  BOOST_TEST(text(a.at("status").at("status")) == "rejected");
+  BOOST_TEST(text(a.at("status").at("reason")) == "Too expensive");
+  BOOST_TEST(text(a.at("status").at("decidedBy")) == "admin");
+
+  auto edited = post_form("/inbox/decide",
+                          hc::form_encode({{"key", "approval:order:1"},
+                                           {"action", "edit"},
+                                           {"value", R"({"total": 900})"}}),
+                          admin_token);
+  BOOST_TEST_REQUIRE(edited.status == 303U, edited.body);
+  BOOST_TEST(text(approval("approval:order:1").at("status").at("status"))
+             == "edited");
+  BOOST_TEST(run("run-order-1").at("result").at("value").at("value")
+             == (value{{"total", 900}}));
+
+  // Keys with odd characters round-trip through the form and redirect.
+  auto odd
+    = post_form("/inbox/decide",
+                hc::form_encode({{"key", special_key}, {"action", "approve"}}),
+                admin_token);
+  BOOST_TEST_REQUIRE(odd.status == 303U, odd.body);
+  BOOST_TEST(odd.header("Location") == notice_location(special_key));
+  BOOST_TEST(text(approval(special_key).at("status").at("status"))
+             == "approved");
+  BOOST_TEST(after->load() == 4);
+}
+
+BOOST_FIXTURE_TEST_CASE(refused_form_decisions_change_nothing, api_fixture) {
+  const auto approve_inv_1 = hc::form_encode(
+    {{"key", "approval:finance:inv_1"}, {"action", "approve"}});
+  auto login = expect_refused("a form without cookie", 401, "", [&] {
+    return post_form("/inbox/decide", approve_inv_1, "");
+  });
+  SIGNOFF_CHECK_HAS(login.body, "<h1>Sign in</h1>");
+  expect_refused("a form with an unknown cookie", 401, "", [&] {
+    return post_form("/inbox/decide", approve_inv_1, "not-a-token-0123456789");
+  });
+  expect_refused("finance rejecting", 403, "", [&] {
+    return post_form("/inbox/decide",
+                     hc::form_encode({{"key", "approval:finance:inv_1"},
+                                      {"action", "reject"},
+                                      {"reason", "No"}}),
+                     finance_token);
+  });
+  expect_refused("finance approving an order", 403, "", [&] {
+    return post_form(
+      "/inbox/decide",
+      hc::form_encode({{"key", "approval:order:1"}, {"action", "approve"}}),
+      finance_token);
+  });
+  expect_refused("the reader approving", 403, "", [&] {
+    return post_form("/inbox/decide", approve_inv_1, reader_token);
+  });
+  const std::vector<std::pair<std::string, std::string>> bad{
+    {"a reject without reason",
+     hc::form_encode(
+       {{"key", "approval:finance:inv_1"}, {"action", "reject"}})},
+    {"an edit with a value that is not JSON",
+     hc::form_encode({{"key", "approval:finance:inv_1"},
+                      {"action", "edit"},
+                      {"value", "{amount: 900"}})},
+    {"an unknown action", hc::form_encode({{"key", "approval:finance:inv_1"},
+                                           {"action", "approve-all"}})},
+    {"no key", hc::form_encode({{"action", "approve"}})},
+    {"a malformed form", "key=approval%zz&action=approve"},
+  };
+  for (const auto& [what, form] : bad)
+    expect_refused(what, 400, "", [&] {
+      return post_form("/inbox/decide", form, admin_token);
+    });
+  expect_refused("an unknown key", 404, "", [&] {
+    return post_form("/inbox/decide",
+                     hc::form_encode({{"key", "approval:finance:nobody-asked"},
+                                      {"action", "approve"}}),
+                     admin_token);
+  });
+  BOOST_TEST_REQUIRE(
+    decide({{"key", "approval:finance:inv_1"}, {"action", "approve"}},
+           finance_token)
+      .status
+    == 200U);
+  auto conflict = expect_refused("deciding a decided approval", 409, "", [&] {
+    return post_form("/inbox/decide",
+                     hc::form_encode({{"key", "approval:finance:inv_1"},
+                                      {"action", "reject"},
+                                      {"reason", "Too late"}}),
+                     admin_token);
+  });
+  SIGNOFF_CHECK_HAS(conflict.body, "already approved by finance-bot");
+  expect_refused("GET on decide", 404, "",
+                 [&] { return page("/inbox/decide", admin_token); });
+  expect_refused("POST on the inbox", 404, "", [&] {
+    return post_form("/inbox", approve_inv_1, admin_token);
+  });
+}
+
+BOOST_FIXTURE_TEST_CASE(pages_escape_what_users_wrote, api_fixture) {
+  const std::string key = "approval:finance:<img src=x onerror=alert(1)>";
+  const std::string escaped_key
+    = "approval:finance:&lt;img src=x onerror=alert(1)&gt;";
+  auto started = orch.execute(
+    "gate",
+    value{{"key", key},
+          {"reason", "<script>alert('reason')</script>"},
+          {"metadata", {{"note", "</code><script>alert(2)</script>"}}}},
+    {"run-<b>xss</b>", {}});
+  BOOST_TEST_REQUIRE(started.is_ok());
+
+  auto list = page("/inbox", admin_token);
+  BOOST_TEST_REQUIRE(list.status == 200U);
+  SIGNOFF_CHECK_HAS(list.body, ">" + escaped_key + "</a>");
+  SIGNOFF_CHECK_HAS(list.body,
+                    "&lt;script&gt;alert(&#39;reason&#39;)&lt;/script&gt;");
+  SIGNOFF_CHECK_HAS(list.body, "&lt;/code&gt;&lt;script&gt;alert(2)");
+  SIGNOFF_CHECK_LACKS(list.body, "<img");
+  SIGNOFF_CHECK_LACKS(list.body, "<script");
+
+  auto detail = page(
+    inbox_path(key) + "&notice=" + hc::url_encode("<script>alert(3)</script>"),
+    admin_token);
+  BOOST_TEST_REQUIRE(detail.status == 200U);
+  SIGNOFF_CHECK_HAS(detail.body, "<h1>" + escaped_key + "</h1>");
+  SIGNOFF_CHECK_HAS(detail.body, hidden_key(escaped_key));
+  SIGNOFF_CHECK_HAS(detail.body, "<p class=\"notice\">&lt;script&gt;alert(3)"
+                                 "&lt;/script&gt;</p>");
+  SIGNOFF_CHECK_HAS(detail.body, "<code>run-&lt;b&gt;xss&lt;/b&gt;</code>");
+  SIGNOFF_CHECK_LACKS(detail.body, "<img");
+  SIGNOFF_CHECK_LACKS(detail.body, "<script");
+  SIGNOFF_CHECK_LACKS(detail.body, "<b>");
+
+  // A reason with markup, in the audit trail.
+  BOOST_TEST_REQUIRE(
+    decide({{"key", key}, {"action", "reject"}, {"reason", "<b>no</b>"}}).status
+    == 200U);
+  auto decided = page(inbox_path(key), admin_token);
+  SIGNOFF_CHECK_HAS(decided.body, "<td>&lt;b&gt;no&lt;/b&gt;</td>");
+  SIGNOFF_CHECK_LACKS(decided.body, "<b>");
+}
+
+BOOST_FIXTURE_TEST_CASE(dev_mode_works_without_a_token, no_auth_fixture) {
+  auto inbox = page("/inbox", "");
+  BOOST_TEST_REQUIRE(inbox.status == 200U, inbox.body);
+  SIGNOFF_CHECK_HAS(inbox.body, "Signed in as anonymous");
+  BOOST_TEST(count_of(inbox.body, "<tr><td><a href=") == runs.size());
+  auto detail = page(inbox_path("approval:finance:inv_1"), "");
+  BOOST_TEST_REQUIRE(detail.status == 200U);
+  BOOST_TEST(count_of(detail.body, decide_form) == 3U);
+
+  auto form = post_form(
+    "/inbox/decide",
+    hc::form_encode({{"key", "approval:finance:inv_1"}, {"action", "approve"}}),
+    "");
+  BOOST_TEST_REQUIRE(form.status == 303U, form.body);
+  BOOST_TEST(
+    text(approval("approval:finance:inv_1").at("status").at("decidedBy"))
+    == "anonymous");
+
+  // The JSON API too: the body's actorId is the actor, if there is one.
+  BOOST_TEST(
+    join(pending_of(port, "/api/approvals?prefix=approval%3Aorder%3A", ""))
+    == "approval:order:1");
+  auto named = decide({{"key", "approval:order:1"},
+                       {"action", "approve"},
+                       {"actorId", "dev@example.com"}},
+                      "");
+  BOOST_TEST_REQUIRE(named.status == 200U, named.body);
+  BOOST_TEST(text(approval("approval:order:1").at("status").at("decidedBy"))
+             == "dev@example.com");
+  auto unnamed
+    = decide({{"key", "approval:finance:inv_2"}, {"action", "approve"}}, "");
+  BOOST_TEST_REQUIRE(unnamed.status == 200U, unnamed.body);
+  BOOST_TEST(
+    text(approval("approval:finance:inv_2").at("status").at("decidedBy"))
+    == "anonymous");
+  auto cancelled = post_json(run_path("run-quorum") + "/cancel", "", "");
+  BOOST_TEST(cancelled.status == 200U, cancelled.body);
+}
+
+BOOST_AUTO_TEST_SUITE_END()
+
+// ============================================================================
+// end_to_end: the real signoffd on a temporary directory
+// ============================================================================
+
+BOOST_AUTO_TEST_SUITE(end_to_end)
+
+std::string read_file(const std::filesystem::path& path) {
+  std::ifstream in{path, std::ios::binary};
+  std::ostringstream out;
+  out << in.rdbuf();
+  return out.str();
+}
+
+/// signoffd as a child process, its stdout and stderr going to files.
+class signoffd_process {
+public:
+  signoffd_process(const std::filesystem::path& dir, const std::string& name,
+                   std::vector<std::string> args)
+      : out_(dir / (name + ".out")), err_(dir / (name + ".err")) {
+    args.insert(args.begin(), SIGNOFFD);
+    std::vector<char*> argv;
+    for (auto& a : args)
+      argv.push_back(a.data());
+    argv.push_back(nullptr);
+    posix_spawn_file_actions_t actions;
+    posix_spawn_file_actions_init(&actions);
+    posix_spawn_file_actions_addopen(&actions, STDOUT_FILENO, out_.c_str(),
+                                     O_WRONLY | O_CREAT | O_TRUNC, 0644);
+    posix_spawn_file_actions_addopen(&actions, STDERR_FILENO, err_.c_str(),
+                                     O_WRONLY | O_CREAT | O_TRUNC, 0644);
+    if (::posix_spawn(&pid_, argv[0], &actions, nullptr, argv.data(), environ)
+        != 0)
+      pid_ = -1;
+    posix_spawn_file_actions_destroy(&actions);
+  }
+  ~signoffd_process() {
+    if (pid_ > 0 && !exit_code_) {
+      ::kill(pid_, SIGKILL);
+      ::waitpid(pid_, nullptr, 0);
+    }
+  }
+  signoffd_process(const signoffd_process&) = delete;
+  signoffd_process& operator=(const signoffd_process&) = delete;
+
+  [[nodiscard]] std::string out() const {
+    return read_file(out_);
+  }
+  [[nodiscard]] std::string err() const {
+    return read_file(err_);
+  }
+
+  /// The exit code if it exited (-1 for a signal); nothing while running.
+  std::optional<int> exited() {
+    if (exit_code_ || pid_ <= 0)
+      return exit_code_ ? exit_code_ : std::optional<int>{-1};
+    int status = 0;
+    if (::waitpid(pid_, &status, WNOHANG) == pid_)
+      exit_code_ = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+    return exit_code_;
+  }
+
+  /// Polls (bounded) until stdout shows the whole start banner, which
+  /// ends with the flushed "data:" line; false if it exited or never did.
+  bool wait_until_listening(std::chrono::seconds limit
+                            = std::chrono::seconds{60}) {
+    const auto deadline = std::chrono::steady_clock::now() + limit;
+    while (std::chrono::steady_clock::now() < deadline) {
+      const auto text = out();
+      if (parse_banner(text))
+        return true;
+      if (exited())
+        return false;
+      std::this_thread::sleep_for(std::chrono::milliseconds{20});
+    }
+    return false;
+  }
+
+  /// Polls (bounded) until it exits or listens; its exit code, or nothing
+  /// if it listened (or hung).
+  std::optional<int> wait_exit_or_listen(std::chrono::seconds limit
+                                         = std::chrono::seconds{60}) {
+    const auto deadline = std::chrono::steady_clock::now() + limit;
+    while (std::chrono::steady_clock::now() < deadline) {
+      if (auto code = exited())
+        return code;
+      if (parse_banner(out()))
+        return std::nullopt;
+      std::this_thread::sleep_for(std::chrono::milliseconds{20});
+    }
+    return std::nullopt;
+  }
+
+  /// SIGTERM, then waits (bounded) for the exit; its code, or -1 if it had
+  /// to be killed.
+  int terminate(std::chrono::seconds limit = std::chrono::seconds{30}) {
+    if (auto code = exited())
+      return *code;
+    ::kill(pid_, SIGTERM);
+    const auto deadline = std::chrono::steady_clock::now() + limit;
+    while (std::chrono::steady_clock::now() < deadline) {
+      if (auto code = exited())
+        return *code;
+      std::this_thread::sleep_for(std::chrono::milliseconds{10});
+    }
+    ::kill(pid_, SIGKILL);
+    ::waitpid(pid_, nullptr, 0);
+    exit_code_ = -1;
+    return -1;
+  }
+
+  std::uint16_t port = 0;
+  std::string admin_token{};
+
+private:
+  bool parse_banner(const std::string& text) {
+    constexpr std::string_view listening
+      = "signoffd listening on http://127.0.0.1:";
+    constexpr std::string_view token = "admin token: ";
+    const auto l = text.find(listening);
+    const auto t = text.find(token);
+    const auto data = text.find("\ndata: ");
+    if (l == std::string::npos || t == std::string::npos
+        || data == std::string::npos || text.find('\n', data + 1) == text.npos)
+      return false;
+    port = static_cast<std::uint16_t>(
+      std::stoi(text.substr(l + listening.size())));
+    const auto start = t + token.size();
+    admin_token = text.substr(start, text.find('\n', start) - start);
+    return port != 0 && !admin_token.empty();
+  }
+
+  std::filesystem::path out_;
+  std::filesystem::path err_;
+  pid_t pid_ = -1;
+  std::optional<int> exit_code_{};
+};
+
+/// The id of the run paused on `key`, found through the API.
+std::string run_waiting_on(std::uint16_t port, std::string_view token,
+                           std::string_view key) {
+  std::string found;
+  for (const auto& id : pending_of(port, "/api/workflows", token)) {
+    auto r = get_as(port, run_path(id), token);
+    BOOST_TEST_REQUIRE(r.status == 200U, r.body);
+    for (const auto& k : strings_of(r.json().at("pendingApprovals")))
+      if (k == key)
+        found = id;
+  }
+  return found;
+}
+
+BOOST_AUTO_TEST_CASE(approve_the_demo_order_then_restart) {
+  test::temp_dir dir;
+  const auto data = (dir.path() / "data").string();
+  const std::string order_key = "approval:order:ord_123";
+  std::string run_id;
+  std::string completed_run;
+  std::string old_token;
+  std::vector<std::string> other_runs;
+  {
+    signoffd_process server{
+      dir.path(), "first", {"--data", data, "--port", "0"}};
+    BOOST_TEST_REQUIRE(server.wait_until_listening(),
+                       "signoffd did not start: " << server.out()
+                                                  << server.err());
+    const auto port = server.port;
+    const auto& token = server.admin_token;
+    old_token = token;
+    BOOST_TEST(get_as(port, "/health", "").status == 200U);
+    BOOST_TEST(get_as(port, "/api/approvals", "").status == 401U);
+
+    // The seeded demo: two orders and an expense, each waiting.
+    BOOST_TEST(join(pending_of(port, "/api/approvals", token))
+               == "approval:expense:exp_7 | approval:order:ord_123 | "
+                  "approval:order:ord_124");
+    BOOST_TEST(pending_of(port, "/api/workflows?name=order", token).size()
+               == 2U);
+    BOOST_TEST(pending_of(port, "/api/workflows", token).size() == 3U);
+    run_id = run_waiting_on(port, token, order_key);
+    BOOST_TEST_REQUIRE(!run_id.empty());
+    auto order = get_as(port, approval_path(order_key), token);
+    BOOST_TEST_REQUIRE(order.status == 200U, order.body);
+    const auto meta = order.json().at("metadata");
+    BOOST_TEST(text(meta.at("customer")) == "ACME Corp");
+    BOOST_TEST(meta.at("total").to_number<double>() == 15000.0);
+    BOOST_TEST(text(order.json().at("pendingReason"))
+               == "Orders above 10,000 need a manager");
+
+    // Approve it through HTTP: the run ships the order.
+    auto approved
+      = post_json_as(port, "/api/approvals",
+                     R"({"key":"approval:order:ord_123","action":"approve",)"
+                     R"("value":{"approvedBy":"jane"}})",
+                     token);
+    BOOST_TEST_REQUIRE(approved.status == 200U, approved.body);
+    BOOST_TEST(join(strings_of(approved.json().at("resumedWorkflows")))
+               == run_id);
+    auto finished = get_as(port, run_path(run_id), token);
+    BOOST_TEST_REQUIRE(finished.status == 200U, finished.body);
+    auto state = finished.json();
+    BOOST_TEST(text(state.at("status")) == "completed");
+    BOOST_TEST(text(state.at("workflowName")) == "order");
+    const auto& result = state.at("result").at("value");
+    BOOST_TEST(text(result.at("orderId")) == "ord_123");
+    BOOST_TEST(text(result.at("outcome")) == "shipped");
+    BOOST_TEST(result.at("total").to_number<double>() == 15000.0);
+    BOOST_TEST(state.at("resumeState").as_object().contains("ship-order"));
+    completed_run = finished.body;
+    other_runs = pending_of(port, "/api/workflows", token);
+    BOOST_TEST(join(pending_of(port, "/api/approvals", token))
+               == "approval:expense:exp_7 | approval:order:ord_124");
+
+    BOOST_TEST(server.terminate() == 0, server.err());
+    BOOST_TEST(contains(server.out(), "signoffd stopping"));
+  }
+  {
+    signoffd_process server{
+      dir.path(), "second", {"--data", data, "--port", "0"}};
+    BOOST_TEST_REQUIRE(server.wait_until_listening(),
+                       "signoffd did not restart: " << server.out()
+                                                    << server.err());
+    const auto port = server.port;
+    const auto& token = server.admin_token;
+    // A new admin token each start; the old one is refused.
+    BOOST_TEST(token != old_token);
+    BOOST_TEST(get_as(port, "/api/approvals", old_token).status == 401U);
+
+    // The completed run and the other waiting approvals survived...
+    auto finished = get_as(port, run_path(run_id), token);
+    BOOST_TEST(finished.status == 200U);
+    BOOST_TEST(finished.body == completed_run);
+    BOOST_TEST(join(pending_of(port, "/api/approvals", token))
+               == "approval:expense:exp_7 | approval:order:ord_124");
+    // ...and the demo was not seeded again.
+    BOOST_TEST(join(pending_of(port, "/api/workflows", token))
+               == join(other_runs));
+    BOOST_TEST(pending_of(port, "/api/workflows?name=order", token).size()
+               == 1U);
+    auto trail = get_as(port, approval_path(order_key) + "/audit", token);
+    BOOST_TEST_REQUIRE(trail.status == 200U);
+    const auto entries = trail.json().at("trail").as_array();
+    BOOST_TEST_REQUIRE(entries.size() == 2U);
+    BOOST_TEST(text(entries[0].at("action")) == "created");
+    BOOST_TEST(text(entries[1].at("action")) == "approved");
+    BOOST_TEST(text(entries[1].at("actor")) == "admin");
+    auto conflict = post_json_as(
+      port, "/api/approvals",
+      R"({"key":"approval:order:ord_123","action":"reject","reason":"x"})",
+      token);
+    BOOST_TEST(conflict.status == 409U, conflict.body);
+
+    // The inbox of the real server, through the printed login link.
+    auto login = get_as(port, "/login?token=" + token, "");
+    BOOST_TEST_REQUIRE(login.status == 303U);
+    auto inbox = hc::send(
+      port, "GET", "/inbox",
+      {{"Cookie", login.header("Set-Cookie")
+                    .substr(0, login.header("Set-Cookie").find(';'))}});
+    BOOST_TEST(inbox.status == 200U);
+    SIGNOFF_CHECK_HAS(inbox.body, ">approval:order:ord_124</a>");
+    SIGNOFF_CHECK_HAS(inbox.body, ">approval:expense:exp_7</a>");
+    SIGNOFF_CHECK_LACKS(inbox.body, ">approval:order:ord_123</a>");
+    SIGNOFF_CHECK_HAS(inbox.body, "<td>0 of 2</td>");
+
+    BOOST_TEST(server.terminate() == 0, server.err());
+  }
+}
+
+BOOST_AUTO_TEST_CASE(dev_mode_only_with_the_flag) {
+  test::temp_dir dir;
+  signoffd_process server{dir.path(),
+                          "dev",
+                          {"--data", (dir.path() / "data").string(), "--port",
+                           "0", "--dev-no-auth", "--no-seed"}};
+  BOOST_TEST_REQUIRE(server.wait_until_listening(), server.out()
+                                                      << server.err());
+  SIGNOFF_CHECK_HAS(server.out(), "WARNING: --dev-no-auth");
+  auto list = get_as(server.port, "/api/approvals", "");
+  BOOST_TEST(list.status == 200U, list.body);
+  BOOST_TEST(list.json() == (value{{"pending", boost::json::array{}}}));
+  BOOST_TEST(get_as(server.port, "/api/workflows", "").json()
+             == (value{{"pending", boost::json::array{}}}));
+  auto inbox = hc::send(server.port, "GET", "/inbox");
+  BOOST_TEST(inbox.status == 200U);
+  SIGNOFF_CHECK_HAS(inbox.body, "Nothing waits for you.");
+  BOOST_TEST(server.terminate() == 0);
+}
+
+BOOST_AUTO_TEST_CASE(token_flags_grant_limited_access) {
+  test::temp_dir dir;
+  const auto data = (dir.path() / "data").string();
+  {
+    // A read-only token for every key (no prefixes).
+    signoffd_process server{dir.path(),
+                            "reader",
+                            {"--data", data, "--port", "0", "--token",
+                             "ops:ops-secret-0123456789::read"}};
+    BOOST_TEST_REQUIRE(server.wait_until_listening(), server.out()
+                                                        << server.err());
+    BOOST_TEST(
+      pending_of(server.port, "/api/approvals", "ops-secret-0123456789").size()
+      == 3U);
+    auto refused
+      = post_json_as(server.port, "/api/approvals",
+                     R"({"key":"approval:order:ord_124","action":"approve"})",
+                     "ops-secret-0123456789");
+    BOOST_TEST(refused.status == 403U, refused.body);
+    BOOST_TEST(server.terminate() == 0);
+  }
+  {
+    // A manager limited to orders: the prefix has colons in it, as every
+    // approval key does.
+    signoffd_process server{
+      dir.path(),
+      "manager",
+      {"--data", data, "--port", "0", "--token",
+       "manager:manager-secret-0123456789:approval:order::read,approve"}};
+    const auto code = server.wait_exit_or_listen();
+    BOOST_TEST_REQUIRE(!code.has_value(),
+                       "signoffd refused the token spec (exit "
+                         << code.value_or(0) << "): " << server.err());
+    const std::string token = "manager-secret-0123456789";
+    BOOST_TEST(join(pending_of(server.port, "/api/approvals", token))
+               == "approval:order:ord_123 | approval:order:ord_124");
+    BOOST_TEST(
+      get_as(server.port, approval_path("approval:expense:exp_7"), token).status
+      == 403U);
+    auto approved = post_json_as(
+      server.port, "/api/approvals",
+      R"({"key":"approval:order:ord_124","action":"approve"})", token);
+    BOOST_TEST(approved.status == 200U, approved.body);
+    BOOST_TEST(text(approved.json().at("approval").at("status").at("decidedBy"))
+               == "manager");
+    BOOST_TEST(server.terminate() == 0);
+  }
+}
+
+BOOST_AUTO_TEST_CASE(bad_arguments_are_refused) {
+  test::temp_dir dir;
+  const auto data = (dir.path() / "data").string();
+  const std::vector<std::pair<std::string, std::vector<std::string>>> cases{
+    {"an unknown flag", {"--data", data, "--port", "0", "--frobnicate"}},
+    {"a flag without its value", {"--data", data, "--port"}},
+    {"a short token secret",
+     {"--data", data, "--port", "0", "--token", "ops:short::read"}},
+    {"an unknown permission",
+     {"--data", data, "--port", "0", "--token",
+      "ops:ops-secret-0123456789::read,launch"}},
+    {"a port that is not a number", {"--data", data, "--port", "http"}},
+    {"a port out of range", {"--data", data, "--port", "70000"}},
+  };
+  int n = 0;
+  for (const auto& [what, args] : cases) {
+    BOOST_TEST_INFO_SCOPE(what);
+    signoffd_process server{dir.path(), "bad" + std::to_string(n++), args};
+    const auto code = server.wait_exit_or_listen();
+    if (!code) {
+      BOOST_ERROR(what << ": signoffd started anyway: " << server.out());
+      continue;
+    }
+    BOOST_TEST(*code == 2, what << ": exit " << *code << "; " << server.err());
+    BOOST_TEST(!server.err().empty());
+  }
+}
+
+BOOST_AUTO_TEST_SUITE_END()

@@ -1,0 +1,1198 @@
+// What only the LMDB stores have: data on disk across a close and reopen,
+// the format version, map growth and a full map, corrupt records, key
+// limits against LMDB's key size, group commit, durability settings and
+// readers running beside writers. The generic behaviour of both stores is
+// the conformance suite's; nothing here repeats it.
+//
+// Every case works in a real directory. The raw environment is opened with
+// lmdb.h only while the stores are closed (LMDB must not be open twice in
+// one process). Nothing sleeps or reads a clock.
+
+#include <boost/test/unit_test.hpp>
+
+#include "support/printing.hpp"
+#include "support/temp_dir.hpp"
+
+#include <boost/json.hpp>
+#include <lmdb.h>
+
+#include <algorithm>
+#include <atomic>
+#include <cstddef>
+#include <cstdint>
+#include <filesystem>
+#include <fstream>
+#include <latch>
+#include <limits>
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <thread>
+#include <utility>
+#include <vector>
+
+#include "signoff/model/approval.hpp"
+#include "signoff/model/audit_entry.hpp"
+#include "signoff/model/error.hpp"
+#include "signoff/model/limits.hpp"
+#include "signoff/model/result.hpp"
+#include "signoff/model/time.hpp"
+#include "signoff/model/workflow_state.hpp"
+#include "signoff/persistence/approval_store.hpp"
+#include "signoff/persistence/commit_group.hpp"
+#include "signoff/persistence/lmdb_store.hpp"
+#include "signoff/persistence/workflow_state_store.hpp"
+
+namespace {
+
+namespace m = signoff::model;
+namespace p = signoff::persistence;
+namespace json = boost::json;
+using m::time_point;
+using strings = std::vector<std::string>;
+
+constexpr std::size_t kib = 1024;
+constexpr std::size_t mib = 1024 * kib;
+
+// ---------------------------------------------------------------------------
+// Helpers.
+
+const time_point t0 = m::from_millis(1'700'000'000'000);
+
+time_point at(std::int64_t offset_ms) {
+  return t0 + m::duration{offset_ms};
+}
+
+/// Milliseconds of an optional instant; a sentinel for none (printable).
+std::int64_t ms(std::optional<time_point> t) {
+  return t ? m::to_millis(*t) : std::numeric_limits<std::int64_t>::min();
+}
+
+constexpr std::size_t no_limit = 1'000'000;
+
+std::string describe(const m::error& e) {
+  return e.type + ": " + e.message;
+}
+
+/// The value of an ok result; fails the test case otherwise. Never call it
+/// inside a commit: a failed requirement throws through the commit.
+template <class T>
+T must(m::result<T> r) {
+  BOOST_TEST_REQUIRE(r.is_ok(), "unexpected error "
+                                  << (r.is_err() ? describe(r.error()) : ""));
+  return std::move(r).value();
+}
+
+inline void must(const m::result<void>& r) {
+  BOOST_TEST_REQUIRE(r.is_ok(), "unexpected error "
+                                  << (r.is_err() ? describe(r.error()) : ""));
+}
+
+/// The error of a failed result, which must carry `code`.
+template <class T>
+m::error must_fail(const m::result<T>& r, std::string_view code) {
+  BOOST_TEST_REQUIRE(r.is_err(), "expected error " << code);
+  BOOST_TEST(r.error().type == code, describe(r.error()));
+  return r.error();
+}
+
+bool mentions(const m::error& e, std::string_view text) {
+  return e.message.find(text) != std::string::npos;
+}
+
+m::approval_spec make_spec(std::optional<time_point> expires = {},
+                           std::uint32_t quorum = 1) {
+  m::approval_spec s;
+  s.pending_reason = "needs sign-off";
+  s.metadata = json::parse(R"({"order":"ord_1","amount":120})");
+  s.expires_at = expires;
+  s.quorum = quorum;
+  return s;
+}
+
+/// A spec whose metadata carries `bytes` bytes of padding.
+m::approval_spec padded_spec(std::size_t bytes) {
+  auto s = make_spec();
+  s.metadata = json::object{{"pad", std::string(bytes, 'p')}};
+  return s;
+}
+
+m::saved_workflow_state make_run(std::string id, std::string workflow,
+                                 m::run_status status, time_point updated,
+                                 strings pending = {}) {
+  m::saved_workflow_state s;
+  s.run_id = std::move(id);
+  s.workflow_name = std::move(workflow);
+  s.status = status;
+  s.pending_approvals = std::move(pending);
+  s.approval_keys = s.pending_approvals;
+  if (!s.pending_approvals.empty())
+    s.pending_reason = "waiting for " + s.pending_approvals.front();
+  s.input = json::parse(R"({"order":"ord_1"})");
+  s.started_at = t0;
+  s.updated_at = updated;
+  if (m::is_finished(status))
+    s.outcome = m::result<json::value>{m::ok(json::value("done"))};
+  return s;
+}
+
+m::saved_workflow_state paused(std::string id, std::string workflow,
+                               strings keys, time_point updated = at(1)) {
+  return make_run(std::move(id), std::move(workflow), m::run_status::paused,
+                  updated, std::move(keys));
+}
+
+/// "key-0042": fixed width, so key order is number order.
+std::string numbered(std::string_view prefix, int i) {
+  std::string n = std::to_string(i);
+  return std::string{prefix} + std::string(n.size() < 4 ? 4 - n.size() : 0, '0')
+         + n;
+}
+
+p::lmdb_stores open_at(const p::lmdb_options& options) {
+  auto opened = p::open_lmdb_stores(options);
+  BOOST_TEST_REQUIRE(opened.is_ok(),
+                     "open_lmdb_stores('"
+                       << options.path << "') failed: "
+                       << (opened.is_err() ? describe(opened.error()) : ""));
+  return std::move(opened).value();
+}
+
+/// Drops every handle of `stores`, which closes the environment.
+void close(p::lmdb_stores& stores) {
+  std::weak_ptr<p::approval_store> approvals = stores.approvals;
+  std::weak_ptr<p::workflow_state_store> runs = stores.runs;
+  std::weak_ptr<p::commit_group> commits = stores.commits;
+  stores = {};
+  BOOST_TEST_REQUIRE(approvals.expired());
+  BOOST_TEST_REQUIRE(runs.expired());
+  BOOST_TEST_REQUIRE(commits.expired());
+}
+
+/// The environment opened directly with LMDB, with the stores closed.
+class raw_lmdb {
+public:
+  explicit raw_lmdb(const std::string& path) {
+    int rc = mdb_env_create(&env_);
+    if (rc == MDB_SUCCESS)
+      rc = mdb_env_set_maxdbs(env_, 16);
+    if (rc == MDB_SUCCESS)
+      rc = mdb_env_open(env_, path.c_str(), 0, 0644);
+    if (rc != MDB_SUCCESS) {
+      mdb_env_close(env_);
+      env_ = nullptr;
+    }
+    BOOST_TEST_REQUIRE(rc == MDB_SUCCESS,
+                       "raw open of '" << path << "': " << mdb_strerror(rc));
+  }
+  ~raw_lmdb() {
+    mdb_env_close(env_);
+  }
+  raw_lmdb(const raw_lmdb&) = delete;
+  raw_lmdb& operator=(const raw_lmdb&) = delete;
+
+  /// Stores `value` under `key` in the named database `db`.
+  void put(const char* db, std::string_view key, std::string_view value) {
+    MDB_txn* txn = nullptr;
+    int rc = mdb_txn_begin(env_, nullptr, 0, &txn);
+    BOOST_TEST_REQUIRE(rc == MDB_SUCCESS, mdb_strerror(rc));
+    MDB_dbi dbi = 0;
+    rc = mdb_dbi_open(txn, db, 0, &dbi);
+    if (rc == MDB_SUCCESS) {
+      MDB_val k = val(key);
+      MDB_val v = val(value);
+      rc = mdb_put(txn, dbi, &k, &v, 0);
+    }
+    if (rc == MDB_SUCCESS)
+      rc = mdb_txn_commit(txn);
+    else
+      mdb_txn_abort(txn);
+    BOOST_TEST_REQUIRE(rc == MDB_SUCCESS,
+                       "raw put into " << db << ": " << mdb_strerror(rc));
+  }
+
+  /// The value under `key` in `db`, or nothing.
+  std::optional<std::string> get(const char* db, std::string_view key) {
+    MDB_txn* txn = nullptr;
+    int rc = mdb_txn_begin(env_, nullptr, MDB_RDONLY, &txn);
+    BOOST_TEST_REQUIRE(rc == MDB_SUCCESS, mdb_strerror(rc));
+    MDB_dbi dbi = 0;
+    std::optional<std::string> out;
+    rc = mdb_dbi_open(txn, db, 0, &dbi);
+    if (rc == MDB_SUCCESS) {
+      MDB_val k = val(key);
+      MDB_val v;
+      rc = mdb_get(txn, dbi, &k, &v);
+      if (rc == MDB_SUCCESS)
+        out.emplace(static_cast<const char*>(v.mv_data), v.mv_size);
+    }
+    mdb_txn_abort(txn);
+    BOOST_TEST_REQUIRE((rc == MDB_SUCCESS || rc == MDB_NOTFOUND),
+                       "raw get from " << db << ": " << mdb_strerror(rc));
+    return out;
+  }
+
+  /// The id of the last committed transaction: unchanged if nothing was
+  /// written.
+  std::size_t last_txnid() {
+    MDB_envinfo info;
+    mdb_env_info(env_, &info);
+    return info.me_last_txnid;
+  }
+
+private:
+  static MDB_val val(std::string_view bytes) {
+    return {bytes.size(), const_cast<char*>(bytes.data())}; // NOLINT
+  }
+
+  MDB_env* env_ = nullptr;
+};
+
+/// Everything the stores answer about a fixed set of keys and runs.
+struct observed {
+  std::map<std::string, std::optional<m::approval_record>> records;
+  std::map<std::string, std::vector<m::audit_entry>> trails;
+  strings pending_all;
+  strings pending_order;
+  strings due;
+  std::int64_t next_expiry = 0;
+  std::map<std::string, std::optional<m::saved_workflow_state>> runs;
+  strings run_ids;
+  strings paused_ids;
+  strings running_ids;
+  std::map<std::string, strings> waiters;
+  strings finished;
+};
+
+observed observe(const p::lmdb_stores& s, const strings& keys,
+                 const strings& run_ids) {
+  observed o;
+  for (const auto& k : keys) {
+    o.records[k] = must(s.approvals->find_approval(k));
+    o.trails[k] = must(s.approvals->audit_trail(k));
+    o.waiters[k] = must(s.runs->find_by_pending_approval(k));
+  }
+  o.pending_all = must(s.approvals->list_pending("", at(1), no_limit));
+  o.pending_order = must(s.approvals->list_pending("order:", at(1), no_limit));
+  o.due = must(s.approvals->due_for_expiry(at(1500), no_limit));
+  o.next_expiry = ms(must(s.approvals->next_expiry()));
+  for (const auto& id : run_ids)
+    o.runs[id] = must(s.runs->load(id));
+  o.run_ids = must(s.runs->list({}));
+  o.paused_ids = must(s.runs->list({.status = m::run_status::paused}));
+  o.running_ids = must(s.runs->list({.status = m::run_status::running}));
+  o.finished = must(s.runs->finished_before(at(1000), no_limit));
+  return o;
+}
+
+void check_same(const observed& now, const observed& before) {
+  for (const auto& [key, record] : before.records) {
+    const auto& after = now.records.at(key);
+    BOOST_TEST_REQUIRE(after.has_value() == record.has_value(), key);
+    if (record)
+      BOOST_TEST(*after == *record);
+    BOOST_TEST(now.trails.at(key) == before.trails.at(key));
+    BOOST_TEST(now.waiters.at(key) == before.waiters.at(key));
+  }
+  for (const auto& [id, run] : before.runs) {
+    const auto& after = now.runs.at(id);
+    BOOST_TEST_REQUIRE(after.has_value() == run.has_value(), id);
+    if (run)
+      BOOST_TEST(*after == *run);
+  }
+  BOOST_TEST(now.pending_all == before.pending_all);
+  BOOST_TEST(now.pending_order == before.pending_order);
+  BOOST_TEST(now.due == before.due);
+  BOOST_TEST(now.next_expiry == before.next_expiry);
+  BOOST_TEST(now.run_ids == before.run_ids);
+  BOOST_TEST(now.paused_ids == before.paused_ids);
+  BOOST_TEST(now.running_ids == before.running_ids);
+  BOOST_TEST(now.finished == before.finished);
+}
+
+strings actions_of(const std::vector<m::audit_entry>& trail) {
+  strings out;
+  for (const auto& e : trail)
+    out.push_back(e.action);
+  return out;
+}
+
+} // namespace
+
+BOOST_AUTO_TEST_SUITE(lmdb_store)
+
+// 1. ------------------------------------------------------------------------
+
+BOOST_AUTO_TEST_CASE(data_survives_close_and_reopen) {
+  signoff::test::temp_dir dir;
+  const strings keys{"order:1", "order:2",  "order:3", "order:4",
+                     "order:5", "refund:1", "early:1"};
+  const strings run_ids{"r1", "r2", "r3", "r4", "r5", "r6"};
+  observed before;
+  {
+    auto s = open_at({.path = dir.str()});
+    auto& a = *s.approvals;
+    must(a.create_approval("order:1", make_spec(at(1000)), "run:r1", at(0)));
+    must(a.create_approval("order:2", make_spec(at(500)), "run:r2", at(0)));
+    must(a.create_approval("order:3", make_spec({}, 2), "run:r1", at(0)));
+    must(a.create_approval("order:4", make_spec(at(900)), "run:r3", at(0)));
+    must(a.create_approval("order:5", make_spec(at(800)), "run:r4", at(0)));
+    must(a.create_approval("refund:1", make_spec(at(2000)), "run:r5", at(0)));
+    // One grant of a quorum of two: still pending, with a grant recorded.
+    must(
+      a.decide(m::decision::grant("order:3", json::value(1), "alice"), at(5)));
+    must(a.decide(m::decision::reject("order:4", "too much", "bob"), at(6)));
+    must(a.decide(
+      m::decision::edit("order:5", json::parse(R"({"amount":99})"), "carol"),
+      at(7)));
+    // Decided before any run asked for it.
+    must(a.decide(m::decision::grant("early:1", json::value(true), "dave"),
+                  at(8)));
+
+    auto& r = *s.runs;
+    must(r.save(paused("r1", "refund", {"order:1", "order:3"}, at(10))));
+    must(r.save(paused("r2", "refund", {"order:1", "order:2"}, at(11))));
+    must(r.save(make_run("r3", "refund", m::run_status::completed, at(30))));
+    must(r.save(make_run("r4", "ship", m::run_status::failed, at(20))));
+    must(r.save(make_run("r5", "ship", m::run_status::running, at(40))));
+    must(r.save(make_run("r6", "ship", m::run_status::cancelled, at(25))));
+
+    before = observe(s, keys, run_ids);
+    close(s);
+  }
+  // The snapshot is the state written above, not an empty one.
+  BOOST_TEST(before.pending_all
+             == (strings{"order:1", "order:2", "order:3", "refund:1"}));
+  BOOST_TEST(before.pending_order
+             == (strings{"order:1", "order:2", "order:3"}));
+  BOOST_TEST(before.due == (strings{"order:2", "order:1"}));
+  BOOST_TEST(before.next_expiry == ms(at(500)));
+  BOOST_TEST(before.waiters.at("order:1") == (strings{"r1", "r2"}));
+  BOOST_TEST(before.finished == (strings{"r4", "r6", "r3"}));
+  BOOST_TEST(before.trails.at("order:3").size() == 2u);
+
+  auto s = open_at({.path = dir.str()});
+  check_same(observe(s, keys, run_ids), before);
+
+  // The reopened store goes on where the first left off: audit sequences
+  // continue and the indexes move with the next decision.
+  auto out = must(s.approvals->decide(
+    m::decision::grant("order:3", json::value(2), "erin"), at(50)));
+  BOOST_TEST(out.applied);
+  BOOST_TEST(out.record.status.state == m::approval_state::approved);
+  auto trail = must(s.approvals->audit_trail("order:3"));
+  BOOST_TEST_REQUIRE(trail.size() == 3u);
+  BOOST_TEST(trail.back().sequence == 3u);
+  BOOST_TEST(actions_of(trail) == (strings{"created", "granted", "approved"}));
+  BOOST_TEST(must(s.approvals->list_pending("order:", at(1), no_limit))
+             == (strings{"order:1", "order:2"}));
+  must(
+    s.runs->save(make_run("r1", "refund", m::run_status::completed, at(60))));
+  BOOST_TEST(must(s.runs->find_by_pending_approval("order:1"))
+             == (strings{"r2"}));
+  BOOST_TEST(must(s.runs->finished_before(at(1000), no_limit))
+             == (strings{"r4", "r6", "r3", "r1"}));
+}
+
+// 2. ------------------------------------------------------------------------
+
+BOOST_AUTO_TEST_CASE(newer_format_is_refused_and_left_untouched) {
+  signoff::test::temp_dir dir;
+  observed before;
+  const strings keys{"k"};
+  const strings run_ids{"r"};
+  {
+    auto s = open_at({.path = dir.str()});
+    must(s.approvals->create_approval("k", make_spec(at(100)), "run:r", at(0)));
+    must(s.approvals->decide(m::decision::grant("k", json::value(7), "alice"),
+                             at(1)));
+    must(s.runs->save(paused("r", "wf", {"k"})));
+    before = observe(s, keys, run_ids);
+    close(s);
+  }
+  {
+    raw_lmdb raw{dir.str()};
+    BOOST_TEST(raw.get("meta", "format").value_or("<missing>")
+               == std::string{"1"});
+    raw.put("meta", "format", "2");
+  }
+
+  auto refused = p::open_lmdb_stores({.path = dir.str()});
+  auto e = must_fail(refused, m::error_type::storage_error);
+  BOOST_TEST(mentions(e, "newer"), e.message);
+  BOOST_TEST(mentions(e, "2"), e.message);
+  // A second attempt is refused the same way.
+  must_fail(p::open_lmdb_stores({.path = dir.str()}),
+            m::error_type::storage_error);
+
+  {
+    raw_lmdb raw{dir.str()};
+    // The refusal rewrote nothing.
+    BOOST_TEST(raw.get("meta", "format").value_or("<missing>")
+               == std::string{"2"});
+    raw.put("meta", "format", "1");
+  }
+  auto s = open_at({.path = dir.str()});
+  check_same(observe(s, keys, run_ids), before);
+  BOOST_TEST(before.records.at("k").has_value());
+  BOOST_TEST(before.runs.at("r").has_value());
+}
+
+// 3. ------------------------------------------------------------------------
+
+BOOST_AUTO_TEST_CASE(map_grows_from_a_small_start) {
+  signoff::test::temp_dir dir;
+  constexpr int count = 4000;
+  const p::lmdb_options options{.path = dir.str(),
+                                .map_size = 256 * kib,
+                                .max_map_size = 64 * mib,
+                                .durability = p::lmdb_durability::no_sync};
+  const auto spec = padded_spec(kib);
+  {
+    auto s = open_at(options);
+    int failures = 0;
+    std::string first_failure;
+    for (int i = 0; i < count; ++i) {
+      auto made = s.approvals->create_approval(numbered("grow-", i), spec,
+                                               "run:g", at(i));
+      if (made.is_err() && failures++ == 0)
+        first_failure = describe(made.error());
+    }
+    BOOST_TEST(failures == 0, first_failure);
+    close(s);
+  }
+  // Several MiB were written, far past the initial map.
+  BOOST_TEST(std::filesystem::file_size(dir.path() / "data.mdb") > 4 * mib);
+
+  auto s = open_at(options);
+  int missing = 0;
+  for (int i = 0; i < count; ++i) {
+    auto found = must(s.approvals->find_approval(numbered("grow-", i)));
+    if (!found || found->spec != spec)
+      ++missing;
+  }
+  BOOST_TEST(missing == 0);
+  BOOST_TEST(must(s.approvals->list_pending("grow-", at(0), no_limit)).size()
+             == static_cast<std::size_t>(count));
+  // It keeps growing after a reopen too.
+  must(s.approvals->create_approval("after-reopen", padded_spec(2 * mib),
+                                    "run:g", at(0)));
+  BOOST_TEST(must(s.approvals->find_approval("after-reopen")).has_value());
+}
+
+BOOST_AUTO_TEST_CASE(map_grows_inside_a_group_commit) {
+  signoff::test::temp_dir dir;
+  constexpr int count = 500;
+  auto s = open_at({.path = dir.str(),
+                    .map_size = 256 * kib,
+                    .max_map_size = 64 * mib,
+                    .durability = p::lmdb_durability::no_sync});
+  const auto spec = padded_spec(4 * kib);
+  const auto commits_before = s.commits->commit_count();
+  int runs_of_writes = 0;
+  int failures = 0;
+  auto committed = s.commits->commit([&] {
+    ++runs_of_writes;
+    failures = 0;
+    for (int i = 0; i < count; ++i) {
+      if (s.approvals
+            ->create_approval(numbered("batch-", i), spec, "run:b", at(i))
+            .is_err())
+        ++failures;
+      if (s.runs
+            ->save(paused(numbered("run-", i), "wf", {numbered("batch-", i)}))
+            .is_err())
+        ++failures;
+    }
+  });
+  must(committed);
+  BOOST_TEST(failures == 0);
+  // The batch outgrew the map: it was rerun after growing, and counted once.
+  BOOST_TEST(runs_of_writes > 1);
+  BOOST_TEST(s.commits->commit_count() == commits_before + 1);
+  int wrong = 0;
+  for (int i = 0; i < count; ++i) {
+    auto found = must(s.approvals->find_approval(numbered("batch-", i)));
+    if (!found || found->spec != spec
+        || must(s.approvals->audit_trail(numbered("batch-", i))).size() != 1
+        || must(s.runs->find_by_pending_approval(numbered("batch-", i)))
+             != strings{numbered("run-", i)})
+      ++wrong;
+  }
+  BOOST_TEST(wrong == 0);
+}
+
+// 4. ------------------------------------------------------------------------
+
+BOOST_AUTO_TEST_CASE(smallest_map_opens) {
+  // LMDB raises any map size to its two meta pages (8 KiB); opening the
+  // stores' databases needs 20 KiB, their first approval 48 KiB. A map
+  // that starts smaller must still open when the maximum leaves room to
+  // grow, as every later write does.
+  signoff::test::temp_dir dir;
+  auto opened = p::open_lmdb_stores(
+    {.path = dir.str(), .map_size = 8 * kib, .max_map_size = 64 * mib});
+  BOOST_TEST(opened.is_ok(),
+             (opened.is_err() ? describe(opened.error()) : std::string{}));
+}
+
+BOOST_AUTO_TEST_CASE(full_map_at_its_maximum_loses_nothing) {
+  signoff::test::temp_dir dir;
+  const p::lmdb_options options{
+    .path = dir.str(), .map_size = 256 * kib, .max_map_size = 256 * kib};
+  const auto spec = padded_spec(kib);
+  strings acknowledged;
+  std::string failed_key;
+  {
+    auto s = open_at(options);
+    for (int i = 0; i < 10'000; ++i) {
+      const auto key = numbered("full-", i);
+      auto made = s.approvals->create_approval(key, spec, "run:f", at(i));
+      if (made.is_ok()) {
+        acknowledged.push_back(key);
+        continue;
+      }
+      auto e = must_fail(made, m::error_type::storage_error);
+      BOOST_TEST(mentions(e, "full"), e.message);
+      failed_key = key;
+      break;
+    }
+    BOOST_TEST_REQUIRE(!failed_key.empty(), "the map never filled");
+    BOOST_TEST_REQUIRE(acknowledged.size() > 10u);
+
+    // The failed write left nothing, and reads still work.
+    BOOST_TEST(!must(s.approvals->find_approval(failed_key)).has_value());
+    BOOST_TEST(must(s.approvals->audit_trail(failed_key)).empty());
+    BOOST_TEST(must(s.approvals->list_pending("full-", at(0), no_limit))
+               == acknowledged);
+
+    // A group commit that cannot fit keeps none of its writes.
+    const auto decided = acknowledged.front();
+    auto committed = s.commits->commit([&] {
+      (void)s.approvals->decide(
+        m::decision::grant(decided, json::value(1), "alice"), at(1));
+      (void)s.approvals->create_approval(failed_key, spec, "run:f", at(1));
+    });
+    auto e = must_fail(committed, m::error_type::storage_error);
+    BOOST_TEST(mentions(e, "full"), e.message);
+    BOOST_TEST(must(s.approvals->find_approval(decided))->status.is_pending());
+    BOOST_TEST(!must(s.approvals->find_approval(failed_key)).has_value());
+    close(s);
+  }
+  {
+    auto s = open_at(options);
+    int wrong = 0;
+    for (const auto& key : acknowledged) {
+      auto found = must(s.approvals->find_approval(key));
+      if (!found || found->spec != spec || !found->status.is_pending()
+          || must(s.approvals->audit_trail(key)).size() != 1)
+        ++wrong;
+    }
+    BOOST_TEST(wrong == 0);
+    BOOST_TEST(!must(s.approvals->find_approval(failed_key)).has_value());
+    BOOST_TEST(must(s.approvals->audit_trail(failed_key)).empty());
+    close(s);
+  }
+  // With room to grow, the write that failed succeeds from scratch.
+  auto s = open_at({.path = dir.str(), .max_map_size = 64 * mib});
+  auto made
+    = must(s.approvals->create_approval(failed_key, spec, "run:f", at(0)));
+  BOOST_TEST(made.created);
+  auto trail = must(s.approvals->audit_trail(failed_key));
+  BOOST_TEST_REQUIRE(trail.size() == 1u);
+  BOOST_TEST(trail[0].sequence == 1u);
+}
+
+// 5. ------------------------------------------------------------------------
+
+BOOST_AUTO_TEST_CASE(corrupt_records_are_storage_errors) {
+  signoff::test::temp_dir dir;
+  const auto good_run = paused("good-run", "wf", {"good"});
+  m::approval_record good;
+  {
+    auto s = open_at({.path = dir.str()});
+    good = must(s.approvals->create_approval("good", make_spec(at(100)),
+                                             "run:g", at(0)))
+             .record;
+    must(s.approvals->create_approval("bad", make_spec(), "run:b", at(0)));
+    must(
+      s.approvals->create_approval("wrong-shape", make_spec(), "run:b", at(0)));
+    must(s.runs->save(good_run));
+    must(
+      s.runs->save(make_run("bad-run", "wf", m::run_status::running, at(0))));
+    close(s);
+  }
+  {
+    raw_lmdb raw{dir.str()};
+    raw.put("approvals", "bad", std::string_view("\xff\x00garbage{", 10));
+    raw.put("approvals", "wrong-shape", R"({"key":5,"status":[]})");
+    raw.put("runs", "bad-run", "not json at all");
+  }
+  auto s = open_at({.path = dir.str()});
+  auto& a = *s.approvals;
+  auto& r = *s.runs;
+
+  auto e = must_fail(a.find_approval("bad"), m::error_type::storage_error);
+  BOOST_TEST(mentions(e, "corrupt"), e.message);
+  BOOST_TEST(mentions(e, "bad"), e.message);
+  e = must_fail(a.find_approval("wrong-shape"), m::error_type::storage_error);
+  BOOST_TEST(mentions(e, "corrupt"), e.message);
+  e = must_fail(r.load("bad-run"), m::error_type::storage_error);
+  BOOST_TEST(mentions(e, "corrupt"), e.message);
+  BOOST_TEST(mentions(e, "bad-run"), e.message);
+
+  // Writes that must read the corrupt record refuse and change nothing.
+  must_fail(a.decide(m::decision::grant("bad", json::value(1), "alice"), at(1)),
+            m::error_type::storage_error);
+  must_fail(a.create_approval("bad", make_spec(), "run:b", at(1)),
+            m::error_type::storage_error);
+  BOOST_TEST(must(a.audit_trail("bad")).size() == 1u);
+  must_fail(r.save(make_run("bad-run", "wf", m::run_status::completed, at(1))),
+            m::error_type::storage_error);
+  {
+    // The bytes are still the corrupt ones (nothing was overwritten).
+    close(s);
+    raw_lmdb raw{dir.str()};
+    BOOST_TEST(raw.get("runs", "bad-run").value_or("<missing>")
+               == std::string{"not json at all"});
+    BOOST_TEST(raw.get("approvals", "wrong-shape").value_or("<missing>")
+               == std::string{R"({"key":5,"status":[]})"});
+  }
+  s = open_at({.path = dir.str()});
+
+  // Everything else reads fine.
+  BOOST_TEST(*must(s.approvals->find_approval("good")) == good);
+  BOOST_TEST(*must(s.runs->load("good-run")) == good_run);
+  BOOST_TEST(must(s.approvals->audit_trail("good")).size() == 1u);
+  BOOST_TEST(must(s.runs->find_by_pending_approval("good"))
+             == (strings{"good-run"}));
+  BOOST_TEST(must(s.approvals->list_pending("", at(1), no_limit))
+             == (strings{"bad", "good", "wrong-shape"}));
+  BOOST_TEST(must(s.runs->list({.status = m::run_status::running}))
+             == (strings{"bad-run"}));
+  // A listing that must decode every run names the corrupt one.
+  e = must_fail(s.runs->list({}), m::error_type::storage_error);
+  BOOST_TEST(mentions(e, "corrupt"), e.message);
+  auto out = must(s.approvals->decide(
+    m::decision::grant("good", json::value(1), "alice"), at(2)));
+  BOOST_TEST(out.applied);
+}
+
+// 6. ------------------------------------------------------------------------
+
+BOOST_AUTO_TEST_CASE(unusable_paths_are_refused) {
+  signoff::test::temp_dir dir;
+  const auto file = dir.path() / "plain-file";
+  std::ofstream{file} << "not a directory";
+
+  auto e = must_fail(p::open_lmdb_stores({.path = file.string()}),
+                     m::error_type::storage_error);
+  BOOST_TEST(!e.message.empty());
+  BOOST_TEST(mentions(e, file.string()), e.message);
+  // The file is left as it was.
+  BOOST_TEST(std::filesystem::is_regular_file(file));
+  BOOST_TEST(std::filesystem::file_size(file) == 15u);
+
+  e = must_fail(p::open_lmdb_stores({.path = (file / "below").string()}),
+                m::error_type::storage_error);
+  BOOST_TEST(!e.message.empty());
+
+  e = must_fail(p::open_lmdb_stores({.path = ""}),
+                m::error_type::invalid_argument);
+  BOOST_TEST(!e.message.empty());
+}
+
+// 7. ------------------------------------------------------------------------
+
+BOOST_AUTO_TEST_CASE(group_commit_counts_commits) {
+  signoff::test::temp_dir dir;
+  auto s = open_at({.path = dir.str()});
+  auto& a = *s.approvals;
+  auto& r = *s.runs;
+  auto& commits = *s.commits;
+
+  // 200 decisions and 200 saves in one call: one commit.
+  auto count = commits.commit_count();
+  int runs_of_writes = 0;
+  int failures = 0;
+  must(commits.commit([&] {
+    ++runs_of_writes;
+    failures = 0;
+    for (int i = 0; i < 200; ++i) {
+      if (a.decide(
+             m::decision::grant(numbered("g-", i), json::value(i), "alice"),
+             at(i))
+            .is_err())
+        ++failures;
+      if (r.save(make_run(numbered("run-", i), "wf", m::run_status::completed,
+                          at(i)))
+            .is_err())
+        ++failures;
+    }
+  }));
+  BOOST_TEST(failures == 0);
+  BOOST_TEST(runs_of_writes == 1);
+  BOOST_TEST(commits.commit_count() == count + 1);
+  for (int i = 0; i < 200; ++i) {
+    auto found = must(a.find_approval(numbered("g-", i)));
+    BOOST_TEST_REQUIRE(found.has_value());
+    BOOST_TEST(found->status.value == json::value(i));
+    BOOST_TEST_REQUIRE(must(r.load(numbered("run-", i))).has_value());
+  }
+
+  // Outside a commit, each write is a commit of its own.
+  count = commits.commit_count();
+  for (int i = 0; i < 3; ++i)
+    must(a.decide(
+      m::decision::grant(numbered("solo-", i), json::value(i), "alice"),
+      at(i)));
+  BOOST_TEST(commits.commit_count() == count + 3);
+  count = commits.commit_count();
+  must(a.create_approval("solo-pending", make_spec(), "run:s", at(0)));
+  must(r.save(paused("solo-run", "wf", {"solo-pending"})));
+  BOOST_TEST(commits.commit_count() == count + 2);
+
+  // Calls that write nothing. Bad input and a conflict abort: no commit. An
+  // idempotent repeat, a create of an existing key and removing a missing
+  // run commit an empty transaction: counted, though LMDB writes nothing
+  // (checked below with the last transaction id).
+  close(s);
+  std::size_t last_txn = 0;
+  {
+    raw_lmdb raw{dir.str()};
+    last_txn = raw.last_txnid();
+  }
+  s = open_at({.path = dir.str()});
+  count = s.commits->commit_count();
+  auto repeat = must(s.approvals->decide(
+    m::decision::grant(numbered("g-", 0), json::value(0), "alice"), at(500)));
+  BOOST_TEST(!repeat.applied);
+  BOOST_TEST(s.commits->commit_count() == count + 1);
+  count = s.commits->commit_count();
+  must_fail(s.approvals->decide(
+              m::decision::reject(numbered("g-", 0), "no", "bob"), at(501)),
+            m::error_type::approval_conflict);
+  must_fail(s.approvals->decide(m::decision::reject("solo-pending", "", "bob"),
+                                at(501)),
+            m::error_type::invalid_argument);
+  must_fail(s.approvals->create_approval("", make_spec(), "run:s", at(0)),
+            m::error_type::invalid_argument);
+  must_fail(s.runs->save(paused("", "wf", {})),
+            m::error_type::invalid_argument);
+  BOOST_TEST(s.commits->commit_count() == count);
+  BOOST_TEST(!must(s.approvals->create_approval("solo-pending", make_spec(),
+                                                "run:s", at(1)))
+                .created);
+  BOOST_TEST(must(s.runs->remove("no-such-run")) == false);
+  BOOST_TEST(s.commits->commit_count() == count + 2);
+  close(s);
+  {
+    raw_lmdb raw{dir.str()};
+    BOOST_TEST(raw.last_txnid() == last_txn);
+  }
+  s = open_at({.path = dir.str()});
+
+  // Inside a commit, later operations see earlier writes, and an operation
+  // that fails leaves the others in the commit alone.
+  count = s.commits->commit_count();
+  std::optional<m::approval_record> seen_created;
+  strings seen_pending;
+  strings seen_waiters;
+  std::optional<m::result<m::decision_outcome>> first;
+  std::optional<m::result<m::decision_outcome>> second;
+  std::optional<m::result<void>> nested;
+  must(s.commits->commit([&] {
+    auto made = s.approvals->create_approval("batch:new", make_spec(at(1000)),
+                                             "run:b", at(0));
+    auto found = s.approvals->find_approval("batch:new");
+    if (made.is_ok() && found.is_ok())
+      seen_created = found.value();
+    auto pending = s.approvals->list_pending("batch:", at(1), no_limit);
+    if (pending.is_ok())
+      seen_pending = pending.value();
+    (void)s.runs->save(paused("batch-run", "wf", {"batch:new"}));
+    auto waiters = s.runs->find_by_pending_approval("batch:new");
+    if (waiters.is_ok())
+      seen_waiters = waiters.value();
+    first = s.approvals->decide(
+      m::decision::grant("batch:same", json::value("yes"), "alice"), at(2));
+    second = s.approvals->decide(
+      m::decision::reject("batch:same", "changed my mind", "bob"), at(3));
+    // A commit inside a commit joins it.
+    nested = s.commits->commit([&] {
+      (void)s.approvals->decide(
+        m::decision::cancel("batch:new", "withdrawn", "carol"), at(4));
+    });
+  }));
+  BOOST_TEST(s.commits->commit_count() == count + 1);
+  BOOST_TEST_REQUIRE(seen_created.has_value());
+  BOOST_TEST(seen_created->key == "batch:new");
+  BOOST_TEST(seen_pending == (strings{"batch:new"}));
+  BOOST_TEST(seen_waiters == (strings{"batch-run"}));
+  BOOST_TEST_REQUIRE(first.has_value());
+  BOOST_TEST(must(*first).applied);
+  BOOST_TEST_REQUIRE(second.has_value());
+  auto conflict = must_fail(*second, m::error_type::approval_conflict);
+  BOOST_TEST(conflict.details.at("decidedBy") == json::value("alice"));
+  BOOST_TEST_REQUIRE(nested.has_value());
+  must(*nested);
+
+  auto same = must(s.approvals->find_approval("batch:same"));
+  BOOST_TEST_REQUIRE(same.has_value());
+  BOOST_TEST(same->status.state == m::approval_state::approved);
+  BOOST_TEST(same->status.decided_by == "alice");
+  BOOST_TEST(actions_of(must(s.approvals->audit_trail("batch:same")))
+             == (strings{"created", "approved"}));
+  BOOST_TEST(actions_of(must(s.approvals->audit_trail("batch:new")))
+             == (strings{"created", "cancelled"}));
+  BOOST_TEST(
+    must(s.approvals->list_pending("batch:", at(1), no_limit)).empty());
+  BOOST_TEST(must(s.runs->find_by_pending_approval("batch:new"))
+             == (strings{"batch-run"}));
+}
+
+// 8. ------------------------------------------------------------------------
+
+BOOST_AUTO_TEST_CASE(relaxed_durability_still_reads_back_after_reopen) {
+  for (auto durability :
+       {p::lmdb_durability::no_sync, p::lmdb_durability::no_meta_sync}) {
+    signoff::test::temp_dir dir;
+    m::approval_record decided;
+    {
+      auto s = open_at({.path = dir.str(), .durability = durability});
+      must(
+        s.approvals->create_approval("k", make_spec(at(100)), "run:r", at(0)));
+      decided = must(s.approvals->decide(
+                       m::decision::grant("k", json::value(3), "alice"), at(1)))
+                  .record;
+      must(s.approvals->create_approval("open", make_spec(at(200)), "run:r",
+                                        at(0)));
+      must(s.runs->save(paused("r", "wf", {"open"})));
+      must(s.commits->commit([&] {
+        (void)s.runs->save(
+          make_run("done", "wf", m::run_status::completed, at(5)));
+      }));
+      close(s);
+    }
+    auto s = open_at({.path = dir.str(), .durability = durability});
+    BOOST_TEST(*must(s.approvals->find_approval("k")) == decided);
+    BOOST_TEST(must(s.approvals->audit_trail("k")).size() == 2u);
+    BOOST_TEST(must(s.approvals->list_pending("", at(1), no_limit))
+               == (strings{"open"}));
+    BOOST_TEST(ms(must(s.approvals->next_expiry())) == ms(at(200)));
+    BOOST_TEST(must(s.runs->find_by_pending_approval("open"))
+               == (strings{"r"}));
+    BOOST_TEST(must(s.runs->finished_before(at(100), no_limit))
+               == (strings{"done"}));
+  }
+}
+
+// 9. ------------------------------------------------------------------------
+
+BOOST_AUTO_TEST_CASE(keys_at_the_limits) {
+  signoff::test::temp_dir dir;
+  auto s = open_at({.path = dir.str()});
+  auto& a = *s.approvals;
+  auto& r = *s.runs;
+  // Odd bytes at both ends, so the whole key takes part in every lookup.
+  std::string longest(m::max_approval_key_bytes, 'k');
+  longest.front() = '\x01';
+  longest.back() = '\xff';
+  const std::string prefix = longest.substr(0, longest.size() - 1);
+  const std::string longest_id(m::max_run_id_bytes, 'r');
+  const std::string longest_name(m::max_workflow_name_bytes, 'w');
+
+  auto made
+    = must(a.create_approval(longest, make_spec(at(1000)), "run:l", at(0)));
+  BOOST_TEST(made.created);
+  BOOST_TEST(made.record.key == longest);
+  BOOST_TEST(must(a.find_approval(longest))->key == longest);
+  BOOST_TEST(must(a.list_pending(longest, at(1), no_limit))
+             == (strings{longest}));
+  BOOST_TEST(must(a.list_pending(prefix, at(1), no_limit))
+             == (strings{longest}));
+  BOOST_TEST(must(a.due_for_expiry(at(1000), no_limit)) == (strings{longest}));
+  BOOST_TEST(ms(must(a.next_expiry())) == ms(at(1000)));
+
+  const auto run = paused(longest_id, longest_name, {longest});
+  must(r.save(run));
+  BOOST_TEST(*must(r.load(longest_id)) == run);
+  BOOST_TEST(must(r.find_by_pending_approval(longest))
+             == (strings{longest_id}));
+  BOOST_TEST(must(r.list({.workflow_name = longest_name,
+                          .status = m::run_status::paused}))
+             == (strings{longest_id}));
+
+  auto out = must(
+    a.decide(m::decision::grant(longest, json::value(1), "alice"), at(5)));
+  BOOST_TEST(out.applied);
+  auto trail = must(a.audit_trail(longest));
+  BOOST_TEST(actions_of(trail) == (strings{"created", "approved"}));
+  BOOST_TEST_REQUIRE(trail.size() == 2u);
+  BOOST_TEST(trail[1].key == longest);
+  BOOST_TEST(must(a.list_pending(prefix, at(1), no_limit)).empty());
+  BOOST_TEST(!must(a.next_expiry()).has_value());
+  must(r.save(
+    make_run(longest_id, longest_name, m::run_status::completed, at(6))));
+  BOOST_TEST(must(r.finished_before(at(10), no_limit))
+             == (strings{longest_id}));
+  BOOST_TEST(must(r.find_by_pending_approval(longest)).empty());
+
+  // One byte more is refused and stores nothing.
+  const std::string too_long = longest + "x";
+  must_fail(a.create_approval(too_long, make_spec(at(1000)), "run:l", at(0)),
+            m::error_type::invalid_argument);
+  must_fail(
+    a.decide(m::decision::grant(too_long, json::value(1), "alice"), at(0)),
+    m::error_type::invalid_argument);
+  BOOST_TEST(!must(a.find_approval(too_long)).has_value());
+  BOOST_TEST(must(a.audit_trail(too_long)).empty());
+  BOOST_TEST(must(a.list_pending("", at(1), no_limit)).empty());
+  BOOST_TEST(!must(a.next_expiry()).has_value());
+
+  const std::string too_long_id = longest_id + "r";
+  must_fail(r.save(paused(too_long_id, "wf", {"k"})),
+            m::error_type::invalid_argument);
+  BOOST_TEST(!must(r.load(too_long_id)).has_value());
+  BOOST_TEST(must(r.find_by_pending_approval("k")).empty());
+  BOOST_TEST(must(r.list({})) == (strings{longest_id}));
+  must_fail(r.save(paused("ok-id", longest_name + "w", {"k"})),
+            m::error_type::invalid_argument);
+  BOOST_TEST(!must(r.load("ok-id")).has_value());
+
+  // Past LMDB's own key limit, lookups are simply empty.
+  const std::string huge(600, 'h');
+  BOOST_TEST(!must(a.find_approval(huge)).has_value());
+  BOOST_TEST(must(a.audit_trail(huge)).empty());
+  BOOST_TEST(must(a.list_pending(huge, at(1), no_limit)).empty());
+  BOOST_TEST(must(a.remove_approval(huge)) == false);
+  BOOST_TEST(must(r.find_by_pending_approval(huge)).empty());
+  BOOST_TEST(!must(r.load(huge)).has_value());
+  BOOST_TEST(must(r.remove(huge)) == false);
+}
+
+BOOST_AUTO_TEST_CASE(run_paused_on_an_unstorable_key_is_bad_input) {
+  // A run may name any approval key; one LMDB cannot index (empty, or past
+  // the limit) is bad input: INVALID_ARGUMENT, nothing stored, and in a
+  // group commit the other writes still commit.
+  signoff::test::temp_dir dir;
+  auto s = open_at({.path = dir.str()});
+  const std::string huge(600, 'h');
+  for (const auto& key : {huge, std::string{}}) {
+    auto saved = s.runs->save(paused("bad", "wf", {"fine", key}));
+    BOOST_TEST_REQUIRE(saved.is_err(),
+                       "saved a run paused on a " << key.size() << "-byte key");
+    BOOST_TEST(saved.error().type == m::error_type::invalid_argument,
+               describe(saved.error()));
+    BOOST_TEST(!must(s.runs->load("bad")).has_value());
+    BOOST_TEST(must(s.runs->find_by_pending_approval("fine")).empty());
+  }
+
+  std::optional<m::result<void>> bad_save;
+  auto committed = s.commits->commit([&] {
+    (void)s.approvals->decide(
+      m::decision::grant("other", json::value(1), "alice"), at(1));
+    bad_save = s.runs->save(paused("bad", "wf", {huge}));
+    (void)s.runs->save(paused("good", "wf", {"other"}));
+  });
+  BOOST_TEST(committed.is_ok(),
+             (committed.is_err() ? describe(committed.error()) : ""));
+  BOOST_TEST((bad_save.has_value() && bad_save->is_err()),
+             "the bad save did not return an error");
+  BOOST_TEST(must(s.approvals->find_approval("other")).has_value());
+  BOOST_TEST(must(s.runs->load("good")).has_value());
+  BOOST_TEST(!must(s.runs->load("bad")).has_value());
+}
+
+// 10. -----------------------------------------------------------------------
+
+namespace {
+
+/// What readers and writers saw when they ran side by side.
+struct mixed_load {
+  int errors = 0;
+  int inconsistent = 0;
+  /// What the first inconsistent read saw.
+  std::string first_inconsistency;
+  /// Listings that saw more pending keys than the same reader's previous
+  /// listing, and what the first saw.
+  int went_back = 0;
+  std::string first_went_back;
+  int fewest_reads = 0;
+  /// Decisions made when a reader gave up on the writers (no decision for
+  /// the whole stall budget); -1 if none did.
+  int decided_when_readers_gave_up = -1;
+};
+
+/// Creates `keys` pending approvals, then lets 8 readers loop over
+/// find_approval and list_pending while 2 writers grant every key with
+/// `value`. A reader stops once the writers are done, or after
+/// `stall_budget` reads in a row during which no decision was made, so a
+/// starved writer cannot hang the suite.
+mixed_load read_while_deciding(const p::lmdb_stores& s, int keys,
+                               const json::value& value, int stall_budget) {
+  constexpr int readers = 8;
+  constexpr int writers = 2;
+  for (int i = 0; i < keys; ++i)
+    must(s.approvals->create_approval(numbered("key-", i), make_spec(at(1000)),
+                                      "run:c", at(0)));
+  std::atomic<int> writers_left{writers};
+  std::atomic<int> decided{0};
+  std::atomic<int> gave_up_at{-1};
+  std::latch start{readers + writers};
+  std::vector<int> errors(readers + writers, 0);
+  std::vector<int> inconsistent(readers, 0);
+  std::vector<int> reads(readers, 0);
+  std::vector<std::string> notes(readers);
+  std::vector<int> went_back(readers, 0);
+  std::vector<std::string> back_notes(readers);
+  {
+    std::vector<std::jthread> pool;
+    for (int w = 0; w < writers; ++w)
+      pool.emplace_back([&, w] {
+        start.arrive_and_wait();
+        for (int i = w; i < keys; i += writers) {
+          auto out = s.approvals->decide(
+            m::decision::grant(numbered("key-", i), value,
+                               "writer-" + std::to_string(w)),
+            at(10));
+          if (out.is_err() || !out.value().applied)
+            ++errors[static_cast<std::size_t>(readers + w)];
+          ++decided;
+        }
+        --writers_left;
+      });
+    for (int t = 0; t < readers; ++t)
+      pool.emplace_back([&, t] {
+        const auto me = static_cast<std::size_t>(t);
+        start.arrive_and_wait();
+        std::size_t last_pending = static_cast<std::size_t>(keys);
+        int last_decided = -1;
+        int stalled = 0;
+        for (int i = t; writers_left.load() > 0 || reads[me] < 100;
+             i = (i + 7) % keys) {
+          if (const int now_decided = decided.load();
+              now_decided != last_decided) {
+            last_decided = now_decided;
+            stalled = 0;
+          } else if (++stalled >= stall_budget && writers_left.load() > 0) {
+            int none = -1;
+            gave_up_at.compare_exchange_strong(none, now_decided);
+            break;
+          }
+          ++reads[me];
+          auto found = s.approvals->find_approval(numbered("key-", i));
+          if (found.is_err() || !found.value()) {
+            ++errors[me];
+            continue;
+          }
+          const auto& record = *found.value();
+          // Pending with no grant, or approved with the one grant.
+          if (record.status.is_pending()
+                ? !record.grants.empty()
+                : record.status.value != value || record.grants.size() != 1) {
+            if (inconsistent[me]++ == 0)
+              notes[me] = "record " + json::serialize(json::value_from(record));
+          }
+          // Listing costs more than a lookup: every eighth read.
+          if (reads[me] % 8 != 0)
+            continue;
+          auto pending = s.approvals->list_pending("key-", at(1), no_limit);
+          if (pending.is_err()) {
+            ++errors[me];
+            continue;
+          }
+          // Pending only shrinks, but LMDB 0.9 lets a read transaction
+          // begun during a commit see that commit's meta page before it is
+          // published, and the next one the previous snapshot (rare, with
+          // sync commits; reproduced with raw LMDB 0.9.24): counted apart,
+          // as a warning.
+          if (pending.value().size() > last_pending && went_back[me]++ == 0)
+            back_notes[me] = "pending grew from " + std::to_string(last_pending)
+                             + " to " + std::to_string(pending.value().size());
+          last_pending = pending.value().size();
+        }
+      });
+  }
+  mixed_load out;
+  for (int e : errors)
+    out.errors += e;
+  for (int c : inconsistent)
+    out.inconsistent += c;
+  for (auto& note : notes)
+    if (out.first_inconsistency.empty())
+      out.first_inconsistency = std::move(note);
+  for (std::size_t t = 0; t < went_back.size(); ++t) {
+    out.went_back += went_back[t];
+    if (out.first_went_back.empty())
+      out.first_went_back = std::move(back_notes[t]);
+  }
+  out.fewest_reads = *std::min_element(reads.begin(), reads.end());
+  out.decided_when_readers_gave_up = gave_up_at.load();
+  return out;
+}
+
+/// Every key granted once by the writer that owns it, nothing pending.
+void check_all_decided(const p::lmdb_stores& s, int keys,
+                       const json::value& value) {
+  BOOST_TEST(must(s.approvals->list_pending("", at(1), no_limit)).empty());
+  BOOST_TEST(!must(s.approvals->next_expiry()).has_value());
+  int wrong = 0;
+  for (int i = 0; i < keys; ++i) {
+    auto found = must(s.approvals->find_approval(numbered("key-", i)));
+    const auto trail = must(s.approvals->audit_trail(numbered("key-", i)));
+    if (!found || found->status.state != m::approval_state::approved
+        || found->status.value != value
+        || found->status.decided_by != "writer-" + std::to_string(i % 2)
+        || actions_of(trail) != strings{"created", "approved"})
+      ++wrong;
+  }
+  BOOST_TEST(wrong == 0);
+}
+
+} // namespace
+
+BOOST_AUTO_TEST_CASE(readers_run_beside_writers) {
+  constexpr int keys = 500;
+  signoff::test::temp_dir dir;
+  auto s = open_at({.path = dir.str()});
+  const json::value value = json::object{{"by", "writer"}};
+  auto load = read_while_deciding(s, keys, value, 100'000'000);
+  BOOST_TEST(load.errors == 0);
+  BOOST_TEST(load.inconsistent == 0, load.first_inconsistency);
+  BOOST_WARN_MESSAGE(load.went_back == 0,
+                     "a later read saw an older snapshot "
+                       << load.went_back << " times: " << load.first_went_back);
+  BOOST_TEST(load.fewest_reads >= 100);
+  BOOST_TEST(load.decided_when_readers_gave_up == -1);
+  check_all_decided(s, keys, value);
+}
+
+BOOST_AUTO_TEST_CASE(map_grows_while_readers_read) {
+  // Growing the map waits until no transaction of the process is open. A
+  // writer that must grow the map has to get its turn while readers keep
+  // reading, instead of waiting for a pause in the reads.
+  constexpr int keys = 500;
+  signoff::test::temp_dir dir;
+  auto s = open_at({.path = dir.str(),
+                    .map_size = 256 * kib,
+                    .max_map_size = 256 * mib,
+                    .durability = p::lmdb_durability::no_sync});
+  // Every grant stores 1 KiB more: the map must grow during the decisions.
+  const json::value value = json::object{{"pad", std::string(kib, 'v')}};
+  auto load = read_while_deciding(s, keys, value, 20'000);
+  BOOST_TEST(load.errors == 0);
+  BOOST_TEST(load.inconsistent == 0, load.first_inconsistency);
+  BOOST_WARN_MESSAGE(load.went_back == 0,
+                     "a later read saw an older snapshot "
+                       << load.went_back << " times: " << load.first_went_back);
+  BOOST_TEST(load.decided_when_readers_gave_up == -1,
+             "the writers, growing the map, stalled at "
+               << load.decided_when_readers_gave_up << " of " << keys
+               << " decisions while a reader read 20000 times");
+  check_all_decided(s, keys, value);
+}
+
+BOOST_AUTO_TEST_SUITE_END()
