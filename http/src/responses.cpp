@@ -53,8 +53,7 @@ bool caller::may(permission p, const model::saved_workflow_state& run) const {
     return std::all_of(keys.begin(), keys.end(),
                        [&](const auto& key) { return may(p, key); });
   };
-  return may(p) && covered(run.pending_approvals)
-         && covered(run.approval_keys);
+  return may(p) && covered(run.pending_approvals) && covered(run.approval_keys);
 }
 
 std::optional<caller> authenticate(const handler_context& ctx,

@@ -136,14 +136,13 @@ lmdb_env::open(const lmdb_options& options) {
   env->max_map_size_ = std::max(options.max_map_size, options.map_size);
   // The first transaction creates every database: start with room for it.
   constexpr std::size_t smallest_start = std::size_t{1} << 20U;
-  const auto map_size = std::max(options.map_size,
-                                 std::min(smallest_start, env->max_map_size_));
+  const auto map_size
+    = std::max(options.map_size, std::min(smallest_start, env->max_map_size_));
   if (int rc = mdb_env_create(&env->env_); rc != MDB_SUCCESS)
     return lmdb_error(rc, "creating the environment");
   mdb_env_set_maxdbs(env->env_, 16);
   mdb_env_set_maxreaders(env->env_, options.max_readers);
-  if (int rc = mdb_env_set_mapsize(env->env_, map_size);
-      rc != MDB_SUCCESS)
+  if (int rc = mdb_env_set_mapsize(env->env_, map_size); rc != MDB_SUCCESS)
     return lmdb_error(rc, "setting the map size");
   if (int rc = mdb_env_open(env->env_, options.path.c_str(),
                             flags_for(options.durability), 0644);

@@ -62,8 +62,7 @@ bool parse(int argc, char** argv, settings& s) {
         if (*v == '\0' || *end != '\0' || port < 0 || port > 65535)
           return false;
         s.port = static_cast<std::uint16_t>(port);
-      }
-      else if (arg == "--token")
+      } else if (arg == "--token")
         s.tokens.emplace_back(v);
       else if (arg == "--notify")
         s.notify.emplace_back(v);
