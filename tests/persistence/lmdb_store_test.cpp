@@ -10,6 +10,7 @@
 
 #include <boost/test/unit_test.hpp>
 
+#include "support/must.hpp"
 #include "support/printing.hpp"
 #include "support/temp_dir.hpp"
 
@@ -72,31 +73,9 @@ std::int64_t ms(std::optional<time_point> t) {
 
 constexpr std::size_t no_limit = 1'000'000;
 
-std::string describe(const m::error& e) {
-  return e.type + ": " + e.message;
-}
-
-/// The value of an ok result; fails the test case otherwise. Never call it
-/// inside a commit: a failed requirement throws through the commit.
-template <class T>
-T must(m::result<T> r) {
-  BOOST_TEST_REQUIRE(r.is_ok(), "unexpected error "
-                                  << (r.is_err() ? describe(r.error()) : ""));
-  return std::move(r).value();
-}
-
-inline void must(const m::result<void>& r) {
-  BOOST_TEST_REQUIRE(r.is_ok(), "unexpected error "
-                                  << (r.is_err() ? describe(r.error()) : ""));
-}
-
-/// The error of a failed result, which must carry `code`.
-template <class T>
-m::error must_fail(const m::result<T>& r, std::string_view code) {
-  BOOST_TEST_REQUIRE(r.is_err(), "expected error " << code);
-  BOOST_TEST(r.error().type == code, describe(r.error()));
-  return r.error();
-}
+using signoff::test::describe;
+using signoff::test::must;
+using signoff::test::must_fail;
 
 bool mentions(const m::error& e, std::string_view text) {
   return e.message.find(text) != std::string::npos;

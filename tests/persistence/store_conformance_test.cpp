@@ -6,6 +6,7 @@
 #include <boost/test/unit_test.hpp>
 
 #include "support/kv_stores.hpp"
+#include "support/must.hpp"
 #include "support/printing.hpp"
 #include "support/temp_dir.hpp"
 
@@ -137,30 +138,9 @@ std::int64_t ms(time_point t) {
 
 constexpr std::size_t no_limit = 1'000'000;
 
-std::string describe(const m::error& e) {
-  return e.type + ": " + e.message;
-}
-
-/// The value of an ok result; fails the test case otherwise.
-template <class T>
-T must(m::result<T> r) {
-  BOOST_TEST_REQUIRE(r.is_ok(), "unexpected error "
-                                  << (r.is_err() ? describe(r.error()) : ""));
-  return std::move(r).value();
-}
-
-inline void must(const m::result<void>& r) {
-  BOOST_TEST_REQUIRE(r.is_ok(), "unexpected error "
-                                  << (r.is_err() ? describe(r.error()) : ""));
-}
-
-/// The error of a failed result, which must carry `code`.
-template <class T>
-m::error must_fail(const m::result<T>& r, std::string_view code) {
-  BOOST_TEST_REQUIRE(r.is_err(), "expected error " << code);
-  BOOST_TEST(r.error().type == code);
-  return r.error();
-}
+using signoff::test::describe;
+using signoff::test::must;
+using signoff::test::must_fail;
 
 m::approval_spec make_spec(std::optional<time_point> expires = {},
                            std::uint32_t quorum = 1,
