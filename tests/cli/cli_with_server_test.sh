@@ -1,0 +1,47 @@
+#!/usr/bin/env bash
+# A decision made with the CLI while signoffd runs on the same directory
+# resumes the waiting run within a second.
+#
+#   cli_with_server_test.sh SIGNOFFD SIGNOFF
+set -euo pipefail
+signoffd=$1
+signoff=$2
+work=$(mktemp -d)
+server_pid=""
+cleanup() {
+  [ -n "$server_pid" ] && kill "$server_pid" 2>/dev/null || true
+  wait 2>/dev/null || true
+  rm -rf "$work"
+}
+trap cleanup EXIT
+
+"$signoffd" --data "$work/data" --port 0 > "$work/server.log" 2>&1 &
+server_pid=$!
+for _ in $(seq 1 200); do
+  grep -q "admin token:" "$work/server.log" 2>/dev/null && break
+  sleep 0.05
+done
+base=$(sed -n 's/^signoffd listening on //p' "$work/server.log")
+token=$(sed -n 's/^admin token: //p' "$work/server.log")
+[ -n "$token" ] || { cat "$work/server.log" >&2; exit 1; }
+
+completed() {
+  "$signoff" --db "$work/data" runs --status completed --json \
+    | python3 -c 'import json,sys; print(len(json.load(sys.stdin)["runs"]))'
+}
+[ "$(completed)" = 0 ] || { echo "a run completed before the decision" >&2; exit 1; }
+
+"$signoff" --db "$work/data" approve approval:order:ord_123 --by boss > /dev/null
+decided=$(date +%s%N)
+while [ "$(completed)" != 1 ]; do
+  if [ $(( ($(date +%s%N) - decided) / 1000000 )) -gt 1000 ]; then
+    echo "the run did not resume within a second of the CLI's decision" >&2
+    exit 1
+  fi
+  sleep 0.05
+done
+# The server sees the same: the order's approval is approved by boss.
+curl -sf -H "Authorization: Bearer $token" \
+  "$base/api/approvals/approval%3Aorder%3Aord_123" \
+  | python3 -c 'import json,sys; d=json.load(sys.stdin); assert d["status"]["status"]=="approved" and d["status"]["decidedBy"]=="boss", d'
+echo "the CLI's decision resumed the run within a second"
