@@ -21,6 +21,20 @@ cleanup() {
 trap cleanup EXIT
 
 json() { python3 -c "import json,sys; print(json.load(sys.stdin)$1)"; }
+# Retries a command that prints a value: a browser that is still starting
+# or a page that is still loading answers nothing at first.
+retry() {
+  local out
+  for _ in $(seq 1 50); do
+    if out=$("$@" 2>/dev/null) && [ -n "$out" ]; then
+      printf '%s\n' "$out"
+      return 0
+    fi
+    sleep 0.2
+  done
+  echo "gave up on: $*" >&2
+  return 1
+}
 free_port() {
   python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'
 }
@@ -46,22 +60,26 @@ driver_pid=$!
 wait_for "$work/driver.log" "started successfully"
 wd="http://127.0.0.1:$driver_port"
 
-session=$(curl -sf "$wd/session" -H 'Content-Type: application/json' -d "{
+new_session() {
+  curl -sf "$wd/session" -H 'Content-Type: application/json' -d "{
   \"capabilities\": {\"alwaysMatch\": {\"browserName\": \"chrome\",
     \"goog:chromeOptions\": {\"binary\": \"/usr/bin/chromium\", \"args\": [
       \"--headless\", \"--no-sandbox\", \"--disable-gpu\", \"--disable-quic\",
       \"--disable-dev-shm-usage\", \"--no-first-run\",
       \"--disable-background-networking\", \"--disable-component-update\",
       \"--disable-sync\", \"--window-size=1100,900\",
-      \"--user-data-dir=$work/profile\"]}}}}" | json "['value']['sessionId']")
+      \"--user-data-dir=$work/profile\"]}}}}" | json "['value']['sessionId']"
+}
+session=$(retry new_session)
 s="$wd/session/$session"
 
 go() { curl -sf "$s/url" -H 'Content-Type: application/json' -d "{\"url\": \"$1\"}" > /dev/null; }
-find_css() {
+find_once() {
   curl -sf "$s/element" -H 'Content-Type: application/json' \
     -d "{\"using\": \"css selector\", \"value\": \"$1\"}" \
     | json "['value'].popitem()[1]"
 }
+find_css() { retry find_once "$1"; }
 
 go "$base/login?token=$token"
 inbox_text=$(curl -sf "$s/element/$(find_css h1)/text" | json "['value']")
