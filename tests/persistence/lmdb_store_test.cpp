@@ -12,6 +12,7 @@
 
 #include "support/must.hpp"
 #include "support/printing.hpp"
+#include "support/runs.hpp"
 #include "support/temp_dir.hpp"
 
 #include <boost/json.hpp>
@@ -60,11 +61,8 @@ constexpr std::size_t mib = 1024 * kib;
 // ---------------------------------------------------------------------------
 // Helpers.
 
-const time_point t0 = m::from_millis(1'700'000'000'000);
-
-time_point at(std::int64_t offset_ms) {
-  return t0 + m::duration{offset_ms};
-}
+using signoff::test::at;
+using signoff::test::t0;
 
 /// Milliseconds of an optional instant; a sentinel for none (printable).
 std::int64_t ms(std::optional<time_point> t) {
@@ -98,30 +96,8 @@ m::approval_spec padded_spec(std::size_t bytes) {
   return s;
 }
 
-m::saved_workflow_state make_run(std::string id, std::string workflow,
-                                 m::run_status status, time_point updated,
-                                 strings pending = {}) {
-  m::saved_workflow_state s;
-  s.run_id = std::move(id);
-  s.workflow_name = std::move(workflow);
-  s.status = status;
-  s.pending_approvals = std::move(pending);
-  s.approval_keys = s.pending_approvals;
-  if (!s.pending_approvals.empty())
-    s.pending_reason = "waiting for " + s.pending_approvals.front();
-  s.input = json::parse(R"({"order":"ord_1"})");
-  s.started_at = t0;
-  s.updated_at = updated;
-  if (m::is_finished(status))
-    s.outcome = m::result<json::value>{m::ok(json::value("done"))};
-  return s;
-}
-
-m::saved_workflow_state paused(std::string id, std::string workflow,
-                               strings keys, time_point updated = at(1)) {
-  return make_run(std::move(id), std::move(workflow), m::run_status::paused,
-                  updated, std::move(keys));
-}
+using signoff::test::make_run;
+using signoff::test::paused;
 
 /// "key-0042": fixed width, so key order is number order.
 std::string numbered(std::string_view prefix, int i) {
