@@ -19,9 +19,11 @@ namespace signoff::test {
 
 class child_process {
 public:
-  /// Starts `args[0]` with `args`; its standard output goes to `output`.
+  /// Starts `args[0]` with `args`; its standard output goes to `output`,
+  /// its standard error to `errors` (or stays ours when empty).
   explicit child_process(std::vector<std::string> args,
-                         const std::string& output = "/dev/null") {
+                         const std::string& output = "/dev/null",
+                         const std::string& errors = "") {
     std::vector<char*> argv;
     for (auto& a : args)
       argv.push_back(a.data());
@@ -30,6 +32,10 @@ public:
     posix_spawn_file_actions_init(&actions);
     posix_spawn_file_actions_addopen(&actions, STDOUT_FILENO, output.c_str(),
                                      O_WRONLY | O_CREAT | O_APPEND, 0644);
+    if (!errors.empty())
+      posix_spawn_file_actions_addopen(&actions, STDERR_FILENO,
+                                       errors.c_str(),
+                                       O_WRONLY | O_CREAT | O_APPEND, 0644);
     if (::posix_spawn(&pid_, argv[0], &actions, nullptr, argv.data(), environ)
         != 0)
       pid_ = -1;

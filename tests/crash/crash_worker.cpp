@@ -1,0 +1,195 @@
+// The process the crash-loop suite starts and kills with SIGKILL, again and
+// again. It serves orders on an LMDB directory over HTTP and starts the
+// orders that have no run yet; deciding is left to other processes (the
+// driver through HTTP, the `signoff` CLI on the directory).
+//
+//   crash_worker DIR N GENERATION PORT_FILE
+//
+// Every side effect of a step is appended to DIR/effects.log as
+// "<step> <order> <generation>:<seq>", and the step's checkpoint saves the
+// same "<generation>:<seq>" id, so the driver can tell which execution of a
+// step is the checkpointed one and which ran again after it. A workflow
+// function entered for a run whose previous entry has not returned yet
+// logs "overlap <order>": two actors executing one run at once.
+
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <cstdio>
+#include <cstdlib>
+#include <fstream>
+#include <mutex>
+#include <set>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include <boost/json.hpp>
+
+#include "signoff/http/server.hpp"
+#include "signoff/persistence/lmdb_store.hpp"
+#include "signoff/signoff.hpp"
+
+namespace {
+
+using boost::json::value;
+using signoff::model::result;
+
+/// Appends whole lines (one write(2) each with O_APPEND, so lines from
+/// many threads stay whole and survive a SIGKILL in the page cache).
+class effects_log {
+public:
+  effects_log(const std::string& path, int generation)
+      : fd_(::open(path.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0644)),
+        generation_(generation) {
+    if (fd_ < 0) {
+      std::perror("effects.log");
+      std::exit(2);
+    }
+  }
+  ~effects_log() {
+    ::close(fd_);
+  }
+  effects_log(const effects_log&) = delete;
+  effects_log& operator=(const effects_log&) = delete;
+
+  /// Logs one side effect and returns its unique id.
+  std::string effect(const std::string& step, const std::string& order) {
+    auto id = std::to_string(generation_) + ":" + std::to_string(++seq_);
+    line(step + " " + order + " " + id);
+    return id;
+  }
+
+  void line(const std::string& text) {
+    auto whole = text + "\n";
+    if (::write(fd_, whole.data(), whole.size())
+        != static_cast<ssize_t>(whole.size()))
+      std::exit(3);
+  }
+
+private:
+  int fd_;
+  int generation_;
+  std::atomic<long> seq_{0};
+};
+
+/// The runs whose workflow function is executing right now.
+class executing_runs {
+public:
+  /// Marks `run` as executing for the lifetime of the returned guard.
+  auto enter(const std::string& run, effects_log& log,
+             const std::string& order) {
+    {
+      std::lock_guard lock{mutex_};
+      if (runs_.contains(run))
+        log.line("overlap " + order);
+      runs_.insert(run);
+    }
+    auto leave = [this, run](void*) {
+      std::lock_guard lock{mutex_};
+      runs_.erase(runs_.find(run));
+    };
+    return std::unique_ptr<void, decltype(leave)>{this, leave};
+  }
+
+private:
+  std::mutex mutex_;
+  std::multiset<std::string> runs_;
+};
+
+/// An order: a step before the approval, then fulfil (granted or edited)
+/// or refund (rejected), each a logged side effect.
+signoff::model::workflow order_workflow(effects_log& log,
+                                        executing_runs& executing) {
+  return [&log, &executing](signoff::model::step& step,
+                            const value& in) -> result<value> {
+    const std::string order{in.at("orderId").as_string()};
+    auto guard = executing.enter(step.run_id(), log, order);
+    auto reserved = step.run(
+      "reserve", [&] { return log.effect("reserve", order); });
+    auto decision = step.try_approval("approval:" + order);
+    if (decision.is_err()) {
+      auto refunded = step.run(
+        "refund", [&] { return log.effect("refund", order); });
+      return value{{"branch", "rejected"},
+                   {"reserve", reserved},
+                   {"refund", refunded}};
+    }
+    auto fulfilled = step.run(
+      "fulfil", [&] { return log.effect("fulfil", order); });
+    return value{{"branch", "granted"},
+                 {"reserve", reserved},
+                 {"fulfil", fulfilled}};
+  };
+}
+
+} // namespace
+
+int main(int argc, char** argv) {
+  if (argc != 5) {
+    std::fprintf(stderr, "usage: %s DIR N GENERATION PORT_FILE\n", argv[0]);
+    return 2;
+  }
+  const std::string dir = argv[1];
+  const int n = std::atoi(argv[2]);
+  const int generation = std::atoi(argv[3]);
+  const std::string port_file = argv[4];
+
+  effects_log log{dir + "/effects.log", generation};
+  executing_runs executing;
+  auto stores = signoff::persistence::open_lmdb_stores({.path = dir + "/db"});
+  if (stores.is_err()) {
+    std::fprintf(stderr, "%s\n", stores.error().message.c_str());
+    return 2;
+  }
+  signoff::orchestrator_options options;
+  options.approval_store = stores->approvals;
+  options.workflow_state_store = stores->runs;
+  options.commit_group = stores->commits;
+  options.wake_poll_interval = std::chrono::milliseconds{100};
+  signoff::orchestrator orch{std::move(options)};
+  // Registering recovers the runs a kill left running and starts polling
+  // for decisions made while no worker ran.
+  orch.register_workflow("order", order_workflow(log, executing));
+
+  signoff::http::server_options http_options;
+  http_options.port = 0;
+  if (auto refused = http_options.tokens.add_spec("driver:crash-driver-secret::*")) {
+    std::fprintf(stderr, "%s\n", refused->c_str());
+    return 2;
+  }
+  signoff::http::http_server server{orch, std::move(http_options)};
+  if (auto started = server.start(); started.is_err()) {
+    std::fprintf(stderr, "%s\n", started.error().message.c_str());
+    return 2;
+  }
+  {
+    // Written whole, then renamed: the driver never reads half a port.
+    std::ofstream{port_file + ".tmp"} << server.port() << "\n";
+    std::rename((port_file + ".tmp").c_str(), port_file.c_str());
+  }
+
+  // Start every order without a run; a run id per order makes a restart
+  // find the runs it already started instead of starting them again.
+  std::vector<std::thread> starters;
+  constexpr int threads = 4;
+  for (int t = 0; t < threads; ++t)
+    starters.emplace_back([&, t] {
+      for (int i = t; i < n; i += threads) {
+        const auto order = "o" + std::to_string(i);
+        if (orch.get_workflow_status("run-" + order).is_ok())
+          continue;
+        auto run = orch.execute("order", value{{"orderId", order}},
+                                {.run_id = "run-" + order});
+        if (run.is_ok())
+          log.line("ack-started " + order);
+      }
+    });
+  for (auto& s : starters)
+    s.join();
+  log.line("ready " + std::to_string(generation));
+  // Runs go on as decisions arrive, until the driver kills this process.
+  for (;;)
+    std::this_thread::sleep_for(std::chrono::hours{1});
+}
