@@ -6,7 +6,6 @@
 // process, so the raw environment is opened only while the stores are
 // closed.
 
-#include <cctype>
 #include <cstddef>
 #include <map>
 #include <memory>
@@ -20,6 +19,7 @@
 #include <lmdb.h>
 
 #include "signoff/persistence/lmdb_store.hpp"
+#include "support/printing.hpp"
 
 namespace signoff::test {
 
@@ -40,24 +40,6 @@ inline void close_lmdb_stores(persistence::lmdb_stores& stores) {
 /// in LMDB's order (the duplicates of a DUPSORT key each once).
 using lmdb_dump
   = std::map<std::string, std::vector<std::pair<std::string, std::string>>>;
-
-/// `bytes` with everything but printable ASCII as \xNN, cut after `limit`.
-inline std::string printable(std::string_view bytes, std::size_t limit = 120) {
-  static constexpr char digits[] = "0123456789abcdef";
-  std::string out;
-  for (unsigned char c : bytes.substr(0, limit)) {
-    if (std::isprint(c) != 0 && c != '\\') {
-      out += static_cast<char>(c);
-    } else {
-      out += "\\x";
-      out += digits[c >> 4U];
-      out += digits[c & 0xFU];
-    }
-  }
-  if (bytes.size() > limit)
-    out += "...(" + std::to_string(bytes.size()) + " bytes)";
-  return out;
-}
 
 /// Where two dumps first differ, readably; empty if they are equal.
 inline std::string first_difference(const lmdb_dump& before,
