@@ -349,23 +349,22 @@ value wrong_type(rng& r, const std::string& key, bool null_ok = true) {
   return pick(r, values);
 }
 
-/// `[[[...]]]` and `{"a":{"a":...}}` nested `depth` deep, maybe unclosed.
-std::string nested(rng& r, std::size_t depth) {
+/// `[[[...]]]` or `{"a":{"a":...}}` (maybe unclosed) nested from 33 levels,
+/// past any sane parser limit, to 100,000, or as deep as fits `max_bytes`.
+std::string nested(rng& r, std::size_t max_bytes) {
   const bool objects = chance(r, 0.4);
   const std::string open = objects ? R"({"a":)" : "[";
+  const auto per_level = open.size() + 1;
+  const auto depth = log_uniform(
+    r, 33, std::min<std::size_t>(100'000, (max_bytes - 1) / per_level));
   std::string out;
-  out.reserve(depth * (open.size() + 1) + 1);
+  out.reserve(depth * per_level + 1);
   for (std::size_t i = 0; i < depth; ++i)
     out += open;
   out += "1";
   if (chance(r, 0.8))
     out += std::string(depth, objects ? '}' : ']');
   return out;
-}
-
-/// A nesting depth past any sane parser limit, from 33 to 100,000.
-std::size_t deep(rng& r, std::size_t max_bytes) {
-  return log_uniform(r, 33, std::min<std::size_t>(100'000, max_bytes / 6));
 }
 
 // --- The categories ----------------------------------------------------------
@@ -516,8 +515,7 @@ hostile_request deep_nesting(const world& w, rng& r, std::size_t max_body) {
     case 0: {
       auto body = text_of(valid_decision(r, pick(r, w.decided_keys)));
       body.insert(body.size() - 1,
-                  R"(,"value":)"
-                    + nested(r, deep(r, max_body - body.size() - 64)));
+                  R"(,"value":)" + nested(r, max_body - body.size() - 64));
       return json_request("a deep value for a decided approval",
                           decision_wire(admin_token, body), {400, 409});
     }
@@ -527,7 +525,7 @@ hostile_request deep_nesting(const world& w, rng& r, std::size_t max_body) {
         "a deep reason for a cancellation",
         to_wire("POST", run_path(run.id) + "/cancel",
                 with(bearer(admin_token), json_type),
-                R"({"reason":)" + nested(r, deep(r, max_body - 20)) + "}"),
+                R"({"reason":)" + nested(r, max_body - 20) + "}"),
         {400});
     }
     case 2: {
@@ -536,14 +534,14 @@ hostile_request deep_nesting(const world& w, rng& r, std::size_t max_body) {
       return html_request(
         "a deep edit value in the inbox form",
         form_wire(admin_token,
-                  form + url_encode(nested(r, deep(r, max_body / 3 - 200)))),
+                  form + url_encode(nested(r, max_body / 3 - 200))),
         {400, 409});
     }
     default:
-      return json_request("a deeply nested body",
-                          decision_wire(pick(r, valid_tokens()),
-                                        nested(r, deep(r, max_body - 16))),
-                          {400});
+      return json_request(
+        "a deeply nested body",
+        decision_wire(pick(r, valid_tokens()), nested(r, max_body - 16)),
+        {400});
   }
 }
 
@@ -1400,6 +1398,25 @@ hostile_request inbox_forms(const world& w, rng& r, std::size_t) {
   return html_request(what, form_wire(admin_token, form), {400});
 }
 
+/// A request of a category drawn by weight.
+hostile_request draw(const world& w, rng& r, std::size_t max_body,
+                     bool without_pipelined);
+
+/// A request from another category, kept alive and followed on the same
+/// connection by a second one: the first answer is checked, the second
+/// request only by what it must not change.
+hostile_request pipelined(const world& w, rng& r, std::size_t max_body) {
+  auto first = draw(w, r, max_body, true);
+  const auto second = draw(w, r, max_body, true);
+  const std::string close = "Connection: close\r\n";
+  if (const auto at = first.wire.find(close); at != std::string::npos)
+    first.wire.erase(at, close.size());
+  first.wire += second.wire;
+  first.what = first.category + " (" + first.what + ") then " + second.category
+               + " (" + second.what + ")";
+  return first;
+}
+
 struct category {
   std::string_view name;
   generator make;
@@ -1425,8 +1442,29 @@ const std::vector<category>& table() {
     {"conflicts", conflicts, 6},
     {"malformed_http", malformed_http, 6},
     {"inbox_forms", inbox_forms, 6},
+    {"pipelined", pipelined, 4},
   };
   return all;
+}
+
+hostile_request draw(const world& w, rng& r, std::size_t max_body,
+                     bool without_pipelined) {
+  unsigned total = 0;
+  for (const auto& c : table())
+    if (!without_pipelined || c.make != pipelined)
+      total += c.weight;
+  auto at = static_cast<unsigned>(below(r, total));
+  for (const auto& c : table()) {
+    if (without_pipelined && c.make == pipelined)
+      continue;
+    if (at < c.weight) {
+      auto out = c.make(w, r, max_body);
+      out.category = c.name;
+      return out;
+    }
+    at -= c.weight;
+  }
+  return {};
 }
 
 } // namespace
@@ -1448,19 +1486,7 @@ hostile_request make_request(const world& w, std::uint64_t seed,
                     static_cast<std::uint32_t>(index),
                     static_cast<std::uint32_t>(index >> 32U)};
   rng r{seq};
-  unsigned total = 0;
-  for (const auto& c : table())
-    total += c.weight;
-  auto draw = static_cast<unsigned>(below(r, total));
-  for (const auto& c : table()) {
-    if (draw < c.weight) {
-      auto out = c.make(w, r, max_body);
-      out.category = c.name;
-      return out;
-    }
-    draw -= c.weight;
-  }
-  return {};
+  return draw(w, r, max_body, false);
 }
 
 std::vector<hostile_request> regression_requests(const world& w) {
