@@ -220,31 +220,37 @@ response decide(const handler_context& ctx, const caller& who,
                              + percent_encode("Your decision was recorded."));
 }
 
+response not_found_page(const request& req) {
+  return html_response(req, status::not_found, "Not found",
+                       "<h1>Not found</h1>");
+}
+
 } // namespace
 
 response handle_inbox(const handler_context& ctx, const parsed_request& req) {
   const auto& path = req.path;
+  const bool get = req.raw.method() == beast_http::verb::get;
+  const bool post = req.raw.method() == beast_http::verb::post;
   if (path[0] == "login")
-    return login(ctx, req);
+    return path.size() == 1 && get ? login(ctx, req) : not_found_page(req.raw);
   auto who = authenticate(ctx, req.raw, true);
   if (!who)
     return login_needed(req.raw);
-  const bool post = req.raw.method() == beast_http::verb::post;
-  if (path.size() == 1 && !post)
+  if (path.size() == 1 && get)
     return list(ctx, *who, req);
-  if (path.size() == 2 && path[1] == "approval" && !post)
+  if (path.size() == 2 && path[1] == "approval" && get)
     return detail(ctx, *who, req);
   if (path.size() == 2 && path[1] == "decide" && post)
     return decide(ctx, *who, req);
-  return html_response(req.raw, status::not_found, "Not found",
-                       "<h1>Not found</h1>");
+  return not_found_page(req.raw);
 }
 
 response handle_action_link(const handler_context& ctx,
                             const parsed_request& req) {
-  if (ctx.options.link_secret.empty() || req.path.size() != 2)
-    return html_response(req.raw, status::not_found, "Not found",
-                         "<h1>Not found</h1>");
+  const auto method = req.raw.method();
+  if (ctx.options.link_secret.empty() || req.path.size() != 2
+      || (method != beast_http::verb::get && method != beast_http::verb::post))
+    return not_found_page(req.raw);
   auto link = verify_action_link(req.path[1], ctx.options.link_secret,
                                  model::system_now());
   if (link.is_err())
@@ -269,7 +275,7 @@ response handle_action_link(const handler_context& ctx,
                          "the approval was decided already.</p>");
   const auto action = std::string{to_string(link->action)};
   // Mail scanners open links: a GET only asks, the POST decides.
-  if (req.raw.method() != beast_http::verb::post)
+  if (method == beast_http::verb::get)
     return html_response(
       req.raw, status::ok, "Confirm",
       "<h1>" + html_escape(link->key) + "</h1><p>"
@@ -280,7 +286,10 @@ response handle_action_link(const handler_context& ctx,
              : "")
         + "<button>Confirm " + html_escape(action) + "</button></form>");
   std::map<std::string, std::string> form;
-  (void)parse_pairs(req.raw.body(), form);
+  if (!parse_pairs(req.raw.body(), form))
+    return page_error(req.raw,
+                      model::make_error(model::error_type::invalid_argument,
+                                        "the form is malformed"));
   model::decision d{link->key, link->action, nullptr, form["reason"], actor};
   d.require_existing = true;
   if (d.kind == model::decision_kind::grant)

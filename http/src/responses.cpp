@@ -114,7 +114,10 @@ response json_response(const request& req, beast_http::status status,
   res.set(beast_http::field::content_type, "application/json");
   res.set(beast_http::field::cache_control, "no-store");
   res.keep_alive(req.keep_alive());
-  res.body() = boost::json::serialize(body);
+  // JSON is UTF-8 (RFC 8259, 8.1), but its strings may hold any bytes a
+  // client sent, echoed in a message; outside strings it is ASCII, so
+  // replacing what is not UTF-8 keeps the document whole.
+  res.body() = valid_utf8(boost::json::serialize(body));
   res.prepare_payload();
   return res;
 }

@@ -28,6 +28,19 @@ response router::too_large(unsigned version) {
                         {"message", "the request body is too large"}});
 }
 
+response router::malformed(bool header_too_large) {
+  request req;
+  req.version(11);
+  return json_response(
+    req,
+    header_too_large ? beast_http::status::request_header_fields_too_large
+                     : beast_http::status::bad_request,
+    {{"success", false},
+     {"error", "INVALID_ARGUMENT"},
+     {"message", header_too_large ? "the request header is too large"
+                                  : "the request is not valid HTTP"}});
+}
+
 response router::route(const request& req) const {
   const std::string_view target = req.target();
   const auto question = target.find('?');
@@ -40,7 +53,8 @@ response router::route(const request& req) const {
                                             "the URL is malformed"));
   handler_context ctx{target_, options_};
   const auto& path = parsed.path;
-  if (path.size() == 1 && path[0] == "health")
+  const bool get = req.method() == beast_http::verb::get;
+  if (path.size() == 1 && path[0] == "health" && get)
     return json_response(req, beast_http::status::ok, {{"status", "ok"}});
   if (!path.empty() && path[0] == "api")
     return handle_api(ctx, parsed);
@@ -48,7 +62,7 @@ response router::route(const request& req) const {
     return handle_inbox(ctx, parsed);
   if (!path.empty() && path[0] == "act")
     return handle_action_link(ctx, parsed);
-  if (path.empty())
+  if (path.empty() && get)
     return redirect(req, "/inbox");
   return error_response(
     req, model::make_error(model::error_type::not_found, "no such endpoint"));

@@ -24,6 +24,10 @@ public:
   /// The response for a body over the size limit.
   [[nodiscard]] static response too_large(unsigned version);
 
+  /// The response to bytes that are no acceptable HTTP request: 431 for
+  /// a header over the limit, 400 otherwise.
+  [[nodiscard]] static response malformed(bool header_too_large);
+
 private:
   response route(const request& req) const;
 

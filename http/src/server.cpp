@@ -54,11 +54,38 @@ private:
       write(std::move(res));
       return;
     }
-    if (ec) {
+    if (unanswerable(ec)) {
       close();
       return;
     }
+    // A coding other than chunked leaves the body's end unknown, and what
+    // follows would be read as another request (RFC 9112, 6.3): refused
+    // like any request that is not valid HTTP.
+    if (ec
+        || (parser_->get().count(beast::http::field::transfer_encoding) != 0
+            && !parser_->chunked())) {
+      auto res
+        = detail::router::malformed(ec == beast::http::error::header_limit);
+      res.keep_alive(false);
+      write(std::move(res));
+      return;
+    }
     write(routes_.handle(parser_->get()));
+  }
+
+  /// True when there is nobody to answer: the client closed before its
+  /// request was complete, went silent, or the socket failed. Any other
+  /// failure is bytes that are no HTTP request, which get an answer.
+  static bool unanswerable(const beast::error_code& ec) {
+    if (!ec)
+      return false;
+    const auto& http_errors
+      = beast::http::make_error_code(beast::http::error::end_of_stream)
+          .category();
+    return ec.category() != http_errors
+           || ec == beast::http::error::end_of_stream
+           || ec == beast::http::error::partial_message
+           || ec == beast::http::error::short_read;
   }
 
   void write(response res) {

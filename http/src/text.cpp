@@ -93,6 +93,60 @@ bool split_path(std::string_view path, std::vector<std::string>& out) {
   return true;
 }
 
+namespace {
+
+/// The length of the well-formed UTF-8 sequence starting `in`, or 0.
+std::size_t utf8_sequence(std::string_view in) {
+  const auto byte = [&](std::size_t i) {
+    return static_cast<unsigned char>(in[i]);
+  };
+  const auto lead = byte(0);
+  if (lead < 0x80)
+    return 1;
+  // The second byte's range rules out overlong forms, surrogates and
+  // code points past U+10FFFF (RFC 3629, section 4).
+  unsigned char low = 0x80;
+  unsigned char high = 0xBF;
+  std::size_t length = 0;
+  if (lead >= 0xC2 && lead <= 0xDF) {
+    length = 2;
+  } else if (lead >= 0xE0 && lead <= 0xEF) {
+    length = 3;
+    low = lead == 0xE0 ? 0xA0 : 0x80;
+    high = lead == 0xED ? 0x9F : 0xBF;
+  } else if (lead >= 0xF0 && lead <= 0xF4) {
+    length = 4;
+    low = lead == 0xF0 ? 0x90 : 0x80;
+    high = lead == 0xF4 ? 0x8F : 0xBF;
+  } else {
+    return 0;
+  }
+  if (in.size() < length || byte(1) < low || byte(1) > high)
+    return 0;
+  for (std::size_t i = 2; i < length; ++i)
+    if ((byte(i) & 0xC0U) != 0x80U)
+      return 0;
+  return length;
+}
+
+} // namespace
+
+std::string valid_utf8(std::string_view in) {
+  std::string out;
+  out.reserve(in.size());
+  while (!in.empty()) {
+    const auto length = utf8_sequence(in);
+    if (length == 0) {
+      out += "\xEF\xBF\xBD";
+      in.remove_prefix(1);
+    } else {
+      out += in.substr(0, length);
+      in.remove_prefix(length);
+    }
+  }
+  return out;
+}
+
 std::string html_escape(std::string_view in) {
   std::string out;
   out.reserve(in.size());

@@ -26,6 +26,10 @@ namespace signoff::http::detail {
 [[nodiscard]] bool split_path(std::string_view path,
                               std::vector<std::string>& out);
 
+/// `in` with each byte that does not belong to a well-formed UTF-8
+/// sequence replaced by U+FFFD.
+[[nodiscard]] std::string valid_utf8(std::string_view in);
+
 /// Escapes &, <, >, " and ' for HTML text and attributes.
 [[nodiscard]] std::string html_escape(std::string_view in);
 

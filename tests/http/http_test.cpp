@@ -35,10 +35,12 @@
 #include "signoff/http/server.hpp"
 #include "signoff/persistence/memory_store.hpp"
 #include "support/temp_dir.hpp"
+#include "test_server.hpp"
 
 extern char** environ; // NOLINT: POSIX
 
 using namespace signoff;
+using namespace signoff::test;
 namespace hc = signoff::test::http_client;
 using boost::json::value;
 
@@ -46,16 +48,9 @@ namespace {
 
 // --- Configuration every in-process server shares ---------------------------
 
-constexpr std::string_view admin_token = "admin-secret-token-0123456789";
-constexpr std::string_view finance_token = "finance-secret-token-0123456789";
-constexpr std::string_view reader_token = "reader-secret-token-0123456789";
-constexpr std::string_view finops_token = "finops-secret-token-0123456789";
-constexpr std::string_view test_link_secret
-  = "link-secret-for-tests-0123456789";
 /// Small, so oversized bodies are cheap to send.
 constexpr std::size_t test_max_body = 64 * 1024;
 
-constexpr std::string_view finance_prefix = "approval:finance:";
 /// A key with '%', '_', '/' and a space in it.
 const std::string special_key = "approval:finance:100%_sure/or not";
 const std::string special_run = "run/special%_\xC3\xBC"; // "run/special%_ü"
@@ -110,14 +105,6 @@ std::vector<std::string> strings_of(const value& array) {
   return out;
 }
 
-std::string approval_path(std::string_view key) {
-  return "/api/approvals/" + hc::url_encode(key);
-}
-
-std::string run_path(std::string_view run_id) {
-  return "/api/workflows/" + hc::url_encode(run_id);
-}
-
 std::string inbox_path(std::string_view key) {
   return "/inbox/approval?key=" + hc::url_encode(key);
 }
@@ -170,45 +157,6 @@ void check_no_internal_text(const hc::response& r) {
 
 // --- The test workflow
 // ---------------------------------------------------------
-
-/// Waits for the approval `input.key` (quorum, metadata and deadline from
-/// the input) between two steps and reports how it ended.
-model::workflow gate_workflow(std::shared_ptr<std::atomic<int>> after) {
-  return [after](model::step& step, const value& in) -> model::result<value> {
-    const auto& obj = in.as_object();
-    const std::string key{obj.at("key").as_string()};
-    model::approval_options options;
-    options.pending_reason = std::string{obj.at("reason").as_string()};
-    options.metadata = obj.at("metadata");
-    if (const auto* q = obj.if_contains("quorum"))
-      options.quorum = q->to_number<std::uint32_t>();
-    options.expires_in = std::chrono::hours{72};
-    if (const auto* e = obj.if_contains("expiresInMs"))
-      options.expires_in = std::chrono::milliseconds{e->to_number<int>()};
-    step.run("prepare", [&] { return value{{"prepared", key}}; });
-    auto decided = step.try_approval(key, options);
-    step.run("after", [&] { ++*after; });
-    if (decided.is_err())
-      return value{{"branch", decided.error().type},
-                   {"message", decided.error().message}};
-    return value{{"branch", "approved"}, {"value", decided.value()}};
-  };
-}
-
-struct seeded_run {
-  std::string workflow;
-  std::string run_id;
-  std::string key;
-  value input;
-};
-
-seeded_run gate_run(std::string run_id, std::string key, std::string reason,
-                    value metadata, int quorum = 1) {
-  value input{{"key", key}, {"reason", reason}, {"metadata", metadata}};
-  if (quorum != 1)
-    input.as_object()["quorum"] = quorum;
-  return {"gate", std::move(run_id), std::move(key), std::move(input)};
-}
 
 /// The runs every in-process server starts with, each paused on its key.
 std::vector<seeded_run> seed_runs() {
@@ -312,12 +260,6 @@ struct server_config {
   std::string link_secret{test_link_secret};
 };
 
-http::token_grant grant_of(std::string identity,
-                           std::vector<std::string> prefixes,
-                           std::set<http::permission> permissions) {
-  return {std::move(identity), std::move(prefixes), std::move(permissions)};
-}
-
 /// An orchestrator over memory stores with the seeded runs paused, and the
 /// HTTP server over it on a free loopback port. Tokens: admin (everything),
 /// finance-bot (read + approve under "approval:finance:"), auditor (read),
@@ -334,23 +276,8 @@ public:
       BOOST_REQUIRE(started.is_ok());
       BOOST_REQUIRE(started->status == model::run_status::paused);
     }
-    http::server_options options;
-    options.port = 0;
-    options.max_body_bytes = test_max_body;
-    options.link_secret = config.link_secret;
-    options.no_auth = config.no_auth;
-    using p = http::permission;
-    options.tokens.add(admin_token,
-                       grant_of("admin", {},
-                                {p::read, p::approve, p::reject, p::edit,
-                                 p::cancel, p::cancel_run}));
-    options.tokens.add(finance_token,
-                       grant_of("finance-bot", {std::string{finance_prefix}},
-                                {p::read, p::approve}));
-    options.tokens.add(reader_token, grant_of("auditor", {}, {p::read}));
-    options.tokens.add(finops_token,
-                       grant_of("finance-ops", {std::string{finance_prefix}},
-                                {p::read, p::cancel_run}));
+    auto options = test::test_server_options(test_max_body, config.link_secret,
+                                             config.no_auth);
     server = std::make_unique<http::http_server>(orch, std::move(options));
     auto started = server->start();
     BOOST_REQUIRE(started.is_ok());
@@ -1243,15 +1170,6 @@ BOOST_AUTO_TEST_SUITE_END()
 // ============================================================================
 
 BOOST_AUTO_TEST_SUITE(links)
-
-std::string link_for(std::string key, model::decision_kind action,
-                     std::string approver,
-                     model::duration valid_for = std::chrono::hours{1},
-                     std::string_view secret = test_link_secret) {
-  return http::sign_action_link({std::move(key), action, std::move(approver),
-                                 model::system_now() + valid_for},
-                                secret);
-}
 
 hc::response open_link(std::uint16_t port, const std::string& token) {
   return hc::send(port, "GET", "/act/" + token);

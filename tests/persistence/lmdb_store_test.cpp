@@ -12,6 +12,7 @@
 
 #include "support/must.hpp"
 #include "support/printing.hpp"
+#include "support/raw_lmdb.hpp"
 #include "support/runs.hpp"
 #include "support/temp_dir.hpp"
 
@@ -115,95 +116,8 @@ p::lmdb_stores open_at(const p::lmdb_options& options) {
   return std::move(opened).value();
 }
 
-/// Drops every handle of `stores`, which closes the environment.
-void close(p::lmdb_stores& stores) {
-  std::weak_ptr<p::approval_store> approvals = stores.approvals;
-  std::weak_ptr<p::workflow_state_store> runs = stores.runs;
-  std::weak_ptr<p::commit_group> commits = stores.commits;
-  stores = {};
-  BOOST_TEST_REQUIRE(approvals.expired());
-  BOOST_TEST_REQUIRE(runs.expired());
-  BOOST_TEST_REQUIRE(commits.expired());
-}
-
-/// The environment opened directly with LMDB, with the stores closed.
-class raw_lmdb {
-public:
-  explicit raw_lmdb(const std::string& path) {
-    int rc = mdb_env_create(&env_);
-    if (rc == MDB_SUCCESS)
-      rc = mdb_env_set_maxdbs(env_, 16);
-    if (rc == MDB_SUCCESS)
-      rc = mdb_env_open(env_, path.c_str(), 0, 0644);
-    if (rc != MDB_SUCCESS) {
-      mdb_env_close(env_);
-      env_ = nullptr;
-    }
-    BOOST_TEST_REQUIRE(rc == MDB_SUCCESS,
-                       "raw open of '" << path << "': " << mdb_strerror(rc));
-  }
-  ~raw_lmdb() {
-    mdb_env_close(env_);
-  }
-  raw_lmdb(const raw_lmdb&) = delete;
-  raw_lmdb& operator=(const raw_lmdb&) = delete;
-
-  /// Stores `value` under `key` in the named database `db`.
-  void put(const char* db, std::string_view key, std::string_view value) {
-    MDB_txn* txn = nullptr;
-    int rc = mdb_txn_begin(env_, nullptr, 0, &txn);
-    BOOST_TEST_REQUIRE(rc == MDB_SUCCESS, mdb_strerror(rc));
-    MDB_dbi dbi = 0;
-    rc = mdb_dbi_open(txn, db, 0, &dbi);
-    if (rc == MDB_SUCCESS) {
-      MDB_val k = val(key);
-      MDB_val v = val(value);
-      rc = mdb_put(txn, dbi, &k, &v, 0);
-    }
-    if (rc == MDB_SUCCESS)
-      rc = mdb_txn_commit(txn);
-    else
-      mdb_txn_abort(txn);
-    BOOST_TEST_REQUIRE(rc == MDB_SUCCESS,
-                       "raw put into " << db << ": " << mdb_strerror(rc));
-  }
-
-  /// The value under `key` in `db`, or nothing.
-  std::optional<std::string> get(const char* db, std::string_view key) {
-    MDB_txn* txn = nullptr;
-    int rc = mdb_txn_begin(env_, nullptr, MDB_RDONLY, &txn);
-    BOOST_TEST_REQUIRE(rc == MDB_SUCCESS, mdb_strerror(rc));
-    MDB_dbi dbi = 0;
-    std::optional<std::string> out;
-    rc = mdb_dbi_open(txn, db, 0, &dbi);
-    if (rc == MDB_SUCCESS) {
-      MDB_val k = val(key);
-      MDB_val v;
-      rc = mdb_get(txn, dbi, &k, &v);
-      if (rc == MDB_SUCCESS)
-        out.emplace(static_cast<const char*>(v.mv_data), v.mv_size);
-    }
-    mdb_txn_abort(txn);
-    BOOST_TEST_REQUIRE((rc == MDB_SUCCESS || rc == MDB_NOTFOUND),
-                       "raw get from " << db << ": " << mdb_strerror(rc));
-    return out;
-  }
-
-  /// The id of the last committed transaction: unchanged if nothing was
-  /// written.
-  std::size_t last_txnid() {
-    MDB_envinfo info;
-    mdb_env_info(env_, &info);
-    return info.me_last_txnid;
-  }
-
-private:
-  static MDB_val val(std::string_view bytes) {
-    return {bytes.size(), const_cast<char*>(bytes.data())}; // NOLINT
-  }
-
-  MDB_env* env_ = nullptr;
-};
+using signoff::test::close_lmdb_stores;
+using signoff::test::raw_lmdb;
 
 /// Everything the stores answer about a fixed set of keys and runs.
 struct observed {
@@ -315,7 +229,7 @@ BOOST_AUTO_TEST_CASE(data_survives_close_and_reopen) {
     must(r.save(make_run("r6", "ship", m::run_status::cancelled, at(25))));
 
     before = observe(s, keys, run_ids);
-    close(s);
+    close_lmdb_stores(s);
   }
   // The snapshot is the state written above, not an empty one.
   BOOST_TEST(before.pending_all
@@ -365,7 +279,7 @@ BOOST_AUTO_TEST_CASE(newer_format_is_refused_and_left_untouched) {
                              at(1)));
     must(s.runs->save(paused("r", "wf", {"k"})));
     before = observe(s, keys, run_ids);
-    close(s);
+    close_lmdb_stores(s);
   }
   {
     raw_lmdb raw{dir.str()};
@@ -416,7 +330,7 @@ BOOST_AUTO_TEST_CASE(map_grows_from_a_small_start) {
         first_failure = describe(made.error());
     }
     BOOST_TEST(failures == 0, first_failure);
-    close(s);
+    close_lmdb_stores(s);
   }
   // Several MiB were written, far past the initial map.
   BOOST_TEST(std::filesystem::file_size(dir.path() / "data.mdb") > 4 * mib);
@@ -534,7 +448,7 @@ BOOST_AUTO_TEST_CASE(full_map_at_its_maximum_loses_nothing) {
     BOOST_TEST(mentions(e, "full"), e.message);
     BOOST_TEST(must(s.approvals->find_approval(decided))->status.is_pending());
     BOOST_TEST(!must(s.approvals->find_approval(failed_key)).has_value());
-    close(s);
+    close_lmdb_stores(s);
   }
   {
     auto s = open_at(options);
@@ -548,7 +462,7 @@ BOOST_AUTO_TEST_CASE(full_map_at_its_maximum_loses_nothing) {
     BOOST_TEST(wrong == 0);
     BOOST_TEST(!must(s.approvals->find_approval(failed_key)).has_value());
     BOOST_TEST(must(s.approvals->audit_trail(failed_key)).empty());
-    close(s);
+    close_lmdb_stores(s);
   }
   // With room to grow, the write that failed succeeds from scratch.
   auto s = open_at({.path = dir.str(), .max_map_size = 64 * mib});
@@ -577,7 +491,7 @@ BOOST_AUTO_TEST_CASE(corrupt_records_are_storage_errors) {
     must(s.runs->save(good_run));
     must(
       s.runs->save(make_run("bad-run", "wf", m::run_status::running, at(0))));
-    close(s);
+    close_lmdb_stores(s);
   }
   {
     raw_lmdb raw{dir.str()};
@@ -608,7 +522,7 @@ BOOST_AUTO_TEST_CASE(corrupt_records_are_storage_errors) {
             m::error_type::storage_error);
   {
     // The bytes are still the corrupt ones (nothing was overwritten).
-    close(s);
+    close_lmdb_stores(s);
     raw_lmdb raw{dir.str()};
     BOOST_TEST(raw.get("runs", "bad-run").value_or("<missing>")
                == std::string{"not json at all"});
@@ -713,7 +627,7 @@ BOOST_AUTO_TEST_CASE(group_commit_counts_commits) {
   // idempotent repeat, a create of an existing key and removing a missing
   // run commit an empty transaction: counted, though LMDB writes nothing
   // (checked below with the last transaction id).
-  close(s);
+  close_lmdb_stores(s);
   std::size_t last_txn = 0;
   {
     raw_lmdb raw{dir.str()};
@@ -742,7 +656,7 @@ BOOST_AUTO_TEST_CASE(group_commit_counts_commits) {
                 .created);
   BOOST_TEST(must(s.runs->remove("no-such-run")) == false);
   BOOST_TEST(s.commits->commit_count() == count + 2);
-  close(s);
+  close_lmdb_stores(s);
   {
     raw_lmdb raw{dir.str()};
     BOOST_TEST(raw.last_txnid() == last_txn);
@@ -829,7 +743,7 @@ BOOST_AUTO_TEST_CASE(relaxed_durability_still_reads_back_after_reopen) {
         (void)s.runs->save(
           make_run("done", "wf", m::run_status::completed, at(5)));
       }));
-      close(s);
+      close_lmdb_stores(s);
     }
     auto s = open_at({.path = dir.str(), .durability = durability});
     BOOST_TEST(*must(s.approvals->find_approval("k")) == decided);
