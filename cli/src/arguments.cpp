@@ -5,6 +5,7 @@
 
 #include "cli_error.hpp"
 #include "http_client.hpp"
+#include "values.hpp"
 
 namespace signoff::cli {
 
@@ -94,7 +95,7 @@ take_positionals(const std::vector<std::string>& positionals,
 }
 
 /// The field of a target option every command takes (`--db`, `--server`,
-/// `--token`); null for any other name.
+/// `--token`, `--timeout`); null for any other name.
 std::string* target_option(invocation& out, std::string_view name) {
   if (name == "db")
     return &out.db;
@@ -102,6 +103,8 @@ std::string* target_option(invocation& out, std::string_view name) {
     return &out.server;
   if (name == "token")
     return &out.token;
+  if (name == "timeout")
+    return &out.timeout;
   return nullptr;
 }
 
@@ -139,8 +142,9 @@ model::result<void> choose_target(const target_defaults& defaults,
   if (!out.db.empty() && !out.server.empty())
     return make_usage_error("--db and --server cannot be used together");
   if (!out.db.empty()) {
-    if (!out.token.empty())
-      return make_usage_error("--token goes with --server, not with --db");
+    if (!out.token.empty() || !out.timeout.empty())
+      return make_usage_error(
+        "--token and --timeout go with --server, not with --db");
     return model::ok();
   }
   if (out.server.empty())
@@ -150,9 +154,10 @@ model::result<void> choose_target(const target_defaults& defaults,
       "--db DIR or --server URL is required (or set SIGNOFF_SERVER)");
   if (out.token.empty())
     out.token = defaults.token;
-  auto url = parse_server_url(out.server);
-  if (url.is_err())
+  if (auto url = parse_server_url(out.server); url.is_err())
     return url.error();
+  if (!out.timeout.empty())
+    return check<parse_timeout>(out.timeout);
   return model::ok();
 }
 

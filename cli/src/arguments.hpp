@@ -1,9 +1,9 @@
 #pragma once
 
 // The shape of the command line: `signoff (--db DIR | --server URL [--token
-// T]) [--json] COMMAND [SUBJECT] [--flag VALUE]...`, checked against each
-// command's syntax. What the values mean is for the commands (see
-// values.hpp).
+// T] [--timeout D]) [--json] COMMAND [SUBJECT] [--flag VALUE]...`, checked
+// against each command's syntax. What the values mean is for the commands
+// (see values.hpp).
 
 #include <functional>
 #include <map>
@@ -62,6 +62,9 @@ struct invocation {
   /// `--token T` (or SIGNOFF_TOKEN): the server's bearer token; may be
   /// empty.
   std::string token;
+  /// `--timeout DURATION`: how long to wait for the server; empty for the
+  /// client's defaults.
+  std::string timeout;
   /// `--json`: machine output.
   bool json = false;
   /// `--help` or `-h`: print the usage and do nothing else.
@@ -82,7 +85,8 @@ struct invocation {
 /// `--token` gets `defaults.token`. Errors: USAGE_ERROR for an unknown
 /// command or option, a missing or extra argument, an option given twice,
 /// without its value or with a value its check refuses, neither or both of
-/// `--db` and `--server`, `--token` with `--db`, or a malformed server URL.
+/// `--db` and `--server`, `--token` or `--timeout` with `--db`, a malformed
+/// server URL or timeout.
 [[nodiscard]] model::result<invocation>
 parse_arguments(const std::vector<std::string>& args,
                 const syntax_lookup& lookup,

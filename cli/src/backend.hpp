@@ -54,9 +54,9 @@ public:
 [[nodiscard]] model::result<std::unique_ptr<backend>>
 open_lmdb_backend(const std::string& dir, model::time_point now);
 
-/// The server at `url`, called with `token` (empty for none). Nothing is
-/// sent until the first call.
-[[nodiscard]] std::unique_ptr<backend> make_server_backend(server_url url,
-                                                           std::string token);
+/// The server at `url`, called with `token` (empty for none), waiting as
+/// long as `limits` allow. Nothing is sent until the first call.
+[[nodiscard]] std::unique_ptr<backend>
+make_server_backend(server_url url, std::string token, http_limits limits);
 
 } // namespace signoff::cli

@@ -38,7 +38,7 @@ const std::vector<command>& command_table() {
     {{"status", "RUN", {}, "show a run"}, show_run},
     {{"cleanup",
       {},
-      {{"older-than", "DURATION", true, &check<parse_duration>}},
+      {{"older-than", "DURATION", true, &check<parse_age>}},
       "remove finished runs older than DURATION and their decided approvals"},
      cleanup},
   };
@@ -65,7 +65,14 @@ model::result<std::unique_ptr<backend>> open_backend(const invocation& inv,
   auto url = parse_server_url(inv.server);
   if (url.is_err())
     return url.error();
-  return make_server_backend(std::move(url.value()), inv.token);
+  http_limits limits;
+  if (!inv.timeout.empty()) {
+    auto timeout = parse_timeout(inv.timeout);
+    if (timeout.is_err())
+      return timeout.error();
+    limits = {timeout.value(), timeout.value()};
+  }
+  return make_server_backend(std::move(url.value()), inv.token, limits);
 }
 
 } // namespace signoff::cli

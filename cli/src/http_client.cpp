@@ -47,8 +47,12 @@ bool is_port(std::string_view text) {
   return n >= 1 && n <= 65535;
 }
 
-std::string seconds_text(std::chrono::milliseconds d) {
-  return std::to_string(std::chrono::ceil<std::chrono::seconds>(d).count())
+/// "10 s", or "300 ms" for what is not whole seconds.
+std::string duration_text(std::chrono::milliseconds d) {
+  if (d % std::chrono::seconds{1} != std::chrono::milliseconds::zero())
+    return std::to_string(d.count()) + " ms";
+  return std::to_string(
+           std::chrono::duration_cast<std::chrono::seconds>(d).count())
          + " s";
 }
 
@@ -150,7 +154,7 @@ struct http_client::impl {
     if (ec == beast::error::timeout)
       return unreachable("the signoff server at " + url.text
                          + " accepted no connection within "
-                         + seconds_text(limits.connect));
+                         + duration_text(limits.connect));
     if (ec)
       return unreachable("cannot connect to the signoff server at " + url.text
                          + ": " + ec.message());
@@ -212,7 +216,7 @@ struct http_client::impl {
     if (ec == beast::error::timeout)
       return unreachable(
         "the signoff server at " + url.text + " did not answer within "
-        + seconds_text(limits.answer)
+        + duration_text(limits.answer)
         + (repeatable ? "" : "; what was asked may still take effect"));
     return unreachable("the connection to the signoff server at " + url.text
                        + " failed: " + ec.message());

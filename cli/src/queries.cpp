@@ -45,7 +45,7 @@ model::result<report> show_run(const context& ctx, const invocation& inv) {
 }
 
 model::result<report> cleanup(const context& ctx, const invocation& inv) {
-  auto age = parse_duration(inv.flag("older-than").value_or(""));
+  auto age = parse_age(inv.flag("older-than").value_or(""));
   if (age.is_err())
     return age.error();
   return as_report(ctx.target.cleanup(age.value()));

@@ -46,8 +46,9 @@ std::optional<std::string_view> action_of(model::decision_kind kind) {
 
 class server_backend final : public backend {
 public:
-  server_backend(server_url url, std::string token)
-      : client_(url, token), url_(std::move(url)), has_token_(!token.empty()) {}
+  server_backend(server_url url, std::string token, http_limits limits)
+      : client_(url, token, limits), url_(std::move(url)),
+        has_token_(!token.empty()) {}
 
   model::result<pending_report> pending(const std::string& prefix) override {
     auto keys = read<std::vector<std::string>>(
@@ -249,9 +250,10 @@ private:
 
 } // namespace
 
-std::unique_ptr<backend> make_server_backend(server_url url,
-                                             std::string token) {
-  return std::make_unique<server_backend>(std::move(url), std::move(token));
+std::unique_ptr<backend> make_server_backend(server_url url, std::string token,
+                                             http_limits limits) {
+  return std::make_unique<server_backend>(std::move(url), std::move(token),
+                                          limits);
 }
 
 } // namespace signoff::cli
