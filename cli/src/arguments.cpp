@@ -156,6 +156,8 @@ model::result<void> choose_target(const target_defaults& defaults,
     out.token = defaults.token;
   if (auto url = parse_server_url(out.server); url.is_err())
     return url.error();
+  if (auto token = check_token(out.token); token.is_err())
+    return token;
   if (!out.timeout.empty())
     return check<parse_timeout>(out.timeout);
   return model::ok();

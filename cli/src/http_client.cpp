@@ -1,5 +1,6 @@
 #include "http_client.hpp"
 
+#include <algorithm>
 #include <cstddef>
 #include <cstdint>
 #include <utility>
@@ -35,6 +36,13 @@ model::error bad_url(std::string_view text, std::string_view why) {
                           + "; expected a URL such as http://127.0.0.1:8080");
 }
 
+/// True if `text` is printable ASCII without spaces: safe in a request
+/// line or a header.
+bool is_visible_ascii(std::string_view text) {
+  return std::all_of(text.begin(), text.end(),
+                     [](char c) { return c > ' ' && c < '\x7f'; });
+}
+
 bool is_port(std::string_view text) {
   if (text.empty() || text.size() > 5)
     return false;
@@ -64,6 +72,8 @@ model::result<server_url> parse_server_url(std::string_view text) {
                          "the server over http, e.g. on its host)");
   if (!text.starts_with(scheme))
     return bad_url(text, "is not an http URL");
+  if (!is_visible_ascii(text))
+    return bad_url(text, "has spaces, control or non-ASCII characters");
   auto rest = text.substr(scheme.size());
   const auto slash = rest.find('/');
   auto authority = rest.substr(0, slash);
@@ -100,6 +110,13 @@ model::result<server_url> parse_server_url(std::string_view text) {
     return bad_url(text, "has no valid port (1 to 65535)");
   out.port = port;
   return out;
+}
+
+model::result<void> check_token(std::string_view token) {
+  if (!is_visible_ascii(token))
+    return make_usage_error("the token has spaces, control or non-ASCII "
+                            "characters; a signoff token has none");
+  return model::ok();
 }
 
 std::string percent_encode(std::string_view text) {

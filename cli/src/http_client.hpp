@@ -32,6 +32,10 @@ struct server_url {
 /// proxy in front of signoffd and call it over http on the host).
 [[nodiscard]] model::result<server_url> parse_server_url(std::string_view text);
 
+/// Checks that `token` can be sent in a header (printable ASCII, no
+/// spaces). Errors: USAGE_ERROR.
+[[nodiscard]] model::result<void> check_token(std::string_view token);
+
 /// Percent-encodes every byte but the unreserved characters, so a key with
 /// '/', '%', '?', spaces or UTF-8 is one path segment or query value.
 [[nodiscard]] std::string percent_encode(std::string_view text);

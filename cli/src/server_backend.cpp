@@ -87,12 +87,11 @@ public:
       return model::make_error(model::error_type::invalid_argument,
                                "only approve, edit, reject and cancel can be "
                                "sent to a server");
-    json::object body{
-      {"key", d.key}, {"action", *action}, {"actorId", d.actor}};
-    if (!d.value.is_null())
-      body["value"] = d.value;
-    if (!d.reason.empty())
-      body["reason"] = d.reason;
+    const json::value body{{"key", d.key},
+                           {"action", *action},
+                           {"value", d.value},
+                           {"reason", d.reason},
+                           {"actorId", d.actor}};
     auto answer = expect_ok(client_.post("/api/approvals", body));
     if (answer.is_err())
       return answer.error();

@@ -145,6 +145,15 @@ BOOST_FIXTURE_TEST_CASE(edit_grants_a_changed_value, seeded) {
   BOOST_TEST(a.status.value == (json::value{{"qty", 5}}));
 }
 
+BOOST_FIXTURE_TEST_CASE(edit_to_null_is_an_edit, seeded) {
+  auto r = run({"edit", key, "--value", "null", "--json"});
+  BOOST_TEST(r.exit_code == 0, r.err);
+  BOOST_TEST(r.out_json().at("decision").as_string() == "edit");
+  auto a = approval(key);
+  BOOST_TEST(to_string(a.status.state) == "edited");
+  BOOST_TEST(a.status.value.is_null());
+}
+
 BOOST_FIXTURE_TEST_CASE(cancel_with_and_without_a_reason, seeded) {
   auto r = run({"cancel", key, "--reason", "order withdrawn"});
   BOOST_TEST(r.exit_code == 0);

@@ -254,6 +254,8 @@ BOOST_FIXTURE_TEST_CASE(target_usage_errors, on_server) {
     {{"--server", "https://example.com", "pending"}, "https"},
     {{"--server", "http://:8080", "pending"}, "no host"},
     {{"--server", "http://127.0.0.1:99999", "pending"}, "no valid port"},
+    {{"--server", "http://127.0.0.1:80/a b", "pending"}, "spaces"},
+    {{"--server", url(), "--token", "two\nlines", "pending"}, "the token"},
     {{"--server", url(), "--timeout", "0s", "pending"}, "--timeout"},
     {{"--server", url(), "--timeout", "soon", "pending"}, "--timeout 'soon'"},
     {{"--server", url(), "approve", "approval:order:1", "--value", "{"},
