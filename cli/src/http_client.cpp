@@ -82,7 +82,7 @@ model::result<server_url> parse_server_url(std::string_view text) {
     out.base = rest.substr(slash);
   while (out.base.ends_with('/'))
     out.base.pop_back();
-  if (out.base.find_first_of("?#") != std::string::npos
+  if (rest.find_first_of("?#") != std::string_view::npos
       || authority.find('@') != std::string_view::npos)
     return bad_url(text, "has a query, fragment or user name");
   std::string_view port;
@@ -94,10 +94,7 @@ model::result<server_url> parse_server_url(std::string_view text) {
     const auto after = authority.substr(close + 1);
     if (!after.empty() && !after.starts_with(':'))
       return bad_url(text, "has something after its IPv6 address");
-    if (!after.empty())
-      port = after.substr(1);
-    else
-      port = "80";
+    port = after.empty() ? std::string_view{"80"} : after.substr(1);
   } else {
     const auto colon = authority.find(':');
     out.host = authority.substr(0, colon);

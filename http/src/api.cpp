@@ -204,10 +204,11 @@ response runs(const handler_context& ctx, const caller& who,
   if (!who.may(permission::read))
     return denied(raw, "this token may not read runs");
   persistence::run_filter filter;
-  if (auto name = query_value(req, "workflow"); !name.empty())
-    filter.workflow_name = std::move(name);
-  if (auto text = query_value(req, "status"); !text.empty()) {
-    filter.status = model::parse_run_status(text);
+  // Given but empty is a filter too: no workflow has an empty name.
+  if (auto name = req.query.find("workflow"); name != req.query.end())
+    filter.workflow_name = name->second;
+  if (auto text = req.query.find("status"); text != req.query.end()) {
+    filter.status = model::parse_run_status(text->second);
     if (!filter.status)
       return bad_request(raw, "'status' must be one of running, paused, "
                               "completed, failed, cancelled");

@@ -141,6 +141,9 @@ BOOST_FIXTURE_TEST_CASE(runs_lists_and_filters_runs, seeded) {
   auto none = run({"runs", "--workflow", "nothing"});
   BOOST_TEST(none.exit_code == 0);
   BOOST_TEST(contains(none.out, "no runs"));
+  auto unnamed = run({"runs", "--workflow="});
+  BOOST_TEST(unnamed.exit_code == 0);
+  BOOST_TEST(contains(unnamed.out, "no runs"));
 }
 
 BOOST_FIXTURE_TEST_CASE(status_shows_one_run, seeded) {

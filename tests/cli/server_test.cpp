@@ -253,6 +253,8 @@ BOOST_FIXTURE_TEST_CASE(target_usage_errors, on_server) {
     {{"--server", "127.0.0.1:8080", "pending"}, "not an http URL"},
     {{"--server", "https://example.com", "pending"}, "https"},
     {{"--server", "http://:8080", "pending"}, "no host"},
+    {{"--server", "http://127.0.0.1:8080?x=1", "pending"}, "query"},
+    {{"--server", "http://[::1:8080", "pending"}, "unclosed IPv6"},
     {{"--server", "http://127.0.0.1:99999", "pending"}, "no valid port"},
     {{"--server", "http://127.0.0.1:80/a b", "pending"}, "spaces"},
     {{"--server", url(), "--token", "two\nlines", "pending"}, "the token"},

@@ -1050,6 +1050,7 @@ BOOST_FIXTURE_TEST_CASE(lists_runs_in_any_status, api_fixture) {
   BOOST_TEST(join(runs_of("/api/runs?workflow=order", admin_token))
              == "run-manager-1");
   BOOST_TEST(runs_of("/api/runs?status=failed", admin_token).empty());
+  BOOST_TEST(runs_of("/api/runs?workflow=", admin_token).empty());
   // A token sees the runs whose approvals it may read.
   const auto finance = join(runs_of("/api/runs", finance_token));
   BOOST_TEST(contains(finance, "run-fin-1"), finance);
@@ -1057,6 +1058,8 @@ BOOST_FIXTURE_TEST_CASE(lists_runs_in_any_status, api_fixture) {
 
   expect_refused("an unknown status", 400, "INVALID_ARGUMENT",
                  [&] { return get("/api/runs?status=sleeping"); });
+  expect_refused("an empty status", 400, "INVALID_ARGUMENT",
+                 [&] { return get("/api/runs?status="); });
   expect_refused("no token", 401, "UNAUTHORIZED",
                  [&] { return get("/api/runs", ""); });
   expect_refused("POST on the list", 404, "NOT_FOUND",
