@@ -135,6 +135,9 @@ std::string percent_encode(std::string_view text) {
 }
 
 struct http_client::impl {
+  impl(server_url u, std::string t, http_limits l)
+      : url(std::move(u)), token(std::move(t)), limits(l) {}
+
   server_url url;
   std::string token;
   http_limits limits;

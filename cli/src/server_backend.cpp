@@ -47,8 +47,8 @@ std::optional<std::string_view> action_of(model::decision_kind kind) {
 class server_backend final : public backend {
 public:
   server_backend(server_url url, std::string token, http_limits limits)
-      : client_(url, token, limits), url_(std::move(url)),
-        has_token_(!token.empty()) {}
+      : has_token_(!token.empty()), client_(url, std::move(token), limits),
+        url_(std::move(url)) {}
 
   model::result<pending_report> pending(const std::string& prefix) override {
     auto keys = read<std::vector<std::string>>(
@@ -242,9 +242,9 @@ private:
                                  "a signoff server of the same version?)");
   }
 
+  bool has_token_;
   http_client client_;
   server_url url_;
-  bool has_token_;
 };
 
 } // namespace
