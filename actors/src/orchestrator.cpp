@@ -167,6 +167,11 @@ orchestrator::list_pending_workflows(const std::string& workflow_name) {
                                               workflow_name);
 }
 
+model::result<std::vector<std::string>>
+orchestrator::list_runs(const persistence::run_filter& filter) {
+  return impl_->ask<std::vector<std::string>>(actors::list_runs_atom_v, filter);
+}
+
 model::result<actors::cleanup_report>
 orchestrator::cleanup(model::duration max_age) {
   return impl_->ask<actors::cleanup_report>(actors::cleanup_atom_v, max_age);

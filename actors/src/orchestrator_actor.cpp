@@ -400,61 +400,27 @@ caf::result<result<execution_result>> cancel_run(orchestrator_pointer self,
 caf::result<result<cleanup_report>> cleanup(orchestrator_pointer self,
                                             model::duration max_age) {
   auto rt = self->state.rt;
-  struct cleaned {
-    model::result<void> outcome;
-    cleanup_report report;
-    std::vector<std::string> runs;
-  };
-  auto slot = std::make_shared<cleaned>();
-  auto cutoff = rt->now() - max_age;
-  auto job = [rt, slot, cutoff] {
-    *slot = cleaned{};
-    auto fail = [&](const model::error& e) {
-      slot->outcome = e;
-    };
-    auto old = rt->runs().finished_before(
-      cutoff, std::numeric_limits<std::size_t>::max());
-    if (old.is_err())
-      return fail(old.error());
-    for (const auto& run_id : old.value()) {
-      auto state = rt->runs().load(run_id);
-      if (state.is_err())
-        return fail(state.error());
-      if (!state.value())
-        continue;
-      auto removed = rt->runs().remove(run_id);
-      if (removed.is_err())
-        return fail(removed.error());
-      slot->runs.push_back(run_id);
-      ++slot->report.runs_removed;
-      for (const auto& key : state.value()->approval_keys) {
-        auto waiting = rt->runs().find_by_pending_approval(key);
-        auto record = rt->approvals().find_approval(key);
-        if (waiting.is_err() || !waiting->empty() || record.is_err()
-            || !record.value() || record.value()->status.is_pending())
-          continue;
-        if (auto gone = rt->approvals().remove_approval(key);
-            gone.is_ok() && gone.value())
-          ++slot->report.approvals_removed;
-      }
-    }
-  };
   using cleanup_reply = result<cleanup_report>;
+  auto slot = std::make_shared<cleanup_reply>();
+  auto cutoff = persistence::cleanup_cutoff(rt->now(), max_age);
+  auto job = [rt, slot, cutoff] {
+    *slot
+      = persistence::remove_finished_runs(rt->approvals(), rt->runs(), cutoff);
+  };
   auto rp = self->make_response_promise<cleanup_reply>();
   self
     ->request(rt->writer(), caf::infinite, write_atom_v,
               detail::write_job{std::move(job)})
     .then(
       [self, rp, slot](model::result<void>& committed) mutable {
-        if (committed.is_err())
-          slot->outcome = committed.error();
-        if (slot->outcome.is_err()) {
-          rp.deliver(cleanup_reply{slot->outcome.error()});
+        if (committed.is_err()) {
+          rp.deliver(cleanup_reply{committed.error()});
           return;
         }
-        for (const auto& run_id : slot->runs)
-          retire(self, run_id);
-        rp.deliver(cleanup_reply{slot->report});
+        if (slot->is_ok())
+          for (const auto& run_id : slot->value().runs)
+            retire(self, run_id);
+        rp.deliver(*slot);
       },
       [self, rp](caf::error& e) mutable {
         rp.deliver(cleanup_reply{actor_failed(self, e)});
@@ -615,6 +581,10 @@ orchestrator_behavior(orchestrator_pointer self, orchestrator_config config) {
       filter.status = model::run_status::paused;
       if (!workflow_name.empty())
         filter.workflow_name = workflow_name;
+      return self->state.rt->runs().list(filter);
+    },
+    [self](list_runs_atom, const persistence::run_filter& filter)
+      -> result<std::vector<std::string>> {
       return self->state.rt->runs().list(filter);
     },
     [self](waiting_atom,

@@ -4,6 +4,8 @@
 #include <utility>
 
 #include "cli_error.hpp"
+#include "http_client.hpp"
+#include "values.hpp"
 
 namespace signoff::cli {
 
@@ -92,22 +94,37 @@ take_positionals(const std::vector<std::string>& positionals,
   return syntax;
 }
 
-/// Sets `--db` and the command's options; refuses any other option.
+/// The field of a target option every command takes (`--db`, `--server`,
+/// `--token`, `--timeout`); null for any other name.
+std::string* target_option(invocation& out, std::string_view name) {
+  if (name == "db")
+    return &out.db;
+  if (name == "server")
+    return &out.server;
+  if (name == "token")
+    return &out.token;
+  if (name == "timeout")
+    return &out.timeout;
+  return nullptr;
+}
+
+/// Sets the target options and the command's options; refuses any other.
 model::result<void>
 take_options(const std::vector<std::pair<std::string, std::string>>& options,
              const command_syntax& syntax, invocation& out) {
   for (const auto& [name, value] : options) {
     const auto* f = find_flag(syntax, name);
-    if (name != "db" && f == nullptr)
+    auto* target = target_option(out, name);
+    if (target == nullptr && f == nullptr)
       return make_usage_error("unknown option '--" + name + "' for '"
                               + out.command + "'");
-    if ((name == "db" && !out.db.empty()) || out.flags.contains(name))
+    if ((target != nullptr && !target->empty()) || out.flags.contains(name))
       return make_usage_error("option '--" + name + "' is given twice");
     if (f != nullptr && f->check != nullptr)
       if (auto checked = f->check(value); checked.is_err())
         return checked;
-    if (name == "db")
-      out.db = value;
+    if (target != nullptr)
+      *target = value;
     else
       out.flags.emplace(name, value);
   }
@@ -116,8 +133,33 @@ take_options(const std::vector<std::pair<std::string, std::string>>& options,
       return make_usage_error("'" + out.command + "' needs --"
                               + std::string{f.name} + " "
                               + std::string{f.metavar});
-  if (out.db.empty())
-    return make_usage_error("--db DIR is required");
+  return model::ok();
+}
+
+/// Settles the directory or server the command works on.
+model::result<void> choose_target(const target_defaults& defaults,
+                                  invocation& out) {
+  if (!out.db.empty() && !out.server.empty())
+    return make_usage_error("--db and --server cannot be used together");
+  if (!out.db.empty()) {
+    if (!out.token.empty() || !out.timeout.empty())
+      return make_usage_error(
+        "--token and --timeout go with --server, not with --db");
+    return model::ok();
+  }
+  if (out.server.empty())
+    out.server = defaults.server;
+  if (out.server.empty())
+    return make_usage_error(
+      "--db DIR or --server URL is required (or set SIGNOFF_SERVER)");
+  if (out.token.empty())
+    out.token = defaults.token;
+  if (auto url = parse_server_url(out.server); url.is_err())
+    return url.error();
+  if (auto token = check_token(out.token); token.is_err())
+    return token;
+  if (!out.timeout.empty())
+    return check<parse_timeout>(out.timeout);
   return model::ok();
 }
 
@@ -131,7 +173,8 @@ std::optional<std::string> invocation::flag(std::string_view name) const {
 }
 
 model::result<invocation> parse_arguments(const std::vector<std::string>& args,
-                                          const syntax_lookup& lookup) {
+                                          const syntax_lookup& lookup,
+                                          const target_defaults& defaults) {
   auto split = tokenize(args);
   if (split.is_err())
     return split.error();
@@ -146,6 +189,8 @@ model::result<invocation> parse_arguments(const std::vector<std::string>& args,
   if (auto taken = take_options(split->options, *syntax.value(), out);
       taken.is_err())
     return taken.error();
+  if (auto chosen = choose_target(defaults, out); chosen.is_err())
+    return chosen.error();
   return out;
 }
 

@@ -1,8 +1,9 @@
 #pragma once
 
-// The shape of the command line: `signoff [--db DIR] [--json] COMMAND
-// [SUBJECT] [--flag VALUE]...`, checked against each command's syntax. What
-// the values mean is for the commands (see values.hpp).
+// The shape of the command line: `signoff (--db DIR | --server URL [--token
+// T] [--timeout D]) [--json] COMMAND [SUBJECT] [--flag VALUE]...`, checked
+// against each command's syntax. What the values mean is for the commands
+// (see values.hpp).
 
 #include <functional>
 #include <map>
@@ -44,10 +45,26 @@ struct command_syntax {
 using syntax_lookup
   = std::function<const command_syntax*(std::string_view name)>;
 
+/// Where a command works when its command line does not say: the
+/// SIGNOFF_SERVER and SIGNOFF_TOKEN environment variables (empty if unset).
+struct target_defaults {
+  std::string server{};
+  std::string token{};
+};
+
 /// A parsed and checked command line.
 struct invocation {
-  /// `--db DIR`: the LMDB directory.
+  /// `--db DIR`: the LMDB directory; empty when working on a server.
   std::string db;
+  /// `--server URL` (or SIGNOFF_SERVER): the server, a valid http URL;
+  /// empty when working on a directory.
+  std::string server;
+  /// `--token T` (or SIGNOFF_TOKEN): the server's bearer token; may be
+  /// empty.
+  std::string token;
+  /// `--timeout DURATION`: how long to wait for the server; empty for the
+  /// client's defaults.
+  std::string timeout;
   /// `--json`: machine output.
   bool json = false;
   /// `--help` or `-h`: print the usage and do nothing else.
@@ -63,13 +80,17 @@ struct invocation {
 };
 
 /// Parses `args` (without the program name). Options take their value as
-/// the next argument or after `=`; `--` ends the options. Errors:
-/// USAGE_ERROR for an unknown command or option, a missing or extra
-/// argument, an option given twice, without its value or with a value its
-/// check refuses, or no `--db`.
+/// the next argument or after `=`; `--` ends the options. Without `--db` or
+/// `--server` the command works on `defaults.server`; a server without
+/// `--token` gets `defaults.token`. Errors: USAGE_ERROR for an unknown
+/// command or option, a missing or extra argument, an option given twice,
+/// without its value or with a value its check refuses, neither or both of
+/// `--db` and `--server`, `--token` or `--timeout` with `--db`, a malformed
+/// server URL or timeout.
 [[nodiscard]] model::result<invocation>
 parse_arguments(const std::vector<std::string>& args,
-                const syntax_lookup& lookup);
+                const syntax_lookup& lookup,
+                const target_defaults& defaults = {});
 
 /// True if `args` asks for machine output, so even a command line that
 /// does not parse gets its error as JSON.

@@ -13,6 +13,10 @@ namespace signoff::cli {
 /// missing argument, a malformed value. Nothing was read or changed.
 inline constexpr std::string_view usage_error = "USAGE_ERROR";
 
+/// The server named by `--server` could not be reached, or did not answer
+/// in time (a request that timed out may still take effect).
+inline constexpr std::string_view unreachable_error = "SERVER_UNREACHABLE";
+
 /// Exit codes of the `signoff` tool.
 enum exit_code : int {
   exit_ok = 0,
@@ -20,7 +24,8 @@ enum exit_code : int {
   exit_domain_error = 1,
   /// The command line is wrong.
   exit_usage_error = 2,
-  /// The store failed (or something unexpected did).
+  /// The store failed, the server could not be reached (or something
+  /// unexpected happened).
   exit_storage_error = 3,
 };
 

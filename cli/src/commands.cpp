@@ -1,7 +1,7 @@
 #include "commands.hpp"
 
 #include <algorithm>
-#include <filesystem>
+#include <utility>
 #include <vector>
 
 #include "values.hpp"
@@ -38,7 +38,7 @@ const std::vector<command>& command_table() {
     {{"status", "RUN", {}, "show a run"}, show_run},
     {{"cleanup",
       {},
-      {{"older-than", "DURATION", true, &check<parse_duration>}},
+      {{"older-than", "DURATION", true, &check<parse_age>}},
       "remove finished runs older than DURATION and their decided approvals"},
      cleanup},
   };
@@ -58,14 +58,21 @@ const command* find_command(std::string_view name) {
   return it == table.end() ? nullptr : &*it;
 }
 
-model::result<persistence::lmdb_stores> open_database(const std::string& dir) {
-  std::error_code ec;
-  if (!std::filesystem::is_regular_file(std::filesystem::path{dir} / "data.mdb",
-                                        ec))
-    return model::make_error(model::error_type::storage_error,
-                             "no signoff database in '" + dir
-                               + "' (data.mdb not found)");
-  return persistence::open_lmdb_stores({.path = dir});
+model::result<std::unique_ptr<backend>> open_backend(const invocation& inv,
+                                                     model::time_point now) {
+  if (!inv.db.empty())
+    return open_lmdb_backend(inv.db, now);
+  auto url = parse_server_url(inv.server);
+  if (url.is_err())
+    return url.error();
+  http_limits limits;
+  if (!inv.timeout.empty()) {
+    auto timeout = parse_timeout(inv.timeout);
+    if (timeout.is_err())
+      return timeout.error();
+    limits = {timeout.value(), timeout.value()};
+  }
+  return make_server_backend(std::move(url.value()), inv.token, limits);
 }
 
 } // namespace signoff::cli

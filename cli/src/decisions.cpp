@@ -1,7 +1,5 @@
 // The commands that decide an approval: approve, reject, edit, cancel. Each
-// is one atomic, durable `decide` on the approval store, refused for a key
-// nobody asked for. Runs waiting on the key are not resumed here: a server
-// running on the same directory picks the decision up.
+// is one decision, refused for a key nobody asked for.
 
 #include <utility>
 
@@ -27,10 +25,10 @@ model::result<boost::json::value> value_of(const invocation& inv) {
 
 model::result<report> decide(const context& ctx, model::decision d) {
   d.require_existing = true;
-  auto outcome = ctx.stores.approvals->decide(d, ctx.now);
-  if (outcome.is_err())
-    return outcome.error();
-  return decision_report{std::move(d), std::move(outcome.value())};
+  auto decided = ctx.target.decide(std::move(d));
+  if (decided.is_err())
+    return decided.error();
+  return report{std::move(decided.value())};
 }
 
 /// Grants or edits (`make` is `decision::grant` or `decision::edit`).

@@ -1,6 +1,6 @@
 // signoff: reads and decides the approvals and runs in a signoff LMDB
-// directory. `signoff --help` lists the commands; the exit code says how a
-// command ended (cli_error.hpp).
+// directory or on a running signoff server. `signoff --help` lists the
+// commands; the exit code says how a command ended (cli_error.hpp).
 
 #include <cstdlib>
 #include <exception>
@@ -20,10 +20,16 @@ namespace {
 namespace cli = signoff::cli;
 namespace model = signoff::model;
 
+/// The environment variable `name`; empty if unset.
+std::string environment(const char* name) {
+  const char* value = std::getenv(name); // NOLINT(concurrency-mt-unsafe)
+  return value != nullptr ? value : "";
+}
+
 /// Who decides without `--by`: the login name, else "cli".
 std::string default_actor() {
-  const char* user = std::getenv("USER"); // NOLINT(concurrency-mt-unsafe)
-  return user != nullptr && *user != '\0' ? user : "cli";
+  auto user = environment("USER");
+  return user.empty() ? "cli" : user;
 }
 
 const cli::command_syntax* find_syntax(std::string_view name) {
@@ -37,11 +43,10 @@ int fail(const model::error& e, bool json) {
 }
 
 int run(const cli::invocation& inv) {
-  auto stores = cli::open_database(inv.db);
-  if (stores.is_err())
-    return fail(stores.error(), inv.json);
-  const cli::context ctx{std::move(stores.value()), model::system_now(),
-                         default_actor()};
+  auto target = cli::open_backend(inv, model::system_now());
+  if (target.is_err())
+    return fail(target.error(), inv.json);
+  const cli::context ctx{*target.value(), default_actor()};
   auto done = cli::find_command(inv.command)->run(ctx, inv);
   if (done.is_err())
     return fail(done.error(), inv.json);
@@ -55,7 +60,9 @@ int main(int argc, char** argv) {
   const std::vector<std::string> args(argv + 1, argv + argc);
   const bool json = cli::wants_json(args);
   try {
-    auto inv = cli::parse_arguments(args, find_syntax);
+    auto inv = cli::parse_arguments(
+      args, find_syntax,
+      {environment("SIGNOFF_SERVER"), environment("SIGNOFF_TOKEN")});
     if (inv.is_err())
       return fail(inv.error(), json);
     if (inv->help) {

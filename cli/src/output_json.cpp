@@ -51,9 +51,7 @@ json::value report_json(const run_report& r) {
 }
 
 json::value report_json(const cleanup_report& r) {
-  return {{"cutoff", model::to_millis(r.cutoff)},
-          {"runsRemoved", json::value_from(r.runs)},
-          {"approvalsRemoved", json::value_from(r.approvals)}};
+  return json::value_from(r);
 }
 
 } // namespace

@@ -10,6 +10,7 @@
 #include "signoff/model/audit_entry.hpp"
 #include "signoff/model/time.hpp"
 #include "signoff/model/workflow_state.hpp"
+#include "signoff/persistence/cleanup.hpp"
 
 namespace signoff::cli {
 
@@ -41,13 +42,8 @@ struct run_report {
   model::saved_workflow_state run;
 };
 
-/// `cleanup`: what was removed.
-struct cleanup_report {
-  /// Finished runs last updated before this were removed.
-  model::time_point cutoff;
-  std::vector<std::string> runs;
-  std::vector<std::string> approvals;
-};
+/// `cleanup`: the cutoff, and the runs and approvals removed.
+using cleanup_report = persistence::cleanup_report;
 
 using report = std::variant<pending_report, approval_report, decision_report,
                             runs_report, run_report, cleanup_report>;

@@ -32,9 +32,30 @@ constexpr std::array<duration_unit, 6> duration_units{{
   {"w", 24h * 7},
 }};
 
-model::error bad_duration(std::string_view text) {
-  return make_usage_error("--older-than '" + std::string{text}
+model::error bad_duration(std::string_view option, std::string_view text) {
+  return make_usage_error(std::string{option} + " '" + std::string{text}
                           + "' is not a duration such as 30d, 12h or 90m");
+}
+
+/// Parses a span such as "30d" for `option` (named in the error).
+model::result<model::duration> parse_duration(std::string_view option,
+                                              std::string_view text) {
+  for (const auto& unit : duration_units) {
+    if (!text.ends_with(unit.suffix))
+      continue;
+    const auto number = text.substr(0, text.size() - unit.suffix.size());
+    std::int64_t count = 0;
+    auto [end, ec]
+      = std::from_chars(number.data(), number.data() + number.size(), count);
+    if (number.empty() || ec != std::errc{}
+        || end != number.data() + number.size() || count < 0)
+      return bad_duration(option, text);
+    const auto per_unit = unit.length.count();
+    if (count > std::numeric_limits<std::int64_t>::max() / per_unit)
+      return bad_duration(option, text);
+    return model::duration{count * per_unit};
+  }
+  return bad_duration(option, text);
 }
 
 } // namespace
@@ -48,23 +69,15 @@ model::result<boost::json::value> parse_json_value(std::string_view text) {
   return parsed;
 }
 
-model::result<model::duration> parse_duration(std::string_view text) {
-  for (const auto& unit : duration_units) {
-    if (!text.ends_with(unit.suffix))
-      continue;
-    const auto number = text.substr(0, text.size() - unit.suffix.size());
-    std::int64_t count = 0;
-    auto [end, ec]
-      = std::from_chars(number.data(), number.data() + number.size(), count);
-    if (number.empty() || ec != std::errc{}
-        || end != number.data() + number.size() || count < 0)
-      return bad_duration(text);
-    const auto per_unit = unit.length.count();
-    if (count > std::numeric_limits<std::int64_t>::max() / per_unit)
-      return bad_duration(text);
-    return model::duration{count * per_unit};
-  }
-  return bad_duration(text);
+model::result<model::duration> parse_age(std::string_view text) {
+  return parse_duration("--older-than", text);
+}
+
+model::result<model::duration> parse_timeout(std::string_view text) {
+  auto limit = parse_duration("--timeout", text);
+  if (limit.is_ok() && limit.value() == model::duration::zero())
+    return make_usage_error("--timeout must be longer than 0");
+  return limit;
 }
 
 model::result<model::run_status> parse_status(std::string_view text) {

@@ -19,8 +19,11 @@ parse_json_value(std::string_view text);
 
 /// Parses a span such as "30d", "12h", "90m", "45s" or "500ms"
 /// (`--older-than`): a whole number and one unit (w, d, h, m, s, ms).
+[[nodiscard]] model::result<model::duration> parse_age(std::string_view text);
+
+/// Parses a span as `parse_age` does, but longer than 0 (`--timeout`).
 [[nodiscard]] model::result<model::duration>
-parse_duration(std::string_view text);
+parse_timeout(std::string_view text);
 
 /// Parses a run status name (`--status`): running, paused, completed,
 /// failed or cancelled.

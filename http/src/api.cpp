@@ -1,5 +1,7 @@
 // The JSON API: the reference's endpoints plus the audit trail, cancelling
-// a run and the health check.
+// a run, listing runs in any status, cleanup and the health check.
+
+#include <cstdint>
 
 #include "handlers.hpp"
 #include "signoff/webhook.hpp"
@@ -47,6 +49,38 @@ std::optional<value> parse_body(const request& req) {
   return body;
 }
 
+response no_such_endpoint(const request& req) {
+  return error_response(
+    req, model::make_error(model::error_type::not_found, "no such endpoint"));
+}
+
+response bad_request(const request& req, std::string message) {
+  return error_response(
+    req,
+    model::make_error(model::error_type::invalid_argument, std::move(message)));
+}
+
+/// The query parameter `name`, or "" when absent.
+std::string query_value(const parsed_request& req, const std::string& name) {
+  auto it = req.query.find(name);
+  return it == req.query.end() ? std::string{} : it->second;
+}
+
+/// `{field: [ids]}` of the runs in `ids` the caller may read.
+response visible_runs(const handler_context& ctx, const caller& who,
+                      const request& req,
+                      const model::result<std::vector<std::string>>& ids,
+                      std::string_view field) {
+  if (ids.is_err())
+    return error_response(req, ids.error());
+  boost::json::array visible;
+  for (const auto& id : ids.value())
+    if (auto run = ctx.target.get_workflow_status(id);
+        run.is_ok() && who.may(permission::read, run.value()))
+      visible.emplace_back(id);
+  return json_response(req, status::ok, {{field, std::move(visible)}});
+}
+
 /// POST /api/approvals: the webhook body, decided as the token's identity.
 response decide(const handler_context& ctx, const caller& who,
                 const request& req) {
@@ -69,6 +103,7 @@ response decide(const handler_context& ctx, const caller& who,
   return json_response(
     req, status::ok,
     {{"success", true},
+     {"actorId", d->actor},
      {"message",
       report->approval.status.is_pending()
         ? "grant recorded"
@@ -85,13 +120,11 @@ response approvals(const handler_context& ctx, const caller& who,
   if (path.size() == 2 && raw.method() == beast_http::verb::post)
     return decide(ctx, who, raw);
   if (raw.method() != beast_http::verb::get)
-    return error_response(
-      raw, model::make_error(model::error_type::not_found, "no such endpoint"));
+    return no_such_endpoint(raw);
   if (!who.may(permission::read))
     return denied(raw, "this token may not read approvals");
   if (path.size() == 2) {
-    auto prefix = req.query.contains("prefix") ? req.query.at("prefix") : "";
-    auto keys = ctx.target.list_pending_approvals(prefix);
+    auto keys = ctx.target.list_pending_approvals(query_value(req, "prefix"));
     if (keys.is_err())
       return error_response(raw, keys.error());
     boost::json::array visible;
@@ -116,8 +149,7 @@ response approvals(const handler_context& ctx, const caller& who,
         return value{{"trail", boost::json::value_from(trail)}};
       });
   }
-  return error_response(
-    raw, model::make_error(model::error_type::not_found, "no such endpoint"));
+  return no_such_endpoint(raw);
 }
 
 response workflows(const handler_context& ctx, const caller& who,
@@ -137,9 +169,7 @@ response workflows(const handler_context& ctx, const caller& who,
       const auto* obj = body ? body->if_object() : nullptr;
       const auto* r = obj ? obj->if_contains("reason") : nullptr;
       if (obj == nullptr || (r != nullptr && !r->is_string()))
-        return error_response(
-          raw, model::make_error(model::error_type::invalid_argument,
-                                 "the body must be {\"reason\": string}"));
+        return bad_request(raw, "the body must be {\"reason\": string}");
       if (r != nullptr)
         reason = r->get_string();
     }
@@ -148,22 +178,13 @@ response workflows(const handler_context& ctx, const caller& who,
       [](const auto& r) { return boost::json::value_from(r); });
   }
   if (raw.method() != beast_http::verb::get || path.size() > 3)
-    return error_response(
-      raw, model::make_error(model::error_type::not_found, "no such endpoint"));
+    return no_such_endpoint(raw);
   if (!who.may(permission::read))
     return denied(raw, "this token may not read runs");
-  if (path.size() == 2) {
-    auto name = req.query.contains("name") ? req.query.at("name") : "";
-    auto ids = ctx.target.list_pending_workflows(name);
-    if (ids.is_err())
-      return error_response(raw, ids.error());
-    boost::json::array visible;
-    for (const auto& id : ids.value())
-      if (auto run = ctx.target.get_workflow_status(id);
-          run.is_ok() && who.may(permission::read, run.value()))
-        visible.emplace_back(id);
-    return json_response(raw, status::ok, {{"pending", visible}});
-  }
+  if (path.size() == 2)
+    return visible_runs(
+      ctx, who, raw,
+      ctx.target.list_pending_workflows(query_value(req, "name")), "pending");
   auto run = ctx.target.get_workflow_status(path[2]);
   if (run.is_err())
     return error_response(raw, run.error());
@@ -172,6 +193,49 @@ response workflows(const handler_context& ctx, const caller& who,
   auto out = boost::json::value_from(run.value());
   out.as_object().erase("version");
   return json_response(raw, status::ok, out);
+}
+
+/// GET /api/runs?workflow=N&status=S: the runs in any status.
+response runs(const handler_context& ctx, const caller& who,
+              const parsed_request& req) {
+  const auto& raw = req.raw;
+  if (req.path.size() != 2 || raw.method() != beast_http::verb::get)
+    return no_such_endpoint(raw);
+  if (!who.may(permission::read))
+    return denied(raw, "this token may not read runs");
+  persistence::run_filter filter;
+  // Given but empty is a filter too: no workflow has an empty name.
+  if (auto name = req.query.find("workflow"); name != req.query.end())
+    filter.workflow_name = name->second;
+  if (auto text = req.query.find("status"); text != req.query.end()) {
+    filter.status = model::parse_run_status(text->second);
+    if (!filter.status)
+      return bad_request(raw, "'status' must be one of running, paused, "
+                              "completed, failed, cancelled");
+  }
+  return visible_runs(ctx, who, raw, ctx.target.list_runs(filter), "runs");
+}
+
+/// POST /api/cleanup {"olderThanMs": N}: removes finished runs older than
+/// N ms and the decided approvals they leave behind.
+response cleanup(const handler_context& ctx, const caller& who,
+                 const parsed_request& req) {
+  const auto& raw = req.raw;
+  if (req.path.size() != 2 || raw.method() != beast_http::verb::post)
+    return no_such_endpoint(raw);
+  if (!who.may_everywhere(permission::cleanup))
+    return denied(raw, "only a token with the cleanup permission and no key "
+                       "prefix may clean up");
+  auto body = parse_body(raw);
+  const auto* obj = body ? body->if_object() : nullptr;
+  const auto* age = obj ? obj->if_contains("olderThanMs") : nullptr;
+  auto ms = boost::json::try_value_to<std::int64_t>(age ? *age : value{});
+  if (!ms || *ms < 0)
+    return bad_request(raw, "the body must be {\"olderThanMs\": a whole "
+                            "number of milliseconds, 0 or more}");
+  return reply<persistence::cleanup_report>(
+    raw, ctx.target.cleanup(model::duration{*ms}),
+    [](const auto& r) { return boost::json::value_from(r); });
 }
 
 } // namespace
@@ -184,8 +248,11 @@ response handle_api(const handler_context& ctx, const parsed_request& req) {
     return approvals(ctx, *who, req);
   if (req.path.size() >= 2 && req.path[1] == "workflows")
     return workflows(ctx, *who, req);
-  return error_response(req.raw, model::make_error(model::error_type::not_found,
-                                                   "no such endpoint"));
+  if (req.path.size() >= 2 && req.path[1] == "runs")
+    return runs(ctx, *who, req);
+  if (req.path.size() >= 2 && req.path[1] == "cleanup")
+    return cleanup(ctx, *who, req);
+  return no_such_endpoint(req.raw);
 }
 
 } // namespace signoff::http::detail

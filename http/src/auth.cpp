@@ -10,13 +10,14 @@ namespace signoff::http {
 
 namespace {
 
-constexpr std::array<std::pair<permission, std::string_view>, 6> names{{
+constexpr std::array<std::pair<permission, std::string_view>, 7> names{{
   {permission::read, "read"},
   {permission::approve, "approve"},
   {permission::reject, "reject"},
   {permission::edit, "edit"},
   {permission::cancel, "cancel"},
   {permission::cancel_run, "cancel-run"},
+  {permission::cleanup, "cleanup"},
 }};
 
 std::vector<std::string> split(std::string_view text, char separator) {

@@ -25,6 +25,8 @@ struct caller {
 
   [[nodiscard]] bool may(permission p) const;
   [[nodiscard]] bool may(permission p, std::string_view key) const;
+  /// True if `p` is granted for every key (no prefix limits the token).
+  [[nodiscard]] bool may_everywhere(permission p) const;
   /// A run is covered when every approval it reached is.
   [[nodiscard]] bool may(permission p,
                          const model::saved_workflow_state& run) const;

@@ -48,6 +48,10 @@ bool caller::may(permission p, std::string_view key) const {
   return unrestricted || (may(p) && grant->covers(key));
 }
 
+bool caller::may_everywhere(permission p) const {
+  return unrestricted || (may(p) && grant->prefixes.empty());
+}
+
 bool caller::may(permission p, const model::saved_workflow_state& run) const {
   auto covered = [&](const auto& keys) {
     return std::all_of(keys.begin(), keys.end(),

@@ -96,6 +96,9 @@ public:
   model::result<std::vector<std::string>>
   finished_before(model::time_point cutoff, std::size_t limit) const override {
     using ids = std::vector<std::string>;
+    // The index keeps instants unsigned: nothing is stored before the epoch.
+    if (cutoff <= model::time_point{})
+      return ids{};
     return env_->read<ids>([&](MDB_txn* txn) -> model::result<ids> {
       ids out;
       const auto before = static_cast<std::uint64_t>(model::to_millis(cutoff));

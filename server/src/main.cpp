@@ -121,8 +121,8 @@ int main(int argc, char** argv) {
      {},
      {signoff::http::permission::read, signoff::http::permission::approve,
       signoff::http::permission::reject, signoff::http::permission::edit,
-      signoff::http::permission::cancel,
-      signoff::http::permission::cancel_run}});
+      signoff::http::permission::cancel, signoff::http::permission::cancel_run,
+      signoff::http::permission::cleanup}});
   signoff::http::http_server server{orch, std::move(http)};
   if (s.notify_secret.empty())
     s.notify_secret = signoff::http::random_hex(32);

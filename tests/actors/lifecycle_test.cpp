@@ -152,10 +152,20 @@ BOOST_AUTO_TEST_CASE(cleanup_removes_old_finished_runs_never_paused_ones) {
   auto recent = orch.execute("single", test::key_input("recent")).value();
   BOOST_REQUIRE(orch.grant_approval("recent", 1).is_ok());
 
+  // An age older than the epoch removes nothing (and does not overflow).
+  auto none = orch.cleanup(model::duration::max());
+  BOOST_REQUIRE(none.is_ok());
+  BOOST_TEST(none->runs.empty());
+  BOOST_TEST(model::to_millis(none->cutoff) == 0);
+
   auto report = orch.cleanup(model::duration{24h});
   BOOST_REQUIRE(report.is_ok());
-  BOOST_TEST(report->runs_removed == 1U);
-  BOOST_TEST(report->approvals_removed == 1U);
+  BOOST_TEST(model::to_millis(report->cutoff)
+             == model::to_millis(clock.now() - 24h));
+  BOOST_TEST(report->runs == std::vector<std::string>{done.run_id},
+             boost::test_tools::per_element());
+  BOOST_TEST(report->approvals == std::vector<std::string>{"old"},
+             boost::test_tools::per_element());
   BOOST_TEST(orch.get_workflow_status(done.run_id).error().type == "NOT_FOUND");
   BOOST_TEST(orch.get_approval("old").error().type == "NOT_FOUND");
   BOOST_TEST(to_string(orch.get_workflow_status(waiting.run_id)->status)
@@ -167,11 +177,35 @@ BOOST_AUTO_TEST_CASE(cleanup_removes_old_finished_runs_never_paused_ones) {
   clock.advance(1h);
   auto all = orch.cleanup(model::duration{0});
   BOOST_REQUIRE(all.is_ok());
-  BOOST_TEST(all->runs_removed == 1U);
+  BOOST_TEST(all->runs == std::vector<std::string>{recent.run_id},
+             boost::test_tools::per_element());
   BOOST_TEST(to_string(orch.get_workflow_status(waiting.run_id)->status)
              == "paused");
   BOOST_REQUIRE(orch.grant_approval("waiting", 2).is_ok());
   BOOST_TEST(*after == 3);
+}
+
+BOOST_AUTO_TEST_CASE(list_runs_filters_by_workflow_and_status) {
+  auto after = std::make_shared<std::atomic<int>>(0);
+  orchestrator orch;
+  orch.register_workflow("single",
+                         test::single_approval_workflow(after, false));
+  auto done = orch.execute("single", test::key_input("a"), {"run-a", {}});
+  auto waiting = orch.execute("single", test::key_input("b"), {"run-b", {}});
+  BOOST_REQUIRE(done.is_ok() && waiting.is_ok());
+  BOOST_REQUIRE(orch.grant_approval("a", 1).is_ok());
+  using ids = std::vector<std::string>;
+  BOOST_TEST(orch.list_runs().value() == (ids{"run-a", "run-b"}),
+             boost::test_tools::per_element());
+  BOOST_TEST(orch.list_runs({.status = model::run_status::completed}).value()
+               == ids{"run-a"},
+             boost::test_tools::per_element());
+  BOOST_TEST(orch.list_runs({.workflow_name = "single",
+                             .status = model::run_status::paused})
+                 .value()
+               == ids{"run-b"},
+             boost::test_tools::per_element());
+  BOOST_TEST(orch.list_runs({.workflow_name = "other"}).value().empty());
 }
 
 BOOST_AUTO_TEST_SUITE_END()

@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # A decision made with the CLI while signoffd runs on the same directory
-# resumes the waiting run within a second.
+# resumes the waiting run within a second; one made with `signoff --server`
+# resumes it before the command returns, and both ways of reading print the
+# same.
 #
 #   cli_with_server_test.sh SIGNOFFD SIGNOFF
 set -euo pipefail
@@ -45,3 +47,20 @@ curl -sf -H "Authorization: Bearer $token" \
   "$base/api/approvals/approval%3Aorder%3Aord_123" \
   | python3 -c 'import json,sys; d=json.load(sys.stdin); assert d["status"]["status"]=="approved" and d["status"]["decidedBy"]=="boss", d'
 echo "the CLI's decision resumed the run within a second"
+
+# Through the server, as the admin token (from the environment): the server
+# resumes the run before it answers.
+export SIGNOFF_SERVER=$base SIGNOFF_TOKEN=$token
+"$signoff" approve approval:order:ord_124 --value '{"note":"rush"}' > "$work/approve.out"
+grep -q "approved by admin" "$work/approve.out" \
+  || { cat "$work/approve.out" >&2; exit 1; }
+[ "$(completed)" = 2 ] \
+  || { echo "the decision through the server did not resume the run" >&2; exit 1; }
+"$signoff" runs --status completed --json \
+  | python3 -c 'import json,sys; runs=json.load(sys.stdin)["runs"]; assert len(runs)==2 and all(r["status"]=="completed" for r in runs), runs'
+for command in "pending" "runs" "show approval:order:ord_124"; do
+  # shellcheck disable=SC2086 # the command's words are meant to split
+  diff <("$signoff" --db "$work/data" $command --json) <("$signoff" $command --json) \
+    || { echo "'$command' differs between --db and --server" >&2; exit 1; }
+done
+echo "the decision through the server resumed the run; both targets print the same"

@@ -38,8 +38,8 @@ struct seeded : cli_fixture {
 BOOST_AUTO_TEST_SUITE(cli_decisions)
 
 BOOST_FIXTURE_TEST_CASE(approve_grants_with_value_and_actor, seeded) {
-  auto r = run(
-    {"approve", key, "--value", R"({"approvedBy":"jane"})", "--by", "jane"});
+  auto r
+    = run_as("jane", {"approve", key, "--value", R"({"approvedBy":"jane"})"});
   BOOST_TEST(r.exit_code == 0);
   BOOST_TEST(r.err.empty());
   BOOST_TEST(contains(r.out, "approved by jane"));
@@ -64,20 +64,20 @@ BOOST_FIXTURE_TEST_CASE(approve_defaults_to_the_login_name_and_null, seeded) {
 }
 
 BOOST_FIXTURE_TEST_CASE(a_repeated_decision_changes_nothing, seeded) {
-  BOOST_TEST(run({"approve", key, "--by", "jane"}).exit_code == 0);
+  BOOST_TEST(run_as("jane", {"approve", key}).exit_code == 0);
   const auto before = everything();
-  auto again = run({"approve", key, "--by", "jane"});
+  auto again = run_as("jane", {"approve", key});
   BOOST_TEST(again.exit_code == 0);
   BOOST_TEST(contains(again.out, "nothing changed"));
-  auto as_json = run({"approve", key, "--by", "jane", "--json"}).out_json();
+  auto as_json = run_as("jane", {"approve", key, "--json"}).out_json();
   BOOST_TEST(!as_json.at("applied").as_bool());
   BOOST_TEST(everything() == before);
 }
 
 BOOST_FIXTURE_TEST_CASE(a_conflicting_decision_is_refused, seeded) {
-  BOOST_TEST(run({"approve", key, "--by", "jane"}).exit_code == 0);
+  BOOST_TEST(run_as("jane", {"approve", key}).exit_code == 0);
   const auto before = everything();
-  auto r = run({"reject", key, "--reason", "too late", "--by", "bob"});
+  auto r = run_as("bob", {"reject", key, "--reason", "too late"});
   BOOST_TEST(r.exit_code == 1);
   BOOST_TEST(r.out.empty());
   BOOST_TEST(contains(r.err, "already approved by jane"));
@@ -105,11 +105,11 @@ BOOST_FIXTURE_TEST_CASE(a_typo_key_is_not_found_and_not_created, seeded) {
 }
 
 BOOST_FIXTURE_TEST_CASE(a_quorum_counts_distinct_approvers, seeded) {
-  auto first = run({"approve", quorum_key, "--by", "ann"});
+  auto first = run_as("ann", {"approve", quorum_key});
   BOOST_TEST(first.exit_code == 0);
   BOOST_TEST(contains(first.out, "1 of 2"));
   BOOST_TEST(approval(quorum_key).status.is_pending());
-  auto second = run({"approve", quorum_key, "--by", "ben", "--json"});
+  auto second = run_as("ben", {"approve", quorum_key, "--json"});
   BOOST_TEST(second.exit_code == 0);
   BOOST_TEST(second.out_json().at("approval").at("grants").as_array().size()
              == 2U);
@@ -119,7 +119,7 @@ BOOST_FIXTURE_TEST_CASE(a_quorum_counts_distinct_approvers, seeded) {
 }
 
 BOOST_FIXTURE_TEST_CASE(reject_records_the_reason, seeded) {
-  auto r = run({"reject", key, "--reason", "over budget", "--by", "cfo"});
+  auto r = run_as("cfo", {"reject", key, "--reason", "over budget"});
   BOOST_TEST(r.exit_code == 0);
   BOOST_TEST(contains(r.out, "rejected by cfo"));
   auto a = approval(key);
@@ -137,12 +137,21 @@ BOOST_FIXTURE_TEST_CASE(reject_with_an_empty_reason_is_invalid, seeded) {
 }
 
 BOOST_FIXTURE_TEST_CASE(edit_grants_a_changed_value, seeded) {
-  auto r = run({"edit", key, "--value", R"({"qty":5})", "--by", "jane"});
+  auto r = run_as("jane", {"edit", key, "--value", R"({"qty":5})"});
   BOOST_TEST(r.exit_code == 0);
   BOOST_TEST(contains(r.out, "edited by jane"));
   auto a = approval(key);
   BOOST_TEST(to_string(a.status.state) == "edited");
   BOOST_TEST(a.status.value == (json::value{{"qty", 5}}));
+}
+
+BOOST_FIXTURE_TEST_CASE(edit_to_null_is_an_edit, seeded) {
+  auto r = run({"edit", key, "--value", "null", "--json"});
+  BOOST_TEST(r.exit_code == 0, r.err);
+  BOOST_TEST(r.out_json().at("decision").as_string() == "edit");
+  auto a = approval(key);
+  BOOST_TEST(to_string(a.status.state) == "edited");
+  BOOST_TEST(a.status.value.is_null());
 }
 
 BOOST_FIXTURE_TEST_CASE(cancel_with_and_without_a_reason, seeded) {
@@ -152,7 +161,7 @@ BOOST_FIXTURE_TEST_CASE(cancel_with_and_without_a_reason, seeded) {
   BOOST_TEST(to_string(a.status.state) == "cancelled");
   BOOST_TEST(a.status.reason == "order withdrawn");
   BOOST_TEST(a.status.decided_by == cli_fixture::user);
-  BOOST_TEST(run({"cancel", quorum_key, "--by", "ops"}).exit_code == 0);
+  BOOST_TEST(run_as("ops", {"cancel", quorum_key}).exit_code == 0);
   BOOST_TEST(to_string(approval(quorum_key).status.state) == "cancelled");
 }
 
@@ -203,9 +212,27 @@ BOOST_FIXTURE_TEST_CASE(missing_or_unknown_arguments_are_usage_errors, seeded) {
 BOOST_FIXTURE_TEST_CASE(keys_that_look_like_options_follow_a_double_dash,
                         cli_fixture) {
   add_approval("--odd", "Odd key");
-  auto r = run({"approve", "--by", "jane", "--", "--odd"});
+  auto r = run_as("jane", {"approve", "--", "--odd"});
   BOOST_TEST(r.exit_code == 0, r.err);
   BOOST_TEST(to_string(approval("--odd").status.state) == "approved");
+}
+
+BOOST_FIXTURE_TEST_CASE(keys_with_percent_slash_space_and_unicode,
+                        cli_fixture) {
+  // "approval:order:100%/sure or not ü?#&": one key, whatever the target.
+  const std::string odd = "approval:order:100%/sure or not \xC3\xBC?#&";
+  add_approval(odd, "Odd key");
+  auto shown = run({"show", odd, "--json"});
+  BOOST_TEST(shown.exit_code == 0, shown.err);
+  BOOST_TEST(shown.out_json().at("approval").at("key").as_string() == odd);
+  auto listed = run({"pending", "--prefix", "approval:order:100%/", "--json"});
+  BOOST_TEST(listed.exit_code == 0, listed.err);
+  BOOST_TEST(listed.out_json().at("approvals").at(0).at("key").as_string()
+             == odd);
+  auto r = run_as("jane", {"approve", odd});
+  BOOST_TEST(r.exit_code == 0, r.err);
+  BOOST_TEST(to_string(approval(odd).status.state) == "approved");
+  BOOST_TEST(approval(odd).status.decided_by == "jane");
 }
 
 BOOST_AUTO_TEST_SUITE_END()

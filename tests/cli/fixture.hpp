@@ -4,15 +4,25 @@
 // directory that the fixture fills through the library, and reads back what
 // the binary changed. The fixture keeps the stores open while the binary
 // runs, as a server on the same directory would.
+//
+// The same cases run against a server: with `cli_tests -- --server` (or a
+// fixture made with `cli_target::server`), an orchestrator and the HTTP
+// server run in this process over the same stores, and `run` points the
+// binary at the server (`--server URL`, a token in SIGNOFF_TOKEN) instead of
+// the directory. No workflow is registered, so the runs the cases save stay
+// as they are when a decision tries to resume them.
 
 #include <fcntl.h>
 #include <spawn.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <array>
 #include <cstdint>
 #include <fstream>
 #include <iterator>
+#include <map>
+#include <memory>
 #include <optional>
 #include <sstream>
 #include <string>
@@ -23,9 +33,11 @@
 #include <boost/json.hpp>
 #include <boost/test/unit_test.hpp>
 
+#include "signoff/http/server.hpp"
 #include "signoff/model/approval.hpp"
 #include "signoff/model/time.hpp"
 #include "signoff/model/workflow_state.hpp"
+#include "signoff/orchestrator.hpp"
 #include "signoff/persistence/lmdb_store.hpp"
 #include "support/temp_dir.hpp"
 
@@ -64,6 +76,21 @@ inline std::string read_file(const std::string& path) {
   return {std::istreambuf_iterator<char>{in}, std::istreambuf_iterator<char>{}};
 }
 
+/// What the commands of a case work on.
+enum class cli_target { directory, server };
+
+/// `server` when the test binary was started with `-- --server`.
+inline cli_target target_from_command_line() {
+  const auto& suite = boost::unit_test::framework::master_test_suite();
+  for (int i = 1; i < suite.argc; ++i)
+    if (std::string_view{suite.argv[i]} == "--server")
+      return cli_target::server;
+  return cli_target::directory;
+}
+
+/// Environment variables for one run of the binary.
+using environment_vars = std::map<std::string, std::string>;
+
 class cli_fixture {
   temp_dir dir_; // first: outlives the stores open in it
 
@@ -71,25 +98,78 @@ public:
   /// The login name the binary sees, so the default `--by` is known.
   static constexpr std::string_view user = "tester";
 
-  cli_fixture() {
+  /// People with a token for the server: every permission, every key.
+  /// `user` is the one `run` calls the server as.
+  static constexpr std::array<std::string_view, 7> people{
+    user, "jane", "bob", "ann", "ben", "cfo", "ops"};
+
+  /// On a server, `extra_tokens` are given to it besides those of `people`
+  /// ("identity:secret:prefix|...:permission,...").
+  explicit cli_fixture(cli_target target = target_from_command_line(),
+                       const std::vector<std::string>& extra_tokens = {}) {
     auto opened = persistence::open_lmdb_stores({.path = db()});
     BOOST_REQUIRE(opened.is_ok());
     stores = std::move(opened.value());
+    if (target == cli_target::server)
+      start_server(extra_tokens);
   }
+
+  ~cli_fixture() {
+    if (server_)
+      server_->stop();
+  }
+  cli_fixture(const cli_fixture&) = delete;
+  cli_fixture& operator=(const cli_fixture&) = delete;
 
   /// The LMDB directory.
   [[nodiscard]] std::string db() const {
     return (dir_.path() / "db").string();
   }
 
-  /// Runs `signoff --db DIR args...`.
-  cli_run run(std::vector<std::string> args) const {
-    args.insert(args.begin(), {"--db", db()});
-    return run_raw(std::move(args));
+  /// True when the commands go to a server.
+  [[nodiscard]] bool on_server() const {
+    return server_ != nullptr;
   }
 
-  /// Runs `signoff args...` (no `--db` added).
-  cli_run run_raw(std::vector<std::string> args) const {
+  /// The server's URL (only `on_server()`).
+  [[nodiscard]] std::string url() const {
+    return "http://127.0.0.1:" + std::to_string(server_->port());
+  }
+
+  /// The bearer token of `person`, one of `people`.
+  [[nodiscard]] static std::string token_of(std::string_view person) {
+    return "token-of-" + std::string{person} + "-0123456789abcdef";
+  }
+
+  /// Runs `signoff --db DIR args...`, or on a server `signoff --server URL
+  /// args...` as `user`.
+  cli_run run(std::vector<std::string> args) const {
+    if (!on_server()) {
+      args.insert(args.begin(), {"--db", db()});
+      return run_raw(std::move(args));
+    }
+    args.insert(args.begin(), {"--server", url()});
+    return run_raw(std::move(args), {{"SIGNOFF_TOKEN", token_of(user)}});
+  }
+
+  /// Runs `args` as `person`: with `--by` on a directory, with the
+  /// person's token on a server (where the token says who decides).
+  cli_run run_as(std::string_view person, std::vector<std::string> args) const {
+    args.insert(args.begin(),
+                {on_server() ? "--token" : "--by",
+                 on_server() ? token_of(person) : std::string{person}});
+    return run(std::move(args));
+  }
+
+  /// Stops the server (only `on_server()`): its port refuses connections.
+  void stop_server() {
+    server_->stop();
+  }
+
+  /// Runs `signoff args...` (no `--db` or `--server` added), with `env`
+  /// added to the environment.
+  cli_run run_raw(std::vector<std::string> args,
+                  const environment_vars& env = {}) const {
     const auto out_path = (dir_.path() / "stdout").string();
     const auto err_path = (dir_.path() / "stderr").string();
     args.insert(args.begin(), SIGNOFF_CLI);
@@ -97,9 +177,9 @@ public:
     for (auto& a : args)
       argv.push_back(a.data());
     argv.push_back(nullptr);
-    auto env = environment();
+    auto vars = environment(env);
     std::vector<char*> envp;
-    for (auto& e : env)
+    for (auto& e : vars)
       envp.push_back(e.data());
     envp.push_back(nullptr);
     posix_spawn_file_actions_t actions;
@@ -221,15 +301,46 @@ public:
   persistence::lmdb_stores stores;
 
 private:
-  /// This process's environment with USER set to `user`.
-  static std::vector<std::string> environment() {
+  /// Starts the orchestrator and the HTTP server over `stores`, with a
+  /// token for each of `people` plus `extra`.
+  void start_server(const std::vector<std::string>& extra) {
+    orchestrator_options options;
+    options.approval_store = stores.approvals;
+    options.workflow_state_store = stores.runs;
+    options.commit_group = stores.commits;
+    orchestrator_ = std::make_unique<orchestrator>(std::move(options));
+    http::server_options http;
+    http.port = 0;
+    for (const auto& person : people)
+      BOOST_REQUIRE(!http.tokens.add_spec(std::string{person} + ":"
+                                          + token_of(person) + "::*"));
+    for (const auto& spec : extra)
+      BOOST_REQUIRE(!http.tokens.add_spec(spec));
+    server_
+      = std::make_unique<http::http_server>(*orchestrator_, std::move(http));
+    BOOST_REQUIRE(server_->start().is_ok());
+  }
+
+  /// This process's environment with USER set to `user`, without the
+  /// SIGNOFF_ variables the caller may have set, plus `extra`.
+  static std::vector<std::string> environment(const environment_vars& extra) {
     std::vector<std::string> env;
-    for (char** e = environ; *e != nullptr; ++e)
-      if (!std::string_view{*e}.starts_with("USER="))
-        env.emplace_back(*e);
+    for (char** e = environ; *e != nullptr; ++e) {
+      const std::string_view var{*e};
+      if (!var.starts_with("USER=") && !var.starts_with("SIGNOFF_SERVER=")
+          && !var.starts_with("SIGNOFF_TOKEN="))
+        env.emplace_back(var);
+    }
     env.push_back("USER=" + std::string{user});
+    for (const auto& [name, value] : extra)
+      env.push_back(name + "=" + value);
     return env;
   }
+
+  // Destroyed in reverse: the server, then the orchestrator, then the
+  // stores it works on.
+  std::unique_ptr<orchestrator> orchestrator_;
+  std::unique_ptr<http::http_server> server_;
 };
 
 } // namespace signoff::test

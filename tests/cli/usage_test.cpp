@@ -43,7 +43,7 @@ BOOST_FIXTURE_TEST_CASE(usage_errors_exit_2_with_a_message, cli_fixture) {
     {{}, "no command"},
     {{"--db", db()}, "no command"},
     {{"--db", db(), "frobnicate"}, "unknown command 'frobnicate'"},
-    {{"pending"}, "--db DIR is required"},
+    {{"pending"}, "--db DIR or --server URL is required"},
     {{"--db"}, "needs a value"},
     {{"--db", db(), "pending", "--verbose", "yes"},
      "unknown option '--verbose'"},

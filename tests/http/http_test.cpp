@@ -263,7 +263,8 @@ struct server_config {
 /// An orchestrator over memory stores with the seeded runs paused, and the
 /// HTTP server over it on a free loopback port. Tokens: admin (everything),
 /// finance-bot (read + approve under "approval:finance:"), auditor (read),
-/// finance-ops (read + cancel-run under "approval:finance:").
+/// finance-ops (read + cancel-run under "approval:finance:"), finance-admin
+/// (everything under "approval:finance:").
 class server_fixture {
 public:
   explicit server_fixture(server_config config = {})
@@ -560,6 +561,7 @@ BOOST_FIXTURE_TEST_CASE(approve_acts_as_the_token_and_resumes_the_run,
   auto answer = r.json();
   BOOST_TEST(answer.at("success") == true);
   BOOST_TEST(text(answer.at("message")) == "approval approved");
+  BOOST_TEST(text(answer.at("actorId")) == "finance-bot");
   BOOST_TEST(answer.at("applied") == true);
   const auto& status = answer.at("approval").at("status");
   BOOST_TEST(text(status.at("status")) == "approved");
@@ -942,6 +944,103 @@ BOOST_FIXTURE_TEST_CASE(workflow_endpoints, api_fixture) {
                  [&] { return post_json("/api/workflows", "{}"); });
 }
 
+BOOST_FIXTURE_TEST_CASE(lists_runs_in_any_status, api_fixture) {
+  BOOST_TEST_REQUIRE(
+    decide({{"key", "approval:finance:inv_1"}, {"action", "approve"}}).status
+    == 200U);
+  std::vector<std::string> all;
+  std::vector<std::string> paused_gates;
+  for (const auto& r : runs) {
+    all.push_back(r.run_id);
+    if (r.workflow == "gate" && r.run_id != "run-fin-1")
+      paused_gates.push_back(r.run_id);
+  }
+  auto runs_of = [&](std::string_view target, std::string_view token) {
+    auto r = get(target, token);
+    BOOST_TEST_REQUIRE(r.status == 200U, target << ": " << r.body);
+    return strings_of(r.json().at("runs"));
+  };
+  // In id order, like the store lists them.
+  auto everything = runs_of("/api/runs", reader_token);
+  BOOST_TEST(std::is_sorted(everything.begin(), everything.end()));
+  BOOST_TEST(join(everything) == join(all));
+  BOOST_TEST(join(runs_of("/api/runs?status=completed", reader_token))
+             == "run-fin-1");
+  BOOST_TEST(join(runs_of("/api/runs?workflow=gate&status=paused", admin_token))
+             == join(paused_gates));
+  BOOST_TEST(join(runs_of("/api/runs?workflow=order", admin_token))
+             == "run-manager-1");
+  BOOST_TEST(runs_of("/api/runs?status=failed", admin_token).empty());
+  BOOST_TEST(runs_of("/api/runs?workflow=", admin_token).empty());
+  // A token sees the runs whose approvals it may read.
+  const auto finance = join(runs_of("/api/runs", finance_token));
+  BOOST_TEST(contains(finance, "run-fin-1"), finance);
+  BOOST_TEST(!contains(finance, "run-order-1"), finance);
+
+  expect_refused("an unknown status", 400, "INVALID_ARGUMENT",
+                 [&] { return get("/api/runs?status=sleeping"); });
+  expect_refused("an empty status", 400, "INVALID_ARGUMENT",
+                 [&] { return get("/api/runs?status="); });
+  expect_refused("no token", 401, "UNAUTHORIZED",
+                 [&] { return get("/api/runs", ""); });
+  expect_refused("POST on the list", 404, "NOT_FOUND",
+                 [&] { return post_json("/api/runs", "{}"); });
+  expect_refused("a path below it", 404, "NOT_FOUND",
+                 [&] { return get("/api/runs/run-fin-1"); });
+}
+
+BOOST_FIXTURE_TEST_CASE(cleanup_needs_an_unprefixed_cleanup_token,
+                        api_fixture) {
+  auto approved
+    = decide({{"key", "approval:finance:inv_1"}, {"action", "approve"}});
+  BOOST_TEST_REQUIRE(approved.status == 200U, approved.body);
+  const auto finished_at = run("run-fin-1").at("updatedAt").as_int64();
+
+  expect_refused("a token without the permission", 403, "FORBIDDEN", [&] {
+    return post_json("/api/cleanup", R"({"olderThanMs":0})", reader_token);
+  });
+  expect_refused("a token limited to a prefix", 403, "FORBIDDEN", [&] {
+    return post_json("/api/cleanup", R"({"olderThanMs":0})",
+                     finance_admin_token);
+  });
+  for (const auto& [what, body] :
+       std::vector<std::pair<std::string, std::string>>{
+         {"no body", ""},
+         {"malformed JSON", "{"},
+         {"no age", "{}"},
+         {"a negative age", R"({"olderThanMs":-1})"},
+         {"a text age", R"({"olderThanMs":"30d"})"},
+         {"a fractional age", R"({"olderThanMs":1.5})"},
+       })
+    expect_refused("cleanup with " + what, 400, "INVALID_ARGUMENT",
+                   [&] { return post_json("/api/cleanup", body); });
+  expect_refused("GET", 404, "NOT_FOUND", [&] { return get("/api/cleanup"); });
+  // An age that reaches back before the epoch removes nothing.
+  const auto before = snapshot();
+  auto nothing
+    = post_json("/api/cleanup", R"({"olderThanMs":9223372036854775807})");
+  BOOST_TEST_REQUIRE(nothing.status == 200U, nothing.body);
+  BOOST_TEST(nothing.json().at("runsRemoved").as_array().empty());
+  BOOST_TEST(nothing.json().at("cutoff").as_int64() == 0);
+  BOOST_TEST(snapshot() == before);
+
+  // Age 0 removes what finished before now: let the clock pass the run's
+  // last update first.
+  while (now_ms() <= finished_at)
+    std::this_thread::sleep_for(std::chrono::milliseconds{1});
+  auto r = post_json("/api/cleanup", R"({"olderThanMs":0})");
+  BOOST_TEST_REQUIRE(r.status == 200U, r.body);
+  auto answer = r.json();
+  BOOST_TEST(join(strings_of(answer.at("runsRemoved"))) == "run-fin-1");
+  BOOST_TEST(join(strings_of(answer.at("approvalsRemoved")))
+             == "approval:finance:inv_1");
+  BOOST_TEST(answer.at("cutoff").as_int64() > finished_at);
+  BOOST_TEST(get(run_path("run-fin-1")).status == 404U);
+  BOOST_TEST(get(approval_path("approval:finance:inv_1")).status == 404U);
+  // Paused runs and their approvals stay.
+  BOOST_TEST(text(run("run-fin-2").at("status")) == "paused");
+}
+
 BOOST_FIXTURE_TEST_CASE(cancel_a_run_200_404_409, api_fixture) {
   auto r = post_json(run_path("run-order-1") + "/cancel",
                      R"({"reason":"Customer withdrew"})");
@@ -1161,6 +1260,13 @@ BOOST_AUTO_TEST_CASE(token_specs_take_prefixes_with_colons) {
   BOOST_TEST(!grant->covers("approval:finance:inv_1"));
   BOOST_TEST((grant->permissions
               == std::set{http::permission::read, http::permission::approve}));
+
+  BOOST_TEST(!tokens.add_spec("ops:ops-secret-0123456789::read,cleanup"));
+  BOOST_TEST((tokens.find("ops-secret-0123456789")->permissions
+              == std::set{http::permission::read, http::permission::cleanup}));
+  BOOST_TEST(!tokens.add_spec("root:root-secret-0123456789::*"));
+  BOOST_TEST(tokens.find("root-secret-0123456789")
+               ->permissions.contains(http::permission::cleanup));
 }
 
 BOOST_AUTO_TEST_SUITE_END()

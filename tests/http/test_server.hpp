@@ -31,15 +31,19 @@ inline constexpr std::string_view reader_token
   = "reader-secret-token-0123456789";
 inline constexpr std::string_view finops_token
   = "finops-secret-token-0123456789";
+/// Every permission, but only under the finance prefix.
+inline constexpr std::string_view finance_admin_token
+  = "finance-admin-secret-token-0123456789";
 inline constexpr std::string_view test_link_secret
   = "link-secret-for-tests-0123456789";
 /// The key prefix the finance tokens are limited to.
 inline constexpr std::string_view finance_prefix = "approval:finance:";
 
 /// Options for a server on a free loopback port taking bodies up to
-/// `max_body` bytes, with four tokens: admin (everything), finance-bot
+/// `max_body` bytes, with five tokens: admin (everything), finance-bot
 /// (read + approve under `finance_prefix`), auditor (read), finance-ops
-/// (read + cancel-run under `finance_prefix`).
+/// (read + cancel-run under `finance_prefix`), finance-admin (everything
+/// under `finance_prefix`).
 inline http::server_options test_server_options(std::size_t max_body,
                                                 std::string link_secret,
                                                 bool no_auth = false) {
@@ -55,13 +59,17 @@ inline http::server_options test_server_options(std::size_t max_body,
     options.tokens.add(token, {std::move(identity), std::move(prefixes),
                                std::move(permissions)});
   };
-  add(admin_token, "admin", {},
-      {p::read, p::approve, p::reject, p::edit, p::cancel, p::cancel_run});
+  const std::set<http::permission> every{p::read,   p::approve, p::reject,
+                                         p::edit,   p::cancel,  p::cancel_run,
+                                         p::cleanup};
+  add(admin_token, "admin", {}, every);
   add(finance_token, "finance-bot", {std::string{finance_prefix}},
       {p::read, p::approve});
   add(reader_token, "auditor", {}, {p::read});
   add(finops_token, "finance-ops", {std::string{finance_prefix}},
       {p::read, p::cancel_run});
+  add(finance_admin_token, "finance-admin", {std::string{finance_prefix}},
+      every);
   return options;
 }
 

@@ -1197,6 +1197,23 @@ BOOST_AUTO_TEST_CASE_TEMPLATE(save_replaces_and_keeps_indexes_in_step, Factory,
   BOOST_TEST(must(store->find_by_pending_approval("C")) == (v{"r1"}));
 }
 
+// Regression: the LMDB index keeps instants unsigned, and a cutoff before
+// the epoch (a cleanup age longer than the epoch is old) wrapped around to
+// the far future, so every finished run was "before" it.
+BOOST_AUTO_TEST_CASE_TEMPLATE(finished_before_the_epoch_is_nothing, Factory,
+                              workflow_state_stores) {
+  auto store = Factory::make();
+  must(store->save(make_run("r1", "wf", m::run_status::completed, at(1))));
+  BOOST_TEST(must(store->finished_before(m::time_point{}, no_limit)).empty());
+  BOOST_TEST(
+    must(store->finished_before(m::from_millis(-1), no_limit)).empty());
+  BOOST_TEST(must(store->finished_before(
+                    m::time_point{} - std::chrono::hours{100'000}, no_limit))
+               .empty());
+  BOOST_TEST(must(store->finished_before(at(2), no_limit))
+             == std::vector<std::string>{"r1"});
+}
+
 BOOST_AUTO_TEST_CASE_TEMPLATE(empty_run_id_is_invalid, Factory,
                               workflow_state_stores) {
   auto store = Factory::make();

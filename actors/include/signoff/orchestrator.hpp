@@ -139,6 +139,10 @@ public:
   model::result<std::vector<std::string>>
   list_pending_workflows(const std::string& workflow_name = {});
 
+  /// Ids of the runs matching `filter` (every run by default), in id order.
+  model::result<std::vector<std::string>>
+  list_runs(const persistence::run_filter& filter = {});
+
   /// Removes finished runs last updated more than `max_age` ago, with the
   /// decided approvals no waiting run needs. Paused runs are never removed.
   model::result<actors::cleanup_report> cleanup(model::duration max_age);

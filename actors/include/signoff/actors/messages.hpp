@@ -16,6 +16,8 @@
 #include "signoff/model/result.hpp"
 #include "signoff/model/workflow.hpp"
 #include "signoff/model/workflow_state.hpp"
+#include "signoff/persistence/cleanup.hpp"
+#include "signoff/persistence/workflow_state_store.hpp"
 
 namespace signoff::actors {
 
@@ -49,11 +51,8 @@ struct decision_report {
   std::vector<std::string> resumed_workflows{};
 };
 
-/// What `cleanup` removed.
-struct cleanup_report {
-  std::size_t runs_removed = 0;
-  std::size_t approvals_removed = 0;
-};
+/// What `cleanup` removed: the cutoff, the runs and the approvals.
+using cleanup_report = persistence::cleanup_report;
 
 } // namespace signoff::actors
 
@@ -66,6 +65,7 @@ CAF_ALLOW_UNSAFE_MESSAGE_TYPE(signoff::model::time_point)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(signoff::model::duration)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(signoff::actors::execute_request)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(signoff::actors::decision_request)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(signoff::persistence::run_filter)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(
   signoff::model::result<signoff::model::execution_result>)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(

@@ -55,6 +55,9 @@ using orchestrator_actor = caf::typed_actor<
   // Lists the paused runs of a workflow (all workflows for "").
   caf::replies_to<list_runs_atom,
                   std::string>::with<model::result<std::vector<std::string>>>,
+  // Lists the runs matching a filter (workflow, status), in id order.
+  caf::replies_to<list_runs_atom, persistence::run_filter>::with<
+    model::result<std::vector<std::string>>>,
   // Lists the runs paused on an approval key.
   caf::replies_to<waiting_atom,
                   std::string>::with<model::result<std::vector<std::string>>>,

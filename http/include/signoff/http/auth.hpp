@@ -9,10 +9,21 @@
 
 namespace signoff::http {
 
-/// What a request may do.
-enum class permission { read, approve, reject, edit, cancel, cancel_run };
+/// What a request may do. `cleanup` removes old finished runs and their
+/// approvals whatever their keys, so only a token without prefixes can use
+/// it.
+enum class permission {
+  read,
+  approve,
+  reject,
+  edit,
+  cancel,
+  cancel_run,
+  cleanup
+};
 
-/// Parses "read", "approve", "reject", "edit", "cancel" or "cancel-run".
+/// Parses "read", "approve", "reject", "edit", "cancel", "cancel-run" or
+/// "cleanup".
 [[nodiscard]] std::optional<permission>
 parse_permission(std::string_view text) noexcept;
 

@@ -1,0 +1,62 @@
+#pragma once
+
+// Where the commands read and decide: an LMDB directory, or a signoff
+// server over its JSON API. Both answer with the same reports, so what a
+// command prints does not depend on which one it used.
+
+#include <memory>
+#include <string>
+
+#include "http_client.hpp"
+#include "reports.hpp"
+#include "signoff/model/approval.hpp"
+#include "signoff/model/result.hpp"
+#include "signoff/model/time.hpp"
+#include "signoff/persistence/workflow_state_store.hpp"
+
+namespace signoff::cli {
+
+/// The operations behind the commands. On any error nothing was changed
+/// (for a server: unless it was SERVER_UNREACHABLE after a timeout). Every
+/// call may also fail with STORAGE_ERROR (LMDB) or SERVER_UNREACHABLE,
+/// UNAUTHORIZED, FORBIDDEN and UNEXPECTED_ERROR (server).
+class backend {
+public:
+  virtual ~backend() = default;
+
+  /// The pending, unexpired approvals whose keys start with `prefix`
+  /// (literally), in key order.
+  virtual model::result<pending_report> pending(const std::string& prefix) = 0;
+
+  /// One approval and its audit trail. Errors: NOT_FOUND.
+  virtual model::result<approval_report> approval(const std::string& key) = 0;
+
+  /// Decides an approval that exists (`d.require_existing`); the report's
+  /// decision names the actor it was recorded under. Errors: NOT_FOUND,
+  /// APPROVAL_CONFLICT (details: the winning status), INVALID_ARGUMENT.
+  virtual model::result<decision_report> decide(model::decision d) = 0;
+
+  /// The runs matching `filter`, in id order.
+  virtual model::result<runs_report> runs(const persistence::run_filter& filter)
+    = 0;
+
+  /// One run. Errors: NOT_FOUND.
+  virtual model::result<run_report> run(const std::string& run_id) = 0;
+
+  /// Removes finished runs last updated more than `max_age` ago and the
+  /// decided approvals no paused run needs.
+  virtual model::result<cleanup_report> cleanup(model::duration max_age) = 0;
+};
+
+/// The signoff database in `dir`, worked on as of `now`. A directory
+/// without one is refused rather than created, so a mistyped path changes
+/// nothing. Errors: STORAGE_ERROR.
+[[nodiscard]] model::result<std::unique_ptr<backend>>
+open_lmdb_backend(const std::string& dir, model::time_point now);
+
+/// The server at `url`, called with `token` (empty for none), waiting as
+/// long as `limits` allow. Nothing is sent until the first call.
+[[nodiscard]] std::unique_ptr<backend>
+make_server_backend(server_url url, std::string token, http_limits limits);
+
+} // namespace signoff::cli

@@ -1,0 +1,127 @@
+// The commands on an LMDB directory, through the stores alone (no actor
+// system), so they work beside a server running on the same directory.
+// Decisions are one atomic, durable `decide` each; runs waiting on the key
+// are not resumed here: a server on the directory picks the decision up.
+
+#include <cstddef>
+#include <filesystem>
+#include <limits>
+#include <utility>
+
+#include "backend.hpp"
+#include "signoff/persistence/cleanup.hpp"
+#include "signoff/persistence/lmdb_store.hpp"
+
+namespace signoff::cli {
+
+namespace {
+
+constexpr auto no_limit = std::numeric_limits<std::size_t>::max();
+
+model::error not_found(std::string what) {
+  return model::make_error(model::error_type::not_found, std::move(what));
+}
+
+class lmdb_backend final : public backend {
+public:
+  lmdb_backend(persistence::lmdb_stores stores, model::time_point now)
+      : stores_(std::move(stores)), now_(now) {}
+
+  model::result<pending_report> pending(const std::string& prefix) override {
+    auto keys = stores_.approvals->list_pending(prefix, now_, no_limit);
+    if (keys.is_err())
+      return keys.error();
+    pending_report out;
+    for (const auto& key : keys.value()) {
+      auto record = stores_.approvals->find_approval(key);
+      if (record.is_err())
+        return record.error();
+      // A server may have removed it since the listing: skip it.
+      if (record.value())
+        out.approvals.push_back(std::move(*record.value()));
+    }
+    return out;
+  }
+
+  model::result<approval_report> approval(const std::string& key) override {
+    auto record = stores_.approvals->find_approval(key);
+    if (record.is_err())
+      return record.error();
+    if (!record.value())
+      return not_found("no approval '" + key + "' exists");
+    auto trail = stores_.approvals->audit_trail(key);
+    if (trail.is_err())
+      return trail.error();
+    return approval_report{std::move(*record.value()), std::move(trail.value()),
+                           now_};
+  }
+
+  model::result<decision_report> decide(model::decision d) override {
+    auto outcome = stores_.approvals->decide(d, now_);
+    if (outcome.is_err())
+      return outcome.error();
+    return decision_report{std::move(d), std::move(outcome.value())};
+  }
+
+  model::result<runs_report>
+  runs(const persistence::run_filter& filter) override {
+    auto ids = stores_.runs->list(filter);
+    if (ids.is_err())
+      return ids.error();
+    runs_report out;
+    for (const auto& id : ids.value()) {
+      auto state = stores_.runs->load(id);
+      if (state.is_err())
+        return state.error();
+      // A server may have removed it since the listing: skip it.
+      if (state.value())
+        out.runs.push_back(std::move(*state.value()));
+    }
+    return out;
+  }
+
+  model::result<run_report> run(const std::string& run_id) override {
+    auto state = stores_.runs->load(run_id);
+    if (state.is_err())
+      return state.error();
+    if (!state.value())
+      return not_found("no run '" + run_id + "' exists");
+    return run_report{std::move(*state.value())};
+  }
+
+  model::result<cleanup_report> cleanup(model::duration max_age) override {
+    const auto cutoff = persistence::cleanup_cutoff(now_, max_age);
+    model::result<cleanup_report> removed;
+    auto committed = stores_.commits->commit([&] {
+      // May run again after the store grew its map: each run starts afresh.
+      removed = persistence::remove_finished_runs(*stores_.approvals,
+                                                  *stores_.runs, cutoff);
+    });
+    if (committed.is_err())
+      return committed.error();
+    return removed;
+  }
+
+private:
+  persistence::lmdb_stores stores_;
+  model::time_point now_;
+};
+
+} // namespace
+
+model::result<std::unique_ptr<backend>>
+open_lmdb_backend(const std::string& dir, model::time_point now) {
+  std::error_code ec;
+  if (!std::filesystem::is_regular_file(std::filesystem::path{dir} / "data.mdb",
+                                        ec))
+    return model::make_error(model::error_type::storage_error,
+                             "no signoff database in '" + dir
+                               + "' (data.mdb not found)");
+  auto stores = persistence::open_lmdb_stores({.path = dir});
+  if (stores.is_err())
+    return stores.error();
+  return std::unique_ptr<backend>{
+    std::make_unique<lmdb_backend>(std::move(stores.value()), now)};
+}
+
+} // namespace signoff::cli
