@@ -7,7 +7,7 @@
 // run's branch, no checkpointed step may have run again, and no run may
 // have executed in two actors at once.
 //
-// SIGNOFF_CRASH_ORDERS (default 400) and SIGNOFF_CRASH_KILLS (default 10)
+// SIGNOFF_CRASH_ORDERS (default 1000) and SIGNOFF_CRASH_KILLS (default 12)
 // size it; scripts/reliability.sh runs the full version.
 
 #define BOOST_TEST_MODULE signoff_crash
@@ -16,6 +16,7 @@
 #include <atomic>
 #include <cstdlib>
 #include <fstream>
+#include <functional>
 #include <map>
 #include <mutex>
 #include <random>
@@ -83,12 +84,13 @@ std::uint16_t read_port(const std::filesystem::path& file) {
 }
 
 std::vector<std::string> pending_keys(std::uint16_t port) {
-  auto answer = client::send(port, "GET", "/api/approvals?prefix=approval:",
-                             client::bearer(token));
+  auto answer = client::send(
+    port, "GET", "/api/approvals?prefix=approval:", client::bearer(token));
   std::vector<std::string> keys;
   if (answer.status != 200)
     return keys;
-  for (const auto& k : answer.json().at("pending").as_array())
+  const auto json = answer.json();
+  for (const auto& k : json.at("pending").as_array())
     keys.emplace_back(k.as_string());
   return keys;
 }
@@ -126,9 +128,9 @@ private:
       body["reason"] = "refused by the crash driver";
     else
       body["value"] = {{"channel", "http"}};
-    auto answer = client::send(port, "POST", "/api/approvals",
-                               client::bearer(token),
-                               boost::json::serialize(body));
+    auto answer
+      = client::send(port, "POST", "/api/approvals", client::bearer(token),
+                     boost::json::serialize(body));
     if (answer.status == 200)
       log_.ack({key, reject ? "rejected" : "approved", "driver"}, "http acked");
     else if (answer.status == 409)
@@ -166,7 +168,8 @@ private:
     const auto out = (dir_.path() / "pending.json").string();
     test::child_process cli{
       {SIGNOFF_CLI, "--db", db(), "--json", "pending", "--prefix", "approval:"},
-      out, "/dev/null"};
+      out,
+      "/dev/null"};
     std::vector<std::string> keys;
     if (cli.wait(std::chrono::minutes{1}) == 0) {
       std::ifstream in{out};
@@ -274,8 +277,8 @@ bool all_finished(std::uint16_t port, int orders) {
 BOOST_AUTO_TEST_SUITE(crash_loop)
 
 BOOST_AUTO_TEST_CASE(kills_lose_nothing_acknowledged_and_repeat_no_step) {
-  const int orders = setting("SIGNOFF_CRASH_ORDERS", 400);
-  const int kills = setting("SIGNOFF_CRASH_KILLS", 10);
+  const int orders = setting("SIGNOFF_CRASH_ORDERS", 1000);
+  const int kills = setting("SIGNOFF_CRASH_KILLS", 12);
   const auto seed = static_cast<unsigned>(
     setting("SIGNOFF_CRASH_SEED", static_cast<int>(std::random_device{}())));
   BOOST_TEST_MESSAGE("crash loop: " << orders << " orders, " << kills
@@ -283,20 +286,39 @@ BOOST_AUTO_TEST_CASE(kills_lose_nothing_acknowledged_and_repeat_no_step) {
   test::temp_dir dir;
   decision_log decisions;
   std::mt19937 rng{seed};
-  decider driver{dir, decisions, seed + 1};
+  // Several deciders pick from the same pending list, so some decisions
+  // race each other across channels and only one may be acknowledged.
+  constexpr unsigned decider_count = 3;
+  std::vector<decider> deciders;
+  for (unsigned d = 0; d < decider_count; ++d)
+    deciders.emplace_back(dir, decisions, seed + 1 + d);
+  auto decide_until = [&](const std::function<std::uint16_t()>& port,
+                          const std::function<bool()>& done) {
+    std::vector<std::jthread> threads;
+    for (auto& d : deciders)
+      threads.emplace_back([&d, &port, &done] {
+        while (!done())
+          d.round(port());
+      });
+  };
 
   // Each generation lives a random while, deciding as it goes, and dies.
   for (int generation = 0; generation < kills; ++generation) {
     worker w{dir, orders, generation};
-    const auto lifetime = std::chrono::milliseconds{
-      std::uniform_int_distribution{50, 1500}(rng)};
+    const auto lifetime
+      = std::chrono::milliseconds{std::uniform_int_distribution{50, 1500}(rng)};
     const auto death = std::chrono::steady_clock::now() + lifetime;
-    while (std::chrono::steady_clock::now() < death)
-      driver.round(w.port());
+    std::mutex port_mutex;
+    decide_until(
+      [&] {
+        std::lock_guard lock{port_mutex};
+        return w.port();
+      },
+      [&] { return std::chrono::steady_clock::now() >= death; });
     w.kill();
     // Between generations, decisions only the CLI can make.
     if (generation % 3 == 0)
-      driver.round(0);
+      deciders.front().round(0);
   }
 
   // The last generation is left to finish every run, then killed too.
@@ -306,7 +328,7 @@ BOOST_AUTO_TEST_CASE(kills_lose_nothing_acknowledged_and_repeat_no_step) {
     while (!all_finished(last.port(), orders)) {
       BOOST_REQUIRE_MESSAGE(std::chrono::steady_clock::now() < deadline,
                             "runs still unfinished after 10 minutes");
-      driver.round(last.port());
+      deciders.front().round(last.port());
       std::this_thread::sleep_for(50ms);
     }
     last.kill();
@@ -345,8 +367,7 @@ BOOST_AUTO_TEST_CASE(kills_lose_nothing_acknowledged_and_repeat_no_step) {
     const std::string branch{outcome.at("branch").as_string()};
     expect((branch == "granted") == (state == "approved")
              && (branch == "rejected") == (state == "rejected"),
-           order + " took the " + branch + " branch, its approval is "
-             + state);
+           order + " took the " + branch + " branch, its approval is " + state);
     for (const auto* step : {"reserve", "fulfil", "refund"})
       if (outcome.contains(step))
         checkpointed[{step, order}] = outcome.at(step).as_string();
@@ -376,10 +397,20 @@ BOOST_AUTO_TEST_CASE(kills_lose_nothing_acknowledged_and_repeat_no_step) {
          "a checkpointed effect is missing from the log");
 
   // Every acknowledged decision is the one in the audit trail.
-  std::set<std::string> acked_keys;
+  // Two acknowledgements of one key must be one decision repeated (an
+  // idempotent retry answers as the first did), never two different ones.
+  std::map<std::string, const acknowledged*> first_ack;
+  int repeats = 0;
   for (const auto& ack : decisions.acks) {
-    expect(acked_keys.insert(ack.key).second,
-           "two decisions on " + ack.key + " were acknowledged");
+    auto [first, fresh] = first_ack.emplace(ack.key, &ack);
+    if (!fresh) {
+      ++repeats;
+      expect(first->second->action == ack.action
+               && first->second->actor == ack.actor,
+             "two decisions on " + ack.key + " were acknowledged: "
+               + first->second->action + " by " + first->second->actor + " and "
+               + ack.action + " by " + ack.actor);
+    }
     expect(decided_state[order_of(ack.key)] == ack.action,
            ack.key + " was acknowledged " + ack.action);
     auto trail = stores->approvals->audit_trail(ack.key);
@@ -399,7 +430,8 @@ BOOST_AUTO_TEST_CASE(kills_lose_nothing_acknowledged_and_repeat_no_step) {
   figures << "crash loop figures: orders=" << orders
           << " workers_killed=" << kills + 1 << " effects=" << effects.size()
           << " steps_rerun_after_kill=" << reruns_after_kill
-          << " acknowledged_decisions=" << decisions.acks.size();
+          << " acknowledged_decisions=" << decisions.acks.size()
+          << " of_them_idempotent_repeats=" << repeats;
   for (const auto& [what, count] : decisions.counts)
     figures << " [" << what << "]=" << count;
   figures << " violations=" << violations;

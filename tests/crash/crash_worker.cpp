@@ -106,21 +106,19 @@ signoff::model::workflow order_workflow(effects_log& log,
                             const value& in) -> result<value> {
     const std::string order{in.at("orderId").as_string()};
     auto guard = executing.enter(step.run_id(), log, order);
-    auto reserved = step.run(
-      "reserve", [&] { return log.effect("reserve", order); });
+    auto reserved
+      = step.run("reserve", [&] { return log.effect("reserve", order); });
     auto decision = step.try_approval("approval:" + order);
     if (decision.is_err()) {
-      auto refunded = step.run(
-        "refund", [&] { return log.effect("refund", order); });
-      return value{{"branch", "rejected"},
-                   {"reserve", reserved},
-                   {"refund", refunded}};
+      auto refunded
+        = step.run("refund", [&] { return log.effect("refund", order); });
+      return value{
+        {"branch", "rejected"}, {"reserve", reserved}, {"refund", refunded}};
     }
-    auto fulfilled = step.run(
-      "fulfil", [&] { return log.effect("fulfil", order); });
-    return value{{"branch", "granted"},
-                 {"reserve", reserved},
-                 {"fulfil", fulfilled}};
+    auto fulfilled
+      = step.run("fulfil", [&] { return log.effect("fulfil", order); });
+    return value{
+      {"branch", "granted"}, {"reserve", reserved}, {"fulfil", fulfilled}};
   };
 }
 
@@ -155,7 +153,8 @@ int main(int argc, char** argv) {
 
   signoff::http::server_options http_options;
   http_options.port = 0;
-  if (auto refused = http_options.tokens.add_spec("driver:crash-driver-secret::*")) {
+  if (auto refused
+      = http_options.tokens.add_spec("driver:crash-driver-secret::*")) {
     std::fprintf(stderr, "%s\n", refused->c_str());
     return 2;
   }
