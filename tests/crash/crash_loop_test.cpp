@@ -16,7 +16,7 @@
 #include <atomic>
 #include <cstdlib>
 #include <fstream>
-#include <functional>
+#include <limits>
 #include <map>
 #include <mutex>
 #include <random>
@@ -83,9 +83,20 @@ std::uint16_t read_port(const std::filesystem::path& file) {
   return static_cast<std::uint16_t>(port);
 }
 
+/// One request to the worker; status 0 when it is gone (killed before or
+/// during the exchange).
+client::response ask(std::uint16_t port, std::string_view method,
+                     const std::string& target, std::string body = {}) {
+  try {
+    return client::send(port, method, target, client::bearer(token),
+                        std::move(body));
+  } catch (const std::runtime_error&) {
+    return {};
+  }
+}
+
 std::vector<std::string> pending_keys(std::uint16_t port) {
-  auto answer = client::send(
-    port, "GET", "/api/approvals?prefix=approval:", client::bearer(token));
+  auto answer = ask(port, "GET", "/api/approvals?prefix=approval:");
   std::vector<std::string> keys;
   if (answer.status != 200)
     return keys;
@@ -104,11 +115,14 @@ public:
 
   /// One round: a few pending keys (as the worker or the store lists
   /// them), each decided through a channel picked at random.
-  void round(std::uint16_t port) {
+  /// Each decision tried takes one from `budget`; none is tried at 0.
+  void round(std::uint16_t port, std::atomic<int>& budget) {
     auto keys = port != 0 ? pending_keys(port) : cli_pending();
     std::shuffle(keys.begin(), keys.end(), rng_);
     keys.resize(std::min<std::size_t>(keys.size(), 8));
     for (const auto& key : keys) {
+      if (budget.fetch_sub(1) <= 0)
+        return;
       const bool reject = std::uniform_int_distribution{0, 3}(rng_) == 0;
       const bool through_cli
         = port == 0 || std::uniform_int_distribution{0, 2}(rng_) == 0;
@@ -129,8 +143,7 @@ private:
     else
       body["value"] = {{"channel", "http"}};
     auto answer
-      = client::send(port, "POST", "/api/approvals", client::bearer(token),
-                     boost::json::serialize(body));
+      = ask(port, "POST", "/api/approvals", boost::json::serialize(body));
     if (answer.status == 200)
       log_.ack({key, reject ? "rejected" : "approved", "driver"}, "http acked");
     else if (answer.status == 409)
@@ -262,9 +275,7 @@ bool all_finished(std::uint16_t port, int orders) {
   if (port == 0 || !pending_keys(port).empty())
     return false;
   for (int i = 0; i < orders; ++i) {
-    auto answer
-      = client::send(port, "GET", "/api/workflows/run-o" + std::to_string(i),
-                     client::bearer(token));
+    auto answer = ask(port, "GET", "/api/workflows/run-o" + std::to_string(i));
     if (answer.status != 200
         || answer.json().at("status").as_string() != "completed")
       return false;
@@ -292,43 +303,56 @@ BOOST_AUTO_TEST_CASE(kills_lose_nothing_acknowledged_and_repeat_no_step) {
   std::vector<decider> deciders;
   for (unsigned d = 0; d < decider_count; ++d)
     deciders.emplace_back(dir, decisions, seed + 1 + d);
-  auto decide_until = [&](const std::function<std::uint16_t()>& port,
-                          const std::function<bool()>& done) {
-    std::vector<std::jthread> threads;
-    for (auto& d : deciders)
-      threads.emplace_back([&d, &port, &done] {
-        while (!done())
-          d.round(port());
-      });
-  };
+  // Decisions a generation may try, so the work spreads over every
+  // generation instead of being done before most of the kills.
+  const int per_generation = std::max(8, 3 * orders / std::max(kills, 1));
 
-  // Each generation lives a random while, deciding as it goes, and dies.
+  // Each generation lives a random while, the deciders working on it from
+  // every thread, and is killed while they still work.
   for (int generation = 0; generation < kills; ++generation) {
     worker w{dir, orders, generation};
     const auto lifetime
       = std::chrono::milliseconds{std::uniform_int_distribution{50, 1500}(rng)};
-    const auto death = std::chrono::steady_clock::now() + lifetime;
+    std::atomic<int> budget{per_generation};
+    std::atomic<bool> stop{false};
     std::mutex port_mutex;
-    decide_until(
-      [&] {
-        std::lock_guard lock{port_mutex};
-        return w.port();
-      },
-      [&] { return std::chrono::steady_clock::now() >= death; });
-    w.kill();
+    {
+      std::vector<std::jthread> threads;
+      for (auto& d : deciders)
+        threads.emplace_back([&] {
+          while (!stop) {
+            if (budget <= 0) {
+              std::this_thread::sleep_for(5ms);
+              continue;
+            }
+            std::uint16_t port = 0;
+            {
+              std::lock_guard lock{port_mutex};
+              port = w.port();
+            }
+            d.round(port, budget);
+          }
+        });
+      std::this_thread::sleep_for(lifetime);
+      w.kill();
+      stop = true;
+    }
     // Between generations, decisions only the CLI can make.
-    if (generation % 3 == 0)
-      deciders.front().round(0);
+    if (generation % 3 == 0) {
+      std::atomic<int> cli_budget{8};
+      deciders.front().round(0, cli_budget);
+    }
   }
 
   // The last generation is left to finish every run, then killed too.
   {
     worker last{dir, orders, kills};
     const auto deadline = std::chrono::steady_clock::now() + 10min;
+    std::atomic<int> unlimited{std::numeric_limits<int>::max()};
     while (!all_finished(last.port(), orders)) {
       BOOST_REQUIRE_MESSAGE(std::chrono::steady_clock::now() < deadline,
                             "runs still unfinished after 10 minutes");
-      deciders.front().round(last.port());
+      deciders.front().round(last.port(), unlimited);
       std::this_thread::sleep_for(50ms);
     }
     last.kill();
