@@ -4,14 +4,23 @@
 // Start order workflow, with counters that prove which steps ran.
 
 #include <atomic>
+#include <charconv>
 #include <chrono>
+#include <cstdlib>
 #include <memory>
+#include <optional>
+#include <ostream>
+#include <stdexcept>
 #include <string>
+#include <string_view>
 #include <thread>
 
 #include <boost/json.hpp>
+#include <caf/scoped_actor.hpp>
 
+#include "signoff/persistence/lmdb_store.hpp"
 #include "signoff/signoff.hpp"
+#include "support/temp_dir.hpp"
 
 namespace signoff::test {
 
@@ -123,6 +132,156 @@ single_approval_workflow(std::shared_ptr<std::atomic<int>> after_approval,
 
 inline boost::json::value key_input(const std::string& key) {
   return {{"key", key}};
+}
+
+} // namespace signoff::test
+
+namespace signoff::test {
+
+/// How often each step of `branching_workflow` ran: the step before the
+/// approval, and one counter per way the approval can end.
+struct branch_counters {
+  std::atomic<int> prepared{0};
+  std::atomic<int> approved{0};
+  std::atomic<int> rejected{0};
+  std::atomic<int> expired{0};
+  std::atomic<int> cancelled{0};
+
+  /// Branch steps run, whichever branch.
+  [[nodiscard]] int branches() const {
+    return approved + rejected + expired + cancelled;
+  }
+};
+
+/// Prepares, waits for the approval `in.key`, then runs the one step of the
+/// branch its decision takes. Each step is checkpointed and counted, so a
+/// step that ran twice, or the wrong branch, shows in `n`. Returns
+/// `{"branch": "approved", "value": v}` or `{"branch": error type,
+/// "message": reason}`.
+inline model::workflow branching_workflow(std::shared_ptr<branch_counters> n,
+                                          model::approval_options options
+                                          = {}) {
+  return [n, options](
+           model::step& step,
+           const boost::json::value& in) -> model::result<boost::json::value> {
+    const std::string key{in.at("key").as_string()};
+    step.run("prepare", [&] { ++n->prepared; });
+    auto decided = step.try_approval(key, options);
+    if (decided.is_ok()) {
+      step.run("on-approved", [&] { ++n->approved; });
+      return boost::json::value{{"branch", "approved"},
+                                {"value", decided.value()}};
+    }
+    const auto& e = decided.error();
+    std::atomic<int>* counter = nullptr;
+    if (e.is(model::error_type::approval_rejected))
+      counter = &n->rejected;
+    else if (e.is(model::error_type::approval_expired))
+      counter = &n->expired;
+    else if (e.is(model::error_type::approval_cancelled))
+      counter = &n->cancelled;
+    else
+      return e;
+    step.run("on-" + e.type, [&] { ++*counter; });
+    return boost::json::value{{"branch", e.type}, {"message", e.message}};
+  };
+}
+
+/// The branch `branching_workflow` takes on an approval that ended in
+/// `state`: "approved" or the error type the step returned.
+inline std::string_view expected_branch(model::approval_state state) {
+  switch (state) {
+    case model::approval_state::approved:
+    case model::approval_state::edited:
+      return "approved";
+    case model::approval_state::rejected:
+      return model::error_type::approval_rejected;
+    case model::approval_state::expired:
+      return model::error_type::approval_expired;
+    case model::approval_state::cancelled:
+      return model::error_type::approval_cancelled;
+    case model::approval_state::pending:
+      break;
+  }
+  return "none";
+}
+
+/// Rounds of a stress case: `fallback` in the normal test run, or the
+/// positive number in the environment variable `name`, which the long
+/// reliability runs set.
+inline int rounds_from_env(const char* name, int fallback) {
+  const char* text = std::getenv(name);
+  if (text == nullptr)
+    return fallback;
+  const std::string_view digits{text};
+  int n = 0;
+  auto [end, ec]
+    = std::from_chars(digits.data(), digits.data() + digits.size(), n);
+  return ec == std::errc{} && end == digits.data() + digits.size() && n > 0
+           ? n
+           : fallback;
+}
+
+/// Orchestrator options over the LMDB stores, with their commit group.
+inline orchestrator_options
+lmdb_orchestrator_options(const persistence::lmdb_stores& stores) {
+  orchestrator_options options;
+  options.approval_store = stores.approvals;
+  options.workflow_state_store = stores.runs;
+  options.commit_group = stores.commits;
+  return options;
+}
+
+/// Where a test's orchestrator keeps its state.
+enum class store_kind { memory, lmdb };
+
+inline std::ostream& operator<<(std::ostream& os, store_kind kind) {
+  return os << (kind == store_kind::memory ? "memory" : "lmdb");
+}
+
+/// Fresh stores of one kind for one test case: in memory, or LMDB in a new
+/// temporary directory. LMDB runs without fsync, which survives a process
+/// crash: these cases are about orderings, not power cuts.
+class test_stores {
+public:
+  explicit test_stores(store_kind kind) {
+    if (kind == store_kind::memory) {
+      options_.approval_store = persistence::make_memory_approval_store();
+      options_.workflow_state_store
+        = persistence::make_memory_workflow_state_store();
+      return;
+    }
+    auto opened = persistence::open_lmdb_stores(
+      {.path = dir_.emplace().str(),
+       .durability = persistence::lmdb_durability::no_sync});
+    if (opened.is_err())
+      throw std::runtime_error(opened.error().message);
+    options_ = lmdb_orchestrator_options(opened.value());
+  }
+
+  /// Options for an orchestrator over these stores.
+  [[nodiscard]] const orchestrator_options& options() const noexcept {
+    return options_;
+  }
+
+private:
+  std::optional<temp_dir> dir_;
+  orchestrator_options options_;
+};
+
+/// Sends one typed request to `orch`'s actor from a scoped actor and waits
+/// for the reply, as a server that is an actor itself would talk to it.
+template <class Reply, class... Ts>
+model::result<Reply> ask_actor(orchestrator& orch, Ts&&... xs) {
+  caf::scoped_actor self{orch.system()};
+  model::result<Reply> out;
+  self->request(orch.handle(), caf::infinite, std::forward<Ts>(xs)...)
+    .receive([&out](model::result<Reply>& reply) { out = std::move(reply); },
+             [&out, &orch](caf::error& e) {
+               out = model::make_error(model::error_type::unexpected_error,
+                                       orch.system().render(e));
+             });
+  return out;
 }
 
 } // namespace signoff::test
