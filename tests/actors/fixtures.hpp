@@ -4,21 +4,26 @@
 // Start order workflow, with counters that prove which steps ran.
 
 #include <atomic>
+#include <barrier>
 #include <charconv>
 #include <chrono>
 #include <cstdlib>
+#include <map>
 #include <memory>
+#include <mutex>
 #include <optional>
 #include <ostream>
 #include <stdexcept>
 #include <string>
 #include <string_view>
 #include <thread>
+#include <vector>
 
 #include <boost/json.hpp>
 #include <caf/scoped_actor.hpp>
 
 #include "signoff/persistence/lmdb_store.hpp"
+#include "signoff/persistence/outbox.hpp"
 #include "signoff/signoff.hpp"
 #include "support/temp_dir.hpp"
 
@@ -151,6 +156,22 @@ struct branch_counters {
   [[nodiscard]] int branches() const {
     return approved + rejected + expired + cancelled;
   }
+
+  /// Branch steps `run_id` ran, whichever branch.
+  [[nodiscard]] int branches_of(const std::string& run_id) {
+    std::lock_guard guard{mutex_};
+    return by_run_[run_id];
+  }
+
+  void count_branch(std::atomic<int>& branch, const std::string& run_id) {
+    ++branch;
+    std::lock_guard guard{mutex_};
+    ++by_run_[run_id];
+  }
+
+private:
+  std::mutex mutex_;
+  std::map<std::string, int> by_run_;
 };
 
 /// Prepares, waits for the approval `in.key`, then runs the one step of the
@@ -168,21 +189,22 @@ inline model::workflow branching_workflow(std::shared_ptr<branch_counters> n,
     step.run("prepare", [&] { ++n->prepared; });
     auto decided = step.try_approval(key, options);
     if (decided.is_ok()) {
-      step.run("on-approved", [&] { ++n->approved; });
+      step.run("on-approved",
+               [&] { n->count_branch(n->approved, step.run_id()); });
       return boost::json::value{{"branch", "approved"},
                                 {"value", decided.value()}};
     }
     const auto& e = decided.error();
-    std::atomic<int>* counter = nullptr;
+    std::atomic<int>* branch = nullptr;
     if (e.is(model::error_type::approval_rejected))
-      counter = &n->rejected;
+      branch = &n->rejected;
     else if (e.is(model::error_type::approval_expired))
-      counter = &n->expired;
+      branch = &n->expired;
     else if (e.is(model::error_type::approval_cancelled))
-      counter = &n->cancelled;
+      branch = &n->cancelled;
     else
       return e;
-    step.run("on-" + e.type, [&] { ++*counter; });
+    step.run("on-" + e.type, [&] { n->count_branch(*branch, step.run_id()); });
     return boost::json::value{{"branch", e.type}, {"message", e.message}};
   };
 }
@@ -239,9 +261,10 @@ inline std::ostream& operator<<(std::ostream& os, store_kind kind) {
   return os << (kind == store_kind::memory ? "memory" : "lmdb");
 }
 
-/// Fresh stores of one kind for one test case: in memory, or LMDB in a new
-/// temporary directory. LMDB runs without fsync, which survives a process
-/// crash: these cases are about orderings, not power cuts.
+/// Fresh stores and outbox of one kind for one test case: in memory, or
+/// LMDB in a new temporary directory. LMDB runs without fsync, which
+/// survives a process crash: these cases are about orderings, not power
+/// cuts.
 class test_stores {
 public:
   explicit test_stores(store_kind kind) {
@@ -249,6 +272,7 @@ public:
       options_.approval_store = persistence::make_memory_approval_store();
       options_.workflow_state_store
         = persistence::make_memory_workflow_state_store();
+      options_.outbox = persistence::make_memory_outbox();
       return;
     }
     auto opened = persistence::open_lmdb_stores(
@@ -257,6 +281,7 @@ public:
     if (opened.is_err())
       throw std::runtime_error(opened.error().message);
     options_ = lmdb_orchestrator_options(opened.value());
+    options_.outbox = opened->notifications;
   }
 
   /// Options for an orchestrator over these stores.
@@ -268,6 +293,21 @@ private:
   std::optional<temp_dir> dir_;
   orchestrator_options options_;
 };
+
+/// Runs `body(i)` on `n` threads released together. The last thread to
+/// arrive tends to go first, so callers rotate roles over the threads.
+template <class Body>
+void all_at_once(int n, Body body) {
+  std::barrier start{n};
+  std::vector<std::thread> threads;
+  for (int i = 0; i < n; ++i)
+    threads.emplace_back([&, i] {
+      start.arrive_and_wait();
+      body(i);
+    });
+  for (auto& t : threads)
+    t.join();
+}
 
 /// Sends one typed request to `orch`'s actor from a scoped actor and waits
 /// for the reply, as a server that is an actor itself would talk to it.

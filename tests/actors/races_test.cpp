@@ -8,9 +8,7 @@
 #include "signoff/orchestrator.hpp"
 
 #include <array>
-#include <barrier>
 #include <map>
-#include <mutex>
 #include <random>
 #include <set>
 
@@ -19,13 +17,12 @@
 #include <boost/test/unit_test.hpp>
 #include <caf/all.hpp>
 
-#include "fixtures.hpp"
-#include "support/must.hpp"
-#include "support/printing.hpp"
+#include "agreement.hpp"
 
 using namespace signoff;
 using namespace std::chrono_literals;
 using test::store_kind;
+using test::watched_orchestrator;
 
 // Named, not anonymous: Boost.Test's data test cases are templates, and a
 // template in a named namespace must not hold anonymous-namespace types.
@@ -83,95 +80,7 @@ struct attempt {
   std::optional<model::result<std::vector<std::string>>> expired{};
 };
 
-/// An orchestrator on one store, with a clock the test moves and a count
-/// of the resolution notifications per key.
-struct race_env {
-  test::manual_clock clock;
-  test::test_stores stores;
-  std::mutex m;
-  std::map<std::string, int> resolved;
-  std::unique_ptr<orchestrator> orch;
-
-  explicit race_env(store_kind kind) : stores(kind) {
-    auto options = stores.options();
-    options.clock = clock.fn();
-    options.hooks.on_approval_resolved
-      = [this](const actors::approval_event& e) {
-          std::lock_guard guard{m};
-          ++resolved[e.key];
-        };
-    orch = std::make_unique<orchestrator>(std::move(options));
-  }
-
-  int resolutions(const std::string& key) {
-    std::lock_guard guard{m};
-    return resolved[key];
-  }
-
-  /// Registers a fresh branching workflow, so each round counts its own
-  /// side effects, and returns its counters.
-  std::shared_ptr<test::branch_counters>
-  fresh_workflow(const std::string& name, model::approval_options options
-                                          = {.expires_in = time_to_decide}) {
-    auto counters = std::make_shared<test::branch_counters>();
-    orch->register_workflow(name, test::branching_workflow(counters, options));
-    return counters;
-  }
-
-  /// Starts a run of `workflow` waiting on `key`, under `run_id`.
-  void start_paused(const std::string& workflow, const std::string& key,
-                    const std::string& run_id) {
-    auto run
-      = test::must(orch->execute(workflow, test::key_input(key), {run_id}));
-    BOOST_REQUIRE(run.status == model::run_status::paused);
-  }
-
-  model::result<decision_report> decide(model::decision d, bool typed) {
-    if (typed)
-      return test::ask_actor<decision_report>(
-        *orch, actors::decide_atom_v, actors::decision_request{std::move(d)});
-    switch (d.kind) {
-      case model::decision_kind::grant:
-        return orch->grant_approval(d.key, d.value, {.approved_by = d.actor});
-      case model::decision_kind::edit:
-        return orch->edit_approval(d.key, d.value, {.approved_by = d.actor});
-      case model::decision_kind::reject:
-        return orch->reject_approval(d.key, d.reason, {.rejected_by = d.actor});
-      default:
-        return orch->cancel_approval(
-          d.key, {.cancelled_by = d.actor, .reason = d.reason});
-    }
-  }
-
-  model::result<model::execution_result> cancel_run(const std::string& run_id,
-                                                    bool typed) {
-    if (typed)
-      return test::ask_actor<model::execution_result>(
-        *orch, actors::cancel_run_atom_v, run_id, std::string{"withdrawn"});
-    return orch->cancel_run(run_id, "withdrawn");
-  }
-
-  model::result<model::execution_result> resume(const std::string& run_id,
-                                                bool typed) {
-    if (typed)
-      return test::ask_actor<model::execution_result>(
-        *orch, actors::resume_atom_v, run_id);
-    return orch->resume(run_id);
-  }
-
-  model::result<std::vector<std::string>> expire_due(bool typed) {
-    if (typed)
-      return test::ask_actor<std::vector<std::string>>(*orch,
-                                                       actors::expire_atom_v);
-    return orch->expire_due();
-  }
-
-  model::saved_workflow_state status(const std::string& run_id) {
-    return test::must(orch->get_workflow_status(run_id));
-  }
-};
-
-/// The decision contender `i` of a round makes with `m` on `key`.
+/// The decision `actor` makes with `m` on `key`.
 model::decision decision_of(move m, const std::string& key,
                             const std::string& actor) {
   switch (m) {
@@ -185,68 +94,6 @@ model::decision decision_of(move m, const std::string& key,
     default:
       return model::decision::grant(key, {{"by", actor}}, actor);
   }
-}
-
-/// Runs `body(i)` on `n` threads released together. The last thread to
-/// arrive tends to go first, so cases rotate roles over the threads.
-template <class Body>
-void all_at_once(int n, Body body) {
-  std::barrier start{n};
-  std::vector<std::thread> threads;
-  for (int i = 0; i < n; ++i)
-    threads.emplace_back([&, i] {
-      start.arrive_and_wait();
-      body(i);
-    });
-  for (auto& t : threads)
-    t.join();
-}
-
-/// A decisive audit action: one that ends an approval.
-bool is_decisive(const std::string& action) {
-  return action == "approved" || action == "edited" || action == "rejected"
-         || action == "cancelled" || action == "expired";
-}
-
-/// The trail of a decided approval holds its creation, `grants` quorum
-/// grants, and exactly one decisive entry, which agrees with `status`.
-void check_trail(race_env& env, const std::string& key,
-                 const model::approval_status& status, std::size_t grants = 0) {
-  auto trail = test::must(env.orch->audit_trail(key));
-  BOOST_REQUIRE_EQUAL(trail.size(), grants + 2);
-  BOOST_TEST(trail.front().action == "created");
-  for (std::size_t i = 1; i <= grants; ++i)
-    BOOST_TEST(trail[i].action == "granted");
-  const auto& decisive = trail.back();
-  BOOST_TEST(decisive.action == to_string(status.state));
-  BOOST_TEST(is_decisive(decisive.action));
-  BOOST_TEST(decisive.actor == status.decided_by);
-  BOOST_TEST(env.resolutions(key) == 1, "notifications of " << key);
-}
-
-/// A refused decision names the winner: the approval's status as it stands.
-void check_conflict(const model::error& e, const model::approval_status& won) {
-  BOOST_TEST(e.type == model::error_type::approval_conflict, test::describe(e));
-  BOOST_TEST(e.details == boost::json::value_from(won));
-}
-
-/// The run finished on the branch of `won`, or was cancelled itself.
-void check_run(race_env& env, const std::string& run_id,
-               const model::approval_status& won, bool cancelled_itself) {
-  auto s = env.status(run_id);
-  BOOST_REQUIRE(s.outcome.has_value());
-  if (cancelled_itself) {
-    BOOST_TEST(s.status == model::run_status::cancelled, run_id);
-    BOOST_TEST(s.outcome->error().type
-               == model::error_type::approval_cancelled);
-    return;
-  }
-  BOOST_TEST(s.status == model::run_status::completed, run_id);
-  BOOST_REQUIRE(s.outcome->is_ok());
-  const auto& out = s.outcome->value();
-  BOOST_TEST(out.at("branch").as_string() == test::expected_branch(won.state));
-  if (won.is_granted())
-    BOOST_TEST(out.at("value") == won.value);
 }
 
 /// Every branch step that ran is the winner's, once per finished run.
@@ -274,7 +121,7 @@ BOOST_AUTO_TEST_SUITE(races)
 // won, and everything else follows the winner.
 BOOST_DATA_TEST_CASE(one_contender_wins_each_round, both_stores, kind) {
   constexpr int contenders = 8;
-  race_env env{kind};
+  watched_orchestrator env{kind};
   std::mt19937 rng{20261126};
   std::uniform_int_distribution<std::size_t> pick{0, all_moves.size() - 1};
   std::map<std::string, int> winners;
@@ -285,7 +132,8 @@ BOOST_DATA_TEST_CASE(one_contender_wins_each_round, both_stores, kind) {
       const auto key = "race:" + tag;
       const auto run_a = "a-" + tag;
       const auto run_b = "b-" + tag;
-      auto counters = env.fresh_workflow("race-" + tag);
+      auto counters
+        = env.fresh_workflow("race-" + tag, {.expires_in = time_to_decide});
       env.start_paused("race-" + tag, key, run_a);
       env.start_paused("race-" + tag, key, run_b);
 
@@ -297,7 +145,7 @@ BOOST_DATA_TEST_CASE(one_contender_wins_each_round, both_stores, kind) {
         if (is_decision(a.what))
           a.actor = "contender-" + std::to_string(i);
       }
-      all_at_once(contenders, [&](int i) {
+      test::all_at_once(contenders, [&](int i) {
         auto& a = attempts[static_cast<std::size_t>(i)];
         if (is_decision(a.what)) {
           a.decided = env.decide(decision_of(a.what, key, a.actor), a.typed);
@@ -309,12 +157,12 @@ BOOST_DATA_TEST_CASE(one_contender_wins_each_round, both_stores, kind) {
         }
       });
 
-      const auto won = test::must(env.orch->get_approval(key)).status;
+      const auto won = env.approval(key).status;
       BOOST_REQUIRE(!won.is_pending());
       ++winners[won.decided_by.starts_with("run:")
                   ? "cancel_run"
                   : std::string{to_string(won.state)}];
-      check_trail(env, key, won);
+      test::check_decided_once(env, key);
 
       int decisions_won = 0;
       int expiries_won = 0;
@@ -323,7 +171,7 @@ BOOST_DATA_TEST_CASE(one_contender_wins_each_round, both_stores, kind) {
         if (a.decided) {
           const auto& r = *a.decided;
           if (r.is_err()) {
-            check_conflict(r.error(), won);
+            test::check_conflict(r.error(), won);
             continue;
           }
           ++decisions_won;
@@ -369,8 +217,8 @@ BOOST_DATA_TEST_CASE(one_contender_wins_each_round, both_stores, kind) {
             expected.insert(run_a);
           BOOST_TEST(resumed == expected, boost::test_tools::per_element());
         }
-      check_run(env, run_a, won, runs_cancelled == 1);
-      check_run(env, run_b, won, false);
+      test::check_run(env, run_a, won, runs_cancelled == 1);
+      test::check_run(env, run_b, won, false);
       check_effects(*counters, 2, runs_cancelled == 1 ? 1 : 2, won.state);
     }
   }
@@ -384,8 +232,8 @@ BOOST_DATA_TEST_CASE(one_contender_wins_each_round, both_stores, kind) {
 // creation and the run's park, or after. However it falls, the run takes
 // the decision's branch exactly once and never stays paused.
 BOOST_DATA_TEST_CASE(decision_lands_while_the_run_pauses, both_stores, kind) {
-  race_env env{kind};
-  auto counters = env.fresh_workflow("pausing");
+  watched_orchestrator env{kind};
+  auto counters = env.fresh_workflow("pausing", {.expires_in = time_to_decide});
   constexpr std::array kinds{move::grant, move::reject, move::edit,
                              move::cancel};
   const int n = rounds(60);
@@ -417,7 +265,7 @@ BOOST_DATA_TEST_CASE(decision_lands_while_the_run_pauses, both_stores, kind) {
         decide.receive([&](model::result<decision_report>& r) { decided = r; },
                        on_error);
       } else {
-        all_at_once(2, [&](int i) {
+        test::all_at_once(2, [&](int i) {
           if (i == round / 2 % 2)
             executed
               = env.orch->execute("pausing", test::key_input(key), {run_id});
@@ -438,8 +286,8 @@ BOOST_DATA_TEST_CASE(decision_lands_while_the_run_pauses, both_stores, kind) {
                    boost::test_tools::per_element());
       else
         BOOST_TEST(run.status == model::run_status::completed);
-      check_trail(env, key, won);
-      check_run(env, run_id, won, false);
+      test::check_decided_once(env, key);
+      test::check_run(env, run_id, won, false);
       BOOST_TEST(test::must(env.orch->list_runs_waiting_on(key)).empty());
     }
   }
@@ -457,8 +305,9 @@ BOOST_DATA_TEST_CASE(decision_lands_while_the_run_pauses, both_stores, kind) {
 // both, and every caller sees that one outcome.
 BOOST_DATA_TEST_CASE(resume_races_cancel_run, both_stores, kind) {
   constexpr int callers = 8;
-  race_env env{kind};
-  auto counters = env.fresh_workflow("resume-or-cancel");
+  watched_orchestrator env{kind};
+  auto counters
+    = env.fresh_workflow("resume-or-cancel", {.expires_in = time_to_decide});
   const int n = rounds(40);
   int completed = 0;
   for (int round = 0; round < n; ++round) {
@@ -475,7 +324,7 @@ BOOST_DATA_TEST_CASE(resume_races_cancel_run, both_stores, kind) {
       auto resumes = [&](int i) {
         return (i + round) % 2 == 0;
       };
-      all_at_once(callers, [&](int i) {
+      test::all_at_once(callers, [&](int i) {
         const bool typed = (i / 2 + round) % 2 == 0;
         replies[static_cast<std::size_t>(i)]
           = resumes(i) ? env.resume(run_id, typed)
@@ -500,10 +349,10 @@ BOOST_DATA_TEST_CASE(resume_races_cancel_run, both_stores, kind) {
       }
       BOOST_TEST(cancels == (was_cancelled ? 1 : 0));
       // The grant stands either way; the cancel that came after it lost.
-      const auto approval = test::must(env.orch->get_approval(key)).status;
+      const auto approval = env.approval(key).status;
       BOOST_TEST(approval.state == model::approval_state::approved);
-      check_trail(env, key, approval);
-      check_run(env, run_id, approval, was_cancelled);
+      test::check_decided_once(env, key);
+      test::check_run(env, run_id, approval, was_cancelled);
     }
   }
   BOOST_TEST(counters->prepared == n);
@@ -519,7 +368,7 @@ BOOST_DATA_TEST_CASE(resume_races_cancel_run, both_stores, kind) {
 // repeat is a no-op, and the run resumes once.
 BOOST_DATA_TEST_CASE(quorum_grants_race, both_stores, kind) {
   constexpr std::uint32_t quorum = 3;
-  race_env env{kind};
+  watched_orchestrator env{kind};
   auto counters = env.fresh_workflow(
     "quorum", {.quorum = quorum, .expires_in = time_to_decide});
   const int n = rounds(40);
@@ -536,7 +385,7 @@ BOOST_DATA_TEST_CASE(quorum_grants_race, both_stores, kind) {
       const bool with_rejection = round % 2 == 1;
       const auto rejecter = 2 + static_cast<std::size_t>(round / 2) % 6;
       std::vector<model::result<decision_report>> replies(approvers.size());
-      all_at_once(static_cast<int>(approvers.size()), [&](int i) {
+      test::all_at_once(static_cast<int>(approvers.size()), [&](int i) {
         const auto u = static_cast<std::size_t>(i);
         const bool rejects = with_rejection && u == rejecter;
         auto d = rejects ? decision_of(move::reject, key, approvers[u])
@@ -544,7 +393,7 @@ BOOST_DATA_TEST_CASE(quorum_grants_race, both_stores, kind) {
         replies[u] = env.decide(std::move(d), (i + round) % 2 == 0);
       });
 
-      const auto record = test::must(env.orch->get_approval(key));
+      const auto record = env.approval(key);
       const auto& won = record.status;
       std::set<std::string> granted_by;
       for (const auto& g : record.grants)
@@ -554,20 +403,20 @@ BOOST_DATA_TEST_CASE(quorum_grants_race, both_stores, kind) {
         BOOST_REQUIRE_EQUAL(record.grants.size(), quorum);
         BOOST_TEST(won.decided_by == record.grants.back().approver);
         BOOST_TEST(won.value == record.grants.back().value);
-        check_trail(env, key, won, quorum - 1);
+        test::check_decided_once(env, key, quorum - 1);
       } else {
         BOOST_REQUIRE(with_rejection);
         ++rejected;
         BOOST_TEST(won.state == model::approval_state::rejected);
         BOOST_TEST(record.grants.size() < quorum);
-        check_trail(env, key, won, record.grants.size());
+        test::check_decided_once(env, key, record.grants.size());
       }
       std::set<std::string> applied;
       int repeats = 0;
       for (std::size_t i = 0; i < approvers.size(); ++i) {
         const auto& r = replies[i];
         if (r.is_err()) {
-          check_conflict(r.error(), won);
+          test::check_conflict(r.error(), won);
           BOOST_TEST(
             (!granted_by.contains(approvers[i]) || approvers[i] == "ann"));
           continue;
@@ -586,7 +435,7 @@ BOOST_DATA_TEST_CASE(quorum_grants_race, both_stores, kind) {
       if (won.state == model::approval_state::rejected)
         expected.insert(won.decided_by);
       BOOST_TEST(applied == expected, boost::test_tools::per_element());
-      check_run(env, run_id, won, false);
+      test::check_run(env, run_id, won, false);
     }
   }
   BOOST_TEST(counters->prepared == n);
