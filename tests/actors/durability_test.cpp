@@ -1,7 +1,6 @@
 #include "signoff/persistence/lmdb_store.hpp"
 
 #include <barrier>
-#include <fstream>
 #include <map>
 #include <random>
 #include <set>
@@ -20,22 +19,13 @@ namespace {
 
 /// Runs the durability child to its end and returns its exit code.
 int run_child(const std::string& mode, const test::temp_dir& dir, int n) {
-  test::child_process child{
-    {SIGNOFF_DURABILITY_CHILD, mode, dir.str(), std::to_string(n)}};
-  BOOST_REQUIRE(child.started());
-  return child.wait(std::chrono::minutes{3});
+  return test::run_to_exit(
+    {SIGNOFF_DURABILITY_CHILD, mode, dir.str(), std::to_string(n)});
 }
 
-/// The effects log as (what, order) lines in the order they were written.
 std::vector<std::pair<std::string, std::string>>
 read_effects(const test::temp_dir& dir) {
-  std::ifstream in{dir.path() / "effects.log"};
-  std::vector<std::pair<std::string, std::string>> lines;
-  std::string what;
-  std::string order;
-  while (in >> what >> order)
-    lines.emplace_back(what, order);
-  return lines;
+  return test::read_effects(dir.path() / "effects.log");
 }
 
 persistence::lmdb_stores reopen(const test::temp_dir& dir) {

@@ -3,12 +3,13 @@
 // the deadline is refused and changes nothing while one just before it
 // wins, staggered deadlines expire in order, and a restart in the middle of
 // a backlog of expiries misses none. SIGNOFF_TIME_ROUNDS sets the rounds
-// and SIGNOFF_EXPIRY_BACKLOG the approvals of the restart case (the long
+// and SIGNOFF_EXPIRY_BACKLOG the approvals of the restart cases (the long
 // runs).
 
 #include "signoff/orchestrator.hpp"
 
 #include <algorithm>
+#include <atomic>
 #include <condition_variable>
 #include <limits>
 #include <map>
@@ -23,6 +24,8 @@
 #include <caf/all.hpp>
 
 #include "agreement.hpp"
+#include "child_process.hpp"
+#include "support/runs.hpp"
 
 using namespace signoff;
 using namespace std::chrono_literals;
@@ -41,6 +44,11 @@ int rounds(int fallback) {
 }
 
 constexpr model::duration time_to_decide = 1h;
+
+/// Approvals past due at a restart.
+int expiry_backlog() {
+  return test::rounds_from_env("SIGNOFF_EXPIRY_BACKLOG", 2000);
+}
 
 /// Every kind of decision a person can make on `key`.
 std::vector<model::decision> every_decision(const std::string& key) {
@@ -162,7 +170,7 @@ BOOST_DATA_TEST_CASE(expiry_fires_once_however_many_ask, both_stores, kind) {
   constexpr int callers = 8;
   watched_orchestrator w{kind};
   auto counters = w.fresh_workflow("expiring", {.expires_in = time_to_decide});
-  const int n = rounds(20);
+  const int n = rounds(40);
   for (int round = 0; round < n; ++round) {
     BOOST_TEST_CONTEXT("round " << round) {
       std::set<std::string> waiting;
@@ -396,7 +404,7 @@ BOOST_DATA_TEST_CASE(the_registry_timer_races_callers_at_the_deadline,
 // took its timeout branch; a branch step ran again only for a run whose
 // completion was not yet stored when its orchestrator stopped.
 BOOST_AUTO_TEST_CASE(a_restart_in_the_middle_of_expiries_misses_none) {
-  const int backlog = test::rounds_from_env("SIGNOFF_EXPIRY_BACKLOG", 2000);
+  const int backlog = expiry_backlog();
   constexpr std::size_t batch = 64;
   const int stops
     = std::clamp(backlog / 600, 1, backlog / static_cast<int>(batch) - 1);
@@ -524,6 +532,75 @@ BOOST_AUTO_TEST_CASE(a_restart_in_the_middle_of_expiries_misses_none) {
   BOOST_TEST_MESSAGE(backlog << " expiries across " << stops << " stops; "
                              << reran
                              << " branch steps ran again after a stop");
+}
+
+// A child process on LMDB expires a backlog and is killed with SIGKILL at
+// random points, again and again; then one runs to the end on the same
+// directory and clock. Every approval expired exactly once and was
+// notified once, every run took its timeout branch, and no run prepared
+// twice (its pause was stored before the first kill).
+BOOST_AUTO_TEST_CASE(expiries_cut_by_kills_fire_once_after_restart) {
+  // Half the backlog: the child commits with fsync.
+  const int backlog = expiry_backlog() / 2;
+  constexpr int kills = 10;
+  test::temp_dir dir;
+  const auto paused_at = model::to_millis(test::t0);
+  const auto due_at = model::to_millis(test::t0 + 2 * time_to_decide);
+  auto child = [&](const char* mode, std::int64_t clock) {
+    return std::vector<std::string>{SIGNOFF_DURABILITY_CHILD, mode, dir.str(),
+                                    std::to_string(backlog),
+                                    std::to_string(clock)};
+  };
+  BOOST_REQUIRE_EQUAL(test::run_to_exit(child("pause-expiring", paused_at)), 0);
+  std::mt19937 rng{std::random_device{}()};
+  std::uniform_int_distribution<int> delay_ms{5, 40};
+  for (int k = 0; k < kills; ++k) {
+    test::child_process expiring{child("expire", due_at)};
+    BOOST_REQUIRE(expiring.started());
+    std::this_thread::sleep_for(std::chrono::milliseconds{delay_ms(rng)});
+    expiring.kill();
+  }
+  const auto log = dir.path() / "effects.log";
+  std::set<std::string> expired_under_kills;
+  for (const auto& [what, order] : test::read_effects(log))
+    if (what == "expired")
+      expired_under_kills.insert(order);
+  BOOST_TEST_MESSAGE(expired_under_kills.size()
+                     << " of " << backlog
+                     << " runs took the timeout branch under kills");
+  BOOST_WARN_MESSAGE(expired_under_kills.size() < std::size_t(backlog),
+                     "the kills came after the last expiry");
+  BOOST_REQUIRE_EQUAL(test::run_to_exit(child("expire", due_at)), 0);
+
+  std::map<std::string, std::map<std::string, int>> effects;
+  for (const auto& [what, order] : test::read_effects(log))
+    ++effects[order][what];
+  auto stores = persistence::open_lmdb_stores({.path = dir.str() + "/db"});
+  BOOST_REQUIRE(stores.is_ok());
+  auto events = resolved_events(*stores->notifications, test::t0);
+  for (int i = 0; i < backlog; ++i) {
+    const auto order = "o" + std::to_string(i);
+    const auto key = "approval:" + order;
+    BOOST_TEST_CONTEXT(key) {
+      auto record = test::must(stores->approvals->find_approval(key));
+      BOOST_REQUIRE(record.has_value());
+      BOOST_TEST(record->status.state == model::approval_state::expired);
+      auto trail = test::must(stores->approvals->audit_trail(key));
+      BOOST_REQUIRE_EQUAL(trail.size(), 2U);
+      BOOST_TEST(trail.back().action == "expired");
+      BOOST_REQUIRE_EQUAL(events[key].size(), 1U);
+      auto run = test::must(stores->runs->load("run-" + order));
+      BOOST_REQUIRE(run.has_value());
+      BOOST_TEST(run->status == model::run_status::completed);
+      BOOST_TEST(run->outcome->value().at("branch").as_string()
+                 == model::error_type::approval_expired);
+      BOOST_TEST(effects[order]["prepare"] == 1);
+      BOOST_TEST(effects[order]["other"] == 0);
+      // The branch step in flight at a kill may run again (at least once).
+      BOOST_TEST(effects[order]["expired"] >= 1);
+      BOOST_TEST(effects[order]["expired"] <= 1 + kills);
+    }
+  }
 }
 
 BOOST_AUTO_TEST_SUITE_END()
