@@ -125,7 +125,7 @@ BOOST_DATA_TEST_CASE(one_contender_wins_each_round, both_stores, kind) {
   std::mt19937 rng{20261126};
   std::uniform_int_distribution<std::size_t> pick{0, all_moves.size() - 1};
   std::map<std::string, int> winners;
-  const int n = rounds(30);
+  const int n = rounds(100);
   for (int round = 0; round < n; ++round) {
     BOOST_TEST_CONTEXT("round " << round) {
       const auto tag = std::to_string(round);
@@ -236,7 +236,7 @@ BOOST_DATA_TEST_CASE(decision_lands_while_the_run_pauses, both_stores, kind) {
   auto counters = env.fresh_workflow("pausing", {.expires_in = time_to_decide});
   constexpr std::array kinds{move::grant, move::reject, move::edit,
                              move::cancel};
-  const int n = rounds(60);
+  const int n = rounds(150);
   int paused_first = 0;
   for (int round = 0; round < n; ++round) {
     BOOST_TEST_CONTEXT("round " << round) {
@@ -308,7 +308,7 @@ BOOST_DATA_TEST_CASE(resume_races_cancel_run, both_stores, kind) {
   watched_orchestrator env{kind};
   auto counters
     = env.fresh_workflow("resume-or-cancel", {.expires_in = time_to_decide});
-  const int n = rounds(40);
+  const int n = rounds(100);
   int completed = 0;
   for (int round = 0; round < n; ++round) {
     BOOST_TEST_CONTEXT("round " << round) {
@@ -371,7 +371,7 @@ BOOST_DATA_TEST_CASE(quorum_grants_race, both_stores, kind) {
   watched_orchestrator env{kind};
   auto counters = env.fresh_workflow(
     "quorum", {.quorum = quorum, .expires_in = time_to_decide});
-  const int n = rounds(40);
+  const int n = rounds(100);
   int rejected = 0;
   for (int round = 0; round < n; ++round) {
     BOOST_TEST_CONTEXT("round " << round) {
