@@ -122,22 +122,28 @@ public:
     return hooked_[key];
   }
 
-  /// The "approval.resolved" events the outbox holds for `key`.
+  /// The "approval.resolved" events the outbox held for `key`. Reading
+  /// takes every event out of the outbox, as a deliverer would, so each
+  /// call reads only what is new.
   std::vector<boost::json::value> kept(const std::string& key) {
-    auto all = must(stores_.options().outbox->due(
-      clock.now() + std::chrono::hours{24 * 3650}, 1'000'000));
-    std::vector<boost::json::value> events;
-    for (auto& entry : all)
-      if (entry.event.at("type").as_string() == "approval.resolved"
-          && entry.event.at("key").as_string() == key)
-        events.push_back(std::move(entry.event));
-    return events;
+    auto& outbox = *stores_.options().outbox;
+    const auto far_ahead = clock.now() + std::chrono::hours{24 * 3650};
+    for (auto due = must(outbox.due(far_ahead, 1024)); !due.empty();
+         due = must(outbox.due(far_ahead, 1024)))
+      for (auto& entry : due) {
+        if (entry.event.at("type").as_string() == "approval.resolved")
+          kept_[std::string{entry.event.at("key").as_string()}].push_back(
+            std::move(entry.event));
+        must(outbox.remove(entry.id));
+      }
+    return kept_[key];
   }
 
 private:
   test_stores stores_;
   std::mutex mutex_;
   std::map<std::string, int> hooked_;
+  std::map<std::string, std::vector<boost::json::value>> kept_;
 };
 
 /// An audit action that ends an approval.
