@@ -108,20 +108,13 @@ void check_effects(const test::branch_counters& n, int runs, int finished,
   BOOST_TEST(winners == finished);
 }
 
-} // namespace race
-
-using namespace race;
-
-BOOST_AUTO_TEST_SUITE(races)
-
-// Each round: a fresh key with two runs waiting on it, and eight contenders
-// granting, editing, rejecting, cancelling the key, cancelling the first
-// run and forcing expiry (moving the clock past the deadline, then expiring)
-// at once. Exactly one decision wins the approval, the losers are told who
-// won, and everything else follows the winner.
-BOOST_DATA_TEST_CASE(one_contender_wins_each_round, both_stores, kind) {
+/// Each round: a fresh key with two runs waiting on it, and eight
+/// contenders granting, editing, rejecting, cancelling the key, cancelling
+/// the first run and forcing expiry (moving the clock past the deadline,
+/// then expiring) at once. Exactly one decision wins the approval, the
+/// losers are told who won, and everything else follows the winner.
+void contend(watched_orchestrator& env, store_kind kind) {
   constexpr int contenders = 8;
-  watched_orchestrator env{kind};
   std::mt19937 rng{20261126};
   std::uniform_int_distribution<std::size_t> pick{0, all_moves.size() - 1};
   std::map<std::string, int> winners;
@@ -228,6 +221,29 @@ BOOST_DATA_TEST_CASE(one_contender_wins_each_round, both_stores, kind) {
   for (const auto& [winner, count] : winners)
     BOOST_TEST_MESSAGE(kind << ": " << winner << " won " << count << " of " << n
                             << " rounds");
+}
+
+} // namespace race
+
+using namespace race;
+
+BOOST_AUTO_TEST_SUITE(races)
+
+// Contenders race on one key and its two waiting runs (see `contend`).
+BOOST_DATA_TEST_CASE(one_contender_wins_each_round, both_stores, kind) {
+  watched_orchestrator env{kind};
+  contend(env, kind);
+}
+
+// The same with one resident run at most: parking the second run of a
+// round passivates the first, so decisions and cancellations must
+// re-activate it from the store, racing each other.
+BOOST_DATA_TEST_CASE(one_contender_wins_with_runs_passivated, both_stores,
+                     kind) {
+  watched_orchestrator env{kind, [](orchestrator_options& options) {
+                             options.max_resident_runs = 1;
+                           }};
+  contend(env, kind);
 }
 
 // A decision sent right behind the `execute` that reaches its approval
