@@ -118,7 +118,7 @@ void contend(watched_orchestrator& env, store_kind kind) {
   std::mt19937 rng{20261126};
   std::uniform_int_distribution<std::size_t> pick{0, all_moves.size() - 1};
   std::map<std::string, int> winners;
-  const int n = rounds(100);
+  const int n = rounds(60);
   for (int round = 0; round < n; ++round) {
     BOOST_TEST_CONTEXT("round " << round) {
       const auto tag = std::to_string(round);
@@ -255,7 +255,7 @@ BOOST_DATA_TEST_CASE(decision_lands_while_the_run_pauses, both_stores, kind) {
   auto counters = env.fresh_workflow("pausing", {.expires_in = time_to_decide});
   constexpr std::array kinds{move::grant, move::reject, move::edit,
                              move::cancel};
-  const int n = rounds(150);
+  const int n = rounds(100);
   int paused_first = 0;
   for (int round = 0; round < n; ++round) {
     BOOST_TEST_CONTEXT("round " << round) {
@@ -327,7 +327,7 @@ BOOST_DATA_TEST_CASE(resume_races_cancel_run, both_stores, kind) {
   watched_orchestrator env{kind};
   auto counters
     = env.fresh_workflow("resume-or-cancel", {.expires_in = time_to_decide});
-  const int n = rounds(100);
+  const int n = rounds(60);
   int completed = 0;
   for (int round = 0; round < n; ++round) {
     BOOST_TEST_CONTEXT("round " << round) {
@@ -390,7 +390,7 @@ BOOST_DATA_TEST_CASE(quorum_grants_race, both_stores, kind) {
   watched_orchestrator env{kind};
   auto counters = env.fresh_workflow(
     "quorum", {.quorum = quorum, .expires_in = time_to_decide});
-  const int n = rounds(100);
+  const int n = rounds(60);
   int rejected = 0;
   for (int round = 0; round < n; ++round) {
     BOOST_TEST_CONTEXT("round " << round) {
