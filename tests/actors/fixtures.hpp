@@ -228,10 +228,10 @@ inline std::string_view expected_branch(model::approval_state state) {
   return "none";
 }
 
-/// Rounds of a stress case: `fallback` in the normal test run, or the
-/// positive number in the environment variable `name`, which the long
-/// reliability runs set.
-inline int rounds_from_env(const char* name, int fallback) {
+/// A count a stress case uses (its rounds, its backlog): `fallback` in the
+/// normal test run, or the positive number in the environment variable
+/// `name`, which the long reliability runs set.
+inline int count_from_env(const char* name, int fallback) {
   const char* text = std::getenv(name);
   if (text == nullptr)
     return fallback;

@@ -32,7 +32,7 @@ const auto both_stores
   = boost::unit_test::data::make({store_kind::memory, store_kind::lmdb});
 
 int rounds(int fallback) {
-  return test::rounds_from_env("SIGNOFF_RACE_ROUNDS", fallback);
+  return test::count_from_env("SIGNOFF_RACE_ROUNDS", fallback);
 }
 
 /// Each round's approval lasts this long on the test's clock; an expiry

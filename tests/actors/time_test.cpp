@@ -40,14 +40,14 @@ const auto both_stores
   = boost::unit_test::data::make({store_kind::memory, store_kind::lmdb});
 
 int rounds(int fallback) {
-  return test::rounds_from_env("SIGNOFF_TIME_ROUNDS", fallback);
+  return test::count_from_env("SIGNOFF_TIME_ROUNDS", fallback);
 }
 
 constexpr model::duration time_to_decide = 1h;
 
 /// Approvals past due at a restart.
 int expiry_backlog() {
-  return test::rounds_from_env("SIGNOFF_EXPIRY_BACKLOG", 2000);
+  return test::count_from_env("SIGNOFF_EXPIRY_BACKLOG", 2000);
 }
 
 /// Every kind of decision a person can make on `key`.
@@ -194,8 +194,10 @@ BOOST_DATA_TEST_CASE(expiry_fires_once_however_many_ask, both_stores, kind) {
       BOOST_TEST(reported.size() == waiting.size());
       for (int i = 0; i < keys; ++i) {
         const auto tag = std::to_string(round) + "-" + std::to_string(i);
+        const auto expired = w.approval("expiring:" + tag).status;
+        BOOST_TEST(expired.state == model::approval_state::expired);
         test::check_decided_once(w, "expiring:" + tag);
-        test::check_run(w, "e-" + tag, w.approval("expiring:" + tag).status);
+        test::check_run(w, "e-" + tag, expired);
         BOOST_TEST(counters->branches_of("e-" + tag) == 1);
       }
       BOOST_TEST(test::must(w.orch->expire_due()).empty());
