@@ -225,11 +225,14 @@ void wake_waiting(orchestrator_pointer self, const std::string& key,
   for (const auto& run_id : waiting.value())
     resume(self, run_id,
            [self, run_id, resumed, one_done](result<execution_result> reply) {
-             if (reply.is_ok())
-               resumed->push_back(run_id);
-             else
+             if (reply.is_err())
                self->state.rt->log("resuming '" + run_id
                                    + "' failed: " + reply.error().message);
+             // A run cancelled (by cancel_run) between the lookup above and
+             // this wake did not go on with the decision, so it is not
+             // reported as resumed. Only cancel_run makes a run `cancelled`.
+             else if (reply->status != model::run_status::cancelled)
+               resumed->push_back(run_id);
              one_done();
            });
 }

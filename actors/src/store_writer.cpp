@@ -45,6 +45,19 @@ store_writer_actor::behavior_type
 writer_behavior(writer_pointer self,
                 std::shared_ptr<persistence::commit_group> commits) {
   self->state.commits = std::move(commits);
+  // A run actor awaits its write and meanwhile handles no other message,
+  // not even an exit. Quitting with writes queued would drop their promises
+  // unanswered (CAF 0.17 sends nothing for a dropped promise), and the run,
+  // and with it the actor system's shutdown, would wait forever. So every
+  // queued write is refused before the writer quits.
+  self->set_exit_handler([self](caf::exit_msg& msg) {
+    for (auto& [job, promise] : self->state.queued)
+      promise.deliver(model::result<void>{model::make_error(
+        model::error_type::storage_error,
+        "the store writer stopped before committing this write")});
+    self->state.queued.clear();
+    self->quit(msg.reason);
+  });
   return {
     [self](write_atom, write_job& job) -> caf::result<model::result<void>> {
       auto& st = self->state;

@@ -1,6 +1,7 @@
 #pragma once
 
-// Starting, waiting for and killing the durability child process.
+// Starting, waiting for and killing the durability child process, and
+// reading the effects log it writes.
 
 #include <fcntl.h>
 #include <signal.h>
@@ -9,8 +10,11 @@
 #include <unistd.h>
 
 #include <chrono>
+#include <filesystem>
+#include <fstream>
 #include <string>
 #include <thread>
+#include <utility>
 #include <vector>
 
 extern char** environ; // NOLINT: POSIX
@@ -83,5 +87,26 @@ private:
   pid_t pid_ = -1;
   bool exited_ = false;
 };
+
+/// Runs `args` to its exit (killed after `limit`); the exit code, or -1 if
+/// it did not start, had to be killed or died of a signal.
+inline int run_to_exit(std::vector<std::string> args,
+                       std::chrono::milliseconds limit
+                       = std::chrono::minutes{3}) {
+  child_process child{std::move(args)};
+  return child.started() ? child.wait(limit) : -1;
+}
+
+/// An effects log as (what, order) lines in the order they were written.
+inline std::vector<std::pair<std::string, std::string>>
+read_effects(const std::filesystem::path& log) {
+  std::ifstream in{log};
+  std::vector<std::pair<std::string, std::string>> lines;
+  std::string what;
+  std::string order;
+  while (in >> what >> order)
+    lines.emplace_back(what, order);
+  return lines;
+}
 
 } // namespace signoff::test

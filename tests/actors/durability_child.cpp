@@ -7,11 +7,21 @@
 //   durability_child grant DIR N   grant the N orders; each completes
 //   durability_child work  DIR N   drive the N orders to completion from
 //                                  whatever state the directory is in
+//   durability_child pause-expiring DIR N CLOCK
+//                                  start N orders that wait on approvals
+//                                  expiring an hour after CLOCK; exit
+//   durability_child expire DIR N CLOCK
+//                                  expire what is due at CLOCK and wait
+//                                  until no order waits or runs any more
+//
+// CLOCK is the orchestrator's time, in milliseconds since the epoch; it
+// stands still.
 
 #include <fcntl.h>
 #include <unistd.h>
 
 #include <atomic>
+#include <chrono>
 #include <cstdio>
 #include <cstdlib>
 #include <mutex>
@@ -87,6 +97,49 @@ signoff::model::workflow order_workflow(effects_log& log) {
   };
 }
 
+/// Prepares the order, waits for its approval and runs the step of the
+/// branch the approval takes: expiry logs "expired".
+signoff::model::workflow expiring_workflow(effects_log& log) {
+  return [&log](signoff::model::step& step, const value& in) -> result<value> {
+    const std::string id{in.at("orderId").as_string()};
+    step.run("prepare", [&] { log.line("prepare", id); });
+    auto decided = step.try_approval("approval:" + id,
+                                     {.expires_in = std::chrono::hours{1}});
+    const std::string branch
+      = decided.is_ok() ? "approved" : decided.error().type;
+    step.run("on-" + branch, [&] {
+      log.line(branch == signoff::model::error_type::approval_expired
+                 ? "expired"
+                 : "other",
+               id);
+    });
+    return value{{"orderId", id}, {"branch", branch}};
+  };
+}
+
+/// True once no run of `workflow` is paused or running, checked every 20
+/// ms for at most two minutes.
+bool all_finished(const signoff::persistence::workflow_state_store& runs,
+                  const std::string& workflow) {
+  using signoff::model::run_status;
+  const auto deadline
+    = std::chrono::steady_clock::now() + std::chrono::minutes{2};
+  while (std::chrono::steady_clock::now() < deadline) {
+    bool waiting = false;
+    for (auto status : {run_status::paused, run_status::running}) {
+      signoff::persistence::run_filter filter;
+      filter.workflow_name = workflow;
+      filter.status = status;
+      auto ids = runs.list(filter);
+      waiting = waiting || ids.is_err() || !ids->empty();
+    }
+    if (!waiting)
+      return true;
+    std::this_thread::sleep_for(std::chrono::milliseconds{20});
+  }
+  return false;
+}
+
 template <class Body>
 bool for_all_orders(int n, Body body) {
   std::atomic<bool> ok{true};
@@ -148,11 +201,15 @@ bool drive(signoff::orchestrator& orch, effects_log& log, int i) {
 } // namespace
 
 int main(int argc, char** argv) {
-  if (argc != 4) {
-    std::fprintf(stderr, "usage: %s pause|grant|work DIR N\n", argv[0]);
+  const std::string mode = argc > 1 ? argv[1] : "";
+  const bool expiring = mode == "pause-expiring" || mode == "expire";
+  if (argc != (expiring ? 5 : 4)) {
+    std::fprintf(stderr,
+                 "usage: %s pause|grant|work DIR N\n"
+                 "       %s pause-expiring|expire DIR N CLOCK\n",
+                 argv[0], argv[0]);
     return 2;
   }
-  const std::string mode = argv[1];
   const std::string dir = argv[2];
   const int n = std::atoi(argv[3]);
   effects_log log{dir + "/effects.log"};
@@ -165,8 +222,17 @@ int main(int argc, char** argv) {
   options.approval_store = stores->approvals;
   options.workflow_state_store = stores->runs;
   options.commit_group = stores->commits;
+  // The expiry modes keep their notifications, which the test counts.
+  if (expiring) {
+    const auto now = signoff::model::from_millis(std::atoll(argv[4]));
+    options.clock = [now] {
+      return now;
+    };
+    options.outbox = stores->notifications;
+  }
   signoff::orchestrator orch{std::move(options)};
   orch.register_workflow("order", order_workflow(log));
+  orch.register_workflow("expiring", expiring_workflow(log));
 
   bool ok = false;
   if (mode == "pause") {
@@ -190,6 +256,14 @@ int main(int argc, char** argv) {
     });
   } else if (mode == "work") {
     ok = for_all_orders(n, [&](int i) { return drive(orch, log, i); });
+  } else if (mode == "pause-expiring") {
+    ok = for_all_orders(n, [&](int i) {
+      auto run = orch.execute("expiring", value{{"orderId", order_id(i)}},
+                              {.run_id = run_id(i)});
+      return run.is_ok() && run->status == signoff::model::run_status::paused;
+    });
+  } else if (mode == "expire") {
+    ok = all_finished(*stores->runs, "expiring");
   }
   std::printf("%s\n", ok ? "done" : "failed");
   return ok ? 0 : 1;

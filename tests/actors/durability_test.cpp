@@ -1,7 +1,6 @@
 #include "signoff/persistence/lmdb_store.hpp"
 
 #include <barrier>
-#include <fstream>
 #include <map>
 #include <random>
 #include <set>
@@ -20,22 +19,13 @@ namespace {
 
 /// Runs the durability child to its end and returns its exit code.
 int run_child(const std::string& mode, const test::temp_dir& dir, int n) {
-  test::child_process child{
-    {SIGNOFF_DURABILITY_CHILD, mode, dir.str(), std::to_string(n)}};
-  BOOST_REQUIRE(child.started());
-  return child.wait(std::chrono::minutes{3});
+  return test::run_to_exit(
+    {SIGNOFF_DURABILITY_CHILD, mode, dir.str(), std::to_string(n)});
 }
 
-/// The effects log as (what, order) lines in the order they were written.
 std::vector<std::pair<std::string, std::string>>
 read_effects(const test::temp_dir& dir) {
-  std::ifstream in{dir.path() / "effects.log"};
-  std::vector<std::pair<std::string, std::string>> lines;
-  std::string what;
-  std::string order;
-  while (in >> what >> order)
-    lines.emplace_back(what, order);
-  return lines;
+  return test::read_effects(dir.path() / "effects.log");
 }
 
 persistence::lmdb_stores reopen(const test::temp_dir& dir) {
@@ -63,14 +53,6 @@ void check_all_completed(const test::temp_dir& dir, int n) {
         == 1,
       id);
   }
-}
-
-orchestrator_options lmdb_options(const persistence::lmdb_stores& stores) {
-  orchestrator_options options;
-  options.approval_store = stores.approvals;
-  options.workflow_state_store = stores.runs;
-  options.commit_group = stores.commits;
-  return options;
 }
 
 } // namespace
@@ -158,7 +140,7 @@ BOOST_AUTO_TEST_CASE(quick_start_on_lmdb) {
   std::string run_id;
   {
     auto stores = reopen(dir);
-    orchestrator orch{lmdb_options(stores)};
+    orchestrator orch{test::lmdb_orchestrator_options(stores)};
     orch.register_workflow("order-approval", test::order_workflow(counters));
     auto paused = orch.execute("order-approval", test::order_input("ord_123"));
     BOOST_REQUIRE(paused.is_ok());
@@ -167,7 +149,7 @@ BOOST_AUTO_TEST_CASE(quick_start_on_lmdb) {
   }
   // A new orchestrator on the same directory: the run wakes on its grant.
   auto stores = reopen(dir);
-  orchestrator orch{lmdb_options(stores)};
+  orchestrator orch{test::lmdb_orchestrator_options(stores)};
   orch.register_workflow("order-approval", test::order_workflow(counters));
   BOOST_TEST(orch.list_pending_approvals("approval:").value()
                == std::vector<std::string>{"approval:manager:ord_123"},
@@ -194,7 +176,7 @@ BOOST_AUTO_TEST_CASE(expiries_due_during_downtime_fire_after_restart) {
   std::vector<std::string> runs;
   {
     auto stores = reopen(dir);
-    orchestrator orch{lmdb_options(stores)};
+    orchestrator orch{test::lmdb_orchestrator_options(stores)};
     orch.register_workflow("single", workflow);
     for (int i = 0; i < 3; ++i)
       runs.push_back(
@@ -203,7 +185,7 @@ BOOST_AUTO_TEST_CASE(expiries_due_during_downtime_fire_after_restart) {
   }
   std::this_thread::sleep_for(200ms);
   auto stores = reopen(dir);
-  orchestrator orch{lmdb_options(stores)};
+  orchestrator orch{test::lmdb_orchestrator_options(stores)};
   orch.register_workflow("single", workflow);
   for (const auto& id : runs) {
     BOOST_TEST(test::eventually([&] {
@@ -224,7 +206,7 @@ BOOST_AUTO_TEST_CASE(passivated_runs_resume_on_their_decisions) {
   auto stores = persistence::open_lmdb_stores(
     {.path = dir.str(), .durability = persistence::lmdb_durability::no_sync});
   BOOST_REQUIRE(stores.is_ok());
-  auto options = lmdb_options(stores.value());
+  auto options = test::lmdb_orchestrator_options(stores.value());
   options.max_resident_runs = 100;
   auto counters = std::make_shared<test::order_counters>();
   orchestrator orch{std::move(options)};
@@ -277,7 +259,7 @@ BOOST_AUTO_TEST_CASE(concurrent_decisions_share_commits) {
   {
     auto stores = persistence::open_lmdb_stores({.path = dir.str()});
     BOOST_REQUIRE(stores.is_ok());
-    orchestrator orch{lmdb_options(stores.value())};
+    orchestrator orch{test::lmdb_orchestrator_options(stores.value())};
     const auto commits_before = stores->commits->commit_count();
     std::barrier start{deciders};
     std::atomic<int> granted{0};

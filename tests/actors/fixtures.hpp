@@ -4,14 +4,28 @@
 // Start order workflow, with counters that prove which steps ran.
 
 #include <atomic>
+#include <barrier>
+#include <charconv>
 #include <chrono>
+#include <cstdlib>
+#include <map>
 #include <memory>
+#include <mutex>
+#include <optional>
+#include <ostream>
+#include <stdexcept>
 #include <string>
+#include <string_view>
 #include <thread>
+#include <vector>
 
 #include <boost/json.hpp>
+#include <caf/scoped_actor.hpp>
 
+#include "signoff/persistence/lmdb_store.hpp"
+#include "signoff/persistence/outbox.hpp"
 #include "signoff/signoff.hpp"
+#include "support/temp_dir.hpp"
 
 namespace signoff::test {
 
@@ -123,6 +137,191 @@ single_approval_workflow(std::shared_ptr<std::atomic<int>> after_approval,
 
 inline boost::json::value key_input(const std::string& key) {
   return {{"key", key}};
+}
+
+} // namespace signoff::test
+
+namespace signoff::test {
+
+/// How often each step of `branching_workflow` ran: the step before the
+/// approval, and one counter per way the approval can end.
+struct branch_counters {
+  std::atomic<int> prepared{0};
+  std::atomic<int> approved{0};
+  std::atomic<int> rejected{0};
+  std::atomic<int> expired{0};
+  std::atomic<int> cancelled{0};
+
+  /// Branch steps run, whichever branch.
+  [[nodiscard]] int branches() const {
+    return approved + rejected + expired + cancelled;
+  }
+
+  /// Branch steps `run_id` ran, whichever branch.
+  [[nodiscard]] int branches_of(const std::string& run_id) {
+    std::lock_guard guard{mutex_};
+    return by_run_[run_id];
+  }
+
+  void count_branch(std::atomic<int>& branch, const std::string& run_id) {
+    ++branch;
+    std::lock_guard guard{mutex_};
+    ++by_run_[run_id];
+  }
+
+private:
+  std::mutex mutex_;
+  std::map<std::string, int> by_run_;
+};
+
+/// Prepares, waits for the approval `in.key`, then runs the one step of the
+/// branch its decision takes. Each step is checkpointed and counted, so a
+/// step that ran twice, or the wrong branch, shows in `n`. Returns
+/// `{"branch": "approved", "value": v}` or `{"branch": error type,
+/// "message": reason}`.
+inline model::workflow branching_workflow(std::shared_ptr<branch_counters> n,
+                                          model::approval_options options
+                                          = {}) {
+  return [n, options](
+           model::step& step,
+           const boost::json::value& in) -> model::result<boost::json::value> {
+    const std::string key{in.at("key").as_string()};
+    step.run("prepare", [&] { ++n->prepared; });
+    auto decided = step.try_approval(key, options);
+    if (decided.is_ok()) {
+      step.run("on-approved",
+               [&] { n->count_branch(n->approved, step.run_id()); });
+      return boost::json::value{{"branch", "approved"},
+                                {"value", decided.value()}};
+    }
+    const auto& e = decided.error();
+    std::atomic<int>* branch = nullptr;
+    if (e.is(model::error_type::approval_rejected))
+      branch = &n->rejected;
+    else if (e.is(model::error_type::approval_expired))
+      branch = &n->expired;
+    else if (e.is(model::error_type::approval_cancelled))
+      branch = &n->cancelled;
+    else
+      return e;
+    step.run("on-" + e.type, [&] { n->count_branch(*branch, step.run_id()); });
+    return boost::json::value{{"branch", e.type}, {"message", e.message}};
+  };
+}
+
+/// The branch `branching_workflow` takes on an approval that ended in
+/// `state`: "approved" or the error type the step returned.
+inline std::string_view expected_branch(model::approval_state state) {
+  switch (state) {
+    case model::approval_state::approved:
+    case model::approval_state::edited:
+      return "approved";
+    case model::approval_state::rejected:
+      return model::error_type::approval_rejected;
+    case model::approval_state::expired:
+      return model::error_type::approval_expired;
+    case model::approval_state::cancelled:
+      return model::error_type::approval_cancelled;
+    case model::approval_state::pending:
+      break;
+  }
+  return "none";
+}
+
+/// A count a stress case uses (its rounds, its backlog): `fallback` in the
+/// normal test run, or the positive number in the environment variable
+/// `name`, which the long reliability runs set.
+inline int count_from_env(const char* name, int fallback) {
+  const char* text = std::getenv(name);
+  if (text == nullptr)
+    return fallback;
+  const std::string_view digits{text};
+  int n = 0;
+  auto [end, ec]
+    = std::from_chars(digits.data(), digits.data() + digits.size(), n);
+  return ec == std::errc{} && end == digits.data() + digits.size() && n > 0
+           ? n
+           : fallback;
+}
+
+/// Orchestrator options over the LMDB stores, with their commit group.
+inline orchestrator_options
+lmdb_orchestrator_options(const persistence::lmdb_stores& stores) {
+  orchestrator_options options;
+  options.approval_store = stores.approvals;
+  options.workflow_state_store = stores.runs;
+  options.commit_group = stores.commits;
+  return options;
+}
+
+/// Where a test's orchestrator keeps its state.
+enum class store_kind { memory, lmdb };
+
+inline std::ostream& operator<<(std::ostream& os, store_kind kind) {
+  return os << (kind == store_kind::memory ? "memory" : "lmdb");
+}
+
+/// Fresh stores and outbox of one kind for one test case: in memory, or
+/// LMDB in a new temporary directory. LMDB runs without fsync, which
+/// survives a process crash: these cases are about orderings, not power
+/// cuts.
+class test_stores {
+public:
+  explicit test_stores(store_kind kind) {
+    if (kind == store_kind::memory) {
+      options_.approval_store = persistence::make_memory_approval_store();
+      options_.workflow_state_store
+        = persistence::make_memory_workflow_state_store();
+      options_.outbox = persistence::make_memory_outbox();
+      return;
+    }
+    auto opened = persistence::open_lmdb_stores(
+      {.path = dir_.emplace().str(),
+       .durability = persistence::lmdb_durability::no_sync});
+    if (opened.is_err())
+      throw std::runtime_error(opened.error().message);
+    options_ = lmdb_orchestrator_options(opened.value());
+    options_.outbox = opened->notifications;
+  }
+
+  /// Options for an orchestrator over these stores.
+  [[nodiscard]] const orchestrator_options& options() const noexcept {
+    return options_;
+  }
+
+private:
+  std::optional<temp_dir> dir_;
+  orchestrator_options options_;
+};
+
+/// Runs `body(i)` on `n` threads released together. The last thread to
+/// arrive tends to go first, so callers rotate roles over the threads.
+template <class Body>
+void all_at_once(int n, Body body) {
+  std::barrier start{n};
+  std::vector<std::thread> threads;
+  for (int i = 0; i < n; ++i)
+    threads.emplace_back([&, i] {
+      start.arrive_and_wait();
+      body(i);
+    });
+  for (auto& t : threads)
+    t.join();
+}
+
+/// Sends one typed request to `orch`'s actor from a scoped actor and waits
+/// for the reply, as a server that is an actor itself would talk to it.
+template <class Reply, class... Ts>
+model::result<Reply> ask_actor(orchestrator& orch, Ts&&... xs) {
+  caf::scoped_actor self{orch.system()};
+  model::result<Reply> out;
+  self->request(orch.handle(), caf::infinite, std::forward<Ts>(xs)...)
+    .receive([&out](model::result<Reply>& reply) { out = std::move(reply); },
+             [&out, &orch](caf::error& e) {
+               out = model::make_error(model::error_type::unexpected_error,
+                                       orch.system().render(e));
+             });
+  return out;
 }
 
 } // namespace signoff::test
