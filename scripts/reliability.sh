@@ -22,7 +22,7 @@ suite() {
   shift
   echo "=== $name"
   if env "$@" >"$log_dir/$name.log" 2>&1; then
-    grep -a -E 'figures|violations|executions' "$log_dir/$name.log" || true
+    grep -a -E 'figures|violations|executions|requests sent|databases|won|kills' "$log_dir/$name.log" || true
   else
     tail -n 40 "$log_dir/$name.log"
     echo "=== $name FAILED (log: $log_dir/$name.log)"
