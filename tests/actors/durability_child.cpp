@@ -17,9 +17,6 @@
 // CLOCK is the orchestrator's time, in milliseconds since the epoch; it
 // stands still.
 
-#include <fcntl.h>
-#include <unistd.h>
-
 #include <atomic>
 #include <chrono>
 #include <cstdio>
@@ -33,6 +30,7 @@
 
 #include "signoff/persistence/lmdb_store.hpp"
 #include "signoff/signoff.hpp"
+#include "support/effects_log.hpp"
 
 namespace {
 
@@ -41,33 +39,7 @@ using signoff::model::result;
 
 constexpr int threads = 4;
 
-/// Appends whole lines to the effects log (one write each: O_APPEND keeps
-/// concurrent lines whole, and the page cache keeps them past a SIGKILL).
-class effects_log {
-public:
-  explicit effects_log(const std::string& path)
-      : fd_(::open(path.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0644)) {
-    if (fd_ < 0) {
-      std::perror("effects.log");
-      std::exit(2);
-    }
-  }
-  ~effects_log() {
-    ::close(fd_);
-  }
-  effects_log(const effects_log&) = delete;
-  effects_log& operator=(const effects_log&) = delete;
-
-  void line(const std::string& what, const std::string& order_id) {
-    auto text = what + " " + order_id + "\n";
-    if (::write(fd_, text.data(), text.size())
-        != static_cast<ssize_t>(text.size()))
-      std::exit(3);
-  }
-
-private:
-  int fd_;
-};
+using signoff::test::effects_log;
 
 std::string order_id(int i) {
   return "o" + std::to_string(i);

@@ -12,9 +12,6 @@
 // function entered for a run whose previous entry has not returned yet
 // logs "overlap <order>": two actors executing one run at once.
 
-#include <fcntl.h>
-#include <unistd.h>
-
 #include <atomic>
 #include <cstdio>
 #include <cstdlib>
@@ -30,46 +27,32 @@
 #include "signoff/http/server.hpp"
 #include "signoff/persistence/lmdb_store.hpp"
 #include "signoff/signoff.hpp"
+#include "support/effects_log.hpp"
 
 namespace {
 
 using boost::json::value;
 using signoff::model::result;
 
-/// Appends whole lines (one write(2) each with O_APPEND, so lines from
-/// many threads stay whole and survive a SIGKILL in the page cache).
-class effects_log {
+/// The worker's side effects, each with an id unique across generations.
+class effects {
 public:
-  effects_log(const std::string& path, int generation)
-      : fd_(::open(path.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0644)),
-        generation_(generation) {
-    if (fd_ < 0) {
-      std::perror("effects.log");
-      std::exit(2);
-    }
-  }
-  ~effects_log() {
-    ::close(fd_);
-  }
-  effects_log(const effects_log&) = delete;
-  effects_log& operator=(const effects_log&) = delete;
+  effects(const std::string& path, int generation)
+      : log_(path), generation_(generation) {}
 
-  /// Logs one side effect and returns its unique id.
+  /// Logs one side effect of `step` for `order` and returns its id.
   std::string effect(const std::string& step, const std::string& order) {
     auto id = std::to_string(generation_) + ":" + std::to_string(++seq_);
-    line(step + " " + order + " " + id);
+    log_.line(step, order + " " + id);
     return id;
   }
 
-  void line(const std::string& text) {
-    auto whole = text + "\n";
-    if (::write(fd_, whole.data(), whole.size())
-        != static_cast<ssize_t>(whole.size()))
-      std::exit(3);
+  void line(const std::string& what, const std::string& subject) {
+    log_.line(what, subject);
   }
 
 private:
-  int fd_;
+  signoff::test::effects_log log_;
   int generation_;
   std::atomic<long> seq_{0};
 };
@@ -78,12 +61,11 @@ private:
 class executing_runs {
 public:
   /// Marks `run` as executing for the lifetime of the returned guard.
-  auto enter(const std::string& run, effects_log& log,
-             const std::string& order) {
+  auto enter(const std::string& run, effects& log, const std::string& order) {
     {
       std::lock_guard lock{mutex_};
       if (runs_.contains(run))
-        log.line("overlap " + order);
+        log.line("overlap", order);
       runs_.insert(run);
     }
     auto leave = [this, run](void*) {
@@ -100,7 +82,7 @@ private:
 
 /// An order: a step before the approval, then fulfil (granted or edited)
 /// or refund (rejected), each a logged side effect.
-signoff::model::workflow order_workflow(effects_log& log,
+signoff::model::workflow order_workflow(effects& log,
                                         executing_runs& executing) {
   return [&log, &executing](signoff::model::step& step,
                             const value& in) -> result<value> {
@@ -134,7 +116,7 @@ int main(int argc, char** argv) {
   const int generation = std::atoi(argv[3]);
   const std::string port_file = argv[4];
 
-  effects_log log{dir + "/effects.log", generation};
+  effects log{dir + "/effects.log", generation};
   executing_runs executing;
   auto stores = signoff::persistence::open_lmdb_stores({.path = dir + "/db"});
   if (stores.is_err()) {
@@ -182,12 +164,12 @@ int main(int argc, char** argv) {
         auto run = orch.execute("order", value{{"orderId", order}},
                                 {.run_id = "run-" + order});
         if (run.is_ok())
-          log.line("ack-started " + order);
+          log.line("ack-started", order);
       }
     });
   for (auto& s : starters)
     s.join();
-  log.line("ready " + std::to_string(generation));
+  log.line("ready", std::to_string(generation));
   // Runs go on as decisions arrive, until the driver kills this process.
   for (;;)
     std::this_thread::sleep_for(std::chrono::hours{1});
