@@ -88,8 +88,7 @@ private:
     const auto* next = obj ? obj->if_contains("nextAttempt") : nullptr;
     if (event == nullptr || attempts == nullptr || !attempts->is_number()
         || next == nullptr || !next->is_int64())
-      return model::make_error(model::error_type::storage_error,
-                               "corrupt record outbox entry");
+      return corrupt_record("outbox entry");
     return outbox_entry{from_be64(key), *event,
                         attempts->to_number<std::uint32_t>(),
                         model::from_millis(next->get_int64())};
