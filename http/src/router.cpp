@@ -19,6 +19,19 @@ response router::handle(const request& req) const noexcept {
   }
 }
 
+std::optional<response>
+router::respond(const request_parser& parser,
+                boost::beast::error_code read_error) const noexcept {
+  if (read_error == beast_http::error::body_limit) {
+    auto res = too_large(parser.get().version());
+    res.keep_alive(false);
+    return res;
+  }
+  if (read_error)
+    return std::nullopt;
+  return handle(parser.get());
+}
+
 response router::too_large(unsigned version) {
   request req;
   req.version(version);

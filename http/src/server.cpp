@@ -48,17 +48,10 @@ private:
   }
 
   void on_read(beast::error_code ec) {
-    if (ec == beast::http::error::body_limit) {
-      auto res = detail::router::too_large(parser_->get().version());
-      res.keep_alive(false);
-      write(std::move(res));
-      return;
-    }
-    if (ec) {
+    if (auto res = routes_.respond(*parser_, ec))
+      write(std::move(*res));
+    else
       close();
-      return;
-    }
-    write(routes_.handle(parser_->get()));
   }
 
   void write(response res) {
@@ -80,7 +73,7 @@ private:
 
   beast::tcp_stream stream_;
   beast::flat_buffer buffer_;
-  std::optional<beast::http::request_parser<beast::http::string_body>> parser_;
+  std::optional<detail::request_parser> parser_;
   const detail::router& routes_;
   std::size_t max_body_;
 };
