@@ -715,6 +715,31 @@ BOOST_AUTO_TEST_CASE(corrupt_indexes_are_storage_errors) {
              == "cancelled");
 }
 
+// Found by fuzz/stored_records: an outbox entry whose attempt count is no
+// uint32 threw out of due() and retry_later().
+BOOST_AUTO_TEST_CASE(corrupt_outbox_entries_are_storage_errors) {
+  for (const std::string attempts : {"-1", "1.5", "8589934590", "\"3\""}) {
+    signoff::test::temp_dir dir;
+    {
+      auto s = open_at({.path = dir.str()});
+      must(s.notifications->append(json::value{{"type", "x"}}, at(0)));
+      close(s);
+    }
+    {
+      raw_lmdb raw{dir.str()};
+      raw.put("outbox", std::string("\0\0\0\0\0\0\0\1", 8),
+              R"({"event":{"type":"x"},"attempts":)" + attempts
+                + R"(,"nextAttempt":0})");
+    }
+    auto s = open_at({.path = dir.str()});
+    auto e = must_fail(s.notifications->due(at(1), no_limit),
+                       m::error_type::storage_error);
+    BOOST_TEST(mentions(e, "outbox"), e.message);
+    must_fail(s.notifications->retry_later(1, 2, at(1)),
+              m::error_type::storage_error);
+  }
+}
+
 // Found by fuzz/model_json: Boost.JSON 1.81 reads about one in ten of the
 // doubles it writes back as a neighbouring double, so a checkpoint changed
 // between saving a run and loading it.
