@@ -2,11 +2,18 @@
 # Installs what signoff builds with, from Debian 12's packages only.
 # Boost 1.81 is named explicitly: Debian's default Boost (1.74) has no
 # Boost.JSON. With --with-browser, also Chromium and ChromeDriver, which
-# the inbox's browser test drives.
+# the inbox's browser test drives; with --with-fuzz, clang and its libFuzzer
+# runtime, which fuzz/run.sh builds with.
 set -euo pipefail
 packages=(g++ cmake make libcaf-dev libboost-json1.81-dev libssl-dev
           libboost-test1.81-dev liblmdb-dev)
-[ "${1:-}" = "--with-browser" ] && packages+=(chromium chromium-driver)
+for option in "$@"; do
+  case $option in
+    --with-browser) packages+=(chromium chromium-driver) ;;
+    --with-fuzz) packages+=(clang libclang-rt-14-dev) ;;
+    *) echo "unknown option $option" >&2; exit 2 ;;
+  esac
+done
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" \

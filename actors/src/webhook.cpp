@@ -1,7 +1,6 @@
 #include "signoff/webhook.hpp"
 
-#include <boost/json/parse.hpp>
-
+#include "signoff/model/json_text.hpp"
 #include "signoff/orchestrator.hpp"
 
 namespace signoff {
@@ -138,7 +137,7 @@ approval_webhook_handler::handle_text(std::string_view body) const noexcept {
     return {false, "the body is larger than " + std::to_string(max_body_bytes)
                      + " bytes"};
   boost::system::error_code ec;
-  auto parsed = boost::json::parse(body, ec);
+  auto parsed = model::parse_json(body, ec);
   if (ec)
     return {false, "the body is not valid JSON: " + ec.message()};
   return (*this)(parsed);

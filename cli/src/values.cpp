@@ -7,7 +7,7 @@
 #include <string>
 #include <utility>
 
-#include <boost/json/parse.hpp>
+#include "signoff/model/json_text.hpp"
 
 #include "cli_error.hpp"
 
@@ -62,7 +62,7 @@ model::result<model::duration> parse_duration(std::string_view option,
 
 model::result<boost::json::value> parse_json_value(std::string_view text) {
   boost::system::error_code ec;
-  auto parsed = boost::json::parse(text, ec);
+  auto parsed = model::parse_json(text, ec);
   if (ec)
     return make_usage_error("--value is not valid JSON (" + ec.message()
                             + "): " + std::string{text});

@@ -4,6 +4,7 @@
 #include <cstdint>
 
 #include "handlers.hpp"
+#include "signoff/model/json_text.hpp"
 #include "signoff/webhook.hpp"
 
 namespace signoff::http::detail {
@@ -43,7 +44,7 @@ response reply(const request& req, const model::result<T>& r,
 
 std::optional<value> parse_body(const request& req) {
   boost::system::error_code ec;
-  auto body = boost::json::parse(req.body(), ec);
+  auto body = model::parse_json(req.body(), ec);
   if (ec)
     return std::nullopt;
   return body;

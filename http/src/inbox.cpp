@@ -6,6 +6,7 @@
 #include "handlers.hpp"
 #include "signoff/http/action_links.hpp"
 #include "signoff/http/crypto.hpp"
+#include "signoff/model/json_text.hpp"
 #include "signoff/webhook.hpp"
 #include "text.hpp"
 
@@ -199,7 +200,7 @@ response decide(const handler_context& ctx, const caller& who,
     body["reason"] = form["reason"];
   if (!form["value"].empty()) {
     boost::system::error_code ec;
-    auto value = boost::json::parse(form["value"], ec);
+    auto value = model::parse_json(form["value"], ec);
     if (ec)
       return page_error(req.raw,
                         model::make_error(model::error_type::invalid_argument,

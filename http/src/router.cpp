@@ -7,6 +7,23 @@
 
 namespace signoff::http::detail {
 
+namespace {
+
+/// True when there is nobody to answer: the client closed before its
+/// request was complete, went silent, or the socket failed. Any other
+/// failure is bytes that are no HTTP request, which get an answer.
+bool unanswerable(const boost::beast::error_code& ec) {
+  if (!ec)
+    return false;
+  const auto& http_errors
+    = beast_http::make_error_code(beast_http::error::end_of_stream).category();
+  return ec.category() != http_errors || ec == beast_http::error::end_of_stream
+         || ec == beast_http::error::partial_message
+         || ec == beast_http::error::short_read;
+}
+
+} // namespace
+
 router::router(orchestrator& target, const server_options& options)
     : target_(target), options_(options) {}
 
@@ -17,6 +34,29 @@ response router::handle(const request& req) const noexcept {
     return error_response(
       req, model::make_error(model::error_type::unexpected_error, "internal"));
   }
+}
+
+std::optional<response>
+router::respond(const request_parser& parser,
+                boost::beast::error_code read_error) const noexcept {
+  if (read_error == beast_http::error::body_limit) {
+    auto res = too_large(parser.get().version());
+    res.keep_alive(false);
+    return res;
+  }
+  if (unanswerable(read_error))
+    return std::nullopt;
+  // A coding other than chunked leaves the body's end unknown, and what
+  // follows would be read as another request (RFC 9112, 6.3): refused like
+  // any request that is not valid HTTP.
+  if (read_error
+      || (parser.get().count(beast_http::field::transfer_encoding) != 0
+          && !parser.chunked())) {
+    auto res = malformed(read_error == beast_http::error::header_limit);
+    res.keep_alive(false);
+    return res;
+  }
+  return handle(parser.get());
 }
 
 response router::too_large(unsigned version) {

@@ -48,44 +48,10 @@ private:
   }
 
   void on_read(beast::error_code ec) {
-    if (ec == beast::http::error::body_limit) {
-      auto res = detail::router::too_large(parser_->get().version());
-      res.keep_alive(false);
-      write(std::move(res));
-      return;
-    }
-    if (unanswerable(ec)) {
+    if (auto res = routes_.respond(*parser_, ec))
+      write(std::move(*res));
+    else
       close();
-      return;
-    }
-    // A coding other than chunked leaves the body's end unknown, and what
-    // follows would be read as another request (RFC 9112, 6.3): refused
-    // like any request that is not valid HTTP.
-    if (ec
-        || (parser_->get().count(beast::http::field::transfer_encoding) != 0
-            && !parser_->chunked())) {
-      auto res
-        = detail::router::malformed(ec == beast::http::error::header_limit);
-      res.keep_alive(false);
-      write(std::move(res));
-      return;
-    }
-    write(routes_.handle(parser_->get()));
-  }
-
-  /// True when there is nobody to answer: the client closed before its
-  /// request was complete, went silent, or the socket failed. Any other
-  /// failure is bytes that are no HTTP request, which get an answer.
-  static bool unanswerable(const beast::error_code& ec) {
-    if (!ec)
-      return false;
-    const auto& http_errors
-      = beast::http::make_error_code(beast::http::error::end_of_stream)
-          .category();
-    return ec.category() != http_errors
-           || ec == beast::http::error::end_of_stream
-           || ec == beast::http::error::partial_message
-           || ec == beast::http::error::short_read;
   }
 
   void write(response res) {
@@ -107,7 +73,7 @@ private:
 
   beast::tcp_stream stream_;
   beast::flat_buffer buffer_;
-  std::optional<beast::http::request_parser<beast::http::string_body>> parser_;
+  std::optional<detail::request_parser> parser_;
   const detail::router& routes_;
   std::size_t max_body_;
 };

@@ -1,5 +1,7 @@
 #include "text.hpp"
 
+#include <cstdint>
+
 namespace signoff::http::detail {
 
 namespace {
@@ -15,6 +17,47 @@ int hex_value(char c) {
 }
 
 } // namespace
+
+bool is_utf8(std::string_view text) noexcept {
+  for (std::size_t i = 0; i < text.size();) {
+    const auto lead = static_cast<unsigned char>(text[i]);
+    std::size_t continuations = 0;
+    std::uint32_t code = 0;
+    std::uint32_t smallest = 0;
+    if (lead < 0x80U) {
+      ++i;
+      continue;
+    }
+    if ((lead & 0xE0U) == 0xC0U) {
+      continuations = 1;
+      code = lead & 0x1FU;
+      smallest = 0x80;
+    } else if ((lead & 0xF0U) == 0xE0U) {
+      continuations = 2;
+      code = lead & 0x0FU;
+      smallest = 0x800;
+    } else if ((lead & 0xF8U) == 0xF0U) {
+      continuations = 3;
+      code = lead & 0x07U;
+      smallest = 0x10000;
+    } else {
+      return false;
+    }
+    if (text.size() - i <= continuations)
+      return false;
+    for (std::size_t k = 1; k <= continuations; ++k) {
+      const auto next = static_cast<unsigned char>(text[i + k]);
+      if ((next & 0xC0U) != 0x80U)
+        return false;
+      code = (code << 6U) | (next & 0x3FU);
+    }
+    if (code < smallest || code > 0x10FFFFU
+        || (code >= 0xD800U && code <= 0xDFFFU))
+      return false;
+    i += continuations + 1;
+  }
+  return true;
+}
 
 bool percent_decode(std::string_view in, std::string& out, bool plus_is_space) {
   out.clear();
@@ -34,7 +77,7 @@ bool percent_decode(std::string_view in, std::string& out, bool plus_is_space) {
       out += in[i];
     }
   }
-  return true;
+  return is_utf8(out);
 }
 
 std::string percent_encode(std::string_view in) {

@@ -9,8 +9,13 @@
 
 namespace signoff::http::detail {
 
-/// Decodes %XX escapes (and '+' as space in forms); nothing on malformed
-/// escapes.
+/// True if `text` is well-formed UTF-8 (no overlong forms, surrogates or
+/// code points past U+10FFFF).
+[[nodiscard]] bool is_utf8(std::string_view text) noexcept;
+
+/// Decodes %XX escapes (and '+' as space in forms); false on malformed
+/// escapes and on text that is not UTF-8, which no JSON answer or HTML page
+/// could show.
 [[nodiscard]] bool percent_decode(std::string_view in, std::string& out,
                                   bool plus_is_space = false);
 

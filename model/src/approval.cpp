@@ -124,6 +124,10 @@ tag_invoke(boost::json::try_value_to_tag<approval_status>,
       || !detail::read_optional_time(*obj, "decidedAt", s.decided_at)
       || !detail::read_optional_field(*obj, "reason", s.reason))
     return detail::malformed();
+  // Nobody decided a pending approval: decision fields next to "pending"
+  // are dropped, as its encoding leaves them out.
+  if (s.is_pending())
+    return approval_status{};
   detail::read_value_field(*obj, "value", s.value);
   return s;
 }

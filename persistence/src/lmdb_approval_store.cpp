@@ -36,12 +36,11 @@ public:
       return fresh.error();
     return env_->write<created_approval>(
       [&](MDB_txn* txn) -> model::result<created_approval> {
-        if (auto stored = get(txn, db().approvals, key)) {
-          auto existing = decode<model::approval_record>(*stored, key);
-          if (existing.is_err())
-            return existing.error();
-          return created_approval{std::move(existing.value()), false};
-        }
+        auto existing = read_record(txn, key);
+        if (existing.is_err())
+          return existing.error();
+        if (existing.value())
+          return created_approval{std::move(*existing.value()), false};
         append_audit(txn, key, "created", actor, now, spec.pending_reason, {});
         store(txn, fresh.value());
         return created_approval{fresh.value(), true};
@@ -51,32 +50,18 @@ public:
   model::result<std::optional<model::approval_record>>
   find_approval(const std::string& key) const override {
     using found = std::optional<model::approval_record>;
-    return env_->read<found>([&](MDB_txn* txn) -> model::result<found> {
-      if (!storable(key))
-        return found{};
-      auto stored = get(txn, db().approvals, key);
-      if (!stored)
-        return found{};
-      auto record = decode<model::approval_record>(*stored, key);
-      if (record.is_err())
-        return record.error();
-      return found{std::move(record.value())};
-    });
+    return env_->read<found>(
+      [&](MDB_txn* txn) { return read_record(txn, key); });
   }
 
   model::result<model::decision_outcome> decide(const model::decision& d,
                                                 time_point now) override {
     return env_->write<model::decision_outcome>(
       [&](MDB_txn* txn) -> model::result<model::decision_outcome> {
-        std::optional<model::approval_record> current;
-        if (storable(d.key)) {
-          if (auto stored = get(txn, db().approvals, d.key)) {
-            auto record = decode<model::approval_record>(*stored, d.key);
-            if (record.is_err())
-              return record.error();
-            current = std::move(record.value());
-          }
-        }
+        auto stored = read_record(txn, d.key);
+        if (stored.is_err())
+          return stored.error();
+        const auto& current = stored.value();
         auto transition
           = model::apply_decision(current ? &*current : nullptr, d, now);
         if (transition.is_err())
@@ -128,16 +113,17 @@ public:
       trail out;
       if (!storable(key))
         return out;
-      const auto length = audit_length(txn, key);
-      for (std::uint64_t seq = 1; seq <= length; ++seq) {
-        auto stored = get(txn, db().audit, key + be64(seq));
-        if (!stored)
-          continue;
-        auto entry = decode<model::audit_entry>(*stored, "audit of " + key);
-        if (entry.is_err())
-          return entry.error();
-        out.push_back(std::move(entry.value()));
-      }
+      auto read = scan_audit(
+        txn, key,
+        [&](std::string_view, std::string_view bytes) -> model::result<void> {
+          auto entry = decode<model::audit_entry>(bytes, "audit of " + key);
+          if (entry.is_err())
+            return entry.error();
+          out.push_back(std::move(entry.value()));
+          return model::ok();
+        });
+      if (read.is_err())
+        return read.error();
       return out;
     });
   }
@@ -147,14 +133,22 @@ public:
     using keys = std::vector<std::string>;
     return env_->read<keys>([&](MDB_txn* txn) -> model::result<keys> {
       keys out;
+      model::result<void> failed;
       const auto due_until = static_cast<std::uint64_t>(model::to_millis(now));
       scan_from(txn, db().deadlines, {},
                 [&](std::string_view k, std::string_view) {
-                  if (out.size() >= limit || from_be64(k) > due_until)
+                  auto entry = split_numbered_key(k);
+                  if (!entry) {
+                    failed = corrupt_index("deadlines");
                     return false;
-                  out.emplace_back(k.substr(8));
+                  }
+                  if (out.size() >= limit || entry->number > due_until)
+                    return false;
+                  out.emplace_back(entry->name);
                   return true;
                 });
+      if (failed.is_err())
+        return failed.error();
       return out;
     });
   }
@@ -162,33 +156,38 @@ public:
   model::result<std::optional<time_point>> next_expiry() const override {
     using next = std::optional<time_point>;
     return env_->read<next>([&](MDB_txn* txn) -> model::result<next> {
-      next out;
-      scan_from(
-        txn, db().deadlines, {}, [&](std::string_view k, std::string_view) {
-          out = model::from_millis(static_cast<std::int64_t>(from_be64(k)));
-          return false;
-        });
-      return out;
+      auto first = first_key(txn, db().deadlines);
+      if (!first)
+        return next{};
+      auto entry = split_numbered_key(*first);
+      if (!entry)
+        return corrupt_index("deadlines");
+      return next{model::from_millis(static_cast<std::int64_t>(entry->number))};
     });
   }
 
   model::result<bool> remove_approval(const std::string& key) override {
     return env_->write<bool>([&](MDB_txn* txn) -> model::result<bool> {
-      if (!storable(key))
-        return false;
-      auto stored = get(txn, db().approvals, key);
-      if (!stored)
-        return false;
-      auto record = decode<model::approval_record>(*stored, key);
+      auto record = read_record(txn, key);
       if (record.is_err())
         return record.error();
-      if (record->status.is_pending())
+      if (!record.value())
+        return false;
+      if (record.value()->status.is_pending())
         return model::make_error(model::error_type::invalid_run_state,
                                  "approval '" + key
                                    + "' is pending and cannot be removed");
-      const auto length = audit_length(txn, key);
-      for (std::uint64_t seq = 1; seq <= length; ++seq)
-        del(txn, db().audit, key + be64(seq));
+      std::vector<std::string> entries;
+      auto read = scan_audit(txn, key,
+                             [&](std::string_view entry_key,
+                                 std::string_view) -> model::result<void> {
+                               entries.emplace_back(entry_key);
+                               return model::ok();
+                             });
+      if (read.is_err())
+        return read.error();
+      for (const auto& entry_key : entries)
+        del(txn, db().audit, entry_key);
       del(txn, db().audit_length, key);
       del(txn, db().approvals, key);
       del(txn, db().wakes, key);
@@ -227,9 +226,60 @@ private:
     return env_->db();
   }
 
+  /// The record under `key`, or nothing; one that names another key is
+  /// corrupt (deciding it would write over that key's record).
+  model::result<std::optional<model::approval_record>>
+  read_record(MDB_txn* txn, const std::string& key) const {
+    using found = std::optional<model::approval_record>;
+    if (!storable(key))
+      return found{};
+    auto stored = get(txn, db().approvals, key);
+    if (!stored)
+      return found{};
+    auto record = decode<model::approval_record>(*stored, key);
+    if (record.is_err())
+      return record.error();
+    if (record->key != key)
+      return corrupt_record(key);
+    return found{std::move(record.value())};
+  }
+
   std::uint64_t audit_length(MDB_txn* txn, const std::string& key) const {
     auto stored = get(txn, db().audit_length, key);
     return stored ? from_be64(*stored) : 0;
+  }
+
+  /// Calls `visit(entry key, bytes)` for the audit entries of `key` in
+  /// order, stopping at its first error. Walks the entries stored rather
+  /// than counting to the stored length, so a corrupt length cannot make it
+  /// look up billions of missing entries; the entries must be exactly 1 to
+  /// that length, or the trail is corrupt.
+  model::result<void> scan_audit(
+    MDB_txn* txn, const std::string& key,
+    const std::function<model::result<void>(std::string_view,
+                                            std::string_view)>& visit) const {
+    const auto length = audit_length(txn, key);
+    if (length == 0)
+      return model::ok();
+    std::uint64_t seen = 0;
+    model::result<void> out;
+    scan_from(txn, db().audit, key + be64(1),
+              [&](std::string_view k, std::string_view bytes) {
+                if (!k.starts_with(key))
+                  return false;
+                if (k.size() != key.size() + 8)
+                  return true; // a longer key's entry
+                if (from_be64(k.substr(key.size())) != seen + 1) {
+                  out = corrupt_index("audit");
+                  return false;
+                }
+                ++seen;
+                out = visit(k, bytes);
+                return out.is_ok() && seen < length;
+              });
+    if (out.is_ok() && seen != length)
+      return corrupt_index("audit_length");
+    return out;
   }
 
   void append_audit(MDB_txn* txn, const std::string& key, std::string action,

@@ -255,6 +255,23 @@ std::uint64_t from_be64(std::string_view bytes) {
   return n;
 }
 
+std::optional<numbered_key> split_numbered_key(std::string_view key) noexcept {
+  if (key.size() < 8)
+    return std::nullopt;
+  return numbered_key{from_be64(key), key.substr(8)};
+}
+
+model::error corrupt_record(std::string_view what) {
+  return model::make_error(model::error_type::storage_error,
+                           "corrupt record " + std::string{what}
+                             + " (or written by a newer format)");
+}
+
+model::error corrupt_index(std::string_view index) {
+  return model::make_error(model::error_type::storage_error,
+                           "corrupt entry in the index " + std::string{index});
+}
+
 std::optional<std::string_view> get(MDB_txn* txn, MDB_dbi dbi,
                                     std::string_view key) {
   MDB_val k = to_val(key);
@@ -324,13 +341,26 @@ void scan_from(
     more = c.move(k, v, MDB_NEXT);
 }
 
-std::optional<std::string_view> last_key(MDB_txn* txn, MDB_dbi dbi) {
+namespace {
+
+std::optional<std::string_view> end_key(MDB_txn* txn, MDB_dbi dbi,
+                                        MDB_cursor_op op) {
   cursor c{txn, dbi};
   MDB_val k;
   MDB_val v;
-  if (!c.move(k, v, MDB_LAST))
+  if (!c.move(k, v, op))
     return std::nullopt;
   return to_view(k);
+}
+
+} // namespace
+
+std::optional<std::string_view> first_key(MDB_txn* txn, MDB_dbi dbi) {
+  return end_key(txn, dbi, MDB_FIRST);
+}
+
+std::optional<std::string_view> last_key(MDB_txn* txn, MDB_dbi dbi) {
+  return end_key(txn, dbi, MDB_LAST);
 }
 
 void scan_duplicates(MDB_txn* txn, MDB_dbi dbi, std::string_view key,

@@ -19,6 +19,7 @@
 #include <boost/json.hpp>
 #include <lmdb.h>
 
+#include "signoff/model/json_text.hpp"
 #include "signoff/model/result.hpp"
 #include "signoff/persistence/lmdb_store.hpp"
 
@@ -178,6 +179,21 @@ private:
 [[nodiscard]] std::string be64(std::uint64_t n);
 [[nodiscard]] std::uint64_t from_be64(std::string_view bytes);
 
+/// An index key made of an 8-byte big-endian number (a deadline, the time
+/// a run finished) and a name.
+struct numbered_key {
+  std::uint64_t number = 0;
+  std::string_view name;
+};
+
+/// Splits a numbered key; nothing for one shorter than 8 bytes, which no
+/// store writes.
+[[nodiscard]] std::optional<numbered_key>
+split_numbered_key(std::string_view key) noexcept;
+
+/// The STORAGE_ERROR for an entry of `index` no store could have written.
+[[nodiscard]] model::error corrupt_index(std::string_view index);
+
 /// The value under `key`, valid until the transaction ends.
 [[nodiscard]] std::optional<std::string_view> get(MDB_txn* txn, MDB_dbi dbi,
                                                   std::string_view key);
@@ -197,6 +213,10 @@ void scan_from(
   MDB_txn* txn, MDB_dbi dbi, std::string_view from,
   const std::function<bool(std::string_view, std::string_view)>& visit);
 
+/// The first key of `dbi`, if it has any.
+[[nodiscard]] std::optional<std::string_view> first_key(MDB_txn* txn,
+                                                        MDB_dbi dbi);
+
 /// The last key of `dbi`, if it has any.
 [[nodiscard]] std::optional<std::string_view> last_key(MDB_txn* txn,
                                                        MDB_dbi dbi);
@@ -205,6 +225,10 @@ void scan_from(
 void scan_duplicates(MDB_txn* txn, MDB_dbi dbi, std::string_view key,
                      const std::function<void(std::string_view)>& visit);
 
+/// The STORAGE_ERROR for the record `what` that no store of this format
+/// could have written.
+[[nodiscard]] model::error corrupt_record(std::string_view what);
+
 /// Parses a stored JSON record; a corrupt one is a STORAGE_ERROR naming it.
 template <class T>
 model::result<T> decode(std::string_view bytes, std::string_view what) {
@@ -212,15 +236,13 @@ model::result<T> decode(std::string_view bytes, std::string_view what) {
   // Keys may hold any bytes, and records repeat their keys.
   boost::json::parse_options options;
   options.allow_invalid_utf8 = true;
-  auto parsed = boost::json::parse(bytes, ec, {}, options);
+  auto parsed = model::parse_json(bytes, ec, options);
   if (!ec) {
     auto value = boost::json::try_value_to<T>(parsed);
     if (value)
       return std::move(*value);
   }
-  return model::make_error(model::error_type::storage_error,
-                           "corrupt record " + std::string{what}
-                             + " (or written by a newer format)");
+  return corrupt_record(what);
 }
 
 template <class T>

@@ -86,12 +86,15 @@ private:
     const auto* event = obj ? obj->if_contains("event") : nullptr;
     const auto* attempts = obj ? obj->if_contains("attempts") : nullptr;
     const auto* next = obj ? obj->if_contains("nextAttempt") : nullptr;
-    if (event == nullptr || attempts == nullptr || !attempts->is_number()
+    // A count that is no uint32 (negative, fractional, too large) is
+    // corrupt; reading it as one would throw.
+    boost::system::error_code not_a_count;
+    const auto count
+      = attempts ? attempts->to_number<std::uint32_t>(not_a_count) : 0;
+    if (event == nullptr || attempts == nullptr || not_a_count
         || next == nullptr || !next->is_int64())
-      return model::make_error(model::error_type::storage_error,
-                               "corrupt record outbox entry");
-    return outbox_entry{from_be64(key), *event,
-                        attempts->to_number<std::uint32_t>(),
+      return corrupt_record("outbox entry");
+    return outbox_entry{from_be64(key), *event, count,
                         model::from_millis(next->get_int64())};
   }
 

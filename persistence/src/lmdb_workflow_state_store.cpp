@@ -20,6 +20,17 @@ bool storable_run_id(std::string_view id) {
   return !id.empty() && id.size() <= model::max_run_id_bytes;
 }
 
+/// The run stored under `id`; one that names another id is corrupt (saving
+/// over it would drop that run's index entries).
+model::result<saved_workflow_state> decode_run(std::string_view id,
+                                               std::string_view bytes) {
+  const auto what = "run " + std::string{id};
+  auto state = decode<saved_workflow_state>(bytes, what);
+  if (state.is_ok() && state->run_id != id)
+    return corrupt_record(what);
+  return state;
+}
+
 /// Runs in one LMDB environment with the indexes the orchestrator reads:
 /// runs by pending approval and paused runs by workflow (both MDB_DUPSORT),
 /// running runs (for recovery), finished runs by age (for cleanup).
@@ -101,14 +112,22 @@ public:
       return ids{};
     return env_->read<ids>([&](MDB_txn* txn) -> model::result<ids> {
       ids out;
+      model::result<void> failed;
       const auto before = static_cast<std::uint64_t>(model::to_millis(cutoff));
       scan_from(txn, db().finished, {},
                 [&](std::string_view k, std::string_view) {
-                  if (out.size() >= limit || from_be64(k) >= before)
+                  auto entry = split_numbered_key(k);
+                  if (!entry) {
+                    failed = corrupt_index("finished");
                     return false;
-                  out.emplace_back(k.substr(8));
+                  }
+                  if (out.size() >= limit || entry->number >= before)
+                    return false;
+                  out.emplace_back(entry->name);
                   return true;
                 });
+      if (failed.is_err())
+        return failed.error();
       return out;
     });
   }
@@ -126,7 +145,7 @@ private:
     auto stored = get(txn, db().runs, run_id);
     if (!stored)
       return found{};
-    auto state = decode<saved_workflow_state>(*stored, "run " + run_id);
+    auto state = decode_run(run_id, *stored);
     if (state.is_err())
       return state.error();
     return found{std::move(state.value())};
@@ -190,7 +209,7 @@ private:
     model::result<void> failed;
     scan_from(
       txn, db().runs, {}, [&](std::string_view id, std::string_view bytes) {
-        auto s = decode<saved_workflow_state>(bytes, "run " + std::string{id});
+        auto s = decode_run(id, bytes);
         if (s.is_err()) {
           failed = s.error();
           return false;

@@ -1447,6 +1447,46 @@ const std::vector<category>& table() {
   return all;
 }
 
+/// `text` percent-decoded (escapes that are no escapes left as they are:
+/// those get their own 400 anyway).
+std::string percent_decoded(std::string_view text) {
+  std::string out;
+  for (std::size_t i = 0; i < text.size(); ++i) {
+    if (text[i] == '%' && i + 2 < text.size()
+        && std::isxdigit(static_cast<unsigned char>(text[i + 1])) != 0
+        && std::isxdigit(static_cast<unsigned char>(text[i + 2])) != 0) {
+      out += static_cast<char>(
+        std::stoi(std::string{text.substr(i + 1, 2)}, nullptr, 16));
+      i += 2;
+    } else {
+      out += text[i];
+    }
+  }
+  return out;
+}
+
+/// Text that is not UTF-8 can name no key (keys are JSON strings), so the
+/// server refuses it as malformed before any handler, whatever else the
+/// request would have earned: 400, as JSON for a URL, in the page's format
+/// for a form.
+void refuse_if_no_utf8(hostile_request& req) {
+  const std::string_view wire = req.wire;
+  const auto start = wire.find(' ');
+  const auto end = wire.find(' ', start + 1);
+  if (start != std::string_view::npos && end != std::string_view::npos
+      && !is_utf8(percent_decoded(wire.substr(start + 1, end - start - 1)))) {
+    req.statuses = {400};
+    req.format = answer_format::json;
+    req.listing.reset();
+    return;
+  }
+  const auto body = wire.find("\r\n\r\n");
+  if (wire.find("application/x-www-form-urlencoded") != std::string_view::npos
+      && body != std::string_view::npos
+      && !is_utf8(percent_decoded(wire.substr(body + 4))))
+    req.statuses = {400};
+}
+
 hostile_request draw(const world& w, rng& r, std::size_t max_body,
                      bool without_pipelined) {
   unsigned total = 0;
@@ -1460,6 +1500,9 @@ hostile_request draw(const world& w, rng& r, std::size_t max_body,
     if (at < c.weight) {
       auto out = c.make(w, r, max_body);
       out.category = c.name;
+      // A pipelined pair's parts were each drawn (and adjusted) here.
+      if (c.make != pipelined)
+        refuse_if_no_utf8(out);
       return out;
     }
     at -= c.weight;
@@ -1540,14 +1583,15 @@ std::vector<hostile_request> regression_requests(const world& w) {
     html_request("a link confirmed with a malformed form",
                  to_wire("POST", "/act/" + grant_link, form_type, "x=%zz"),
                  {400}),
-    // Keys that are not UTF-8 were echoed into JSON that was not UTF-8.
+    // Keys that are not UTF-8 were echoed into JSON that was not UTF-8;
+    // such URLs are now refused as malformed.
     json_request(
       "a key that is not UTF-8",
       to_wire("GET", approval_path(pending + "\xff"), bearer(admin_token)),
-      {404}),
+      {400}),
     json_request("a run id that is not UTF-8",
                  to_wire("GET", run_path("run-\xc0\x80"), bearer(admin_token)),
-                 {404}),
+                 {400}),
   };
   for (auto& q : out)
     q.category = "regressions";

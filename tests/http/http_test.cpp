@@ -548,6 +548,16 @@ BOOST_FIXTURE_TEST_CASE(keys_with_percent_underscore_slash_and_unicode,
                  [&] { return get("/api/approvals/approval%4"); });
   expect_refused("a malformed query", 400, "INVALID_ARGUMENT",
                  [&] { return get("/api/approvals?prefix=%G1"); });
+  // Found by fuzz/http_request: a key that is not UTF-8 came back in the
+  // error message, and the answer was not JSON. Raw or escaped, such URLs
+  // are refused before they reach a handler.
+  for (const std::string path :
+       {"/api/approvals/approval%E4x", "/api/approvals/approval\xE4x",
+        "/api/approvals?prefix=%C0%AF", "/api/workflows/run%ED%A0%80"}) {
+    auto r = expect_refused("a URL that is not UTF-8", 400, "INVALID_ARGUMENT",
+                            [&] { return get(path); });
+    BOOST_TEST(contains(text(r.json().at("message")), "malformed"), r.body);
+  }
 }
 
 BOOST_FIXTURE_TEST_CASE(approve_acts_as_the_token_and_resumes_the_run,
@@ -1759,6 +1769,7 @@ BOOST_FIXTURE_TEST_CASE(refused_form_decisions_change_nothing, api_fixture) {
                                            {"action", "approve-all"}})},
     {"no key", hc::form_encode({{"action", "approve"}})},
     {"a malformed form", "key=approval%zz&action=approve"},
+    {"a form that is not UTF-8", "key=approval%E4&action=approve"},
   };
   for (const auto& [what, form] : bad)
     expect_refused(what, 400, "", [&] {

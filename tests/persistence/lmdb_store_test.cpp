@@ -549,6 +549,127 @@ BOOST_AUTO_TEST_CASE(corrupt_records_are_storage_errors) {
   BOOST_TEST(out.applied);
 }
 
+// Found by fuzz/stored_records: a record that names another key than the
+// one it is stored under was read as that other approval or run, and
+// deciding or saving it wrote over the other one's record and indexes.
+BOOST_AUTO_TEST_CASE(records_under_another_key_are_corrupt) {
+  signoff::test::temp_dir dir;
+  m::approval_record other;
+  {
+    auto s = open_at({.path = dir.str()});
+    other
+      = must(s.approvals->create_approval("other", make_spec(), "run:o", at(0)))
+          .record;
+    must(s.approvals->create_approval("moved", make_spec(), "run:m", at(0)));
+    must(s.runs->save(paused("other-run", "wf", {"other"})));
+    must(s.runs->save(paused("moved-run", "wf", {"moved"})));
+    close_lmdb_stores(s);
+  }
+  {
+    raw_lmdb raw{dir.str()};
+    raw.put("approvals", "moved", *raw.get("approvals", "other"));
+    raw.put("runs", "moved-run", *raw.get("runs", "other-run"));
+  }
+  auto s = open_at({.path = dir.str()});
+  auto e = must_fail(s.approvals->find_approval("moved"),
+                     m::error_type::storage_error);
+  BOOST_TEST(mentions(e, "corrupt"), e.message);
+  must_fail(s.approvals->decide(m::decision::grant("moved", 1, "alice"), at(1)),
+            m::error_type::storage_error);
+  must_fail(s.runs->load("moved-run"), m::error_type::storage_error);
+  must_fail(s.runs->save(paused("moved-run", "wf", {"moved"}, at(2))),
+            m::error_type::storage_error);
+  must_fail(s.runs->list({}), m::error_type::storage_error);
+  // The approval and run the records name are untouched.
+  BOOST_TEST(*must(s.approvals->find_approval("other")) == other);
+  BOOST_TEST(must(s.runs->find_by_pending_approval("other"))
+             == (strings{"other-run"}));
+}
+
+// Found by fuzz/stored_records: an index key too short for its 8-byte
+// number threw std::out_of_range out of the store, and an audit length
+// past the entries stored made reading the trail (or removing the
+// approval) look up billions of missing entries.
+BOOST_AUTO_TEST_CASE(corrupt_indexes_are_storage_errors) {
+  signoff::test::temp_dir dir;
+  {
+    auto s = open_at({.path = dir.str()});
+    must(
+      s.approvals->create_approval("long-trail", make_spec(), "run:a", at(0)));
+    must(
+      s.approvals->decide(m::decision::cancel("long-trail", {}, "bob"), at(1)));
+    must(s.approvals->create_approval("gap", make_spec(), "run:a", at(0)));
+    close_lmdb_stores(s);
+  }
+  {
+    raw_lmdb raw{dir.str()};
+    raw.put("deadlines", "short", "");
+    raw.put("finished", "short", "");
+    // Two entries stored, four billion claimed.
+    raw.put("audit_length", "long-trail", std::string("\0\0\0\0\xff\0\0\0", 8));
+    // An entry missing in the middle of the trail.
+    raw.put("audit_length", "gap", std::string("\0\0\0\0\0\0\0\2", 8));
+  }
+  auto s = open_at({.path = dir.str()});
+  auto& a = *s.approvals;
+  auto e = must_fail(a.due_for_expiry(at(1), no_limit),
+                     m::error_type::storage_error);
+  BOOST_TEST(mentions(e, "deadlines"), e.message);
+  must_fail(a.next_expiry(), m::error_type::storage_error);
+  e = must_fail(s.runs->finished_before(at(1), no_limit),
+                m::error_type::storage_error);
+  BOOST_TEST(mentions(e, "finished"), e.message);
+  for (const std::string key : {"long-trail", "gap"}) {
+    e = must_fail(a.audit_trail(key), m::error_type::storage_error);
+    BOOST_TEST(mentions(e, "audit_length"), e.message);
+  }
+  must_fail(a.remove_approval("long-trail"), m::error_type::storage_error);
+  // The decided approval itself still reads.
+  BOOST_TEST(to_string(must(a.find_approval("long-trail"))->status.state)
+             == "cancelled");
+}
+
+// Found by fuzz/stored_records: an outbox entry whose attempt count is no
+// uint32 threw out of due() and retry_later().
+BOOST_AUTO_TEST_CASE(corrupt_outbox_entries_are_storage_errors) {
+  for (const std::string attempts : {"-1", "1.5", "8589934590", "\"3\""}) {
+    signoff::test::temp_dir dir;
+    {
+      auto s = open_at({.path = dir.str()});
+      must(s.notifications->append(json::value{{"type", "x"}}, at(0)));
+      close_lmdb_stores(s);
+    }
+    {
+      raw_lmdb raw{dir.str()};
+      raw.put("outbox", std::string("\0\0\0\0\0\0\0\1", 8),
+              R"({"event":{"type":"x"},"attempts":)" + attempts
+                + R"(,"nextAttempt":0})");
+    }
+    auto s = open_at({.path = dir.str()});
+    auto e = must_fail(s.notifications->due(at(1), no_limit),
+                       m::error_type::storage_error);
+    BOOST_TEST(mentions(e, "outbox"), e.message);
+    must_fail(s.notifications->retry_later(1, 2, at(1)),
+              m::error_type::storage_error);
+  }
+}
+
+// Found by fuzz/model_json: Boost.JSON 1.81 reads about one in ten of the
+// doubles it writes back as a neighbouring double, so a checkpoint changed
+// between saving a run and loading it.
+BOOST_AUTO_TEST_CASE(numbers_read_back_exactly) {
+  signoff::test::temp_dir dir;
+  auto s = open_at({.path = dir.str()});
+  auto run = paused("run-1", "wf", {"k"});
+  const json::array doubles{2.704880371482369e124, 1.3927926388013963e-143,
+                            0.1 + 0.2, -1.917377330098547e208};
+  run.checkpoints["step"] = m::ok(json::value(doubles));
+  must(s.runs->save(run));
+  const auto loaded = must(s.runs->load("run-1"));
+  BOOST_REQUIRE(loaded.has_value());
+  BOOST_TEST(loaded->checkpoints.at("step").value() == json::value(doubles));
+}
+
 // 6. ------------------------------------------------------------------------
 
 BOOST_AUTO_TEST_CASE(unusable_paths_are_refused) {

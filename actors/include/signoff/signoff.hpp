@@ -17,6 +17,7 @@
 ///   executions; `execution_result`: what execute and resume answer.
 /// - `workflow`, `step`, `approval_options`, `approval_step`: writing
 ///   workflows whose completed steps are never run twice.
+/// - `parse_json()`: reads JSON text with every number exact, as stored.
 ///
 /// Persistence (`signoff::persistence`, target signoff::persistence)
 /// - `approval_store`, `workflow_state_store`: the storage interfaces.
@@ -40,6 +41,7 @@
 #include "signoff/model/audit_entry.hpp"
 #include "signoff/model/decision_rules.hpp"
 #include "signoff/model/error.hpp"
+#include "signoff/model/json_text.hpp"
 #include "signoff/model/result.hpp"
 #include "signoff/model/step.hpp"
 #include "signoff/model/time.hpp"
