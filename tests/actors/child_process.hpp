@@ -37,8 +37,7 @@ public:
     posix_spawn_file_actions_addopen(&actions, STDOUT_FILENO, output.c_str(),
                                      O_WRONLY | O_CREAT | O_APPEND, 0644);
     if (!errors.empty())
-      posix_spawn_file_actions_addopen(&actions, STDERR_FILENO,
-                                       errors.c_str(),
+      posix_spawn_file_actions_addopen(&actions, STDERR_FILENO, errors.c_str(),
                                        O_WRONLY | O_CREAT | O_APPEND, 0644);
     if (::posix_spawn(&pid_, argv[0], &actions, nullptr, argv.data(), environ)
         != 0)
