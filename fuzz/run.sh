@@ -27,6 +27,7 @@ for binary in build/fuzz/fuzz/fuzz_*; do
   work=build/fuzz/corpus/$target
   findings=build/fuzz/findings/$target
   log=$findings/log.txt
+  rm -rf "$findings"
   mkdir -p "$work" "$findings"
   options=(-max_total_time="$seconds" -timeout=10 -print_final_stats=1
            -artifact_prefix="$findings/")
