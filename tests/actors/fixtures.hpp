@@ -5,7 +5,6 @@
 
 #include <atomic>
 #include <barrier>
-#include <charconv>
 #include <chrono>
 #include <cstdlib>
 #include <map>
@@ -25,6 +24,7 @@
 #include "signoff/persistence/lmdb_store.hpp"
 #include "signoff/persistence/outbox.hpp"
 #include "signoff/signoff.hpp"
+#include "support/env.hpp"
 #include "support/temp_dir.hpp"
 
 namespace signoff::test {
@@ -226,22 +226,6 @@ inline std::string_view expected_branch(model::approval_state state) {
       break;
   }
   return "none";
-}
-
-/// A count a stress case uses (its rounds, its backlog): `fallback` in the
-/// normal test run, or the positive number in the environment variable
-/// `name`, which the long reliability runs set.
-inline int count_from_env(const char* name, int fallback) {
-  const char* text = std::getenv(name);
-  if (text == nullptr)
-    return fallback;
-  const std::string_view digits{text};
-  int n = 0;
-  auto [end, ec]
-    = std::from_chars(digits.data(), digits.data() + digits.size(), n);
-  return ec == std::errc{} && end == digits.data() + digits.size() && n > 0
-           ? n
-           : fallback;
 }
 
 /// Orchestrator options over the LMDB stores, with their commit group.

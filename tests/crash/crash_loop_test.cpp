@@ -27,6 +27,7 @@
 #include "actors/child_process.hpp"
 #include "http/client.hpp"
 #include "signoff/persistence/lmdb_store.hpp"
+#include "support/env.hpp"
 #include "support/temp_dir.hpp"
 
 using namespace signoff;
@@ -34,11 +35,6 @@ using namespace std::chrono_literals;
 namespace client = signoff::test::http_client;
 
 namespace {
-
-int setting(const char* name, int fallback) {
-  const char* text = std::getenv(name);
-  return text != nullptr ? std::atoi(text) : fallback;
-}
 
 std::string order_of(const std::string& key) {
   return key.substr(key.find(':') + 1);
@@ -288,10 +284,10 @@ bool all_finished(std::uint16_t port, int orders) {
 BOOST_AUTO_TEST_SUITE(crash_loop)
 
 BOOST_AUTO_TEST_CASE(kills_lose_nothing_acknowledged_and_repeat_no_step) {
-  const int orders = setting("SIGNOFF_CRASH_ORDERS", 1000);
-  const int kills = setting("SIGNOFF_CRASH_KILLS", 12);
-  const auto seed = static_cast<unsigned>(
-    setting("SIGNOFF_CRASH_SEED", static_cast<int>(std::random_device{}())));
+  const int orders = test::count_from_env("SIGNOFF_CRASH_ORDERS", 1000);
+  const int kills = test::count_from_env("SIGNOFF_CRASH_KILLS", 12);
+  const auto seed
+    = test::count_from_env("SIGNOFF_CRASH_SEED", std::random_device{}());
   BOOST_TEST_MESSAGE("crash loop: " << orders << " orders, " << kills
                                     << " kills, seed " << seed);
   test::temp_dir dir;
