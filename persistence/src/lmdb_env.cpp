@@ -9,7 +9,7 @@ namespace signoff::persistence::detail {
 namespace {
 
 /// The on-disk format this build writes and the newest it reads.
-constexpr std::string_view format_version = "1";
+constexpr std::string_view format_version = "2";
 
 /// The batch transaction of the calling thread, and whose it is (several
 /// environments may be open in one process).
@@ -48,6 +48,8 @@ model::result<void> open_databases(MDB_env* env, lmdb_dbs& dbs) {
     {"audit", &dbs.audit, 0},
     {"audit_length", &dbs.audit_length, 0},
     {"runs", &dbs.runs, 0},
+    {"run_inputs", &dbs.run_inputs, 0},
+    {"checkpoints", &dbs.checkpoints, 0},
     {"runs_by_pending", &dbs.runs_by_pending, MDB_DUPSORT},
     {"paused_by_name", &dbs.paused_by_name, MDB_DUPSORT},
     {"running", &dbs.running, 0},
@@ -140,7 +142,7 @@ lmdb_env::open(const lmdb_options& options) {
     = std::max(options.map_size, std::min(smallest_start, env->max_map_size_));
   if (int rc = mdb_env_create(&env->env_); rc != MDB_SUCCESS)
     return lmdb_error(rc, "creating the environment");
-  mdb_env_set_maxdbs(env->env_, 16);
+  mdb_env_set_maxdbs(env->env_, 24);
   mdb_env_set_maxreaders(env->env_, options.max_readers);
   if (int rc = mdb_env_set_mapsize(env->env_, map_size); rc != MDB_SUCCESS)
     return lmdb_error(rc, "setting the map size");

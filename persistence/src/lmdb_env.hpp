@@ -28,7 +28,7 @@ namespace signoff::persistence::detail {
 /// The databases of one environment.
 struct lmdb_dbs {
   MDB_dbi meta = 0;
-  /// approval key -> approval record (JSON).
+  /// approval key -> revision (8 bytes) + approval record (JSON).
   MDB_dbi approvals = 0;
   /// pending approval key -> deadline (8 bytes, big-endian ms) or empty.
   MDB_dbi pending = 0;
@@ -36,10 +36,17 @@ struct lmdb_dbs {
   MDB_dbi deadlines = 0;
   /// key + sequence (8 bytes) -> audit entry (JSON).
   MDB_dbi audit = 0;
-  /// key -> number of audit entries (8 bytes).
+  /// Format 1 only: key -> number of audit entries (8 bytes). Format 2
+  /// keeps the length as the record's revision.
   MDB_dbi audit_length = 0;
-  /// run id -> saved workflow state (JSON).
+  /// run id -> the run's header (JSON: a saved workflow state without its
+  /// checkpoints, input and metadata, plus their count).
   MDB_dbi runs = 0;
+  /// run id -> the run's input and metadata (JSON), written once.
+  MDB_dbi run_inputs = 0;
+  /// run id length (1 byte) + run id + number (4 bytes) -> one checkpoint
+  /// (JSON): a run's log of completed steps.
+  MDB_dbi checkpoints = 0;
   /// approval key -> run ids paused on it (MDB_DUPSORT).
   MDB_dbi runs_by_pending = 0;
   /// workflow name -> run ids that are paused (MDB_DUPSORT).
@@ -93,6 +100,11 @@ public:
 
   [[nodiscard]] const lmdb_dbs& db() const noexcept {
     return dbs_;
+  }
+
+  /// The environment, for transactions nested in one `write` runs.
+  [[nodiscard]] MDB_env* handle() const noexcept {
+    return env_;
   }
 
   /// Runs `fn` in a read transaction, or in the calling thread's batch

@@ -6,7 +6,7 @@
 
 #include "signoff/model/result.hpp"
 #include "signoff/persistence/approval_store.hpp"
-#include "signoff/persistence/commit_group.hpp"
+#include "signoff/persistence/journal.hpp"
 #include "signoff/persistence/outbox.hpp"
 #include "signoff/persistence/workflow_state_store.hpp"
 
@@ -40,11 +40,11 @@ struct lmdb_options {
 };
 
 /// Both stores and the notification outbox over one LMDB environment, and
-/// the commit group that makes their writes share commits.
+/// the journal through which the orchestrator's writes share commits.
 struct lmdb_stores {
   std::shared_ptr<approval_store> approvals;
   std::shared_ptr<workflow_state_store> runs;
-  std::shared_ptr<commit_group> commits;
+  std::shared_ptr<persistence::journal> journal;
   /// Notifications owed, written in the same commits as the changes.
   std::shared_ptr<outbox> notifications;
 };
