@@ -340,8 +340,9 @@ model::result<boost::json::value> outcome_of(run_frame& frame) {
 }
 
 /// Decides what comes next once the coroutine stopped running: its end, a
-/// pause, or an async wait (which the decision that woke it no longer
-/// waits for).
+/// pause, or a wait. A decision that woke the run stops waiting for it at
+/// an awaited reply of another actor (an async step), never for another
+/// service; a blocking step holds no actor thread, so it is waited for.
 void after_resume(run_pointer self) {
   auto& st = self->state;
   if (st.ended) {
@@ -359,6 +360,7 @@ void after_resume(run_pointer self) {
       pause(self);
       return;
     case waiting_for::blocking:
+      return;
     case waiting_for::reply:
       answer_suspension(st, true);
       return;
