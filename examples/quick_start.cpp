@@ -22,7 +22,8 @@ signoff::workflow order_workflow() {
       [](std::string_view order_id) {
         return "approval:manager:" + std::string{order_id};
       },
-    .options = {.pending_reason = "Waiting for manager approval"},
+    .options = signoff::model::approval_options{}.with_reason(
+      "Waiting for manager approval"),
   });
   return [require_manager](signoff::step& step,
                            const value& input) -> signoff::task<result<value>> {

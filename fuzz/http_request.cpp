@@ -69,15 +69,17 @@ const signoff::http::server_options& options() {
   return made;
 }
 
-m::workflow waiting_workflow() {
-  return [](m::step& step, const json::value& in) -> m::result<json::value> {
+signoff::workflow waiting_workflow() {
+  return [](signoff::step& step,
+            const json::value& in) -> signoff::task<m::result<json::value>> {
     const std::string key{in.at("key").as_string()};
-    step.run("prepare", [&] { return json::value{{"key", key}}; });
-    auto granted = step.approval(
-      key, {.pending_reason = "check <i>this</i> & \"that\"",
-            .quorum = in.at("quorum").to_number<std::uint32_t>(),
-            .metadata = {{"note", "<script>alert(1)</script>"}}});
-    return json::value{{"granted", granted}};
+    co_await step.run("prepare", [&] { return json::value{{"key", key}}; });
+    m::approval_options ask{
+      .pending_reason = "check <i>this</i> & \"that\"",
+      .quorum = in.at("quorum").to_number<std::uint32_t>(),
+      .metadata = {{"note", "<script>alert(1)</script>"}}};
+    auto granted = co_await step.approval(key, std::move(ask));
+    co_return json::value{{"granted", granted}};
   };
 }
 

@@ -435,7 +435,14 @@ void start(run_pointer self) {
   st.started = true;
   st.run.status = model::run_status::running;
   st.steps.emplace(st);
-  st.frame->root = (*st.frame->fn)(*st.steps, st.run.input);
+  try {
+    st.frame->root = (*st.frame->fn)(*st.steps, st.run.input);
+  } catch (...) {
+    // A workflow function that is no coroutine may throw when called.
+    finish(self, model::detail::thrown_outcome(std::current_exception())
+                   .result.error());
+    return;
+  }
   st.frame->root.start();
   after_resume(self);
 }

@@ -90,16 +90,9 @@ public:
   }
 
   model::result<cleanup_report> cleanup(model::duration max_age) override {
-    const auto cutoff = persistence::cleanup_cutoff(now_, max_age);
-    model::result<cleanup_report> removed;
-    auto committed = stores_.commits->commit([&] {
-      // May run again after the store grew its map: each run starts afresh.
-      removed = persistence::remove_finished_runs(*stores_.approvals,
-                                                  *stores_.runs, cutoff);
-    });
-    if (committed.is_err())
-      return committed.error();
-    return removed;
+    return persistence::remove_finished_runs(
+      *stores_.approvals, *stores_.runs,
+      persistence::cleanup_cutoff(now_, max_age));
   }
 
 private:

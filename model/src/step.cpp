@@ -112,4 +112,16 @@ task<result<boost::json::value>> step::try_approval(std::string key,
   return try_run(std::move(key), std::move(request));
 }
 
+task<boost::json::value> step::approval(std::string key,
+                                        std::string pending_reason) {
+  return approval(std::move(key),
+                  approval_options{}.with_reason(std::move(pending_reason)));
+}
+
+task<result<boost::json::value>>
+step::try_approval(std::string key, std::string pending_reason) {
+  return try_approval(
+    std::move(key), approval_options{}.with_reason(std::move(pending_reason)));
+}
+
 } // namespace signoff::model

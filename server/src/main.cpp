@@ -92,7 +92,7 @@ int main(int argc, char** argv) {
   signoff::orchestrator_options options;
   options.approval_store = stores->approvals;
   options.workflow_state_store = stores->runs;
-  options.commit_group = stores->commits;
+  options.journal = stores->journal;
   options.logger = [](std::string_view line) {
     std::clog << "[signoff] " << line << '\n';
   };

@@ -76,9 +76,10 @@ inline http::server_options test_server_options(std::size_t max_body,
 /// Waits for the approval `input.key` (quorum, metadata and deadline from
 /// the input) between two steps and reports how it ended; `after` counts
 /// the runs that got past their approval.
-inline model::workflow gate_workflow(std::shared_ptr<std::atomic<int>> after) {
+inline workflow gate_workflow(std::shared_ptr<std::atomic<int>> after) {
   using boost::json::value;
-  return [after](model::step& step, const value& in) -> model::result<value> {
+  return [after](step& step,
+                 const value& in) -> task<model::result<value>> {
     const auto& obj = in.as_object();
     const std::string key{obj.at("key").as_string()};
     model::approval_options options;
@@ -89,13 +90,13 @@ inline model::workflow gate_workflow(std::shared_ptr<std::atomic<int>> after) {
     options.expires_in = std::chrono::hours{72};
     if (const auto* e = obj.if_contains("expiresInMs"))
       options.expires_in = std::chrono::milliseconds{e->to_number<int>()};
-    step.run("prepare", [&] { return value{{"prepared", key}}; });
-    auto decided = step.try_approval(key, options);
-    step.run("after", [&] { ++*after; });
+    co_await step.run("prepare", [&] { return value{{"prepared", key}}; });
+    auto decided = co_await step.try_approval(key, options);
+    co_await step.run("after", [&] { ++*after; });
     if (decided.is_err())
-      return value{{"branch", decided.error().type},
-                   {"message", decided.error().message}};
-    return value{{"branch", "approved"}, {"value", decided.value()}};
+      co_return value{{"branch", decided.error().type},
+                      {"message", decided.error().message}};
+    co_return value{{"branch", "approved"}, {"value", decided.value()}};
   };
 }
 

@@ -21,8 +21,17 @@
 
 namespace signoff::model {
 
-/// How a workflow asks for an approval.
+/// How a workflow asks for an approval, built with setters:
+/// `approval_options{}.with_reason("Needs a manager").with_quorum(2)`.
+///
+/// Not an aggregate, on purpose: g++ 12 destroys an aggregate temporary
+/// made inside a `co_await` expression at the wrong time (a bad free or a
+/// use after free; GCC bug 100611 and kin), and options are written right
+/// there, in `co_await step.approval(key, options)`. A class with a
+/// constructor is initialized correctly.
 struct approval_options {
+  approval_options() noexcept {} // NOLINT: user-provided, see above
+
   /// Shown to approvers while the run waits.
   std::string pending_reason{};
   /// Distinct approvers needed to grant; one rejection rejects.
@@ -31,16 +40,50 @@ struct approval_options {
   std::optional<duration> expires_in{};
   /// Context for approvers (an object), kept with the approval.
   boost::json::value metadata{};
+
+  approval_options& with_reason(std::string reason) & {
+    pending_reason = std::move(reason);
+    return *this;
+  }
+  approval_options&& with_reason(std::string reason) && {
+    return std::move(with_reason(std::move(reason)));
+  }
+  approval_options& with_quorum(std::uint32_t n) & {
+    quorum = n;
+    return *this;
+  }
+  approval_options&& with_quorum(std::uint32_t n) && {
+    return std::move(with_quorum(n));
+  }
+  approval_options& expiring_in(duration d) & {
+    expires_in = d;
+    return *this;
+  }
+  approval_options&& expiring_in(duration d) && {
+    return std::move(expiring_in(d));
+  }
+  approval_options& with_metadata(boost::json::value m) & {
+    metadata = std::move(m);
+    return *this;
+  }
+  approval_options&& with_metadata(boost::json::value m) && {
+    return std::move(with_metadata(std::move(m)));
+  }
 };
 
 /// One approval a step waits for: its global key and how to ask for it.
+/// Not an aggregate either (see `approval_options`).
 struct approval_request {
+  approval_request() noexcept {} // NOLINT: user-provided, see above
+  approval_request(std::string k, approval_options o = {})
+      : key(std::move(k)), options(std::move(o)) {}
+
   std::string key{};
   approval_options options{};
 };
 
-/// What `make_approval_step` is built from: the reference's
-/// `createApprovalStep` options.
+/// What `approval_step` is built from: the reference's `createApprovalStep`
+/// options.
 struct approval_step_options {
   /// Maps the subject (an order id, ...) to the approval key.
   std::function<std::string(std::string_view subject)> key{};
@@ -335,7 +378,8 @@ public:
       const auto& r = made.result;
       if (r.is_ok() || !r.error().is(error_type::pending_approval))
         break;
-      approval_request request{key, {.pending_reason = r.error().message}};
+      approval_request request{
+        key, approval_options{}.with_reason(r.error().message)};
       approval_status decided;
       co_await detail::approval_awaiter(*host_, request, decided);
     }
@@ -358,9 +402,17 @@ public:
   task<boost::json::value> approval(std::string key,
                                     approval_options options = {});
 
+  /// Shorthand: the approval `key` with only a pending reason.
+  task<boost::json::value> approval(std::string key,
+                                    std::string pending_reason);
+
   /// Shorthand for `try_run(key, {key, options})`.
   task<result<boost::json::value>> try_approval(std::string key,
                                                 approval_options options = {});
+
+  /// Shorthand: the approval `key` with only a pending reason.
+  task<result<boost::json::value>> try_approval(std::string key,
+                                                std::string pending_reason);
 
   /// The id of the run this step belongs to.
   [[nodiscard]] const std::string& run_id() const noexcept;
