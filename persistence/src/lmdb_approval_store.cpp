@@ -188,17 +188,23 @@ private:
     return found{std::move(record.value())};
   }
 
-  /// The length of `key`'s trail: its record's revision.
-  std::uint64_t audit_length(MDB_txn* txn, const std::string& key) const {
+  /// The length of `key`'s trail: its record's revision (0 without a
+  /// record); unknown when the record is corrupt, whose trail still reads.
+  std::optional<std::uint64_t> audit_length(MDB_txn* txn,
+                                            const std::string& key) const {
     auto stored = get(txn, db().approvals, key);
-    return stored ? stored_revision(*stored).value_or(0) : 0;
+    if (!stored)
+      return 0;
+    if (stored->size() <= 8 || (*stored)[8] != '{')
+      return std::nullopt;
+    return stored_revision(*stored);
   }
 
   /// Calls `visit(entry key, bytes)` for the audit entries of `key` in
   /// order, stopping at its first error. Walks the entries stored rather
-  /// than counting to the stored length, so a corrupt length cannot make it
-  /// look up billions of missing entries; the entries must be exactly 1 to
-  /// that length, or the trail is corrupt.
+  /// than counting to the record's revision, so a corrupt revision cannot
+  /// make it look up billions of missing entries; the entries must be
+  /// exactly 1 to that revision, or the trail is corrupt.
   model::result<void> scan_audit(
     MDB_txn* txn, const std::string& key,
     const std::function<model::result<void>(std::string_view,
@@ -206,6 +212,7 @@ private:
     const auto length = audit_length(txn, key);
     if (length == 0)
       return model::ok();
+    const auto last = length.value_or(UINT64_MAX);
     std::uint64_t seen = 0;
     model::result<void> out;
     scan_from(txn, db().audit, audit_key(key, 1),
@@ -220,9 +227,9 @@ private:
                 }
                 ++seen;
                 out = visit(k, bytes);
-                return out.is_ok() && seen < length;
+                return out.is_ok() && seen < last;
               });
-    if (out.is_ok() && seen != length)
+    if (out.is_ok() && length && seen != *length)
       return corrupt_index("audit");
     return out;
   }
