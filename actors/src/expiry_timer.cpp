@@ -73,26 +73,35 @@ void expire_batch(
     then(std::vector<std::string>{}, full);
     return;
   }
+  // Each key's shard answers in its own time; the keys are reported in
+  // deadline order all the same.
   struct progress {
     std::size_t left;
-    std::vector<std::string> expired;
+    std::vector<std::optional<std::string>> expired;
   };
-  auto p = std::make_shared<progress>(progress{due->size(), {}});
+  auto p = std::make_shared<progress>(
+    progress{due->size(), std::vector<std::optional<std::string>>(due->size())});
   auto one_done = [p, then, full] {
-    if (--p->left == 0)
-      then(std::move(p->expired), full);
+    if (--p->left > 0)
+      return;
+    std::vector<std::string> keys;
+    for (auto& key : p->expired)
+      if (key)
+        keys.push_back(std::move(*key));
+    then(std::move(keys), full);
   };
-  for (auto& key : due.value()) {
+  for (std::size_t i = 0; i < due->size(); ++i) {
+    auto& key = (*due)[i];
     model::decision d{key, model::decision_kind::expire, {}, {}, "system"};
     self
       ->request(eng.shard_for(key), caf::infinite, decide_atom_v,
                 decision_request{std::move(d), true})
       .then(
-        [p, one_done](model::result<decision_report>& report) {
+        [p, i, one_done](model::result<decision_report>& report) {
           // A decision committed first wins the race, and this one is
           // refused: not expired by us.
           if (report.is_ok() && report->applied)
-            p->expired.push_back(report->approval.key);
+            p->expired[i] = report->approval.key;
           one_done();
         },
         [one_done](caf::error&) { one_done(); });

@@ -439,6 +439,8 @@ directory_behavior(directory_pointer self, std::shared_ptr<engine> eng) {
     },
     [self](resume_atom,
            const std::string& run_id) -> caf::result<execution_reply> {
+      if (self->state.stopping)
+        return execution_reply{stopping_error()};
       auto rp = self->make_response_promise<execution_reply>();
       ask_run<execution_reply>(self, run_id, execution_answer(rp), true,
                                resume_atom_v);
@@ -451,7 +453,10 @@ directory_behavior(directory_pointer self, std::shared_ptr<engine> eng) {
                   std::move(req));
       return rp;
     },
-    [self](cancel_run_atom, cancel_run_request& req) {
+    [self](cancel_run_atom,
+           cancel_run_request& req) -> caf::result<execution_reply> {
+      if (self->state.stopping)
+        return execution_reply{stopping_error()};
       return cancel_run(self, req);
     },
     [self](status_atom,
@@ -518,6 +523,9 @@ directory_behavior(directory_pointer self, std::shared_ptr<engine> eng) {
     },
     [self](detail::wake_atom, detail::routed_wake& routed)
       -> caf::result<detail::wake_report> {
+      // Stopping: nothing is re-activated; the key stays owed.
+      if (self->state.stopping)
+        return detail::wake_report{false, true};
       auto rp = self->make_response_promise<detail::wake_report>();
       ask_run<detail::wake_report>(
         self, routed.run_id,

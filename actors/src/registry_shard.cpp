@@ -335,6 +335,11 @@ void create_for(shard_pointer self, const reach_request& req,
   }
   auto record = transition->record;
   self->state.keys[req.key].waiters.push_back({req.run_id, req.run});
+  // The timer learns of the deadline now, and again once the approval is
+  // durable: had it fired in between, it read the store without this
+  // approval and may have armed for a later one.
+  if (record.spec.expires_at)
+    eng.watch_deadline(*record.spec.expires_at);
   write(self,
         persistence::make_approval_change(std::nullopt,
                                           std::move(transition.value()), now),

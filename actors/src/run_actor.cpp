@@ -18,11 +18,15 @@ using execution_reply = model::result<model::execution_result>;
 using execution_promise = caf::typed_response_promise<execution_reply>;
 using wake_promise = caf::typed_response_promise<wake_report>;
 
-/// The coroutine of a run with the workflow function it came from. Shared
-/// with a blocking job in flight, which references the coroutine's frame:
-/// whichever lets go last destroys it.
+/// The coroutine of a run, with what its frames reference: the workflow
+/// function it came from and the step handle. Shared with a blocking job
+/// in flight, which references the frame: if the actor goes first (it was
+/// stopped), the job still finds all of it, and whichever lets go last
+/// destroys it.
 struct run_frame {
   std::shared_ptr<const workflow> fn;
+  boost::json::value input;
+  std::optional<signoff::step> steps;
   model::task<model::result<boost::json::value>> root;
 };
 
@@ -122,7 +126,6 @@ struct run_state : request_host {
   std::uint32_t stored_checkpoints = 0;
 
   std::shared_ptr<run_frame> frame;
-  std::optional<signoff::step> steps;
   bool started = false;
   /// A decision delivered at activation, used when the replay reaches it.
   std::optional<wake_message> early;
@@ -198,7 +201,7 @@ persistence::run_change progress(const run_state& st) {
     run.checkpoints.insert_or_assign(key, st.run.checkpoints.at(key));
   change.created = !st.stored;
   if (change.created) {
-    run.input = st.run.input;
+    run.input = st.frame->input;
     run.metadata = st.run.metadata;
   }
   change.checkpoints_before = st.stored_checkpoints;
@@ -282,8 +285,8 @@ void fail_write(run_pointer self, const model::error& e) {
 
 void finish(run_pointer self, model::result<boost::json::value> outcome) {
   auto& st = self->state;
-  // The coroutine is done, or ends here without being resumed.
-  st.frame.reset();
+  // The coroutine is done, or ends here without being resumed (its frame
+  // goes with the actor).
   st.wait = waiting_for::nothing;
   st.run.status = outcome.is_ok() ? model::run_status::completed
                                   : model::run_status::failed;
@@ -434,9 +437,9 @@ void start(run_pointer self) {
   auto& st = self->state;
   st.started = true;
   st.run.status = model::run_status::running;
-  st.steps.emplace(st);
+  st.frame->steps.emplace(st);
   try {
-    st.frame->root = (*st.frame->fn)(*st.steps, st.run.input);
+    st.frame->root = (*st.frame->fn)(*st.frame->steps, st.frame->input);
   } catch (...) {
     // A workflow function that is no coroutine may throw when called.
     finish(self, model::detail::thrown_outcome(std::current_exception())
@@ -470,7 +473,6 @@ caf::result<execution_reply> cancel(run_pointer self,
                           + std::string{to_string(st.run.status)}
                           + "; only a paused run can be cancelled")};
   auto waited_on = st.run.pending_approvals;
-  st.frame.reset();
   st.run.status = model::run_status::cancelled;
   st.run.pending_approvals.clear();
   st.run.pending_reason.clear();
@@ -500,22 +502,26 @@ caf::result<execution_reply> cancel(run_pointer self,
 /// the store), else the answer is its state.
 caf::result<execution_reply> resume(run_pointer self) {
   auto& st = self->state;
-  auto rp = self->make_response_promise<execution_reply>();
+  // A promise takes the reply over from the handler: made only where the
+  // answer comes later.
+  auto later = [self]() {
+    auto rp = self->make_response_promise<execution_reply>();
+    self->state.until_pause.push_back(rp);
+    return rp;
+  };
   if (!st.started) {
-    st.until_pause.push_back(rp);
+    auto rp = later();
     start(self);
     return rp;
   }
-  if (!st.parked) {
-    st.until_pause.push_back(rp);
-    return rp;
-  }
+  if (!st.parked)
+    return later();
   auto record = st.eng->approvals().find_approval(st.approval.key);
   if (record.is_err())
     return execution_reply{record.error()};
   if (!record.value()) {
     // The approval vanished (removed by hand): ask for it again.
-    st.until_pause.push_back(rp);
+    auto rp = later();
     st.parked = false;
     ask_shard(self);
     return rp;
@@ -523,7 +529,7 @@ caf::result<execution_reply> resume(run_pointer self) {
   auto status = record.value()->status_at(st.eng->now());
   if (status.is_pending())
     return execution_reply{model::execution_result::of(st.run)};
-  st.until_pause.push_back(rp);
+  auto rp = later();
   take_wake(self, wake_message{st.approval.key, std::move(status)});
   return rp;
 }
@@ -541,6 +547,7 @@ caf::behavior run_behavior(run_pointer self, std::shared_ptr<engine> eng,
   }
   st.frame = std::make_shared<run_frame>();
   st.frame->fn = std::move(init.fn);
+  st.frame->input = std::exchange(st.run.input, {});
   return {
     [self](start_atom) -> caf::result<execution_reply> {
       auto rp = self->make_response_promise<execution_reply>();

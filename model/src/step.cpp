@@ -41,10 +41,6 @@ step_outcome thrown_outcome(std::exception_ptr e) {
 
 } // namespace detail
 
-const std::string& step::run_id() const noexcept {
-  return host_->run_id();
-}
-
 std::string step::next_implicit_key() {
   return "#" + std::to_string(++implicit_keys_);
 }

@@ -178,7 +178,7 @@ private:
     orchestrator_options options;
     options.approval_store = stores.approvals;
     options.workflow_state_store = stores.runs;
-    options.commit_group = stores.commits;
+    options.journal = stores.journal;
     options.outbox = stores.notifications;
     options.wake_poll_interval = model::duration::zero();
     return options;

@@ -126,7 +126,7 @@ struct request_awaiter {
 /// steps that ask another actor.
 class step : public model::step {
 public:
-  explicit step(request_host& host) noexcept : model::step(host) {}
+  explicit step(request_host& host) : model::step(host) {}
 
   /// Sends `xs...` to the actor `dest` as a step: the reply (converted with
   /// Boost.JSON; a `result<T>` reply is unwrapped) is the step's value and

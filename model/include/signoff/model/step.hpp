@@ -319,7 +319,7 @@ struct ending_awaiter {
 /// Not thread-safe; lives for one execution of the workflow.
 class step {
 public:
-  explicit step(step_host& host) noexcept : host_(&host) {}
+  explicit step(step_host& host) : host_(&host), run_id_(host.run_id()) {}
 
   step(const step&) = delete;
   step& operator=(const step&) = delete;
@@ -414,8 +414,11 @@ public:
   task<result<boost::json::value>> try_approval(std::string key,
                                                 std::string pending_reason);
 
-  /// The id of the run this step belongs to.
-  [[nodiscard]] const std::string& run_id() const noexcept;
+  /// The id of the run this step belongs to. Kept here, so a blocking
+  /// step may read it on the executor's thread.
+  [[nodiscard]] const std::string& run_id() const noexcept {
+    return run_id_;
+  }
 
 protected:
   [[nodiscard]] step_host& host() const noexcept {
@@ -447,6 +450,7 @@ protected:
 
 private:
   step_host* host_;
+  std::string run_id_;
   std::uint64_t implicit_keys_ = 0;
 };
 
