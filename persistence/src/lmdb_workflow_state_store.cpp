@@ -16,10 +16,6 @@ std::string finished_key(const saved_workflow_state& s) {
   return k;
 }
 
-bool storable_run_id(std::string_view id) {
-  return !id.empty() && id.size() <= model::max_run_id_bytes;
-}
-
 /// The run stored under `id`; one that names another id is corrupt (saving
 /// over it would drop that run's index entries).
 model::result<saved_workflow_state> decode_run(std::string_view id,
@@ -77,6 +73,12 @@ public:
   model::result<std::vector<std::string>>
   list(const run_filter& filter) const override {
     using ids = std::vector<std::string>;
+    if (filter.workflow_name)
+      if (auto valid
+          = check_key_length("a workflow name", *filter.workflow_name,
+                             model::max_workflow_name_bytes);
+          valid.is_err())
+        return valid.error();
     return env_->read<ids>([&](MDB_txn* txn) -> model::result<ids> {
       ids out;
       const bool by_status_only = !filter.has_pending_approvals.has_value();
@@ -96,7 +98,11 @@ public:
     using ids = std::vector<std::string>;
     return env_->read<ids>([&](MDB_txn* txn) -> model::result<ids> {
       ids out;
-      if (key.empty() || key.size() > model::max_approval_key_bytes)
+      if (auto valid = check_key_length("an approval key", key,
+                                        model::max_approval_key_bytes);
+          valid.is_err())
+        return valid.error();
+      if (key.empty())
         return out;
       scan_duplicates(txn, db().runs_by_pending, key,
                       [&](std::string_view id) { out.emplace_back(id); });
@@ -140,7 +146,11 @@ private:
   model::result<std::optional<saved_workflow_state>>
   read_run(MDB_txn* txn, const std::string& run_id) const {
     using found = std::optional<saved_workflow_state>;
-    if (!storable_run_id(run_id))
+    if (auto valid
+        = check_key_length("a run id", run_id, model::max_run_id_bytes);
+        valid.is_err())
+      return valid.error();
+    if (run_id.empty())
       return found{};
     auto stored = get(txn, db().runs, run_id);
     if (!stored)
