@@ -1,0 +1,493 @@
+// The LMDB environment around the stores: one executing process per
+// directory (the execution lock), one environment per directory and
+// process, a map another process grew, pooled read transactions, and
+// formats older than this build's.
+//
+// Another process is a real one (lmdb_child, through pipes: a test blocks
+// on what it says and never sleeps). The raw environment is opened with
+// lmdb.h only while the stores are closed, or from the child.
+
+#include <boost/test/unit_test.hpp>
+
+#include "persistence/piped_child.hpp"
+#include "support/must.hpp"
+#include "support/raw_lmdb.hpp"
+#include "support/runs.hpp"
+#include "support/temp_dir.hpp"
+
+#include <unistd.h>
+
+#include <atomic>
+#include <cstddef>
+#include <latch>
+#include <mutex>
+#include <sstream>
+#include <string>
+#include <string_view>
+#include <thread>
+#include <utility>
+#include <vector>
+
+#include <boost/json.hpp>
+
+#include "signoff/model/approval.hpp"
+#include "signoff/model/error.hpp"
+#include "signoff/persistence/lmdb_store.hpp"
+
+namespace {
+
+namespace m = signoff::model;
+namespace p = signoff::persistence;
+namespace json = boost::json;
+using signoff::test::at;
+using signoff::test::close_lmdb_stores;
+using signoff::test::describe;
+using signoff::test::must;
+using signoff::test::must_fail;
+using signoff::test::piped_child;
+using signoff::test::raw_lmdb;
+using signoff::test::temp_dir;
+
+constexpr std::size_t mib = std::size_t{1} << 20U;
+
+bool mentions(const std::string& text, std::string_view part) {
+  return text.find(part) != std::string::npos;
+}
+
+p::lmdb_stores open_at(const p::lmdb_options& options) {
+  auto opened = p::open_lmdb_stores(options);
+  BOOST_TEST_REQUIRE(opened.is_ok(),
+                     "open_lmdb_stores('"
+                       << options.path << "') failed: "
+                       << (opened.is_err() ? describe(opened.error()) : ""));
+  return std::move(opened).value();
+}
+
+m::approval_spec make_spec() {
+  m::approval_spec spec;
+  spec.pending_reason = "needs sign-off";
+  spec.metadata = json::object{{"order", "ord_1"}};
+  return spec;
+}
+
+std::string our_pid() {
+  return std::to_string(::getpid());
+}
+
+/// A child holding `dir` as its executing process; what it said first.
+struct holder {
+  explicit holder(const temp_dir& dir)
+      : child({SIGNOFF_LMDB_CHILD, "hold", dir.str()}),
+        said(child.read_line()) {}
+  piped_child child;
+  std::string said;
+};
+
+/// The reader slots this process holds in `dir`'s reader table, and how
+/// many of them hold a snapshot, as another process sees them.
+std::pair<int, int> reader_slots(const temp_dir& dir) {
+  piped_child child{{SIGNOFF_LMDB_CHILD, "readers", dir.str(), our_pid()}};
+  std::istringstream said{child.read_line()};
+  std::string slots_word;
+  std::string pinned_word;
+  int slots = -1;
+  int pinned = -1;
+  said >> slots_word >> slots >> pinned_word >> pinned;
+  BOOST_TEST_REQUIRE(child.wait() == 0);
+  BOOST_TEST_REQUIRE(slots_word == "slots");
+  return {slots, pinned};
+}
+
+} // namespace
+
+BOOST_AUTO_TEST_SUITE(lmdb_environment)
+
+// -- one executing process per directory -------------------------------------
+
+BOOST_AUTO_TEST_CASE(a_second_executing_process_is_refused_naming_the_holder) {
+  temp_dir dir;
+  {
+    holder other{dir};
+    BOOST_TEST_REQUIRE(other.said
+                       == "ready " + std::to_string(other.child.pid()));
+
+    auto e = must_fail(p::open_lmdb_stores({.path = dir.str()}),
+                       m::error_type::storage_error);
+    BOOST_TEST(
+      mentions(e.message, "process " + std::to_string(other.child.pid())),
+      e.message);
+
+    // Store-only access works beside the holder: read, decide.
+    auto s = open_at({.path = dir.str(), .execution_lock = false});
+    must(s.approvals->create_approval("beside", make_spec(), "run:r", at(0)));
+    must(s.approvals->decide(
+      m::decision::grant("beside", json::value(1), "alice"), at(1)));
+    BOOST_TEST(must(s.approvals->find_approval("beside"))->status.state
+               == m::approval_state::approved);
+    close_lmdb_stores(s);
+
+    // The holder dies holding it: the kernel releases its lock.
+    other.child.kill();
+    s = open_at({.path = dir.str()});
+    BOOST_TEST(must(s.approvals->find_approval("beside")).has_value());
+
+    // Now this process is the holder, and another is refused naming it.
+    holder refused{dir};
+    BOOST_TEST(refused.said.starts_with("error "), refused.said);
+    BOOST_TEST(mentions(refused.said, "process " + our_pid()), refused.said);
+    BOOST_TEST(refused.child.wait() == 1);
+  }
+}
+
+BOOST_AUTO_TEST_CASE(a_store_only_handle_takes_the_lock_when_asked_to) {
+  // The directory is open store-only in this process when an executing
+  // open joins: the shared environment takes the lock then, and keeps it
+  // while any handle is open.
+  temp_dir dir;
+  auto reader = open_at({.path = dir.str(), .execution_lock = false});
+  {
+    holder first{dir};
+    BOOST_TEST(first.said.starts_with("ready "), first.said);
+    must_fail(p::open_lmdb_stores({.path = dir.str()}),
+              m::error_type::storage_error);
+  }
+  auto executing = open_at({.path = dir.str()});
+  close_lmdb_stores(executing);
+  holder refused{dir};
+  BOOST_TEST(refused.said.starts_with("error "), refused.said);
+  BOOST_TEST(mentions(refused.said, "process " + our_pid()), refused.said);
+  close_lmdb_stores(reader);
+  holder after{dir};
+  BOOST_TEST(after.said.starts_with("ready "), after.said);
+}
+
+// -- one environment per directory and process -------------------------------
+
+BOOST_AUTO_TEST_CASE(two_opens_in_one_process_share_the_environment) {
+  temp_dir dir;
+  auto first = open_at({.path = dir.str()});
+  // Another path to the same directory.
+  auto second = open_at({.path = (dir.path() / ".").string()});
+
+  must(first.approvals->create_approval("shared", make_spec(), "run:r", at(0)));
+  BOOST_TEST(must(second.approvals->find_approval("shared")).has_value());
+  // One environment: one writer, one count of commits, one batch per
+  // thread whichever handle writes into it.
+  const auto commits = first.commits->commit_count();
+  must(
+    second.approvals->create_approval("second", make_spec(), "run:r", at(0)));
+  must(first.commits->commit([&] {
+    (void)second.approvals->create_approval("batched", make_spec(), "run:r",
+                                            at(0));
+    (void)first.runs->save(signoff::test::paused("run", "wf", {"batched"}));
+  }));
+  BOOST_TEST(first.commits->commit_count() == commits + 2);
+  BOOST_TEST(second.commits->commit_count() == commits + 2);
+  BOOST_TEST(must(second.runs->find_by_pending_approval("batched"))
+             == (std::vector<std::string>{"run"}));
+
+  // Another durability cannot share it.
+  auto e = must_fail(
+    p::open_lmdb_stores(
+      {.path = dir.str(), .durability = p::lmdb_durability::no_sync}),
+    m::error_type::invalid_argument);
+  BOOST_TEST(mentions(e.message, "durability"), e.message);
+
+  // Closing one handle leaves the other working, with the lock.
+  close_lmdb_stores(first);
+  BOOST_TEST(must(second.approvals->find_approval("shared")).has_value());
+  {
+    holder refused{dir};
+    BOOST_TEST(refused.said.starts_with("error "), refused.said);
+  }
+  close_lmdb_stores(second);
+  {
+    holder after{dir};
+    BOOST_TEST(after.said.starts_with("ready "), after.said);
+  }
+  // Everything was closed: LMDB opens it afresh (raw, then the stores).
+  {
+    raw_lmdb raw{dir.str()};
+    BOOST_TEST(raw.get("approvals", "batched").has_value());
+  }
+  auto again = open_at({.path = dir.str()});
+  BOOST_TEST(must(again.approvals->find_approval("second")).has_value());
+}
+
+BOOST_AUTO_TEST_CASE(opens_and_closes_race_on_one_directory) {
+  // Threads open, use and close one directory at once: an open never
+  // overlaps the close of the environment it would have shared.
+  constexpr int threads = 4;
+  constexpr int rounds = 40;
+  temp_dir dir;
+  std::atomic<int> failures{0};
+  std::mutex notes;
+  std::string first_failure;
+  auto failed = [&](const std::string& what) {
+    if (failures++ == 0) {
+      const std::lock_guard guard{notes};
+      first_failure = what;
+    }
+  };
+  {
+    std::latch start{threads};
+    std::vector<std::jthread> pool;
+    for (int t = 0; t < threads; ++t)
+      pool.emplace_back([&, t] {
+        start.arrive_and_wait();
+        for (int i = 0; i < rounds; ++i) {
+          auto opened = p::open_lmdb_stores(
+            {.path = dir.str(), .durability = p::lmdb_durability::no_sync});
+          if (opened.is_err()) {
+            failed(describe(opened.error()));
+            continue;
+          }
+          const auto key = std::to_string(t) + "-" + std::to_string(i);
+          auto made = opened->approvals->create_approval(key, make_spec(),
+                                                         "run:r", at(0));
+          auto found = opened->approvals->find_approval(key);
+          if (made.is_err() || found.is_err() || !found.value())
+            failed("the write or read of " + key);
+        }
+      });
+  }
+  BOOST_TEST(failures == 0, first_failure);
+  auto s
+    = open_at({.path = dir.str(), .durability = p::lmdb_durability::no_sync});
+  int missing = 0;
+  for (int t = 0; t < threads; ++t)
+    for (int i = 0; i < rounds; ++i)
+      if (!must(s.approvals->find_approval(std::to_string(t) + "-"
+                                           + std::to_string(i))))
+        ++missing;
+  BOOST_TEST(missing == 0);
+}
+
+// -- a map another process grew ----------------------------------------------
+
+namespace {
+
+/// This process reads and writes from several threads while a child,
+/// store-only, writes 16 MiB into a map both started at 1 MiB.
+void read_and_write_while_a_child_grows_the_map() {
+  constexpr int writers = 2;
+  constexpr int readers = 3;
+  constexpr int seeded = 50;
+  temp_dir dir;
+  auto s = open_at({.path = dir.str(),
+                    .map_size = mib,
+                    .max_map_size = 1024 * mib,
+                    .durability = p::lmdb_durability::no_sync});
+  const auto spec = make_spec();
+  for (int i = 0; i < seeded; ++i)
+    must(s.approvals->create_approval("seed-" + std::to_string(i), spec,
+                                      "run:s", at(0)));
+  std::atomic<bool> child_done{false};
+  std::atomic<int> errors{0};
+  std::mutex notes;
+  std::string first_error;
+  auto note = [&](const std::string& what) {
+    if (errors++ == 0) {
+      const std::lock_guard guard{notes};
+      first_error = what;
+    }
+  };
+  std::vector<int> written(writers, 0);
+  std::vector<int> reads(readers, 0);
+  std::string said;
+  {
+    piped_child child{{SIGNOFF_LMDB_CHILD, "grow", dir.str(), "16"}};
+    BOOST_TEST_REQUIRE(child.started());
+    {
+      std::vector<std::jthread> pool;
+      for (int w = 0; w < writers; ++w)
+        pool.emplace_back([&, w] {
+          auto& count = written[static_cast<std::size_t>(w)];
+          while (!child_done) {
+            const auto key
+              = "parent-" + std::to_string(w) + "-" + std::to_string(count);
+            if (auto made
+                = s.approvals->create_approval(key, spec, "run:p", at(0));
+                made.is_err())
+              note(describe(made.error()));
+            ++count;
+          }
+        });
+      for (int r = 0; r < readers; ++r)
+        pool.emplace_back([&, r] {
+          auto& count = reads[static_cast<std::size_t>(r)];
+          for (; !child_done; ++count) {
+            const auto key = "seed-" + std::to_string((count + r) % seeded);
+            auto found = s.approvals->find_approval(key);
+            if (found.is_err())
+              note(describe(found.error()));
+            else if (!found.value() || found.value()->spec != spec)
+              note(key + " read wrong");
+            if (count % 16 != 0)
+              continue;
+            // A long read: every key, the child's included, one by one.
+            auto pending = s.approvals->list_pending("", at(1), 1'000'000);
+            if (pending.is_err())
+              note(describe(pending.error()));
+            else if (pending.value().size() < seeded)
+              note("the seeded keys went missing from the listing");
+          }
+        });
+      said = child.read_line();
+      child_done = true;
+    }
+    BOOST_TEST_REQUIRE(child.wait() == 0, said);
+  }
+  BOOST_TEST_REQUIRE(said == "done 4096");
+  BOOST_TEST(errors == 0, first_error);
+  for (const int count : reads)
+    BOOST_TEST_MESSAGE("a reader read " << count << " times");
+
+  // The child's records lie past the map this process started with.
+  int wrong = 0;
+  for (int i = 0; i < 4096; ++i) {
+    auto found = must(s.approvals->find_approval("child-" + std::to_string(i)));
+    if (!found
+        || found->spec.metadata
+             != json::value(json::object{{"pad", std::string(4096, 'c')}}))
+      ++wrong;
+  }
+  BOOST_TEST(wrong == 0);
+  for (int w = 0; w < writers; ++w)
+    for (int i = 0; i < written[static_cast<std::size_t>(w)]; ++i)
+      if (!must(s.approvals->find_approval("parent-" + std::to_string(w) + "-"
+                                           + std::to_string(i))))
+        ++wrong;
+  BOOST_TEST(wrong == 0);
+}
+
+} // namespace
+
+BOOST_AUTO_TEST_CASE(map_grown_by_another_process_is_adopted_by_every_thread) {
+  // Every thread must map the grown size before it can read the newest
+  // pages, and LMDB allows that only while no transaction of the process
+  // is open. Mapping it while others read made a round crash one time in
+  // two or three (the old pages unmapped under a reader): three rounds.
+  for (int round = 0; round < 3; ++round) {
+    BOOST_TEST_CONTEXT("round " << round) {
+      read_and_write_while_a_child_grows_the_map();
+    }
+  }
+}
+
+// -- pooled read transactions -----------------------------------------------
+
+BOOST_AUTO_TEST_CASE(reads_reuse_their_reader_slots) {
+  // A read takes a reset transaction from the pool and renews it: the
+  // reader slots stay those of the most reads ever run at once, and none
+  // holds a snapshot (which would pin pages) between reads.
+  constexpr int threads = 4;
+  temp_dir dir;
+  auto s = open_at({.path = dir.str()});
+  must(s.approvals->create_approval("k", make_spec(), "run:r", at(0)));
+
+  for (const int reads : {1, 10'000}) {
+    for (int i = 0; i < reads; ++i)
+      must(s.approvals->find_approval("k"));
+    const auto [slots, pinned] = reader_slots(dir);
+    BOOST_TEST(slots == 1, "after " << reads << " reads one at a time");
+    BOOST_TEST(pinned == 0);
+  }
+
+  for (int round = 0; round < 2; ++round) {
+    std::atomic<int> failures{0};
+    {
+      std::latch start{threads};
+      std::vector<std::jthread> pool;
+      for (int t = 0; t < threads; ++t)
+        pool.emplace_back([&] {
+          start.arrive_and_wait();
+          for (int i = 0; i < 2'000; ++i)
+            if (auto found = s.approvals->find_approval("k");
+                found.is_err() || !found.value())
+              ++failures;
+        });
+    }
+    BOOST_TEST(failures == 0);
+    const auto [slots, pinned] = reader_slots(dir);
+    BOOST_TEST(slots >= 1);
+    BOOST_TEST(slots <= threads);
+    BOOST_TEST(pinned == 0);
+  }
+}
+
+// -- formats -----------------------------------------------------------------
+
+BOOST_AUTO_TEST_CASE(older_format_is_told_apart_and_migrated_on_request) {
+  temp_dir dir;
+  {
+    auto s = open_at({.path = dir.str()});
+    must(s.approvals->create_approval("k", make_spec(), "run:r", at(0)));
+    must(s.approvals->decide(m::decision::grant("k", json::value(7), "alice"),
+                             at(1)));
+    must(s.runs->save(signoff::test::paused("r", "wf", {"k"})));
+    close_lmdb_stores(s);
+  }
+  // Today's directory, marked as written in the older format 0.
+  signoff::test::lmdb_dump before;
+  {
+    raw_lmdb raw{dir.str()};
+    BOOST_TEST(raw.get("meta", "format").value_or("<missing>") == "1");
+    raw.put("meta", "format", "0");
+    before = raw.dump();
+  }
+
+  for (const bool execution_lock : {true, false}) {
+    auto e = must_fail(p::open_lmdb_stores(
+                         {.path = dir.str(), .execution_lock = execution_lock}),
+                       m::error_type::storage_error);
+    BOOST_TEST(mentions(e.message, "older signoff, format 0"), e.message);
+    BOOST_TEST(mentions(e.message, "migrate"), e.message);
+    BOOST_TEST(!mentions(e.message, "newer"), e.message);
+  }
+  {
+    // The refusals changed nothing.
+    raw_lmdb raw{dir.str()};
+    BOOST_TEST(signoff::test::first_difference(before, raw.dump()).empty());
+  }
+
+  // With migrate, the steps from format 0 run at open, in the transaction
+  // that writes the new format.
+  {
+    auto s = open_at({.path = dir.str(), .migrate = true});
+    auto record = must(s.approvals->find_approval("k"));
+    BOOST_TEST_REQUIRE(record.has_value());
+    BOOST_TEST(record->status.value == json::value(7));
+    BOOST_TEST(must(s.approvals->audit_trail("k")).size() == 2u);
+    BOOST_TEST(must(s.runs->find_by_pending_approval("k"))
+               == (std::vector<std::string>{"r"}));
+    close_lmdb_stores(s);
+  }
+  {
+    raw_lmdb raw{dir.str()};
+    BOOST_TEST(raw.get("meta", "format").value_or("<missing>") == "1");
+    // Format 0's step has nothing to rewrite: only the number changed.
+    auto expected = before;
+    for (auto& [key, value] : expected["meta"])
+      if (key == "format")
+        value = "1";
+    const auto difference
+      = signoff::test::first_difference(expected, raw.dump());
+    BOOST_TEST(difference.empty(), difference);
+  }
+  // From then on it opens without migrate.
+  auto s = open_at({.path = dir.str()});
+  BOOST_TEST(must(s.approvals->find_approval("k")).has_value());
+  close_lmdb_stores(s);
+
+  // A format no signoff writes is refused by name.
+  {
+    raw_lmdb raw{dir.str()};
+    raw.put("meta", "format", "1x");
+  }
+  auto e = must_fail(p::open_lmdb_stores({.path = dir.str(), .migrate = true}),
+                     m::error_type::storage_error);
+  BOOST_TEST(mentions(e.message, "'1x'"), e.message);
+}
+
+BOOST_AUTO_TEST_SUITE_END()
