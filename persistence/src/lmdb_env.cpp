@@ -254,6 +254,12 @@ model::result<void> lmdb_env::start(const lmdb_options& options) {
                             flags_for(options.durability), 0644);
       rc != MDB_SUCCESS)
     return lmdb_error(rc, "opening '" + options.path + "'");
+  // The pool never holds more transactions than the reader table has
+  // slots (its size may come from another process), so returning one to it
+  // never allocates.
+  unsigned slots = 0;
+  mdb_env_get_maxreaders(env_, &slots);
+  idle_readers_.reserve(slots);
   if (const int limit = mdb_env_get_maxkeysize(env_);
       limit < 0 || static_cast<std::size_t>(limit) < longest_key)
     return storage_error(

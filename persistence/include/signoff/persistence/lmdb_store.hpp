@@ -34,7 +34,8 @@ enum class lmdb_durability {
 /// (LMDB allows one environment per directory and process): `durability`
 /// must then match, and the sizes are those of the first open.
 struct lmdb_options {
-  /// The directory holding `data.mdb` and `lock.mdb`; created if missing.
+  /// The directory holding `data.mdb`, `lock.mdb` and `signoff.lock`;
+  /// created if missing.
   std::string path{};
   /// Initial map size: 1 GiB. The map grows by doubling when full.
   std::size_t map_size = std::size_t{1} << 30U;
