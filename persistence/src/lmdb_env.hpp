@@ -114,8 +114,11 @@ public:
 
   /// Runs `fn` in a read transaction, or in the calling thread's batch
   /// transaction when it has one, so a batch reads its own writes. The
-  /// read transaction comes from a pool and goes back to it reset, so a
-  /// read neither claims a reader slot nor pins pages once it is done.
+  /// read transaction comes from a pool and goes back to it reset: reads
+  /// claim no new reader slot (the pool keeps one per read that ran at
+  /// once) and pin no pages once done. Errors: what `fn` returns, or
+  /// STORAGE_ERROR when LMDB fails (the reader table is full, a map another
+  /// process grew cannot be mapped, a failure `fn` throws).
   template <class T>
   model::result<T>
   read(const std::function<model::result<T>(MDB_txn*)>& fn) const {
