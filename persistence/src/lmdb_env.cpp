@@ -6,11 +6,11 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <array>
 #include <cerrno>
 #include <charconv>
 #include <condition_variable>
 #include <filesystem>
-#include <iterator>
 #include <map>
 #include <mutex>
 #include <system_error>
@@ -38,8 +38,8 @@ model::result<void> format_0_to_1(MDB_txn*, const lmdb_dbs&) {
 /// `migrations[k]` takes format k to k + 1. The format this build writes,
 /// and the newest it reads, is the number of steps: a new format is one
 /// step appended here.
-constexpr migration_step migrations[] = {format_0_to_1};
-constexpr std::uint64_t current_format = std::size(migrations);
+constexpr std::array migrations{migration_step{format_0_to_1}};
+constexpr std::uint64_t current_format = migrations.size();
 
 /// The longest key (or DUPSORT value) the stores put: an approval key with
 /// the 8-byte sequence of its audit entries after it, or a deadline before
@@ -102,11 +102,11 @@ model::result<void> check_format(MDB_txn* txn, const lmdb_dbs& dbs,
 
 /// Who holds the execution lock, as its file records it.
 std::string lock_holder(int fd) {
-  char buffer[32] = {};
-  const auto n = ::pread(fd, buffer, sizeof buffer - 1, 0);
+  std::array<char, 32> buffer{};
+  const auto n = ::pread(fd, buffer.data(), buffer.size(), 0);
   int pid = 0;
   if (n > 0) {
-    auto [at, ec] = std::from_chars(buffer, buffer + n, pid);
+    auto [at, ec] = std::from_chars(buffer.data(), buffer.data() + n, pid);
     if (ec == std::errc{} && pid > 0)
       return "process " + std::to_string(pid);
   }
