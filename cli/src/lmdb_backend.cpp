@@ -110,7 +110,9 @@ open_lmdb_backend(const std::string& dir, model::time_point now) {
     return model::make_error(model::error_type::storage_error,
                              "no signoff database in '" + dir
                                + "' (data.mdb not found)");
-  auto stores = persistence::open_lmdb_stores({.path = dir});
+  // Store-only: a server may be running the directory's workflows.
+  auto stores
+    = persistence::open_lmdb_stores({.path = dir, .execution_lock = false});
   if (stores.is_err())
     return stores.error();
   return std::unique_ptr<backend>{

@@ -9,6 +9,13 @@ namespace {
 
 using model::time_point;
 
+/// INVALID_ARGUMENT for a key longer than any approval's. (An empty key,
+/// which LMDB cannot store either, reads as missing in every store.)
+model::result<void> check_length(std::string_view key) {
+  return check_key_length("an approval key", key,
+                          model::max_approval_key_bytes);
+}
+
 /// Approvals and their indexes in one LMDB environment. Every change is
 /// written by the journal in one transaction, refused if the record's
 /// revision moved since it was read.
@@ -37,6 +44,8 @@ public:
     using keys = std::vector<std::string>;
     return env_->read<keys>([&](MDB_txn* txn) -> model::result<keys> {
       keys out;
+      // No key starts with a prefix longer than every key: nothing to
+      // refuse, the answer is simply none.
       if (prefix.size() > model::max_approval_key_bytes)
         return out;
       scan_from(txn, db().pending, prefix,
@@ -58,7 +67,9 @@ public:
     using trail = std::vector<model::audit_entry>;
     return env_->read<trail>([&](MDB_txn* txn) -> model::result<trail> {
       trail out;
-      if (!storable_approval_key(key))
+      if (auto valid = check_length(key); valid.is_err())
+        return valid.error();
+      if (key.empty())
         return out;
       auto read = scan_audit(
         txn, key,
@@ -161,7 +172,7 @@ public:
   wakes_done(const std::vector<std::string>& keys) override {
     return env_->write<void>([&](MDB_txn* txn) -> model::result<void> {
       for (const auto& key : keys)
-        if (storable_approval_key(key))
+        if (!key.empty() && check_length(key).is_ok())
           del(txn, db().wakes, key);
       return model::ok();
     });
@@ -177,7 +188,9 @@ private:
   model::result<std::optional<model::approval_record>>
   read_record(MDB_txn* txn, const std::string& key) const {
     using found = std::optional<model::approval_record>;
-    if (!storable_approval_key(key))
+    if (auto valid = check_length(key); valid.is_err())
+      return valid.error();
+    if (key.empty())
       return found{};
     auto stored = get(txn, db().approvals, key);
     if (!stored)

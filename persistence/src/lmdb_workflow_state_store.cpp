@@ -3,6 +3,7 @@
 #include "lmdb_journal.hpp"
 #include "lmdb_records.hpp"
 #include "lmdb_stores.hpp"
+#include "signoff/model/limits.hpp"
 
 namespace signoff::persistence::detail {
 
@@ -83,6 +84,12 @@ public:
   model::result<std::vector<std::string>>
   list(const run_filter& filter) const override {
     using ids = std::vector<std::string>;
+    if (filter.workflow_name)
+      if (auto valid
+          = check_key_length("a workflow name", *filter.workflow_name,
+                             model::max_workflow_name_bytes);
+          valid.is_err())
+        return valid.error();
     return env_->read<ids>([&](MDB_txn* txn) -> model::result<ids> {
       ids out;
       const bool by_status_only = !filter.has_pending_approvals.has_value();
@@ -102,7 +109,11 @@ public:
     using ids = std::vector<std::string>;
     return env_->read<ids>([&](MDB_txn* txn) -> model::result<ids> {
       ids out;
-      if (!storable_approval_key(key))
+      if (auto valid = check_key_length("an approval key", key,
+                                        model::max_approval_key_bytes);
+          valid.is_err())
+        return valid.error();
+      if (key.empty())
         return out;
       scan_duplicates(txn, db().runs_by_pending, key,
                       [&](std::string_view id) { out.emplace_back(id); });
@@ -146,7 +157,11 @@ private:
   model::result<std::optional<run_header>>
   read_header(MDB_txn* txn, const std::string& run_id) const {
     using found = std::optional<run_header>;
-    if (!storable_run_id(run_id))
+    if (auto valid
+        = check_key_length("a run id", run_id, model::max_run_id_bytes);
+        valid.is_err())
+      return valid.error();
+    if (run_id.empty())
       return found{};
     auto stored = get(txn, db().runs, run_id);
     if (!stored)

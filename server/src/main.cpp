@@ -24,6 +24,7 @@ struct settings {
   std::uint16_t port = 8080;
   bool no_auth = false;
   bool seed = true;
+  bool migrate = false;
   std::vector<std::string> tokens;
   std::vector<std::string> notify;
   std::string notify_secret;
@@ -34,7 +35,7 @@ void usage() {
     << "usage: signoffd [--data DIR] [--address ADDR] [--port N]\n"
        "                [--token identity:secret:prefix|...:perm,...]...\n"
        "                [--notify URL]... [--notify-secret S]\n"
-       "                [--no-seed] [--dev-no-auth]\n";
+       "                [--no-seed] [--dev-no-auth] [--migrate]\n";
 }
 
 bool parse(int argc, char** argv, settings& s) {
@@ -48,6 +49,8 @@ bool parse(int argc, char** argv, settings& s) {
       s.no_auth = true;
     else if (arg == "--no-seed")
       s.seed = false;
+    else if (arg == "--migrate")
+      s.migrate = true;
     else if ((arg == "--data" || arg == "--address" || arg == "--port"
               || arg == "--token" || arg == "--notify"
               || arg == "--notify-secret")
@@ -84,9 +87,13 @@ int main(int argc, char** argv) {
     usage();
     return 2;
   }
-  auto stores = signoff::persistence::open_lmdb_stores({.path = s.data});
+  // signoffd runs workflows: it takes the directory's execution lock, and
+  // refuses to start while another process holds it.
+  auto stores = signoff::persistence::open_lmdb_stores(
+    {.path = s.data, .migrate = s.migrate});
   if (stores.is_err()) {
-    std::cerr << "signoffd: " << stores.error().message << '\n';
+    std::cerr << "signoffd: cannot open " << s.data << ": "
+              << stores.error().message << '\n';
     return 1;
   }
   signoff::orchestrator_options options;

@@ -622,7 +622,8 @@ hostile_request oversized(const world& w, rng& r, std::size_t max_body) {
 
 /// Keys and run ids that are not there but look like what is: control
 /// bytes, NUL, LIKE and glob metacharacters, '..' and '/', case changes,
-/// invalid UTF-8, markup, keys over the size limit.
+/// invalid UTF-8, markup, keys over the size limit (refused with 400, reads
+/// included: the LMDB store refuses a key no store can hold).
 hostile_request hostile_keys(const world& w, rng& r, std::size_t) {
   const auto key = hostile_key(w, r);
   const bool too_long = key.size() > model::max_approval_key_bytes;
@@ -637,18 +638,19 @@ hostile_request hostile_keys(const world& w, rng& r, std::size_t) {
     case 1:
       return json_request(
         "reading a hostile key",
-        to_wire("GET", approval_path(key), bearer(admin_token)), {404});
+        to_wire("GET", approval_path(key), bearer(admin_token)),
+        {too_long ? 400U : 404U});
     case 2:
       return json_request(
         "the audit trail of a hostile key",
         to_wire("GET", approval_path(key) + "/audit", bearer(admin_token)),
-        {404});
+        {too_long ? 400U : 404U});
     case 3:
       return html_request("the inbox page of a hostile key",
                           to_wire("GET",
                                   "/inbox/approval?key=" + url_encode(key),
                                   cookie(admin_token)),
-                          {404});
+                          {too_long ? 400U : 404U});
     case 4:
       return html_request(
         "an inbox decision on a hostile key",
@@ -669,18 +671,19 @@ hostile_request hostile_keys(const world& w, rng& r, std::size_t) {
       return json_request(
         "the finance token reading a hostile key",
         to_wire("GET", approval_path(key), bearer(finance_token)),
-        {covered_by_finance(key) ? 404U : 403U});
+        {!covered_by_finance(key) ? 403U : (too_long ? 400U : 404U)});
     case 7: {
       const auto id = hostile_run_id(w, r);
+      const unsigned status = id.size() > model::max_run_id_bytes ? 400U : 404U;
       if (chance(r, 0.5))
         return json_request("reading a hostile run id",
                             to_wire("GET", run_path(id), bearer(admin_token)),
-                            {404});
+                            {status});
       return json_request("cancelling a hostile run id",
                           to_wire("POST", run_path(id) + "/cancel",
                                   with(bearer(admin_token), json_type),
                                   R"({"reason":"hostile"})"),
-                          {404});
+                          {status});
     }
     default: {
       // A genuine signature over a key nobody asked for. A key that is not
@@ -691,7 +694,10 @@ hostile_request hostile_keys(const world& w, rng& r, std::size_t) {
       return html_request("a signed link for a hostile key",
                           to_wire(pick(r, {"GET", "POST"}),
                                   "/act/" + url_encode(link), form_type, ""),
-                          {is_utf8(cut) ? 404U : 403U});
+                          {!is_utf8(cut) ? 403U
+                           : cut.size() > model::max_approval_key_bytes
+                             ? 400U
+                             : 404U});
     }
   }
 }
@@ -728,6 +734,9 @@ hostile_request literal_reads(const world& w, rng& r, std::size_t) {
         expected.push_back(run.id);
     what = "paused runs by a hostile workflow name";
     target = "/api/workflows?name=" + url_encode(name);
+    // A name longer than any workflow's is refused, like a key.
+    if (name.size() > model::max_workflow_name_bytes)
+      return json_request(what, to_wire("GET", target, bearer(token)), {400});
   }
   std::sort(expected.begin(), expected.end());
   auto out = json_request(what, to_wire("GET", target, bearer(token)), {200});
