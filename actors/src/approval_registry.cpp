@@ -48,7 +48,7 @@ void arm_for_next_deadline(registry_pointer self) {
 }
 
 void announce(const runtime& rt, const model::approval_record& record) {
-  rt.approval_resolved(make_event(record, record.status));
+  rt.approval_resolved(rt.resolved_event(record));
 }
 
 model::error writer_failed(registry_pointer self, const caf::error& e) {
@@ -80,8 +80,7 @@ void expire_batch(registry_pointer self, std::function<void(keys_reply)> then) {
       if (outcome.is_err() || !outcome->applied)
         continue;
       const auto& record = outcome->record;
-      if (auto kept
-          = rt->keep(make_event(record, record.status), "approval.resolved");
+      if (auto kept = rt->keep(rt->resolved_event(record), "approval.resolved");
           kept.is_err()) {
         slot->outcome = kept.error();
         return;
@@ -149,7 +148,7 @@ registry_behavior(registry_pointer self, std::shared_ptr<const runtime> rt,
         if (record.status.is_pending())
           return;
         if (auto kept
-            = rt->keep(make_event(record, record.status), "approval.resolved");
+            = rt->keep(rt->resolved_event(record), "approval.resolved");
             kept.is_err())
           *slot = kept.error();
       };

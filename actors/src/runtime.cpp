@@ -63,6 +63,20 @@ void runtime::log(std::string_view line) const noexcept {
   }
 }
 
+approval_event
+runtime::resolved_event(const model::approval_record& record) const {
+  auto event = make_event(record, record.status);
+  // Read before the runs are woken: they still wait on the key.
+  if (auto waiting = runs().find_by_pending_approval(record.key);
+      waiting.is_ok() && !waiting->empty()) {
+    event.run_ids = std::move(waiting.value());
+    event.run_id = event.run_ids.front();
+    if (auto run = runs().load(event.run_id); run.is_ok() && run.value())
+      event.workflow_name = run.value()->workflow_name;
+  }
+  return event;
+}
+
 void runtime::approval_needed(const approval_event& event) const noexcept {
   log("run '" + event.run_id + "' waits for approval '" + event.key + "'");
   call_hook(*this, "on_approval_needed", config_.hooks.on_approval_needed,
@@ -84,17 +98,22 @@ namespace signoff::actors {
 
 boost::json::value event_json(const approval_event& event,
                               std::string_view type, model::time_point at) {
-  return {{"type", type},
-          {"key", event.key},
-          {"status", boost::json::value_from(event.status)},
-          {"runId", event.run_id},
-          {"workflowName", event.workflow_name},
-          {"pendingReason", event.pending_reason},
-          {"metadata", event.metadata},
-          {"expiresAt", event.expires_at ? boost::json::value(
-                          model::to_millis(*event.expires_at))
-                                         : boost::json::value{}},
-          {"at", model::to_millis(at)}};
+  return {
+    {"type", type},
+    {"key", event.key},
+    {"status", boost::json::value_from(event.status)},
+    {"runId", event.run_id},
+    {"workflowName", event.workflow_name},
+    {"runIds",
+     boost::json::value_from(event.run_ids.empty() && !event.run_id.empty()
+                               ? std::vector<std::string>{event.run_id}
+                               : event.run_ids)},
+    {"pendingReason", event.pending_reason},
+    {"metadata", event.metadata},
+    {"expiresAt", event.expires_at
+                    ? boost::json::value(model::to_millis(*event.expires_at))
+                    : boost::json::value{}},
+    {"at", model::to_millis(at)}};
 }
 
 } // namespace signoff::actors

@@ -40,6 +40,10 @@ public:
   /// write job of the change it reports, so both commit together.
   [[nodiscard]] model::result<void> keep(const approval_event& event,
                                          std::string_view type) const;
+  /// The event for the resolution of `record`, with the runs waiting on
+  /// it; call it before they are woken.
+  [[nodiscard]] approval_event
+  resolved_event(const model::approval_record& record) const;
   void approval_needed(const approval_event& event) const noexcept;
   void approval_resolved(const approval_event& event) const noexcept;
 

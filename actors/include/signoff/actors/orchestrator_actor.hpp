@@ -91,9 +91,12 @@ struct approval_event {
   std::string key{};
   /// Pending for `on_approval_needed`; the decision for `_resolved`.
   model::approval_status status{};
-  /// The run that paused (needed events only).
+  /// The run that paused; for a resolution, the first of `run_ids`.
   std::string run_id{};
   std::string workflow_name{};
+  /// For a resolution: every run that waited on the approval (an approval
+  /// key is global), in id order; empty if none had reached it yet.
+  std::vector<std::string> run_ids{};
   std::string pending_reason{};
   boost::json::value metadata{};
   std::optional<model::time_point> expires_at{};
@@ -101,7 +104,8 @@ struct approval_event {
 
 /// The JSON form of `event` kept in the outbox: `{"type":
 /// "approval.needed"|"approval.resolved", "key", "status": {...}, "runId",
-/// "workflowName", "pendingReason", "metadata", "expiresAt", "at"}`.
+/// "workflowName", "runIds", "pendingReason", "metadata", "expiresAt",
+/// "at"}`; `runIds` is `run_ids`, or `[runId]` for a pause.
 [[nodiscard]] boost::json::value event_json(const approval_event& event,
                                             std::string_view type,
                                             model::time_point at);
