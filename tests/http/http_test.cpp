@@ -32,6 +32,7 @@
 #include "actors/fixtures.hpp"
 #include "client.hpp"
 #include "fault_hook.hpp"
+#include "notify/receiver.hpp"
 #include "signoff/http/action_links.hpp"
 #include "signoff/http/auth.hpp"
 #include "signoff/http/server.hpp"
@@ -2746,6 +2747,62 @@ BOOST_AUTO_TEST_CASE(token_flags_grant_limited_access) {
                == "manager");
     BOOST_TEST(server.terminate() == 0);
   }
+}
+
+BOOST_AUTO_TEST_CASE(a_bad_token_is_refused_before_anything_is_written) {
+  test::temp_dir dir;
+  const auto data = dir.path() / "data";
+  signoffd_process server{
+    dir.path(),
+    "bad-token",
+    {"--data", data.string(), "--port", "0", "--token", "ops:short::read"}};
+  const auto code = server.wait_exit_or_listen();
+  BOOST_TEST_REQUIRE(code.has_value(), "signoffd started: " << server.out());
+  BOOST_TEST(*code == 2);
+  BOOST_TEST(!std::filesystem::exists(data), "the directory was made");
+}
+
+BOOST_AUTO_TEST_CASE(the_demo_is_seeded_once) {
+  test::temp_dir dir;
+  const auto data = (dir.path() / "data").string();
+  {
+    signoffd_process server{
+      dir.path(), "first", {"--data", data, "--port", "0"}};
+    BOOST_TEST_REQUIRE(server.wait_until_listening(), server.err());
+    const auto paused
+      = pending_of(server.port, "/api/workflows", server.admin_token);
+    BOOST_TEST_REQUIRE(paused.size() == 3U);
+    // Nothing left paused: a start that seeds when nothing is paused
+    // would seed again.
+    for (const auto& id : paused)
+      BOOST_TEST_REQUIRE(post_json_as(server.port, run_path(id) + "/cancel", "",
+                                      server.admin_token)
+                           .status
+                         == 200U);
+    BOOST_TEST(server.terminate() == 0, server.err());
+  }
+  signoffd_process again{dir.path(), "again", {"--data", data, "--port", "0"}};
+  BOOST_TEST_REQUIRE(again.wait_until_listening(), again.err());
+  BOOST_TEST(
+    pending_of(again.port, "/api/workflows", again.admin_token).empty());
+  auto all = get_as(again.port, "/api/runs", again.admin_token);
+  BOOST_TEST(all.json().at("runs").as_array().size() == 3U, all.body);
+  BOOST_TEST(again.terminate() == 0, again.err());
+}
+
+BOOST_AUTO_TEST_CASE(sigterm_stops_it_while_a_receiver_hangs) {
+  test::temp_dir dir;
+  test::silent_receiver silent;
+  signoffd_process server{dir.path(),
+                          "hung",
+                          {"--data", (dir.path() / "data").string(), "--port",
+                           "0", "--notify", silent.url()}};
+  BOOST_TEST_REQUIRE(server.wait_until_listening(), server.err());
+  // The seeded runs' notifications are on their way to a receiver that
+  // took the connection and will never answer.
+  BOOST_TEST_REQUIRE(test::eventually([&] { return silent.accepted() >= 1; }));
+  BOOST_TEST(server.terminate() == 0, server.err());
+  BOOST_TEST(contains(server.out(), "signoffd stopping"));
 }
 
 BOOST_AUTO_TEST_CASE(bad_arguments_are_refused) {
