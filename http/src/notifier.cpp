@@ -13,6 +13,7 @@
 #include <boost/url/parse.hpp>
 
 #include "signoff/http/crypto.hpp"
+#include "text.hpp"
 
 namespace signoff::http {
 
@@ -35,8 +36,9 @@ struct endpoint {
 /// `http://host[:port][/path][?query]`; nothing for anything else.
 std::optional<endpoint> parse_url(std::string_view text) {
   auto url = urls::parse_absolute_uri(text);
-  if (!url || url->scheme_id() != urls::scheme::http
-      || url->encoded_host().empty() || url->has_userinfo())
+  if (!url || !detail::whole_authority(*url)
+      || url->scheme_id() != urls::scheme::http || url->encoded_host().empty()
+      || url->has_userinfo())
     return std::nullopt;
   std::string target(url->encoded_path());
   if (target.empty())

@@ -90,7 +90,7 @@ bool cross_site(const request& req, std::string_view authority) {
   if (source.empty())
     return false;
   auto url = urls::parse_uri(source);
-  return !url || !url->has_authority()
+  return !url || !url->has_authority() || !whole_authority(*url)
          || !boost::beast::iequals(url->encoded_authority(), authority);
 }
 

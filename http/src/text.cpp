@@ -1,9 +1,12 @@
 #include "text.hpp"
 
+#include <algorithm>
+
 #include <boost/locale/utf.hpp>
 #include <boost/url/encode.hpp>
 #include <boost/url/parse.hpp>
 #include <boost/url/parse_query.hpp>
+#include <boost/url/pct_string_view.hpp>
 #include <boost/url/rfc/unreserved_chars.hpp>
 
 namespace signoff::http::detail {
@@ -67,6 +70,11 @@ std::string valid_utf8(std::string_view in) {
   return out;
 }
 
+bool whole_authority(const urls::url_view& url) noexcept {
+  const auto path = url.encoded_path();
+  return !url.has_authority() || path.empty() || path.starts_with('/');
+}
+
 std::optional<request_target> parse_target(std::string_view in) {
   request_target out;
   auto url = urls::parse_origin_form(in);
@@ -74,17 +82,28 @@ std::optional<request_target> parse_target(std::string_view in) {
     // The absolute form, as a proxy would send it: http(s) and a host,
     // without user information (RFC 9110, 4.2.4).
     url = urls::parse_absolute_uri(in);
-    if (!url
+    if (!url || !whole_authority(*url)
         || (url->scheme_id() != urls::scheme::http
             && url->scheme_id() != urls::scheme::https)
         || url->encoded_host().empty() || url->has_userinfo())
       return std::nullopt;
     out.authority = url->encoded_authority();
   }
-  for (auto segment : url->segments()) {
+  // Split here rather than by Boost.URL's segment views, which hide a
+  // leading "/." (their way to write a path that starts with "//"): a
+  // segment is what the client sent. The path was validated, so a '/' in
+  // a segment is escaped.
+  std::string_view path = url->encoded_path();
+  if (path.starts_with('/'))
+    path.remove_prefix(1);
+  for (std::size_t start = 0; start <= path.size();) {
+    auto end = std::min(path.find('/', start), path.size());
+    auto segment
+      = urls::make_pct_string_view(path.substr(start, end - start))->decode();
     if (!is_utf8(segment))
       return std::nullopt;
     out.path.push_back(std::move(segment));
+    start = end + 1;
   }
   if (!out.path.empty() && out.path.back().empty())
     out.path.pop_back();

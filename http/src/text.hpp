@@ -9,6 +9,8 @@
 #include <string_view>
 #include <vector>
 
+#include <boost/url/url_view.hpp>
+
 namespace signoff::http::detail {
 
 /// True if `text` is well-formed UTF-8 (no overlong forms, surrogates or
@@ -22,6 +24,12 @@ namespace signoff::http::detail {
 /// Parameters of a query or form: the last of a repeated name wins, and
 /// parameters without a name are dropped.
 using parameters = std::map<std::string, std::string>;
+
+/// False when Boost.URL 1.81 took the start of a host for the host: it
+/// reads "http://127.0.0.1.evil.example" as host 127.0.0.1 and path
+/// ".evil.example". Past an authority, a path is empty or starts with '/'
+/// (RFC 3986, 3.3); check every URL with an authority with this.
+[[nodiscard]] bool whole_authority(const boost::urls::url_view& url) noexcept;
 
 /// A request target taken apart (RFC 9112, 3.2).
 struct request_target {
