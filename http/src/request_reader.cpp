@@ -44,6 +44,7 @@ boost::beast::error_code request_reader::parse() {
     const auto used
       = parser.put(boost::asio::const_buffer{buffer_.data().data(), seen}, ec);
     buffer_.consume(used);
+    request_size_ += used;
     if (!header_bytes_ && parser.is_header_done()) {
       // Not eager until now, so the call that completed the header read
       // nothing past it.
@@ -87,6 +88,7 @@ void request_reader::next() {
   parser_->eager(false);
   header_bytes_.reset();
   header_fields_ = 0;
+  request_size_ = 0;
   continue_owed_ = false;
 }
 

@@ -57,6 +57,11 @@ public:
     return *parser_;
   }
 
+  /// How many of the connection's bytes the request took so far.
+  [[nodiscard]] std::size_t request_size() const noexcept {
+    return request_size_;
+  }
+
   /// Starts on the connection's next request; bytes read past this one
   /// are kept for it.
   void next();
@@ -71,6 +76,7 @@ private:
   /// The header's size and field count, once it is read.
   std::optional<std::size_t> header_bytes_;
   std::size_t header_fields_ = 0;
+  std::size_t request_size_ = 0;
   bool continue_owed_ = false;
 };
 
