@@ -38,12 +38,14 @@ response secured(response res) {
   return res;
 }
 
-response refusal(unsigned version, status code, std::string_view message) {
+/// A JSON refusal of a connection's request before it was routed; the
+/// connection closes after it.
+response refusal(unsigned version, status code, std::string_view message,
+                 std::string_view type = "INVALID_ARGUMENT") {
   request req;
   req.version(version);
   auto res = json_response(
-    req, code,
-    {{"success", false}, {"error", "INVALID_ARGUMENT"}, {"message", message}});
+    req, code, {{"success", false}, {"error", type}, {"message", message}});
   res.keep_alive(false);
   return secured(std::move(res));
 }
@@ -116,28 +118,34 @@ response router::handle(const request& req) const noexcept {
 std::optional<response>
 router::respond(const request_parser& parser,
                 boost::beast::error_code read_error) const noexcept {
-  if (read_error == beast_http::error::body_limit)
-    return refusal(parser.get().version(), status::payload_too_large,
-                   "the request body is too large");
   if (unanswerable(read_error))
     return std::nullopt;
   // A coding other than chunked leaves the body's end unknown, and what
   // follows would be read as another request (RFC 9112, 6.3): refused like
   // any request that is not valid HTTP.
-  if (read_error
+  const bool refused
+    = read_error
       || (parser.get().count(beast_http::field::transfer_encoding) != 0
-          && !parser.chunked())) {
-    if (read_error == beast_http::error::header_limit)
-      return refusal(11, status::request_header_fields_too_large,
-                     "the request header is too large");
-    return refusal(11, status::bad_request, "the request is not valid HTTP");
-  }
-  return handle(parser.get());
+          && !parser.chunked());
+  if (!refused)
+    return handle(parser.get());
+  auto res
+    = read_error == beast_http::error::body_limit
+        ? refusal(parser.get().version(), status::payload_too_large,
+                  "the request body is too large")
+      : read_error == beast_http::error::header_limit
+        ? refusal(11, status::request_header_fields_too_large,
+                  "the request header is too large")
+        : refusal(11, status::bad_request, "the request is not valid HTTP");
+  // An answer to HEAD has no body, whatever else was wrong.
+  if (parser.get().method() == beast_http::verb::head)
+    res.body().clear();
+  return res;
 }
 
 response router::busy() {
   return refusal(11, status::service_unavailable,
-                 "the server is busy; try again");
+                 "the server is busy; try again", "SERVER_BUSY");
 }
 
 response router::route(const request& req) const {

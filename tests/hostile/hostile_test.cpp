@@ -556,7 +556,7 @@ BOOST_AUTO_TEST_CASE(past_its_connection_cap_the_server_answers_503) {
       auto turned_away = hc::send(server.port, "GET", "/health");
       BOOST_TEST(turned_away.status == 503U, turned_away.body);
       BOOST_TEST(turned_away.header("Connection") == "close");
-      BOOST_TEST(turned_away.json().at("error") == "INVALID_ARGUMENT");
+      BOOST_TEST(turned_away.json().at("error") == "SERVER_BUSY");
     }
     const auto key = w.pending_keys.front();
     auto decision = server.post_json("/api/approvals",
