@@ -578,7 +578,23 @@ BOOST_AUTO_TEST_CASE(past_its_connection_cap_the_server_answers_503) {
   close_lmdb_stores(stores);
 }
 
-BOOST_AUTO_TEST_CASE(descriptors_run_out_and_the_server_comes_back) {
+/// Skips a case under the asan preset, whose UndefinedBehaviorSanitizer
+/// tests memory with a pipe before it checks an object's type: with no
+/// descriptor left that check fails, and the sanitizer ends the process
+/// for undefined behaviour there is none of.
+boost::test_tools::assertion_result
+descriptors_to_spare(boost::unit_test::test_unit_id) {
+#if defined(__SANITIZE_ADDRESS__)
+  boost::test_tools::assertion_result spare{false};
+  spare.message() << "the sanitizers need descriptors of their own";
+  return spare;
+#else
+  return true;
+#endif
+}
+
+BOOST_AUTO_TEST_CASE(descriptors_run_out_and_the_server_comes_back,
+                     *boost::unit_test::precondition(descriptors_to_spare)) {
   temp_dir dir;
   signoffd_process server{dir.path(),
                           "descriptors",
