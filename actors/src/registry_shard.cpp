@@ -1,5 +1,6 @@
 #include "registry_shard.hpp"
 
+#include <algorithm>
 #include <deque>
 #include <functional>
 #include <optional>
@@ -245,6 +246,22 @@ void wake_all(shard_pointer self, const std::string& key,
 void decide(shard_pointer self, decision_request req,
             caf::typed_response_promise<decision_reply> rp, int attempt);
 
+/// The runs waiting on `key`, in id order: those registered here and those
+/// the store lists. Named in the key's `approval.resolved` event.
+std::vector<std::string> waiting_runs(shard_pointer self,
+                                      const std::string& key) {
+  std::vector<std::string> out;
+  if (auto stored = self->state.eng->runs().find_by_pending_approval(key);
+      stored.is_ok())
+    out = std::move(stored.value());
+  if (auto it = self->state.keys.find(key); it != self->state.keys.end())
+    for (const auto& w : it->second.waiters)
+      out.push_back(w.run_id);
+  std::sort(out.begin(), out.end());
+  out.erase(std::unique(out.begin(), out.end()), out.end());
+  return out;
+}
+
 /// Computes and writes the decision; the key has no write in flight.
 void decide_now(shard_pointer self, decision_request req,
                 caf::typed_response_promise<decision_reply> rp, int attempt) {
@@ -281,12 +298,13 @@ void decide_now(shard_pointer self, decision_request req,
       rp.deliver(decision_reply{std::move(report)});
     return;
   }
+  auto waiting = resolved ? waiting_runs(self, key) : std::vector<std::string>{};
   auto change = persistence::make_approval_change(
-    std::move(current), std::move(transition.value()), now);
+    std::move(current), std::move(transition.value()), now, waiting);
   change.owe_wake = change.owe_wake && req.auto_resume;
   write(self, std::move(change),
-        [self, req, rp, attempt, report = std::move(report),
-         status](model::result<void> committed) mutable {
+        [self, req, rp, attempt, report = std::move(report), status,
+         waiting = std::move(waiting)](model::result<void> committed) mutable {
           if (committed.is_err()) {
             if (committed.error().is(model::error_type::stale_write)
                 && attempt + 1 < attempts_on_stale_write)
@@ -296,13 +314,13 @@ void decide_now(shard_pointer self, decision_request req,
             return;
           }
           const auto& eng = *self->state.eng;
+          if (!status.is_pending())
+            eng.approval_resolved(
+              approval_event::of(report.approval, std::move(waiting)));
           if (status.is_pending() || !req.auto_resume) {
-            if (!status.is_pending())
-              eng.approval_resolved(approval_event::of(report.approval));
             rp.deliver(decision_reply{std::move(report)});
             return;
           }
-          eng.approval_resolved(approval_event::of(report.approval));
           const auto key = report.approval.key;
           wake_all(self, key, status,
                    [rp, report](std::vector<std::string> resumed) mutable {

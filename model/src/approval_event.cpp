@@ -4,11 +4,13 @@
 
 namespace signoff::model {
 
-approval_event approval_event::of(const approval_record& record) {
+approval_event approval_event::of(const approval_record& record,
+                                  std::vector<std::string> waiting) {
   return {record.key,
           record.status,
           record.spec.run_id,
           record.spec.workflow_name,
+          std::move(waiting),
           record.spec.pending_reason,
           record.spec.metadata,
           record.spec.expires_at};
@@ -21,6 +23,11 @@ boost::json::value event_json(const approval_event& event,
           {"status", boost::json::value_from(event.status)},
           {"runId", event.run_id},
           {"workflowName", event.workflow_name},
+          {"runIds", boost::json::value_from(
+                       event.run_ids.empty() && !event.run_id.empty()
+                           && event.status.is_pending()
+                         ? std::vector<std::string>{event.run_id}
+                         : event.run_ids)},
           {"pendingReason", event.pending_reason},
           {"metadata", event.metadata},
           {"expiresAt", event.expires_at

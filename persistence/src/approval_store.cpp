@@ -20,14 +20,16 @@ model::error gave_up(const std::string& key) {
 
 approval_change make_approval_change(std::optional<model::approval_record> before,
                                      model::approval_transition transition,
-                                     model::time_point now) {
+                                     model::time_point now,
+                                     std::vector<std::string> waiting) {
   approval_change change{std::move(before), std::move(transition.record),
                          std::move(transition.audit)};
   const auto& after = change.after;
   const bool resolves = !after.status.is_pending();
   if (resolves) {
-    change.event = model::event_json(model::approval_event::of(after),
-                                     model::approval_resolved, now);
+    change.event = model::event_json(
+      model::approval_event::of(after, std::move(waiting)),
+      model::approval_resolved, now);
     change.owe_wake = true;
   } else if (!change.before) {
     change.event = model::event_json(model::approval_event::of(after),

@@ -62,9 +62,6 @@ void register_demo_workflows(orchestrator& orch) {
 }
 
 void seed_waiting_runs(orchestrator& orch) {
-  if (auto pending = orch.list_pending_workflows();
-      pending.is_err() || !pending->empty())
-    return;
   (void)orch.execute("order", value{{"orderId", "ord_123"},
                                     {"customer", "ACME Corp"},
                                     {"quantity", 1000},

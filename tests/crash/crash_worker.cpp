@@ -93,7 +93,7 @@ signoff::workflow order_workflow(effects& log,
     if (decision.is_err()) {
       auto refunded
         = co_await step.run("refund", [&] { return log.effect("refund", order); });
-      return value{
+      co_return value{
         {"branch", "rejected"}, {"reserve", reserved}, {"refund", refunded}};
     }
     auto fulfilled

@@ -19,6 +19,7 @@
 
 #include "http/client.hpp"
 #include "signoff/http/action_links.hpp"
+#include "signoff/http/crypto.hpp"
 #include "signoff/http/server.hpp"
 #include "signoff/signoff.hpp"
 
@@ -36,6 +37,8 @@ inline constexpr std::string_view finance_admin_token
   = "finance-admin-secret-token-0123456789";
 inline constexpr std::string_view test_link_secret
   = "link-secret-for-tests-0123456789";
+inline constexpr std::string_view test_form_secret
+  = "form-secret-for-tests-0123456789";
 /// The key prefix the finance tokens are limited to.
 inline constexpr std::string_view finance_prefix = "approval:finance:";
 
@@ -51,6 +54,7 @@ inline http::server_options test_server_options(std::size_t max_body,
   options.port = 0;
   options.max_body_bytes = max_body;
   options.link_secret = std::move(link_secret);
+  options.form_secret = test_form_secret;
   options.no_auth = no_auth;
   using p = http::permission;
   auto add = [&](std::string_view token, std::string identity,
@@ -71,6 +75,12 @@ inline http::server_options test_server_options(std::size_t max_body,
   add(finance_admin_token, "finance-admin", {std::string{finance_prefix}},
       every);
   return options;
+}
+
+/// The form token the inbox's pages give a browser signed in with `token`
+/// (empty without authentication), with `test_form_secret`.
+inline std::string form_token_for(std::string_view token) {
+  return http::hmac_sha256_hex(test_form_secret, "form:" + std::string{token});
 }
 
 /// Waits for the approval `input.key` (quorum, metadata and deadline from

@@ -3,6 +3,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include <boost/json/value.hpp>
 
@@ -21,12 +22,18 @@ struct approval_event {
   /// when a decision came before any run.
   std::string run_id{};
   std::string workflow_name{};
+  /// For a resolution: every run waiting on the approval when it was
+  /// decided (an approval key is global), in id order. Empty when nobody
+  /// waited, or when the decision was made on the store alone (the CLI on
+  /// a directory), which does not know the runs.
+  std::vector<std::string> run_ids{};
   std::string pending_reason{};
   boost::json::value metadata{};
   std::optional<time_point> expires_at{};
 
-  /// The event about `record` as it stands.
-  [[nodiscard]] static approval_event of(const approval_record& record);
+  /// The event about `record` as it stands, with the runs waiting on it.
+  [[nodiscard]] static approval_event
+  of(const approval_record& record, std::vector<std::string> waiting = {});
 };
 
 /// The event types.
@@ -34,8 +41,9 @@ inline constexpr std::string_view approval_needed = "approval.needed";
 inline constexpr std::string_view approval_resolved = "approval.resolved";
 
 /// The JSON form of `event` kept in the outbox and sent to receivers:
-/// `{"type", "key", "status": {...}, "runId", "workflowName",
-/// "pendingReason", "metadata", "expiresAt", "at"}`.
+/// `{"type", "key", "status": {...}, "runId", "workflowName", "runIds",
+/// "pendingReason", "metadata", "expiresAt", "at"}`; for `approval.needed`,
+/// `runIds` is `[runId]`.
 [[nodiscard]] boost::json::value event_json(const approval_event& event,
                                             std::string_view type,
                                             time_point at);

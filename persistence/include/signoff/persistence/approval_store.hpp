@@ -111,11 +111,13 @@ public:
 };
 
 /// The change a transition makes to `before` (none for a new approval),
-/// with the `approval.resolved` event and owed wake when it resolves the
-/// approval, and the `approval.needed` event when it creates one pending.
+/// with the `approval.resolved` event (naming the runs `waiting` on it) and
+/// owed wake when it resolves the approval, and the `approval.needed` event
+/// when it creates one pending.
 [[nodiscard]] approval_change
 make_approval_change(std::optional<model::approval_record> before,
                      model::approval_transition transition,
-                     model::time_point now);
+                     model::time_point now,
+                     std::vector<std::string> waiting = {});
 
 } // namespace signoff::persistence
