@@ -27,6 +27,10 @@ struct timer_state {
   /// The deadline the pending timer fires at, if one is pending.
   std::optional<model::time_point> armed;
   std::uint64_t timer = 0;
+  /// A tick's batch is being expired; `expire` requests wait for it, so
+  /// their reply also covers the runs that batch wakes.
+  bool ticking = false;
+  std::vector<std::function<void()>> after_tick;
 
   static inline const char* name = "signoff.expiry_timer";
 };
@@ -133,8 +137,14 @@ timer_impl::behavior_type timer_behavior(timer_pointer self,
     [self](watch_atom, deadline d) { arm(self, d.at); },
     [self](expire_atom) -> caf::result<keys_reply> {
       auto rp = self->make_response_promise<keys_reply>();
-      expire_all(self, {},
-                 [rp](keys_reply expired) mutable { rp.deliver(expired); });
+      auto run = [self, rp]() mutable {
+        expire_all(self, {},
+                   [rp](keys_reply expired) mutable { rp.deliver(expired); });
+      };
+      if (self->state.ticking)
+        self->state.after_tick.push_back(std::move(run));
+      else
+        run();
       return rp;
     },
     [self](tick_atom, std::uint64_t timer) {
@@ -143,8 +153,13 @@ timer_impl::behavior_type timer_behavior(timer_pointer self,
         return;
       st.armed.reset();
       st.eng->armed_for(model::time_point::max());
+      st.ticking = true;
       expire_batch(self, [self](keys_reply expired, bool full) {
-        const auto& eng = *self->state.eng;
+        auto& st = self->state;
+        st.ticking = false;
+        for (auto& waiting : std::exchange(st.after_tick, {}))
+          waiting();
+        const auto& eng = *st.eng;
         if (expired.is_err()) {
           eng.log("expiring approvals failed: " + expired.error().message);
           arm(self, eng.now() + retry_after_failure);
