@@ -50,24 +50,24 @@ model::decision grant_decision(std::size_t i) {
                                 approver);
 }
 
-model::workflow order_workflow(std::shared_ptr<step_counts> n) {
-  return
-    [n](model::step& step,
-        const boost::json::value& in) -> model::result<boost::json::value> {
-      auto order = step.run("create-order", [&] {
+workflow order_workflow(std::shared_ptr<step_counts> n) {
+  return [n](step& step, const boost::json::value& in)
+           -> task<model::result<boost::json::value>> {
+    auto order = co_await step.run(
+      "create-order", [&]() -> task<boost::json::value> {
         ++n->created;
-        return boost::json::value{{"orderId", in.at("orderId")},
-                                  {"total", 15000}};
+        co_return boost::json::value{{"orderId", in.at("orderId")},
+                                     {"total", 15000}};
       });
-      const std::string id{order.at("orderId").as_string()};
-      auto approval = step.approval("approval:manager:" + id);
-      step.run("fulfil-order", [&] {
-        ++n->fulfilled;
-        return boost::json::value{{"shipped", true}};
-      });
-      return boost::json::value{{"orderId", id},
-                                {"approvedBy", approval.at("approvedBy")}};
-    };
+    const std::string id{order.at("orderId").as_string()};
+    auto approval = co_await step.approval("approval:manager:" + id);
+    co_await step.run("fulfil-order", [&]() -> task<boost::json::value> {
+      ++n->fulfilled;
+      co_return boost::json::value{{"shipped", true}};
+    });
+    co_return boost::json::value{{"orderId", id},
+                                 {"approvedBy", approval.at("approvedBy")}};
+  };
 }
 
 void expect_paused(const model::result<model::execution_result>& r,

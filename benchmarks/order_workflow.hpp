@@ -34,7 +34,9 @@ inline constexpr const char* workflow_name = "order";
 /// The manager's grant of order `i`'s approval.
 [[nodiscard]] model::decision grant_decision(std::size_t i);
 
-[[nodiscard]] model::workflow order_workflow(std::shared_ptr<step_counts> n);
+/// The steps are coroutines, as the seed's are async functions: quick code
+/// that runs on the run's actor, with no hop to the step executor.
+[[nodiscard]] workflow order_workflow(std::shared_ptr<step_counts> n);
 
 /// The run of order `i` paused on its approval.
 void expect_paused(const model::result<model::execution_result>& r,

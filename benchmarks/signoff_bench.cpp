@@ -32,12 +32,12 @@ namespace fs = std::filesystem;
 
 constexpr double mebibyte = 1024.0 * 1024.0;
 
-/// The stores an orchestrator runs on; `commits` groups and counts LMDB
+/// The stores an orchestrator runs on; `journal` groups and counts LMDB
 /// commits (null for the in-memory stores, as the library defaults).
 struct bench_stores {
   std::shared_ptr<persistence::approval_store> approvals;
   std::shared_ptr<persistence::workflow_state_store> runs;
-  std::shared_ptr<persistence::commit_group> commits;
+  std::shared_ptr<persistence::journal> journal;
 };
 
 bench_stores memory_stores() {
@@ -52,7 +52,7 @@ bench_stores lmdb_stores(const fs::path& dir, bool sync) {
                         : persistence::lmdb_durability::no_sync});
   if (stores.is_err())
     fail("opening LMDB in " + dir.string() + ": " + stores.error().message);
-  return {stores->approvals, stores->runs, stores->commits};
+  return {stores->approvals, stores->runs, stores->journal};
 }
 
 /// Stores of `options.store`; an LMDB directory is emptied first.
@@ -69,7 +69,7 @@ start_orchestrator(const bench_stores& stores, std::size_t max_resident,
   orchestrator_options options;
   options.approval_store = stores.approvals;
   options.workflow_state_store = stores.runs;
-  options.commit_group = stores.commits;
+  options.journal = stores.journal;
   options.max_resident_runs = max_resident;
   auto orch = std::make_unique<orchestrator>(std::move(options));
   orch->register_workflow(workflow_name, order_workflow(std::move(counts)));
@@ -203,7 +203,7 @@ void pending_scenario(const bench_options& o) {
 
 // ---- durable: LMDB with fsync, and the raw-LMDB floor ---------------------
 
-void durable_cycles(orchestrator& orch, const persistence::commit_group& group,
+void durable_cycles(orchestrator& orch, const persistence::journal& group,
                     const std::string& label, std::size_t first,
                     std::size_t count, std::size_t window) {
   const auto commits_before = group.commit_count();
@@ -229,9 +229,9 @@ void durable_scenario(const bench_options& o) {
     auto stores = lmdb_stores(dir, true);
     auto counts = std::make_shared<step_counts>();
     auto orch = start_orchestrator(stores, default_resident_limit(), counts);
-    durable_cycles(*orch, *stores.commits, "durable.sequential", 0, o.cycles,
+    durable_cycles(*orch, *stores.journal, "durable.sequential", 0, o.cycles,
                    1);
-    durable_cycles(*orch, *stores.commits,
+    durable_cycles(*orch, *stores.journal,
                    "durable.in_flight" + std::to_string(o.in_flight), o.cycles,
                    o.in_flight_cycles, o.in_flight);
     const auto total = o.cycles + o.in_flight_cycles;

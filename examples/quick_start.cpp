@@ -16,27 +16,28 @@ using signoff::model::result;
 
 int orders_created = 0;
 
-signoff::model::workflow order_workflow() {
+signoff::workflow order_workflow() {
   auto require_manager = signoff::model::approval_step({
     .key =
       [](std::string_view order_id) {
         return "approval:manager:" + std::string{order_id};
       },
-    .options = {.pending_reason = "Waiting for manager approval"},
+    .options = signoff::model::approval_options{}.with_reason(
+      "Waiting for manager approval"),
   });
-  return [require_manager](signoff::model::step& step,
-                           const value& input) -> result<value> {
-    auto order = step.run("create-order", [&] {
+  return [require_manager](signoff::step& step,
+                           const value& input) -> signoff::task<result<value>> {
+    auto order = co_await step.run("create-order", [&] {
       ++orders_created;
       return value{
         {"orderId", "ord_123"}, {"total", 15000}, {"items", input.at("items")}};
     });
     const std::string order_id{order.at("orderId").as_string()};
-    auto approval
-      = step.run("approval:manager:" + order_id, require_manager(order_id));
-    step.run("fulfil-order", [] { return value{{"shipped", true}}; });
-    return value{{"orderId", order_id},
-                 {"approvedBy", approval.at("approvedBy")}};
+    auto approval = co_await step.run("approval:manager:" + order_id,
+                                      require_manager(order_id));
+    co_await step.run("fulfil-order", [] { return value{{"shipped", true}}; });
+    co_return value{{"orderId", order_id},
+                    {"approvedBy", approval.at("approvedBy")}};
   };
 }
 

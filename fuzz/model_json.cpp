@@ -75,7 +75,10 @@ void check_transition(const m::approval_record& before, const m::decision& d,
     return;
   }
   require(before.status.is_pending(), "only a pending approval changes");
-  require(!t->audit_action.empty(), "an applied decision has an audit action");
+  require(!t->audit.empty() && t->audit.back().sequence == after.revision
+            && after.revision == before.revision + t->audit.size(),
+          "an applied decision appends audit entries numbered to its "
+          "revision");
   if (after.status.is_pending())
     require(after.grants.size() == before.grants.size() + 1,
             "a quorum step adds exactly one grant");

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Builds the fuzz preset (clang, libFuzzer, AddressSanitizer, UBSan) and runs
 # every fuzz target for the seconds given (default 60), starting from its
-# seed corpus fuzz/corpus/<target>/ and its dictionary fuzz/dict/<target>.dict.
+# seed corpus fuzz/corpus/<target>/ and every input that once found a bug,
+# fuzz/regressions/<target>/, with its dictionary fuzz/dict/<target>.dict.
 # Inputs found to add coverage go to build/fuzz/corpus/<target>/ (the
 # committed corpus is only read). Prints each target's executions and their
 # total; fails if a target crashed, broke an invariant, leaked or hung, and
@@ -32,8 +33,10 @@ for binary in build/fuzz/fuzz/fuzz_*; do
   options=(-max_total_time="$seconds" -timeout=10 -print_final_stats=1
            -artifact_prefix="$findings/")
   [ -f "fuzz/dict/$target.dict" ] && options+=(-dict="fuzz/dict/$target.dict")
+  inputs=("$work" "fuzz/corpus/$target")
+  [ -d "fuzz/regressions/$target" ] && inputs+=("fuzz/regressions/$target")
   status=ok
-  "$binary" "${options[@]}" "$work" "fuzz/corpus/$target" >"$log" 2>&1 \
+  "$binary" "${options[@]}" "${inputs[@]}" >"$log" 2>&1 \
     || { status=FAILED; failed+=("$target"); }
   runs=$(awk '/^stat::number_of_executed_units:/ {print $2}' "$log")
   runs=${runs:-0}

@@ -45,8 +45,9 @@ public:
                                   .durability = p::lmdb_durability::no_sync});
     require(env.is_ok(), "the LMDB directory opens");
     env_ = env.value();
-    approvals_ = d::make_lmdb_approval_store(env_);
-    runs_ = d::make_lmdb_workflow_state_store(env_);
+    auto journal = std::make_shared<d::lmdb_journal>(env_);
+    approvals_ = d::make_lmdb_approval_store(env_, journal);
+    runs_ = d::make_lmdb_workflow_state_store(env_, journal);
     outbox_ = d::make_lmdb_outbox(env_);
   }
 
@@ -65,10 +66,11 @@ public:
   /// Every database but the format version, emptied.
   void clear() {
     const auto& db = env_->db();
-    const std::array<MDB_dbi, 12> all{
-      db.approvals,    db.pending,  db.deadlines,       db.audit,
-      db.audit_length, db.runs,     db.runs_by_pending, db.paused_by_name,
-      db.running,      db.finished, db.outbox,          db.wakes};
+    const std::array<MDB_dbi, 13> all{
+      db.approvals,      db.pending,    db.deadlines,   db.audit,
+      db.runs,           db.run_inputs, db.checkpoints, db.runs_by_pending,
+      db.paused_by_name, db.running,    db.finished,    db.outbox,
+      db.wakes};
     auto emptied = env_->write<void>([&](MDB_txn* txn) -> m::result<void> {
       for (auto dbi : all)
         if (mdb_drop(txn, dbi, 0) != MDB_SUCCESS)
@@ -83,10 +85,11 @@ public:
   bool put_raw(std::uint8_t pick, std::string_view key,
                std::string_view value) {
     const auto& db = env_->db();
-    const std::array<MDB_dbi, 12> targets{
-      db.approvals,       db.runs,           db.audit,     db.audit_length,
-      db.outbox,          db.pending,        db.deadlines, db.finished,
-      db.runs_by_pending, db.paused_by_name, db.running,   db.wakes};
+    const std::array<MDB_dbi, 13> targets{
+      db.approvals,       db.runs,           db.audit,       db.run_inputs,
+      db.outbox,          db.pending,        db.deadlines,   db.finished,
+      db.runs_by_pending, db.paused_by_name, db.running,     db.wakes,
+      db.checkpoints};
     const auto dbi = targets.at(pick % targets.size());
     return env_
       ->write<void>([&](MDB_txn* txn) -> m::result<void> {
@@ -194,14 +197,17 @@ void read_everything(lmdb_fixture& f) {
                "retry_later", {});
 }
 
-/// The names the stores may look the record up by: its key, and the key
-/// with the 8-byte sequence or deadline of compound keys cut off.
+/// The names the stores may look the record up by: its key, the key with
+/// the 8-byte sequence or deadline of compound keys cut off, and the run id
+/// inside a checkpoint's key (a length byte before it, a number after).
 std::vector<std::string> subjects(std::string_view key) {
   std::vector<std::string> out{std::string{key}};
   if (key.size() > 8) {
     out.emplace_back(key.substr(0, key.size() - 8));
     out.emplace_back(key.substr(8));
   }
+  if (key.size() > 5)
+    out.emplace_back(key.substr(1, key.size() - 5));
   return out;
 }
 

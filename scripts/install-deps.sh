@@ -1,12 +1,12 @@
 #!/usr/bin/env bash
 # Installs what signoff builds with, from Debian 12's packages only.
-# Boost 1.81 is named explicitly: Debian's default Boost (1.74) has no
-# Boost.JSON. With --with-browser, also Chromium and ChromeDriver, which
-# the inbox's browser test drives; with --with-fuzz, clang and its libFuzzer
-# runtime, which fuzz/run.sh builds with.
+# Boost 1.81 is named explicitly: Debian's default Boost (1.74) has neither
+# Boost.JSON nor Boost.URL. With --with-browser, also Chromium and
+# ChromeDriver, which the inbox's browser test drives; with --with-fuzz,
+# clang and its libFuzzer runtime, which fuzz/run.sh builds with.
 set -euo pipefail
-packages=(g++ cmake make libcaf-dev libboost-json1.81-dev libssl-dev
-          libboost-test1.81-dev liblmdb-dev)
+packages=(g++ cmake make libcaf-dev libboost-json1.81-dev libboost-url1.81-dev
+          libssl-dev libboost-test1.81-dev liblmdb-dev)
 for option in "$@"; do
   case $option in
     --with-browser) packages+=(chromium chromium-driver) ;;

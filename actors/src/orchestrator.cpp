@@ -1,8 +1,12 @@
 #include "signoff/orchestrator.hpp"
 
+#include <limits>
 #include <thread>
 
 #include <caf/all.hpp>
+
+#include "reply_sink.hpp"
+#include "signoff/persistence/memory_store.hpp"
 
 namespace signoff {
 
@@ -20,6 +24,16 @@ std::unique_ptr<caf::actor_system_config> make_config(std::size_t workers) {
   return cfg;
 }
 
+template <class T>
+model::result<T> found_or(model::result<std::optional<T>> found,
+                          const std::string& what) {
+  if (found.is_err())
+    return found.error();
+  if (!found.value())
+    return model::make_error(model::error_type::not_found, what);
+  return std::move(*found.value());
+}
+
 } // namespace
 
 struct orchestrator::impl {
@@ -28,20 +42,23 @@ struct orchestrator::impl {
   std::unique_ptr<caf::actor_system> own_system;
   caf::actor_system* system = nullptr;
   actors::orchestrator_actor handle;
+  std::shared_ptr<persistence::approval_store> approvals;
+  std::shared_ptr<persistence::workflow_state_store> runs;
   model::clock clock;
 
-  /// Sends one request and blocks for its reply.
+  /// Sends one request to the orchestrator actor and blocks for its reply.
   template <class Reply, class... Ts>
   model::result<Reply> ask(Ts&&... xs) {
-    caf::scoped_actor self{*system};
-    model::result<Reply> out;
-    self->request(handle, caf::infinite, std::forward<Ts>(xs)...)
-      .receive([&out](model::result<Reply>& reply) { out = std::move(reply); },
-               [&out, this](caf::error& e) {
-                 out = model::make_error(model::error_type::unexpected_error,
-                                         system->render(e));
-               });
-    return out;
+    auto reply
+      = actors::detail::ask_blocking(*system, handle, std::forward<Ts>(xs)...);
+    if (reply.template match_elements<model::result<Reply>>())
+      return std::move(reply.template get_mutable_as<model::result<Reply>>(0));
+    if (reply.template match_elements<caf::error>())
+      return model::make_error(model::error_type::unexpected_error,
+                               system->render(reply.template get_as<caf::error>(0)));
+    return model::make_error(model::error_type::unexpected_error,
+                             "the orchestrator answered "
+                               + caf::to_string(reply));
   }
 };
 
@@ -54,24 +71,46 @@ orchestrator::orchestrator(orchestrator_options options)
   } else {
     impl_->system = options.system;
   }
-  impl_->clock
-    = options.clock ? options.clock : model::clock{model::system_now};
+  // The facade reads the stores itself, so it makes the defaults here.
+  if (!options.approval_store)
+    options.approval_store = persistence::make_memory_approval_store();
+  if (!options.workflow_state_store)
+    options.workflow_state_store
+      = persistence::make_memory_workflow_state_store();
+  if (!options.clock)
+    options.clock = model::system_now;
+  impl_->approvals = options.approval_store;
+  impl_->runs = options.workflow_state_store;
+  impl_->clock = options.clock;
   impl_->handle = actors::spawn_orchestrator(
     *impl_->system, static_cast<actors::orchestrator_config&&>(options));
 }
 
 orchestrator::~orchestrator() {
-  caf::anon_send_exit(impl_->handle, caf::exit_reason::user_shutdown);
+  {
+    // The orchestrator quits once every actor it owns has, and once no
+    // blocking step runs any more.
+    caf::scoped_actor self{*impl_->system};
+    self->monitor(impl_->handle);
+    self->send_exit(impl_->handle, caf::exit_reason::user_shutdown);
+    self->receive([](const caf::down_msg&) {});
+  }
   if (impl_->own_system)
     impl_->own_system->await_all_actors_done();
 }
 
-void orchestrator::register_workflow(std::string name, model::workflow fn) {
-  caf::scoped_actor self{*impl_->system};
-  self
-    ->request(impl_->handle, caf::infinite, actors::register_atom_v,
-              std::move(name), std::move(fn))
-    .receive([](bool) {}, [](caf::error&) {});
+model::result<void> orchestrator::register_workflow(std::string name,
+                                                    workflow fn) {
+  if (!fn)
+    return model::make_error(model::error_type::invalid_argument,
+                             "workflow '" + name + "' has no function");
+  auto reply = actors::detail::ask_blocking(
+    *impl_->system, impl_->handle, actors::register_atom_v,
+    actors::workflow_registration{std::move(name), std::move(fn)});
+  if (reply.template match_elements<bool>() && reply.get_as<bool>(0))
+    return model::ok();
+  return model::make_error(model::error_type::unexpected_error,
+                           "the orchestrator did not register the workflow");
 }
 
 model::result<model::execution_result>
@@ -126,9 +165,11 @@ orchestrator::cancel_approval(const std::string& key, cancel_options options) {
 }
 
 model::result<model::execution_result>
-orchestrator::cancel_run(const std::string& run_id, std::string reason) {
-  return impl_->ask<model::execution_result>(actors::cancel_run_atom_v, run_id,
-                                             std::move(reason));
+orchestrator::cancel_run(const std::string& run_id, std::string reason,
+                         std::string actor) {
+  return impl_->ask<model::execution_result>(
+    actors::cancel_run_atom_v,
+    actors::cancel_run_request{run_id, std::move(reason), std::move(actor)});
 }
 
 model::result<model::approval_status>
@@ -158,23 +199,27 @@ orchestrator::poll_approval(const std::string& key,
 
 model::result<model::saved_workflow_state>
 orchestrator::get_workflow_status(const std::string& run_id) {
-  return impl_->ask<model::saved_workflow_state>(actors::status_atom_v, run_id);
+  return found_or(impl_->runs->load(run_id), "no run '" + run_id + "' exists");
 }
 
 model::result<std::vector<std::string>>
 orchestrator::list_pending_workflows(const std::string& workflow_name) {
-  return impl_->ask<std::vector<std::string>>(actors::list_runs_atom_v,
-                                              workflow_name);
+  persistence::run_filter filter;
+  filter.status = model::run_status::paused;
+  if (!workflow_name.empty())
+    filter.workflow_name = workflow_name;
+  return impl_->runs->list(filter);
 }
 
 model::result<std::vector<std::string>>
 orchestrator::list_runs(const persistence::run_filter& filter) {
-  return impl_->ask<std::vector<std::string>>(actors::list_runs_atom_v, filter);
+  return impl_->runs->list(filter);
 }
 
 model::result<actors::cleanup_report>
 orchestrator::cleanup(model::duration max_age) {
-  return impl_->ask<actors::cleanup_report>(actors::cleanup_atom_v, max_age);
+  return impl_->ask<actors::cleanup_report>(actors::cleanup_atom_v,
+                                            actors::cleanup_request{max_age});
 }
 
 model::result<std::vector<std::string>> orchestrator::expire_due() {
@@ -183,22 +228,24 @@ model::result<std::vector<std::string>> orchestrator::expire_due() {
 
 model::result<std::vector<model::audit_entry>>
 orchestrator::audit_trail(const std::string& key) {
-  return impl_->ask<std::vector<model::audit_entry>>(actors::audit_atom_v, key);
+  return impl_->approvals->audit_trail(key);
 }
 
 model::result<std::vector<std::string>>
 orchestrator::list_runs_waiting_on(const std::string& key) {
-  return impl_->ask<std::vector<std::string>>(actors::waiting_atom_v, key);
+  return impl_->runs->find_by_pending_approval(key);
 }
 
 model::result<model::approval_record>
 orchestrator::get_approval(const std::string& key) {
-  return impl_->ask<model::approval_record>(actors::approval_atom_v, key);
+  return found_or(impl_->approvals->find_approval(key),
+                  "no approval '" + key + "' exists");
 }
 
 model::result<std::vector<std::string>>
 orchestrator::list_pending_approvals(const std::string& prefix) {
-  return impl_->ask<std::vector<std::string>>(actors::pending_atom_v, prefix);
+  return impl_->approvals->list_pending(
+    prefix, impl_->clock(), std::numeric_limits<std::size_t>::max());
 }
 
 actors::orchestrator_actor orchestrator::handle() const {

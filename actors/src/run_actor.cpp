@@ -1,10 +1,14 @@
 #include "run_actor.hpp"
 
-#include <map>
-
-#include "signoff/model/decision_rules.hpp"
+#include <algorithm>
+#include <coroutine>
+#include <exception>
+#include <vector>
 
 #include <caf/all.hpp>
+
+#include "engine.hpp"
+#include "signoff/model/json_text.hpp"
 
 namespace signoff::actors::detail {
 
@@ -12,269 +16,587 @@ namespace {
 
 using execution_reply = model::result<model::execution_result>;
 using execution_promise = caf::typed_response_promise<execution_reply>;
+using wake_promise = caf::typed_response_promise<wake_report>;
 
-struct run_state {
-  std::shared_ptr<const runtime> rt;
-  approval_registry_actor registry;
-  model::workflow fn;
-  model::saved_workflow_state saved;
-  /// False until the run was first written, so a new run is stored as
-  /// `running` before its first step has any effect.
+/// The coroutine of a run, with what its frames reference: the workflow
+/// function it came from and the step handle. Shared with a blocking job
+/// in flight, which references the frame: if the actor goes first (it was
+/// stopped), the job still finds all of it, and whichever lets go last
+/// destroys it.
+struct run_frame {
+  std::shared_ptr<const workflow> fn;
+  boost::json::value input;
+  std::optional<signoff::step> steps;
+  model::task<model::result<boost::json::value>> root;
+};
+
+/// What the run's coroutine is suspended on.
+enum class waiting_for {
+  /// Nothing: running, or not started.
+  nothing,
+  /// The shard's answer about an approval.
+  reach,
+  /// A pending approval: the run pauses, and parks once persisted.
+  approval,
+  /// A step on the step executor.
+  blocking,
+  /// A reply from another actor.
+  reply,
+};
+
+using run_pointer = caf::stateful_actor<struct run_state>*;
+
+void after_resume(run_pointer self);
+
+/// The run actor's state, and the host of its steps.
+struct run_state : request_host {
+  explicit run_state(caf::event_based_actor* self) : self_(self) {}
+
+  run_state(const run_state&) = delete;
+  run_state& operator=(const run_state&) = delete;
+  ~run_state() override = default;
+
+  // -- request_host ----------------------------------------------------------
+
+  [[nodiscard]] const std::string& run_id() const noexcept override {
+    return run.run_id;
+  }
+
+  [[nodiscard]] const model::checkpoint*
+  saved(std::string_view key) const noexcept override {
+    auto it = run.checkpoints.find(std::string{key});
+    return it == run.checkpoints.end() ? nullptr : &it->second;
+  }
+
+  void keep(std::string key, model::checkpoint result) override {
+    run.checkpoints.insert_or_assign(key, std::move(result));
+    unsaved.push_back(std::move(key));
+  }
+
+  bool reach(const model::approval_request& request,
+             model::approval_status& out,
+             std::coroutine_handle<> h) override;
+
+  bool run_blocking(model::blocking_job& job,
+                    std::coroutine_handle<> h) override;
+
+  void end_run(model::error e) override {
+    ended = std::move(e);
+  }
+
+  [[nodiscard]] caf::event_based_actor& self() noexcept override {
+    return *self_;
+  }
+
+  [[nodiscard]] model::duration request_timeout() const noexcept override {
+    return eng->config().request_timeout;
+  }
+
+  std::uint64_t await_reply(std::coroutine_handle<> h,
+                            model::checkpoint& out) override {
+    wait = waiting_for::reply;
+    waiter = h;
+    reply_out = &out;
+    return ++token;
+  }
+
+  void complete(std::uint64_t t, model::checkpoint result) override;
+
+  [[nodiscard]] model::error
+  request_error(const caf::error& e) const override {
+    if (e == caf::sec::request_timeout)
+      return model::make_error(model::error_type::request_timeout,
+                               "no reply in time");
+    return model::make_error(model::error_type::request_failed,
+                             self_->system().render(e));
+  }
+
+  // -- the run ----------------------------------------------------------------
+
+  caf::event_based_actor* self_;
+  std::shared_ptr<engine> eng;
+  /// The run: its header, input, metadata, and every checkpoint known.
+  model::saved_workflow_state run;
+  /// Checkpoints kept since the last write, in the order they completed.
+  std::vector<std::string> unsaved;
+  /// Whether the store holds the run, how it indexes it, and how many
+  /// checkpoints its log holds.
   bool stored = false;
+  persistence::run_index stored_index;
+  std::uint32_t stored_checkpoints = 0;
+
+  std::shared_ptr<run_frame> frame;
+  bool started = false;
+  /// A decision delivered at activation, used when the replay reaches it.
+  std::optional<wake_message> early;
+
+  waiting_for wait = waiting_for::nothing;
+  std::coroutine_handle<> waiter;
+  /// Tells the answer to the current wait from stale ones.
+  std::uint64_t token = 0;
+  model::approval_status* approval_out = nullptr;
+  model::approval_request approval;
+  model::checkpoint* reply_out = nullptr;
+  /// The run paused and is persisted: only a wake moves it on.
+  bool parked = false;
+  /// Set by `end_run`: the run ends with this error.
+  std::optional<model::error> ended;
+
+  /// Waiting for the run's next pause or its end (execute, resume).
+  std::vector<execution_promise> until_pause;
+  /// Waiting for the run's next suspension of any kind (wakes).
+  std::vector<wake_promise> until_suspension;
 
   static inline const char* name = "signoff.run";
 };
 
-using run_pointer = run_actor::stateful_pointer<run_state>;
+/// Resumes the coroutine suspended on the current wait.
+void go_on(run_pointer self) {
+  auto& st = self->state;
+  st.wait = waiting_for::nothing;
+  st.parked = false;
+  auto h = std::exchange(st.waiter, {});
+  h.resume();
+  after_resume(self);
+}
 
-/// What the step engine learns about approvals during one execution. An
-/// approval nobody asked for yet is created in the same commit that saves
-/// the paused run, so a crash can never leave one without the other.
-class store_gate final : public model::approval_gate {
-public:
-  explicit store_gate(const run_state& st) : st_(st) {}
-
-  model::result<model::approval_status>
-  reach(const model::approval_request& request) override {
-    const auto now = st_.rt->now();
-    auto found = st_.rt->approvals().find_approval(request.key);
-    if (found.is_err())
-      return found.error();
-    if (found.value()) {
-      reached_.insert_or_assign(request.key, *found.value());
-      return found.value()->status_at(now);
-    }
-    model::approval_spec spec{request.options.pending_reason,
-                              request.options.metadata,
-                              now
-                                + request.options.expires_in.value_or(
-                                  st_.rt->config().default_expiration),
-                              request.options.quorum};
-    auto fresh = model::new_approval(request.key, spec, now);
-    if (fresh.is_err())
-      return fresh.error();
-    reached_.insert_or_assign(request.key, fresh.value());
-    to_create_.insert_or_assign(request.key, std::move(spec));
-    return model::approval_status{};
+bool run_state::run_blocking(model::blocking_job& job,
+                             std::coroutine_handle<> h) {
+  auto* executor = eng->executor();
+  if (executor == nullptr) {
+    job.run();
+    return false;
   }
+  wait = waiting_for::blocking;
+  waiter = h;
+  executor->post([keep = frame, &job, run = caf::actor_cast<caf::actor>(self_),
+                  t = ++token] {
+    job.run();
+    caf::anon_send(run, step_done_atom_v, t);
+  });
+  return true;
+}
 
-  /// Approvals to create with the next save.
-  [[nodiscard]] const std::map<std::string, model::approval_spec>&
-  to_create() const noexcept {
-    return to_create_;
+void run_state::complete(std::uint64_t t, model::checkpoint result) {
+  if (t != token || wait != waiting_for::reply)
+    return; // the run moved on (cancelled) since it asked
+  *reply_out = std::move(result);
+  go_on(static_cast<run_pointer>(self_));
+}
+
+/// The run's progress since its last write.
+persistence::run_change progress(const run_state& st) {
+  persistence::run_change change;
+  auto& run = change.run;
+  run.run_id = st.run.run_id;
+  run.workflow_name = st.run.workflow_name;
+  run.status = st.run.status;
+  run.pending_approvals = st.run.pending_approvals;
+  run.approval_keys = st.run.approval_keys;
+  run.pending_reason = st.run.pending_reason;
+  run.started_at = st.run.started_at;
+  run.updated_at = st.run.updated_at;
+  run.outcome = st.run.outcome;
+  for (const auto& key : st.unsaved)
+    run.checkpoints.insert_or_assign(key, st.run.checkpoints.at(key));
+  change.created = !st.stored;
+  if (change.created) {
+    run.input = st.frame->input;
+    run.metadata = st.run.metadata;
   }
+  change.checkpoints_before = st.stored_checkpoints;
+  change.before = st.stored_index;
+  return change;
+}
 
-  /// The record last seen (or about to be created) for `key`.
-  [[nodiscard]] const model::approval_record*
-  reached(const std::string& key) const {
-    auto it = reached_.find(key);
-    return it == reached_.end() ? nullptr : &it->second;
+void persisted(run_state& st, const persistence::run_change& change) {
+  st.stored = true;
+  st.stored_index = persistence::run_index::of(st.run);
+  st.stored_checkpoints
+    += static_cast<std::uint32_t>(change.run.checkpoints.size());
+  st.unsaved.clear();
+}
+
+/// Writes the run's progress and calls `then` with the outcome once it is
+/// durable; no other message is handled meanwhile.
+void persist(run_pointer self,
+             std::function<void(run_pointer, model::result<void>)> then) {
+  auto& st = self->state;
+  st.run.updated_at = st.eng->now();
+  auto change = progress(st);
+  auto* journal = st.eng->journal();
+  if (journal == nullptr) {
+    auto applied = st.eng->runs().apply(change);
+    if (applied.is_ok())
+      persisted(st, change);
+    then(self, std::move(applied));
+    return;
   }
-
-private:
-  const run_state& st_;
-  std::map<std::string, model::approval_record> reached_;
-  std::map<std::string, model::approval_spec> to_create_;
-};
-
-/// The results of one persist job, filled in by the store writer.
-struct persisted {
-  model::result<void> outcome;
-  /// Approvals the job created (their deadlines go to the registry).
-  std::vector<model::approval_record> created;
-  /// An approval to create was decided already (a decision came first).
-  bool decided_meanwhile = false;
-};
-
-/// Writes `state` (and creates `to_create`) in the next group commit and
-/// calls `then` in this actor once it is durable; no other message of the
-/// run is handled in between.
-void persist(run_pointer self, model::saved_workflow_state state,
-             std::map<std::string, model::approval_spec> to_create,
-             std::function<void(const persisted&)> then) {
-  auto rt = self->state.rt;
-  auto slot = std::make_shared<persisted>();
-  auto job
-    = [rt, state = std::move(state), to_create = std::move(to_create), slot] {
-        *slot = persisted{};
-        const auto now = rt->now();
-        const auto actor = "run:" + state.run_id;
-        for (const auto& [key, spec] : to_create) {
-          auto made = rt->approvals().create_approval(key, spec, actor, now);
-          if (made.is_err()) {
-            slot->outcome = made.error();
-            return;
-          }
-          if (made->created)
-            slot->created.push_back(made->record);
-          else if (!made->record.status_at(now).is_pending())
-            slot->decided_meanwhile = true;
-        }
-        for (const auto& record : slot->created) {
-          auto event = make_event(record, record.status);
-          event.run_id = state.run_id;
-          event.workflow_name = state.workflow_name;
-          if (auto kept = rt->keep(event, "approval.needed"); kept.is_err()) {
-            slot->outcome = kept.error();
-            return;
-          }
-        }
-        auto stored = state;
-        // The run goes on at once; stored as running, recovery resumes it
-        // should the process die first.
-        if (slot->decided_meanwhile)
-          stored.status = model::run_status::running;
-        slot->outcome = rt->runs().save(stored);
-      };
+  persistence::write_batch batch;
+  journal->encode(change, batch);
   self
-    ->request(rt->writer(), caf::infinite, write_atom_v,
-              write_job{std::move(job)})
+    ->request(st.eng->writer(), caf::infinite, commit_atom_v, std::move(batch))
     .await(
-      [self, slot, then](model::result<void>& committed) {
-        if (committed.is_err())
-          slot->outcome = committed.error();
-        if (slot->outcome.is_ok())
-          self->state.stored = true;
-        then(*slot);
+      [self, then, change = std::move(change)](model::result<void>& done) {
+        if (done.is_ok())
+          persisted(self->state, change);
+        then(self, std::move(done));
       },
-      [self, slot, then](caf::error& e) {
-        slot->outcome = model::make_error(model::error_type::storage_error,
-                                          self->system().render(e));
-        then(*slot);
+      [self, then](caf::error& e) {
+        then(self, model::make_error(model::error_type::storage_error,
+                                     self->system().render(e)));
       });
 }
 
-void announce_pause(run_state& st, const store_gate& gate) {
-  for (const auto& key : st.saved.pending_approvals) {
-    const auto* record = gate.reached(key);
-    if (record == nullptr)
-      continue;
-    auto event = make_event(*record, record->status);
-    event.run_id = st.saved.run_id;
-    event.workflow_name = st.saved.workflow_name;
-    st.rt->approval_needed(event);
+void answer_suspension(run_state& st, bool resumed) {
+  for (auto& rp : st.until_suspension)
+    rp.deliver(wake_report{resumed});
+  st.until_suspension.clear();
+}
+
+void answer_pause(run_state& st, const execution_reply& reply) {
+  for (auto& rp : st.until_pause)
+    rp.deliver(reply);
+  st.until_pause.clear();
+}
+
+/// Leaves memory: tells the shard the run no longer waits here and the
+/// directory to forget its actor. The store holds everything.
+void leave(run_pointer self) {
+  auto& st = self->state;
+  if (st.parked)
+    self->send(st.eng->shard_for(st.approval.key), forget_atom_v,
+               st.approval.key, st.run.run_id);
+  self->send(st.eng->directory(), finished_atom_v, st.run.run_id);
+  st.frame.reset();
+  self->quit();
+}
+
+/// The store could not take the run's progress: its memory is ahead of the
+/// store, so it leaves, and the next wake starts again from what is stored.
+void fail_write(run_pointer self, const model::error& e) {
+  auto& st = self->state;
+  st.eng->log("saving run '" + st.run.run_id + "' failed: " + e.message);
+  answer_pause(st, e);
+  answer_suspension(st, false);
+  st.parked = false;
+  leave(self);
+}
+
+void finish(run_pointer self, model::result<boost::json::value> outcome) {
+  auto& st = self->state;
+  // The coroutine is done, or ends here without being resumed (its frame
+  // goes with the actor).
+  st.wait = waiting_for::nothing;
+  st.run.status = outcome.is_ok() ? model::run_status::completed
+                                  : model::run_status::failed;
+  st.run.outcome = std::move(outcome);
+  st.run.pending_approvals.clear();
+  st.run.pending_reason.clear();
+  persist(self, [](run_pointer self, model::result<void> done) {
+    auto& st = self->state;
+    if (done.is_err()) {
+      fail_write(self, done.error());
+      return;
+    }
+    st.eng->log("run '" + st.run.run_id + "' "
+                + std::string{to_string(st.run.status)});
+    answer_pause(st, model::execution_result::of(st.run));
+    answer_suspension(st, true);
+    leave(self);
+  });
+}
+
+void pause(run_pointer self) {
+  auto& st = self->state;
+  st.run.status = model::run_status::paused;
+  st.run.pending_approvals = {st.approval.key};
+  st.run.pending_reason = st.approval.options.pending_reason;
+  persist(self, [](run_pointer self, model::result<void> done) {
+    auto& st = self->state;
+    if (done.is_err()) {
+      fail_write(self, done.error());
+      return;
+    }
+    st.parked = true;
+    answer_pause(st, model::execution_result::of(st.run));
+    answer_suspension(st, true);
+    self->send(st.eng->directory(), parked_atom_v, st.run.run_id);
+  });
+}
+
+/// The outcome of a coroutine that ran to its end.
+model::result<boost::json::value> outcome_of(run_frame& frame) {
+  try {
+    auto outcome = frame.root.result();
+    if (outcome.is_ok() && !model::is_storable(outcome.value()))
+      return model::make_error(model::error_type::unexpected_error,
+                               "the workflow returned a value that cannot be "
+                               "saved: it holds NaN or an infinity");
+    return outcome;
+  } catch (const std::exception& e) {
+    return model::make_error(model::error_type::unexpected_error, e.what());
+  } catch (...) {
+    return model::make_error(model::error_type::unexpected_error,
+                             "the workflow threw a non-standard exception");
   }
 }
 
-/// Executes the workflow once, persists the outcome and delivers it to
-/// `rp`; executes again at once if an approval it paused on turned out to
-/// be decided already.
-void execute_into(run_pointer self, execution_promise rp) {
+/// Decides what comes next once the coroutine stopped running: its end, a
+/// pause, or a wait. A decision that woke the run stops waiting for it at
+/// an awaited reply of another actor (an async step), never for another
+/// service; a blocking step holds no actor thread, so it is waited for.
+void after_resume(run_pointer self) {
   auto& st = self->state;
-  if (!st.stored) {
-    persist(self, st.saved, {}, [self, rp](const persisted& p) mutable {
-      if (p.outcome.is_err())
-        rp.deliver(execution_reply{p.outcome.error()});
-      else
-        execute_into(self, rp);
-    });
+  if (st.ended) {
+    finish(self, std::move(*std::exchange(st.ended, std::nullopt)));
     return;
   }
-  auto gate = std::make_shared<store_gate>(st);
-  model::run_workflow(st.fn, st.saved, *gate, st.rt->now());
-  persist(self, st.saved, gate->to_create(),
-          [self, rp, gate](const persisted& p) mutable {
-            auto& st = self->state;
-            if (p.outcome.is_err()) {
-              rp.deliver(execution_reply{p.outcome.error()});
-              return;
-            }
-            for (const auto& record : p.created)
-              if (record.spec.expires_at)
-                self->send(st.registry, watch_atom_v, *record.spec.expires_at);
-            if (p.decided_meanwhile) {
-              execute_into(self, rp);
-              return;
-            }
-            announce_pause(st, *gate);
-            if (model::is_finished(st.saved.status))
-              st.rt->log("run '" + st.saved.run_id + "' "
-                         + std::string{to_string(st.saved.status)});
-            rp.deliver(execution_reply{model::execution_result::of(st.saved)});
-          });
+  if (st.frame->root.done()) {
+    finish(self, outcome_of(*st.frame));
+    return;
+  }
+  switch (st.wait) {
+    case waiting_for::reach:
+      return; // the shard's answer continues the run
+    case waiting_for::approval:
+      pause(self);
+      return;
+    case waiting_for::blocking:
+      return;
+    case waiting_for::reply:
+      answer_suspension(st, true);
+      return;
+    case waiting_for::nothing:
+      break;
+  }
+  // Suspended on something no step knows: nothing would ever resume it.
+  finish(self, model::make_error(model::error_type::unexpected_error,
+                                 "the workflow awaited something that is not "
+                                 "a signoff step or task"));
 }
 
-/// True if any approval the paused run waits on is no longer pending (or
-/// has vanished), so executing again makes progress.
-bool has_news(const run_state& st) {
-  const auto now = st.rt->now();
-  for (const auto& key : st.saved.pending_approvals) {
-    auto record = st.rt->approvals().find_approval(key);
-    if (record.is_err() || !record.value()
-        || !record.value()->status_at(now).is_pending())
-      return true;
+/// Asks the shard owning the key for the approval.
+void ask_shard(run_pointer self) {
+  auto& st = self->state;
+  st.wait = waiting_for::reach;
+  const auto& options = st.approval.options;
+  const auto now = st.eng->now();
+  model::approval_spec spec{
+    options.pending_reason,
+    options.metadata,
+    now + options.expires_in.value_or(st.eng->config().default_expiration),
+    options.quorum,
+    st.run.run_id,
+    st.run.workflow_name};
+  self
+    ->request(st.eng->shard_for(st.approval.key), caf::infinite, reach_atom_v,
+              reach_request{st.run.run_id, st.run.workflow_name,
+                            caf::actor_cast<caf::actor>(self), st.approval.key,
+                            std::move(spec)})
+    .await(
+      [self](model::result<model::approval_status>& status) {
+        auto& st = self->state;
+        if (status.is_err()) {
+          finish(self, status.error());
+          return;
+        }
+        if (status->is_pending()) {
+          st.wait = waiting_for::approval;
+          pause(self);
+          return;
+        }
+        *st.approval_out = std::move(status.value());
+        go_on(self);
+      },
+      [self](caf::error& e) {
+        finish(self, model::make_error(model::error_type::storage_error,
+                                       self->system().render(e)));
+      });
+}
+
+bool run_state::reach(const model::approval_request& request,
+                      model::approval_status& out, std::coroutine_handle<> h) {
+  auto& keys = run.approval_keys;
+  if (std::find(keys.begin(), keys.end(), request.key) == keys.end())
+    keys.push_back(request.key);
+  if (early && early->key == request.key && !early->status.is_pending()) {
+    out = std::move(early->status);
+    early.reset();
+    return true;
   }
+  approval = request;
+  approval_out = &out;
+  waiter = h;
+  ask_shard(static_cast<run_pointer>(self_));
   return false;
 }
 
-caf::result<execution_reply> cancel(run_pointer self, std::string reason) {
+/// Starts the coroutine: from the top, over the checkpoints of a stored run.
+void start(run_pointer self) {
   auto& st = self->state;
-  if (st.saved.status != model::run_status::paused)
+  st.started = true;
+  st.run.status = model::run_status::running;
+  st.frame->steps.emplace(st);
+  try {
+    st.frame->root = (*st.frame->fn)(*st.frame->steps, st.frame->input);
+  } catch (...) {
+    // A workflow function that is no coroutine may throw when called.
+    finish(self, model::detail::thrown_outcome(std::current_exception())
+                   .result.error());
+    return;
+  }
+  st.frame->root.start();
+  after_resume(self);
+}
+
+/// A decision reached the parked run.
+void take_wake(run_pointer self, const wake_message& wake) {
+  auto& st = self->state;
+  if (wake.status.is_pending()) {
+    // The shard lost the approval it was creating: ask again.
+    st.parked = false;
+    ask_shard(self);
+    return;
+  }
+  *st.approval_out = wake.status;
+  go_on(self);
+}
+
+caf::result<execution_reply> cancel(run_pointer self,
+                                    cancel_run_request& req) {
+  auto& st = self->state;
+  if (!st.parked)
     return execution_reply{
       model::make_error(model::error_type::invalid_run_state,
-                        "run '" + st.saved.run_id + "' is "
-                          + std::string{to_string(st.saved.status)}
+                        "run '" + st.run.run_id + "' is "
+                          + std::string{to_string(st.run.status)}
                           + "; only a paused run can be cancelled")};
-  auto cancelled = st.saved;
-  cancelled.status = model::run_status::cancelled;
-  cancelled.pending_approvals.clear();
-  cancelled.pending_reason.clear();
-  cancelled.updated_at = st.rt->now();
-  cancelled.outcome = model::err(model::make_error(
+  auto waited_on = st.run.pending_approvals;
+  st.run.status = model::run_status::cancelled;
+  st.run.pending_approvals.clear();
+  st.run.pending_reason.clear();
+  st.run.outcome = model::err(model::make_error(
     model::error_type::approval_cancelled,
-    reason.empty() ? "the run was cancelled" : std::move(reason)));
+    req.reason.empty() ? "the run was cancelled" : std::move(req.reason),
+    req.actor.empty() ? boost::json::value{}
+                      : boost::json::value{{"cancelledBy", req.actor}}));
   auto rp = self->make_response_promise<execution_reply>();
-  persist(self, cancelled, {},
-          [self, rp, cancelled](const persisted& p) mutable {
-            if (p.outcome.is_err()) {
-              rp.deliver(execution_reply{p.outcome.error()});
-              return;
-            }
-            auto waited_on = std::move(self->state.saved.pending_approvals);
-            self->state.saved = cancelled;
-            auto reply = model::execution_result::of(cancelled);
-            reply.pending_approvals = std::move(waited_on);
-            rp.deliver(execution_reply{std::move(reply)});
-          });
+  persist(self, [rp, waited_on](run_pointer self,
+                                model::result<void> done) mutable {
+    auto& st = self->state;
+    if (done.is_err()) {
+      rp.deliver(execution_reply{done.error()});
+      fail_write(self, done.error());
+      return;
+    }
+    auto reply = model::execution_result::of(st.run);
+    reply.pending_approvals = std::move(waited_on);
+    rp.deliver(execution_reply{std::move(reply)});
+    leave(self);
+  });
   return rp;
 }
 
-run_actor::behavior_type
-run_behavior(run_pointer self, std::shared_ptr<const runtime> rt,
-             approval_registry_actor registry, model::workflow fn,
-             model::saved_workflow_state state, bool stored) {
+/// A manual resume: the run goes on if its approval was decided (read from
+/// the store), else the answer is its state.
+caf::result<execution_reply> resume(run_pointer self) {
   auto& st = self->state;
-  st.rt = std::move(rt);
-  st.registry = std::move(registry);
-  st.fn = std::move(fn);
-  st.saved = std::move(state);
-  st.stored = stored;
+  // A promise takes the reply over from the handler: made only where the
+  // answer comes later.
+  auto later = [self]() {
+    auto rp = self->make_response_promise<execution_reply>();
+    self->state.until_pause.push_back(rp);
+    return rp;
+  };
+  if (!st.started) {
+    auto rp = later();
+    start(self);
+    return rp;
+  }
+  if (!st.parked)
+    return later();
+  auto record = st.eng->approvals().find_approval(st.approval.key);
+  if (record.is_err())
+    return execution_reply{record.error()};
+  if (!record.value()) {
+    // The approval vanished (removed by hand): ask for it again.
+    auto rp = later();
+    st.parked = false;
+    ask_shard(self);
+    return rp;
+  }
+  auto status = record.value()->status_at(st.eng->now());
+  if (status.is_pending())
+    return execution_reply{model::execution_result::of(st.run)};
+  auto rp = later();
+  take_wake(self, wake_message{st.approval.key, std::move(status)});
+  return rp;
+}
+
+caf::behavior run_behavior(run_pointer self, std::shared_ptr<engine> eng,
+                           run_start init) {
+  auto& st = self->state;
+  st.eng = std::move(eng);
+  st.run = std::move(init.state);
+  st.stored = init.stored;
+  if (st.stored) {
+    st.stored_index = persistence::run_index::of(st.run);
+    st.stored_checkpoints
+      = static_cast<std::uint32_t>(st.run.checkpoints.size());
+  }
+  st.frame = std::make_shared<run_frame>();
+  st.frame->fn = std::move(init.fn);
+  st.frame->input = std::exchange(st.run.input, {});
   return {
-    [self](run_atom) -> caf::result<execution_reply> {
-      const auto& saved = self->state.saved;
-      if (model::is_finished(saved.status)
-          || (saved.status == model::run_status::paused
-              && !has_news(self->state)))
-        return execution_reply{model::execution_result::of(saved)};
+    [self](start_atom) -> caf::result<execution_reply> {
       auto rp = self->make_response_promise<execution_reply>();
-      execute_into(self, rp);
+      self->state.until_pause.push_back(rp);
+      start(self);
       return rp;
     },
-    [self](cancel_run_atom, std::string& reason) {
-      return cancel(self, std::move(reason));
+    [self](resume_atom) { return resume(self); },
+    [self](wake_atom, wake_message& wake) -> caf::result<wake_report> {
+      auto& st = self->state;
+      if (!st.started) {
+        // Re-activated to take this wake: the replay uses it.
+        auto rp = self->make_response_promise<wake_report>();
+        st.until_suspension.push_back(rp);
+        st.early = std::move(wake);
+        start(self);
+        return rp;
+      }
+      if (!st.parked || st.approval.key != wake.key)
+        return wake_report{false};
+      auto rp = self->make_response_promise<wake_report>();
+      st.until_suspension.push_back(rp);
+      take_wake(self, wake);
+      return rp;
     },
-    [self](passivate_atom) { self->quit(); },
+    [self](cancel_run_atom, cancel_run_request& req) {
+      return cancel(self, req);
+    },
+    [self](passivate_atom) {
+      auto& st = self->state;
+      const bool idle = st.parked && st.until_pause.empty()
+                        && st.until_suspension.empty();
+      if (idle)
+        leave(self);
+      return idle;
+    },
+    [self](step_done_atom, std::uint64_t t) {
+      auto& st = self->state;
+      if (t == st.token && st.wait == waiting_for::blocking)
+        go_on(self);
+    },
   };
 }
 
 } // namespace
 
-run_actor spawn_run(caf::actor_system& system,
-                    std::shared_ptr<const runtime> rt,
-                    approval_registry_actor registry, model::workflow fn,
-                    model::saved_workflow_state state, bool stored) {
-  return system.spawn(run_behavior, std::move(rt), std::move(registry),
-                      std::move(fn), std::move(state), stored);
+caf::actor spawn_run(caf::actor_system& system, std::shared_ptr<engine> eng,
+                     run_start start) {
+  return system.spawn(run_behavior, std::move(eng), std::move(start));
 }
 
 } // namespace signoff::actors::detail

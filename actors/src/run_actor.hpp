@@ -1,37 +1,46 @@
 #pragma once
 
-// One actor per run: it executes the workflow function against the run's
-// checkpoints, persists the run, and parks while the run waits. Only the
-// orchestrator talks to it, which is what makes a run execute exactly once
-// however many resumes race.
+// One actor per run: it executes the workflow coroutine, persists the run
+// at each pause and at its end, and while the run waits for an approval it
+// stays parked with the coroutine suspended, until a wake resumes it where
+// it stopped. Only the directory spawns it, and each run has at most one,
+// which is what makes a run execute exactly once however many calls race.
+//
+// Its messages (the actor is dynamically typed: steps send requests from
+// it to actors of any kind):
+// - (start_atom) -> result<execution_result>: executes from the top (over
+//   the checkpoints of a stored run) until the first pause or the end.
+// - (resume_atom) -> result<execution_result>: goes on if the approval it
+//   waits for is decided, then answers at the next pause or the end;
+//   otherwise answers with its state.
+// - (wake_atom, wake_message) -> wake_report: the approval was decided;
+//   answers once the run reached its next suspension.
+// - (cancel_run_atom, cancel_run_request) -> result<execution_result>:
+//   cancels a parked run; the reply lists the approvals it waited on.
+// - (passivate_atom) -> bool: quits if parked and idle (true).
 
 #include <memory>
+#include <optional>
 
-#include <caf/replies_to.hpp>
-#include <caf/typed_actor.hpp>
+#include <caf/actor.hpp>
 
-#include "runtime.hpp"
-#include "signoff/actors/approval_registry_actor.hpp"
-#include "signoff/actors/messages.hpp"
+#include "protocol.hpp"
 
 namespace signoff::actors::detail {
 
-using run_actor = caf::typed_actor<
-  // Executes (first run) or resumes the run if one of its approvals was
-  // decided; otherwise replies with its current state.
-  caf::replies_to<run_atom>::with<model::result<model::execution_result>>,
-  // Cancels the paused run with a reason; the reply lists the approvals it
-  // was waiting on. Errors: INVALID_RUN_STATE.
-  caf::replies_to<cancel_run_atom,
-                  std::string>::with<model::result<model::execution_result>>,
-  // Quits; the orchestrator has forgotten this actor before sending it.
-  caf::reacts_to<passivate_atom>>;
+class engine;
 
-/// Spawns the actor for `state`, which runs `fn`; `stored` tells whether
-/// the state came from the store (else it is written before the first step).
-[[nodiscard]] run_actor
-spawn_run(caf::actor_system& system, std::shared_ptr<const runtime> rt,
-          approval_registry_actor registry, model::workflow fn,
-          model::saved_workflow_state state, bool stored);
+/// What a run actor starts from.
+struct run_start {
+  /// A new run (ids, input, metadata) or the run as stored.
+  model::saved_workflow_state state{};
+  /// True for a run loaded from the store.
+  bool stored = false;
+  std::shared_ptr<const workflow> fn{};
+};
+
+[[nodiscard]] caf::actor spawn_run(caf::actor_system& system,
+                                   std::shared_ptr<engine> eng,
+                                   run_start start);
 
 } // namespace signoff::actors::detail

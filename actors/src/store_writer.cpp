@@ -8,73 +8,84 @@ namespace signoff::actors::detail {
 
 namespace {
 
-/// Largest number of jobs in one commit, so one transaction stays small
-/// even when a burst queues far more.
-constexpr std::size_t max_jobs_per_commit = 4096;
+/// Largest number of batches in one commit, so one transaction stays small
+/// even when a burst queues far more; the rest go into the next one.
+constexpr std::size_t max_batches_per_commit = 4096;
+
+using commit_promise = caf::typed_response_promise<model::result<void>>;
+
+/// The writer's own flush message stays out of its public handle.
+using writer_impl = store_writer_actor::extend<caf::reacts_to<flush_atom>>;
 
 struct writer_state {
-  std::shared_ptr<persistence::commit_group> commits;
-  std::vector<
-    std::pair<write_job, caf::typed_response_promise<model::result<void>>>>
-    queued;
-  bool commit_scheduled = false;
+  std::shared_ptr<persistence::journal> journal;
+  std::vector<persistence::write_batch> batches;
+  /// One per batch that someone waits for; settled batches have none.
+  std::vector<std::pair<std::size_t, commit_promise>> waiting;
+  bool flush_scheduled = false;
 
   static inline const char* name = "signoff.store_writer";
 };
 
-using writer_pointer = store_writer_actor::stateful_pointer<writer_state>;
+using writer_pointer = writer_impl::stateful_pointer<writer_state>;
 
 void commit_queued(writer_pointer self) {
-  auto batch = std::move(self->state.queued);
-  self->state.queued.clear();
-  model::result<void> committed;
-  try {
-    committed = self->state.commits->commit([&batch] {
-      for (auto& [job, promise] : batch)
-        job.apply();
-    });
-  } catch (const std::exception& e) {
-    committed = model::make_error(model::error_type::storage_error,
-                                  std::string{"a write failed: "} + e.what());
-  }
-  for (auto& [job, promise] : batch)
-    promise.deliver(committed);
+  auto& st = self->state;
+  auto batches = std::move(st.batches);
+  auto waiting = std::move(st.waiting);
+  st.batches.clear();
+  st.waiting.clear();
+  auto results = st.journal->commit(batches);
+  for (auto& [index, promise] : waiting)
+    promise.deliver(std::move(results[index]));
 }
 
-store_writer_actor::behavior_type
+void schedule_flush(writer_pointer self) {
+  auto& st = self->state;
+  if (st.flush_scheduled)
+    return;
+  // Behind every message queued so far: those join this commit.
+  st.flush_scheduled = true;
+  self->send(self, flush_atom_v);
+}
+
+writer_impl::behavior_type
 writer_behavior(writer_pointer self,
-                std::shared_ptr<persistence::commit_group> commits) {
-  self->state.commits = std::move(commits);
-  // A run actor awaits its write and meanwhile handles no other message,
-  // not even an exit. Quitting with writes queued would drop their promises
-  // unanswered (CAF 0.17 sends nothing for a dropped promise), and the run,
-  // and with it the actor system's shutdown, would wait forever. So every
-  // queued write is refused before the writer quits.
+                std::shared_ptr<persistence::journal> journal) {
+  self->state.journal = std::move(journal);
+  // Owners wait for their commits and nothing else answers them: a promise
+  // dropped unanswered (CAF 0.17 sends nothing for it) would hang its
+  // owner and the system's shutdown with it. So every waiting batch is
+  // refused before the writer quits.
   self->set_exit_handler([self](caf::exit_msg& msg) {
-    for (auto& [job, promise] : self->state.queued)
+    for (auto& [index, promise] : self->state.waiting)
       promise.deliver(model::result<void>{model::make_error(
         model::error_type::storage_error,
         "the store writer stopped before committing this write")});
-    self->state.queued.clear();
+    self->state.waiting.clear();
+    self->state.batches.clear();
     self->quit(msg.reason);
   });
   return {
-    [self](write_atom, write_job& job) -> caf::result<model::result<void>> {
+    [self](commit_atom,
+           persistence::write_batch& batch) -> caf::result<model::result<void>> {
       auto& st = self->state;
       auto promise = self->make_response_promise<model::result<void>>();
-      st.queued.emplace_back(std::move(job), promise);
-      // Jobs arriving before the commit message join the same commit.
-      if (!st.commit_scheduled) {
-        st.commit_scheduled = true;
-        self->send(self, commit_atom_v);
-      }
-      if (st.queued.size() >= max_jobs_per_commit)
+      st.waiting.emplace_back(st.batches.size(), promise);
+      st.batches.push_back(std::move(batch));
+      if (st.batches.size() >= max_batches_per_commit)
         commit_queued(self);
+      else
+        schedule_flush(self);
       return promise;
     },
-    [self](commit_atom) {
-      self->state.commit_scheduled = false;
-      if (!self->state.queued.empty())
+    [self](settle_atom, persistence::write_batch& batch) {
+      self->state.batches.push_back(std::move(batch));
+    },
+    [self](flush_atom) {
+      auto& st = self->state;
+      st.flush_scheduled = false;
+      if (!st.waiting.empty())
         commit_queued(self);
     },
   };
@@ -84,8 +95,11 @@ writer_behavior(writer_pointer self,
 
 store_writer_actor
 spawn_store_writer(caf::actor_system& system,
-                   std::shared_ptr<persistence::commit_group> commits) {
-  return system.spawn<caf::detached>(writer_behavior, std::move(commits));
+                   std::shared_ptr<persistence::journal> journal,
+                   bool detached) {
+  if (detached)
+    return system.spawn<caf::detached>(writer_behavior, std::move(journal));
+  return system.spawn(writer_behavior, std::move(journal));
 }
 
 } // namespace signoff::actors::detail

@@ -1,39 +1,34 @@
 #pragma once
 
-// The one actor that writes to the stores. Writes queued while it commits
-// go into the next commit together (group commit): every requester still
-// gets its reply only once its write is durable.
+// The one actor that commits the journal: owners hand it encoded batches,
+// and whatever is queued while it commits goes into the next commit
+// together (group commit). Every requester gets its own batch's result,
+// once the commit holding it is durable.
 
-#include <functional>
 #include <memory>
 
-#include <caf/allowed_unsafe_message_type.hpp>
 #include <caf/replies_to.hpp>
 #include <caf/typed_actor.hpp>
 
-#include "signoff/actors/messages.hpp"
-#include "signoff/persistence/commit_group.hpp"
+#include "protocol.hpp"
+#include "signoff/persistence/journal.hpp"
 
 namespace signoff::actors::detail {
 
-/// Store writes to commit together. `apply` may only call store operations
-/// (it can run more than once) and keeps its own results.
-struct write_job {
-  std::function<void()> apply;
-};
-
 using store_writer_actor = caf::typed_actor<
-  // Queues a job; the reply comes when the commit holding it is durable.
-  caf::replies_to<write_atom, write_job>::with<model::result<void>>,
-  // Commits every job queued so far (self-sent).
-  caf::reacts_to<commit_atom>>;
+  // Commits the batch in the next group commit; replies once that commit
+  // is durable: ok, or the batch's own error.
+  caf::replies_to<commit_atom,
+                  persistence::write_batch>::with<model::result<void>>,
+  // Adds the batch to the next commit without asking for one: writes
+  // nobody waits for (owed wakes forgotten), which a crash may lose.
+  caf::reacts_to<settle_atom, persistence::write_batch>>;
 
-/// Spawns the writer on a thread of its own (it blocks on fsync).
+/// Spawns the writer of `journal`; `detached` gives it a thread of its own,
+/// since it blocks on every fsync.
 [[nodiscard]] store_writer_actor
 spawn_store_writer(caf::actor_system& system,
-                   std::shared_ptr<persistence::commit_group> commits);
+                   std::shared_ptr<persistence::journal> journal,
+                   bool detached);
 
 } // namespace signoff::actors::detail
-
-CAF_ALLOW_UNSAFE_MESSAGE_TYPE(signoff::actors::detail::write_job)
-CAF_ALLOW_UNSAFE_MESSAGE_TYPE(signoff::model::result<void>)

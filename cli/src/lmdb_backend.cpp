@@ -90,16 +90,9 @@ public:
   }
 
   model::result<cleanup_report> cleanup(model::duration max_age) override {
-    const auto cutoff = persistence::cleanup_cutoff(now_, max_age);
-    model::result<cleanup_report> removed;
-    auto committed = stores_.commits->commit([&] {
-      // May run again after the store grew its map: each run starts afresh.
-      removed = persistence::remove_finished_runs(*stores_.approvals,
-                                                  *stores_.runs, cutoff);
-    });
-    if (committed.is_err())
-      return committed.error();
-    return removed;
+    return persistence::remove_finished_runs(
+      *stores_.approvals, *stores_.runs,
+      persistence::cleanup_cutoff(now_, max_age));
   }
 
 private:
@@ -117,7 +110,9 @@ open_lmdb_backend(const std::string& dir, model::time_point now) {
     return model::make_error(model::error_type::storage_error,
                              "no signoff database in '" + dir
                                + "' (data.mdb not found)");
-  auto stores = persistence::open_lmdb_stores({.path = dir});
+  // Store-only: a server may be running the directory's workflows.
+  auto stores
+    = persistence::open_lmdb_stores({.path = dir, .execution_lock = false});
   if (stores.is_err())
     return stores.error();
   return std::unique_ptr<backend>{

@@ -23,7 +23,7 @@ void print_error(std::ostream& out, const model::error& e, bool json) {
         << '\n';
     return;
   }
-  out << "signoff: " << e.message << '\n';
+  out << "signoff: " << terminal_text(e.message) << '\n';
   if (e.is(usage_error))
     out << "Run 'signoff --help' for usage.\n";
 }

@@ -5,6 +5,8 @@
 
 #include <iosfwd>
 #include <span>
+#include <string>
+#include <string_view>
 
 #include <boost/json/value.hpp>
 
@@ -31,5 +33,11 @@ void print_usage(std::ostream& out, std::span<const command> commands);
 
 /// Prints `r` for people (output_text.cpp).
 void print_text(std::ostream& out, const report& r);
+
+/// `text` safe to print on a terminal: control characters (C0, DEL, C1),
+/// bidirectional overrides and bytes that are no UTF-8 become `\xNN` or
+/// `\u{NNNN}`, so that what someone stored (a reason, a value) can neither
+/// add lines nor send the terminal commands.
+[[nodiscard]] std::string terminal_text(std::string_view text);
 
 } // namespace signoff::cli

@@ -12,6 +12,7 @@
 #include <vector>
 
 #include <boost/json/serialize.hpp>
+#include <boost/locale/utf.hpp>
 
 #include "output.hpp"
 
@@ -19,6 +20,7 @@ namespace signoff::cli {
 
 namespace {
 
+namespace utf = boost::locale::utf;
 using row = std::vector<std::string>;
 using field = std::pair<std::string, std::string>;
 
@@ -53,8 +55,10 @@ std::string plural(std::size_t n, const std::string& noun) {
 }
 
 /// Columns padded to their widest cell; the last one is not padded.
-void print_table(std::ostream& out, const row& header,
-                 const std::vector<row>& rows) {
+void print_table(std::ostream& out, const row& header, std::vector<row> rows) {
+  for (auto& r : rows)
+    for (auto& cell : r)
+      cell = terminal_text(cell);
   std::vector<std::size_t> width(header.size());
   for (std::size_t c = 0; c < header.size(); ++c) {
     width[c] = header[c].size();
@@ -82,8 +86,8 @@ void print_fields(std::ostream& out, const std::vector<field>& fields) {
     width = std::max(width, label.size());
   for (const auto& [label, value] : fields)
     if (!value.empty())
-      out << label << std::string(width - label.size() + 2, ' ') << value
-          << '\n';
+      out << label << std::string(width - label.size() + 2, ' ')
+          << terminal_text(value) << '\n';
 }
 
 std::string json_text(const boost::json::value& v) {
@@ -154,18 +158,20 @@ void print(std::ostream& out, const approval_report& r) {
 void print(std::ostream& out, const decision_report& r) {
   const auto& record = r.outcome.record;
   const auto& status = record.status;
-  const std::string key = "'" + record.key + "'";
+  const std::string key = "'" + terminal_text(record.key) + "'";
+  const auto actor = terminal_text(r.decision.actor);
+  const auto decider = terminal_text(status.decided_by);
   const std::string unchanged = r.outcome.applied ? "" : "; nothing changed";
   if (status.is_pending())
-    out << "grant by " << r.decision.actor << " recorded for " << key << " ("
+    out << "grant by " << actor << " recorded for " << key << " ("
         << record.grants.size() << " of " << record.spec.quorum << ")"
         << unchanged << '\n';
   else if (!r.outcome.applied)
     out << "approval " << key << " is already " << to_string(status.state)
-        << " by " << status.decided_by << unchanged << '\n';
+        << " by " << decider << unchanged << '\n';
   else
     out << "approval " << key << " " << to_string(status.state) << " by "
-        << status.decided_by << '\n';
+        << decider << '\n';
 }
 
 void print(std::ostream& out, const runs_report& r) {
@@ -206,12 +212,45 @@ void print(std::ostream& out, const cleanup_report& r) {
       << "updated before " << format_time(r.cutoff) << " and "
       << plural(r.approvals.size(), "approval") << '\n';
   for (const auto& id : r.runs)
-    out << "  run " << id << '\n';
+    out << "  run " << terminal_text(id) << '\n';
   for (const auto& key : r.approvals)
-    out << "  approval " << key << '\n';
+    out << "  approval " << terminal_text(key) << '\n';
+}
+
+/// C1 controls, and the bidirectional embeddings, overrides and isolates
+/// that reorder what follows them on screen.
+bool hidden_control(utf::code_point c) {
+  return (c >= 0x80 && c <= 0x9F) || (c >= 0x202A && c <= 0x202E)
+         || (c >= 0x2066 && c <= 0x2069);
 }
 
 } // namespace
+
+std::string terminal_text(std::string_view text) {
+  std::string out;
+  out.reserve(text.size());
+  std::array<char, 16> escape{};
+  while (!text.empty()) {
+    auto end = text.begin();
+    const auto c = utf::utf_traits<char>::decode(end, text.end());
+    const auto length = static_cast<std::size_t>(end - text.begin());
+    if (!utf::is_valid_codepoint(c) || c < 0x20 || c == 0x7F) {
+      std::snprintf(escape.data(), escape.size(), "\\x%02X",
+                    static_cast<unsigned char>(text[0]));
+      out += escape.data();
+      text.remove_prefix(1);
+    } else if (hidden_control(c)) {
+      std::snprintf(escape.data(), escape.size(), "\\u{%04X}",
+                    static_cast<unsigned>(c));
+      out += escape.data();
+      text.remove_prefix(length);
+    } else {
+      out += text.substr(0, length);
+      text.remove_prefix(length);
+    }
+  }
+  return out;
+}
 
 void print_text(std::ostream& out, const report& r) {
   std::visit([&](const auto& x) { print(out, x); }, r);

@@ -3,7 +3,6 @@
 // What the API, inbox and link handlers share: who is calling, how model
 // errors map to HTTP, and how responses are built.
 
-#include <map>
 #include <optional>
 #include <string>
 #include <vector>
@@ -13,6 +12,7 @@
 #include "router.hpp"
 #include "signoff/model/error.hpp"
 #include "signoff/orchestrator.hpp"
+#include "text.hpp"
 
 namespace signoff::http::detail {
 
@@ -22,6 +22,8 @@ struct caller {
   const token_grant* grant = nullptr;
   /// Development mode without authentication: everything is allowed.
   bool unrestricted = false;
+  /// The token the request came with; empty without authentication.
+  std::string credential{};
 
   [[nodiscard]] bool may(permission p) const;
   [[nodiscard]] bool may(permission p, std::string_view key) const;
@@ -36,7 +38,10 @@ struct caller {
 struct parsed_request {
   const request& raw;
   std::vector<std::string> path;
-  std::map<std::string, std::string> query;
+  parameters query;
+  /// The host (and port) the request is for: its Host header's, or its
+  /// absolute-form target's.
+  std::string authority;
 };
 
 /// Everything a handler needs.
@@ -49,6 +54,11 @@ struct handler_context {
 /// `cookie_ok`), resolved; nothing if missing or unknown.
 [[nodiscard]] std::optional<caller>
 authenticate(const handler_context& ctx, const request& req, bool cookie_ok);
+
+/// True if a browser says the request comes from a page of another site:
+/// its Origin, or without one its Referer, names another host and port
+/// than `authority`. Without either it is not from a browser's page.
+[[nodiscard]] bool cross_site(const request& req, std::string_view authority);
 
 /// The permission a decision needs.
 [[nodiscard]] permission permission_for(model::decision_kind kind);

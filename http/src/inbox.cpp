@@ -2,6 +2,9 @@
 // and the pages behind signed action links.
 
 #include <chrono>
+#include <variant>
+
+#include <boost/beast/core/string.hpp>
 
 #include "handlers.hpp"
 #include "signoff/http/action_links.hpp"
@@ -38,7 +41,22 @@ std::string pretty(const boost::json::value& v) {
 }
 
 std::string approval_url(std::string_view key) {
-  return "/inbox/approval?key=" + percent_encode(key);
+  return "/inbox/approval?key=" + url_encode(key);
+}
+
+/// What a page says for the `notice` code in its URL: only these, so that
+/// no link can make a page of ours say anything else.
+std::string notice(const parsed_request& req) {
+  const auto code = req.query.find("notice");
+  if (code == req.query.end())
+    return {};
+  std::string_view text;
+  if (code->second == "recorded")
+    text = "Your decision was recorded.";
+  else if (code->second == "signed-out")
+    text = "You are signed out.";
+  return text.empty() ? std::string{}
+                      : "<p class=\"notice\">" + std::string{text} + "</p>";
 }
 
 response page_error(const request& req, const model::error& e) {
@@ -47,22 +65,114 @@ response page_error(const request& req, const model::error& e) {
                          + html_escape(public_message(e)) + "</p>");
 }
 
+response refused_page(const request& req, status code, std::string_view why) {
+  return html_response(req, code, "Refused",
+                       "<h1>Refused</h1><p class=\"notice\">" + std::string{why}
+                         + "</p>");
+}
+
+/// The sign-in form; the token travels in a POST body, never in a URL
+/// (URLs land in histories, logs and Referer headers).
+response sign_in(const request& req, status code, std::string_view message) {
+  return html_response(
+    req, code, "Sign in",
+    "<h1>Sign in</h1>" + std::string{message}
+      + "<form method=\"post\" action=\"/login\"><label>Token "
+        "<input type=\"password\" name=\"token\" id=\"token\" required "
+        "autocomplete=\"current-password\"></label> "
+        "<button id=\"sign-in\">Sign in</button></form>");
+}
+
 response login_needed(const request& req) {
-  return html_response(req, status::unauthorized, "Sign in",
-                       "<h1>Sign in</h1><p>Open the link with your token "
-                       "that the server printed: <code>/login?token=...</code>"
-                       "</p>");
+  return sign_in(req, status::unauthorized,
+                 "<p>Sign in with the token the server printed.</p>");
+}
+
+/// The token that proves a form was made by one of our pages for the
+/// caller's credential: a page on another site cannot know it.
+std::string form_token(const handler_context& ctx, const caller& who) {
+  return hmac_sha256_hex(ctx.options.form_secret, "form:" + who.credential);
+}
+
+std::string form_token_field(const handler_context& ctx, const caller& who) {
+  return "<input type=\"hidden\" name=\"form\" value=\"" + form_token(ctx, who)
+         + "\">";
+}
+
+/// True for an `application/x-www-form-urlencoded` body, the only kind our
+/// forms send (a `text/plain` form is what a page elsewhere could send).
+bool is_form(const request& req) {
+  std::string_view type = req[beast_http::field::content_type];
+  type = type.substr(0, type.find(';'));
+  while (type.ends_with(' '))
+    type.remove_suffix(1);
+  return boost::beast::iequals(type, "application/x-www-form-urlencoded");
+}
+
+/// The fields a POST sent, or the page refusing it: from a page on another
+/// site (403), not a form (415), malformed (400), or, with `who`, without
+/// the form token of `who`'s pages (403).
+std::variant<parameters, response> posted_form(const handler_context& ctx,
+                                               const parsed_request& req,
+                                               const caller* who) {
+  const auto& raw = req.raw;
+  if (cross_site(raw, req.authority))
+    return refused_page(raw, status::forbidden,
+                        "A page on another site may not send this form.");
+  if (!is_form(raw))
+    return refused_page(raw, status::unsupported_media_type,
+                        "This is not a form of ours.");
+  auto form = parse_form(raw.body());
+  if (!form)
+    return page_error(raw,
+                      model::make_error(model::error_type::invalid_argument,
+                                        "the form is malformed"));
+  if (who != nullptr
+      && !constant_time_equal((*form)["form"], form_token(ctx, *who)))
+    return refused_page(raw, status::forbidden,
+                        "This form is stale or not ours: reload the page and "
+                        "send it again.");
+  return std::move(*form);
 }
 
 response login(const handler_context& ctx, const parsed_request& req) {
-  auto token = req.query.contains("token") ? req.query.at("token") : "";
+  if (req.raw.method() == beast_http::verb::get)
+    return sign_in(req.raw, status::ok, notice(req));
+  auto form = posted_form(ctx, req, nullptr);
+  if (auto* refused = std::get_if<response>(&form))
+    return std::move(*refused);
+  const auto& token = std::get<parameters>(form)["token"];
   if (ctx.options.tokens.find(token) == nullptr)
-    return login_needed(req.raw);
+    return sign_in(req.raw, status::unauthorized,
+                   "<p class=\"notice\">That token is not valid.</p>");
   auto res = redirect(req.raw, "/inbox");
   res.set(beast_http::field::set_cookie,
           "signoff_token=" + token
             + "; HttpOnly; SameSite=Strict; Path=/; Max-Age=86400");
   return res;
+}
+
+/// Forgets the cookie. The token itself stays valid: it is the server's
+/// configuration, not a session.
+response logout(const handler_context& ctx, const caller& who,
+                const parsed_request& req) {
+  auto form = posted_form(ctx, req, &who);
+  if (auto* refused = std::get_if<response>(&form))
+    return std::move(*refused);
+  auto res = redirect(req.raw, "/login?notice=signed-out");
+  res.set(beast_http::field::set_cookie,
+          "signoff_token=; HttpOnly; SameSite=Strict; Path=/; Max-Age=0");
+  return res;
+}
+
+/// "Signed in as ..." and, for a token, the form to sign out.
+std::string signed_in(const handler_context& ctx, const caller& who) {
+  std::string out = "<div>Signed in as " + html_escape(who.identity);
+  if (!who.unrestricted)
+    out += " <form method=\"post\" action=\"/logout\">"
+           + form_token_field(ctx, who)
+           + "<button id=\"sign-out\">Sign out</button></form>";
+  return out + "</div>";
 }
 
 response list(const handler_context& ctx, const caller& who,
@@ -90,9 +200,8 @@ response list(const handler_context& ctx, const caller& who,
     rows = "<tr><td colspan=\"5\">Nothing waits for you.</td></tr>";
   return html_response(
     req.raw, status::ok, "Inbox",
-    "<h1>Waiting for a decision</h1><p>Signed in as "
-      + html_escape(who.identity)
-      + "</p><table><thead><tr><th>Approval</th><th>Why</th><th>Details</th>"
+    "<h1>Waiting for a decision</h1>" + signed_in(ctx, who)
+      + "<table><thead><tr><th>Approval</th><th>Why</th><th>Details</th>"
         "<th>Grants</th><th>Time left</th></tr></thead><tbody>"
       + rows + "</tbody></table>");
 }
@@ -135,9 +244,11 @@ std::string audit_section(const handler_context& ctx, const std::string& key) {
          + rows + "</tbody></table>";
 }
 
-std::string decision_forms(const caller& who, const std::string& key) {
-  auto hidden
-    = "<input type=\"hidden\" name=\"key\" value=\"" + html_escape(key) + "\">";
+std::string decision_forms(const handler_context& ctx, const caller& who,
+                           const std::string& key) {
+  auto hidden = form_token_field(ctx, who)
+                + "<input type=\"hidden\" name=\"key\" value=\""
+                + html_escape(key) + "\">";
   std::string out = "<h2>Decide</h2>";
   if (who.may(permission::approve, key))
     out += "<form method=\"post\" action=\"/inbox/decide\">" + hidden
@@ -169,11 +280,7 @@ response detail(const handler_context& ctx, const caller& who,
   const auto now = model::system_now();
   const auto state = record->status_at(now);
   std::string body
-    = "<h1>" + html_escape(key) + "</h1>"
-      + (req.query.contains("notice")
-           ? "<p class=\"notice\">" + html_escape(req.query.at("notice"))
-               + "</p>"
-           : "")
+    = "<h1>" + html_escape(key) + "</h1>" + signed_in(ctx, who) + notice(req)
       + "<p>Status: <strong id=\"status\">"
       + std::string{to_string(state.state)} + "</strong>"
       + (state.decided_by.empty() ? "" : " by " + html_escape(state.decided_by))
@@ -183,18 +290,17 @@ response detail(const handler_context& ctx, const caller& who,
       + " of " + std::to_string(record->spec.quorum)
       + "; time left: " + time_left(record.value(), now) + "</p>";
   if (state.is_pending())
-    body += decision_forms(who, key);
+    body += decision_forms(ctx, who, key);
   body += runs_section(ctx, key) + audit_section(ctx, key);
   return html_response(req.raw, status::ok, key, body);
 }
 
 response decide(const handler_context& ctx, const caller& who,
                 const parsed_request& req) {
-  std::map<std::string, std::string> form;
-  if (!parse_pairs(req.raw.body(), form))
-    return page_error(req.raw,
-                      model::make_error(model::error_type::invalid_argument,
-                                        "the form is malformed"));
+  auto posted = posted_form(ctx, req, &who);
+  if (auto* refused = std::get_if<response>(&posted))
+    return std::move(*refused);
+  auto& form = std::get<parameters>(posted);
   boost::json::object body{{"key", form["key"]}, {"action", form["action"]}};
   if (!form["reason"].empty())
     body["reason"] = form["reason"];
@@ -217,8 +323,7 @@ response decide(const handler_context& ctx, const caller& who,
   auto report = ctx.target.decide(d.value());
   if (report.is_err())
     return page_error(req.raw, report.error());
-  return redirect(req.raw, approval_url(d->key) + "&notice="
-                             + percent_encode("Your decision was recorded."));
+  return redirect(req.raw, approval_url(d->key) + "&notice=recorded");
 }
 
 response not_found_page(const request& req) {
@@ -233,10 +338,15 @@ response handle_inbox(const handler_context& ctx, const parsed_request& req) {
   const bool get = req.raw.method() == beast_http::verb::get;
   const bool post = req.raw.method() == beast_http::verb::post;
   if (path[0] == "login")
-    return path.size() == 1 && get ? login(ctx, req) : not_found_page(req.raw);
+    return path.size() == 1 && (get || post) ? login(ctx, req)
+                                             : not_found_page(req.raw);
+  if (path[0] == "logout" && (path.size() != 1 || !post))
+    return not_found_page(req.raw);
   auto who = authenticate(ctx, req.raw, true);
   if (!who)
     return login_needed(req.raw);
+  if (path[0] == "logout")
+    return logout(ctx, *who, req);
   if (path.size() == 1 && get)
     return list(ctx, *who, req);
   if (path.size() == 2 && path[1] == "approval" && get)
@@ -286,12 +396,12 @@ response handle_action_link(const handler_context& ctx,
              ? "<input name=\"reason\" required placeholder=\"Reason\">"
              : "")
         + "<button>Confirm " + html_escape(action) + "</button></form>");
-  std::map<std::string, std::string> form;
-  if (!parse_pairs(req.raw.body(), form))
+  auto form = parse_form(req.raw.body());
+  if (!form)
     return page_error(req.raw,
                       model::make_error(model::error_type::invalid_argument,
                                         "the form is malformed"));
-  model::decision d{link->key, link->action, nullptr, form["reason"], actor};
+  model::decision d{link->key, link->action, nullptr, (*form)["reason"], actor};
   d.require_existing = true;
   if (d.kind == model::decision_kind::grant)
     d.value = boost::json::value{{"approvedBy", link->approver}};

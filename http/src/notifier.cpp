@@ -1,17 +1,19 @@
 #include "signoff/http/notifier.hpp"
 
 #include <algorithm>
-#include <atomic>
-#include <condition_variable>
-#include <mutex>
+#include <deque>
+#include <optional>
+#include <set>
 #include <thread>
 
 #include <boost/asio.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
 #include <boost/json.hpp>
+#include <boost/url/parse.hpp>
 
 #include "signoff/http/crypto.hpp"
+#include "text.hpp"
 
 namespace signoff::http {
 
@@ -19,6 +21,11 @@ namespace {
 
 namespace asio = boost::asio;
 namespace beast = boost::beast;
+namespace urls = boost::urls;
+using tcp = asio::ip::tcp;
+
+/// At most this many entries are read from the outbox per pass.
+constexpr std::size_t batch = 64;
 
 struct endpoint {
   std::string host;
@@ -26,72 +33,28 @@ struct endpoint {
   std::string target;
 };
 
-/// Splits `http://host[:port][/path]`; nothing for anything else.
-std::optional<endpoint> parse_url(std::string_view url) {
-  constexpr std::string_view scheme = "http://";
-  if (!url.starts_with(scheme))
+/// `http://host[:port][/path][?query]`; nothing for anything else.
+std::optional<endpoint> parse_url(std::string_view text) {
+  auto url = urls::parse_absolute_uri(text);
+  if (!url || !detail::whole_authority(*url)
+      || url->scheme_id() != urls::scheme::http || url->encoded_host().empty()
+      || url->has_userinfo())
     return std::nullopt;
-  url.remove_prefix(scheme.size());
-  auto slash = url.find('/');
-  auto authority = url.substr(0, slash);
-  endpoint out{
-    std::string{authority}, "80",
-    slash == std::string_view::npos ? "/" : std::string{url.substr(slash)}};
-  if (auto colon = authority.rfind(':'); colon != std::string_view::npos) {
-    out.host = authority.substr(0, colon);
-    out.port = authority.substr(colon + 1);
-  }
-  if (out.host.empty())
-    return std::nullopt;
-  return out;
-}
-
-/// Posts `body` to `url`; true on a 2xx answer within `timeout`.
-bool post(const std::string& url, const std::string& body,
-          const std::string& event_id, const std::string& secret,
-          model::duration timeout) {
-  auto where = parse_url(url);
-  if (!where)
-    return false;
-  try {
-    asio::io_context io;
-    beast::tcp_stream stream{io};
-    stream.expires_after(timeout);
-    asio::ip::tcp::resolver resolver{io};
-    stream.connect(resolver.resolve(where->host, where->port));
-    const auto timestamp
-      = std::to_string(model::to_millis(model::system_now()));
-    beast::http::request<beast::http::string_body> req{beast::http::verb::post,
-                                                       where->target, 11};
-    req.set(beast::http::field::host, where->host);
-    req.set(beast::http::field::content_type, "application/json");
-    req.set("X-Signoff-Event-Id", event_id);
-    req.set("X-Signoff-Timestamp", timestamp);
-    req.set("X-Signoff-Signature",
-            "sha256=" + hmac_sha256_hex(secret, timestamp + "." + body));
-    req.body() = body;
-    req.prepare_payload();
-    beast::http::write(stream, req);
-    beast::flat_buffer buffer;
-    beast::http::response<beast::http::string_body> res;
-    beast::http::read(stream, buffer, res);
-    beast::error_code ignored;
-    stream.socket().shutdown(asio::ip::tcp::socket::shutdown_both, ignored);
-    return res.result_int() >= 200 && res.result_int() < 300;
-  } catch (const std::exception&) {
-    return false; // unreachable, refused, timed out: retried later
-  }
+  std::string target(url->encoded_path());
+  if (target.empty())
+    target = "/";
+  if (url->has_query())
+    target += "?" + std::string{url->encoded_query()};
+  return endpoint{url->host_address(), url->has_port() ? url->port() : "80",
+                  std::move(target)};
 }
 
 } // namespace
 
 struct notifier::impl {
-  std::shared_ptr<persistence::outbox> outbox;
-  notifier_options options;
-  std::thread worker;
-  std::mutex mutex;
-  std::condition_variable wake;
-  bool stopping = false;
+  class lane;
+
+  impl(std::shared_ptr<persistence::outbox> box, notifier_options opts);
 
   model::duration backoff(std::uint32_t attempts) const {
     auto wait = options.first_retry;
@@ -99,14 +62,244 @@ struct notifier::impl {
       wait *= 2;
     return std::min(wait, options.max_retry);
   }
+
+  /// Gives every idle receiver the due entries it has not had.
+  void pass();
+  /// A pass every poll interval, until stopped.
+  void tick();
+  /// Receiver `by` has had entry `id`; the entry leaves the outbox once
+  /// every receiver has.
+  void delivered(std::uint64_t id);
+  void failed(const model::error& e) {
+    if (!failure)
+      failure = e;
+  }
+
+  std::shared_ptr<persistence::outbox> outbox;
+  notifier_options options;
+  asio::io_context io;
+  asio::steady_timer poll_timer{io};
+  std::vector<std::shared_ptr<lane>> lanes;
+  std::thread worker;
+  // For deliver_due: what the pass did.
+  std::size_t removed = 0;
+  std::optional<model::error> failure;
 };
+
+/// One receiver's deliveries, one attempt at a time, on the notifier's
+/// thread.
+class notifier::impl::lane : public std::enable_shared_from_this<lane> {
+public:
+  lane(impl& owner, const std::string& url)
+      : owner_(owner), where_(parse_url(url)), resolver_(owner.io),
+        socket_(owner.io), deadline_(owner.io) {}
+
+  [[nodiscard]] bool has(std::uint64_t id) const {
+    return delivered_.contains(id);
+  }
+  void forget(std::uint64_t id) {
+    delivered_.erase(id);
+  }
+
+  /// Starts on the entries of `due` it has not had, unless still busy with
+  /// earlier ones.
+  void begin(const std::vector<persistence::outbox_entry>& due) {
+    if (!queue_.empty() || in_flight_)
+      return;
+    for (const auto& entry : due)
+      if (!has(entry.id))
+        queue_.push_back(entry);
+    next();
+  }
+
+  /// Drops what is in flight and queued; their entries stay owed.
+  void abandon() {
+    ++attempt_; // what is still under way finds itself stale
+    queue_.clear();
+    in_flight_ = false;
+    close();
+  }
+
+private:
+  void next() {
+    if (queue_.empty())
+      return;
+    in_flight_ = true;
+    const auto entry = queue_.front();
+    queue_.pop_front();
+    if (!where_) {
+      finish(entry, false);
+      return;
+    }
+    auto event = entry.event;
+    if (auto* obj = event.if_object())
+      (*obj)["id"] = entry.id;
+    const auto body = boost::json::serialize(event);
+    const auto timestamp
+      = std::to_string(model::to_millis(model::system_now()));
+    request_ = {beast::http::verb::post, where_->target, 11};
+    request_.set(beast::http::field::host, where_->host);
+    request_.set(beast::http::field::content_type, "application/json");
+    request_.set("X-Signoff-Event-Id", std::to_string(entry.id));
+    request_.set("X-Signoff-Timestamp", timestamp);
+    request_.set(
+      "X-Signoff-Signature",
+      "sha256="
+        + hmac_sha256_hex(owner_.options.secret, timestamp + "." + body));
+    request_.body() = body;
+    request_.prepare_payload();
+    response_ = {};
+    buffer_.clear();
+
+    const auto attempt = ++attempt_;
+    // Each step checks that its attempt is still the current one: a
+    // deadline or a stop may have ended it meanwhile.
+    auto current = [self = shared_from_this(), attempt] {
+      return self->attempt_ == attempt;
+    };
+    expire_after(owner_.options.connect_timeout, attempt);
+    resolver_.async_resolve(
+      where_->host, where_->port,
+      [self = shared_from_this(), entry, current](
+        beast::error_code ec, const tcp::resolver::results_type& found) {
+        if (!current())
+          return;
+        if (ec) {
+          self->finish(entry, false);
+          return;
+        }
+        asio::async_connect(
+          self->socket_, found,
+          [self, entry, current](beast::error_code ec, const tcp::endpoint&) {
+            if (!current())
+              return;
+            if (ec) {
+              self->finish(entry, false);
+              return;
+            }
+            self->expire_after(self->owner_.options.response_timeout,
+                               self->attempt_);
+            self->exchange(entry, current);
+          });
+      });
+  }
+
+  template <class Current>
+  void exchange(const persistence::outbox_entry& entry, Current current) {
+    beast::http::async_write(
+      socket_, request_,
+      [self = shared_from_this(), entry, current](beast::error_code ec,
+                                                  std::size_t) {
+        if (!current())
+          return;
+        if (ec) {
+          self->finish(entry, false);
+          return;
+        }
+        beast::http::async_read(
+          self->socket_, self->buffer_, self->response_,
+          [self, entry, current](beast::error_code ec, std::size_t) {
+            if (!current())
+              return;
+            const auto code = self->response_.result_int();
+            self->finish(entry, !ec && code >= 200 && code < 300);
+          });
+      });
+  }
+
+  /// Ends attempt `attempt` by closing its connection once `after` passed.
+  void expire_after(model::duration after, std::uint64_t attempt) {
+    deadline_.expires_after(after);
+    deadline_.async_wait(
+      [self = shared_from_this(), attempt](beast::error_code ec) {
+        if (!ec && self->attempt_ == attempt)
+          self->close();
+      });
+  }
+
+  void close() {
+    resolver_.cancel();
+    beast::error_code ignored;
+    socket_.shutdown(tcp::socket::shutdown_both, ignored);
+    socket_.close(ignored);
+    deadline_.cancel();
+  }
+
+  void finish(const persistence::outbox_entry& entry, bool ok) {
+    ++attempt_;
+    close();
+    if (ok) {
+      delivered_.insert(entry.id);
+      owner_.delivered(entry.id);
+    } else {
+      const auto attempts = entry.attempts + 1;
+      if (auto later = owner_.outbox->retry_later(
+            entry.id, attempts, model::system_now() + owner_.backoff(attempts));
+          later.is_err())
+        owner_.failed(later.error());
+    }
+    in_flight_ = false;
+    next();
+  }
+
+  impl& owner_;
+  std::optional<endpoint> where_;
+  /// Entries this receiver had that others have not had yet.
+  std::set<std::uint64_t> delivered_;
+  std::deque<persistence::outbox_entry> queue_;
+  bool in_flight_ = false;
+  /// Numbers the attempts; a step of an earlier one does nothing.
+  std::uint64_t attempt_ = 0;
+  tcp::resolver resolver_;
+  tcp::socket socket_;
+  asio::steady_timer deadline_;
+  beast::flat_buffer buffer_;
+  beast::http::request<beast::http::string_body> request_;
+  beast::http::response<beast::http::string_body> response_;
+};
+
+notifier::impl::impl(std::shared_ptr<persistence::outbox> box,
+                     notifier_options opts)
+    : outbox(std::move(box)), options(std::move(opts)) {
+  for (const auto& url : options.urls)
+    lanes.push_back(std::make_shared<lane>(*this, url));
+}
+
+void notifier::impl::pass() {
+  auto due = outbox->due(model::system_now(), batch);
+  if (due.is_err()) {
+    failed(due.error());
+    return;
+  }
+  for (auto& l : lanes)
+    l->begin(due.value());
+}
+
+void notifier::impl::tick() {
+  pass();
+  poll_timer.expires_after(options.poll_interval);
+  poll_timer.async_wait([this](beast::error_code ec) {
+    if (!ec)
+      tick();
+  });
+}
+
+void notifier::impl::delivered(std::uint64_t id) {
+  if (!std::all_of(lanes.begin(), lanes.end(),
+                   [id](const auto& l) { return l->has(id); }))
+    return;
+  if (auto gone = outbox->remove(id); gone.is_err()) {
+    failed(gone.error());
+    return;
+  }
+  for (auto& l : lanes)
+    l->forget(id);
+  ++removed;
+}
 
 notifier::notifier(std::shared_ptr<persistence::outbox> outbox,
                    notifier_options options)
-    : impl_(std::make_unique<impl>()) {
-  impl_->outbox = std::move(outbox);
-  impl_->options = std::move(options);
-}
+    : impl_(std::make_unique<impl>(std::move(outbox), std::move(options))) {}
 
 notifier::~notifier() {
   stop();
@@ -114,63 +307,38 @@ notifier::~notifier() {
 
 model::result<std::size_t> notifier::deliver_due() {
   auto& d = *impl_;
-  constexpr std::size_t batch = 64;
-  auto due = d.outbox->due(model::system_now(), batch);
-  if (due.is_err())
-    return due.error();
-  std::size_t delivered = 0;
-  for (const auto& entry : due.value()) {
-    auto event = entry.event;
-    if (auto* obj = event.if_object())
-      (*obj)["id"] = entry.id;
-    const auto body = boost::json::serialize(event);
-    const auto id = std::to_string(entry.id);
-    const bool all = std::all_of(
-      d.options.urls.begin(), d.options.urls.end(), [&](const auto& url) {
-        return post(url, body, id, d.options.secret, d.options.timeout);
-      });
-    if (all) {
-      if (auto removed = d.outbox->remove(entry.id); removed.is_err())
-        return removed.error();
-      ++delivered;
-      continue;
-    }
-    const auto attempts = entry.attempts + 1;
-    if (auto later = d.outbox->retry_later(
-          entry.id, attempts, model::system_now() + d.backoff(attempts));
-        later.is_err())
-      return later.error();
-  }
-  return delivered;
+  d.removed = 0;
+  d.failure.reset();
+  d.io.restart();
+  d.pass();
+  d.io.run();
+  if (d.failure)
+    return *d.failure;
+  return d.removed;
 }
 
 void notifier::start() {
   auto& d = *impl_;
-  if (d.worker.joinable() || d.options.urls.empty())
+  if (d.worker.joinable() || d.lanes.empty())
     return;
-  d.stopping = false;
-  d.worker = std::thread{[this] {
-    auto& d = *impl_;
-    std::unique_lock lock{d.mutex};
-    while (!d.stopping) {
-      lock.unlock();
-      (void)deliver_due();
-      lock.lock();
-      d.wake.wait_for(lock, d.options.poll_interval,
-                      [&d] { return d.stopping; });
-    }
+  d.io.restart();
+  asio::post(d.io, [&d] { d.tick(); });
+  d.worker = std::thread{[&d] {
+    d.io.run();
   }};
 }
 
 void notifier::stop() {
   auto& d = *impl_;
-  {
-    std::lock_guard guard{d.mutex};
-    d.stopping = true;
-  }
-  d.wake.notify_all();
-  if (d.worker.joinable())
-    d.worker.join();
+  if (!d.worker.joinable())
+    return;
+  d.io.stop();
+  d.worker.join();
+  // The thread is gone: what was under way is dropped here, and its
+  // handlers, should it start again, find themselves stale.
+  d.poll_timer.cancel();
+  for (auto& l : d.lanes)
+    l->abandon();
 }
 
 } // namespace signoff::http

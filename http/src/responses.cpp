@@ -70,7 +70,7 @@ std::optional<caller> authenticate(const handler_context& ctx,
   const auto* grant = ctx.options.tokens.find(token);
   if (grant == nullptr)
     return std::nullopt;
-  return caller{grant->identity, grant, false};
+  return caller{grant->identity, grant, false, std::string{token}};
 }
 
 permission permission_for(model::decision_kind kind) {
@@ -140,8 +140,12 @@ response html_response(const request& req, beast_http::status status,
   response res{status, req.version()};
   res.set(beast_http::field::content_type, "text/html; charset=utf-8");
   res.set(beast_http::field::cache_control, "no-store");
+  // No page of ours may be framed: a frame on another site could trick a
+  // click on a decision's button.
   res.set("Content-Security-Policy",
-          "default-src 'self'; style-src 'unsafe-inline'");
+          "default-src 'self'; style-src 'unsafe-inline'; "
+          "frame-ancestors 'none'");
+  res.set("X-Frame-Options", "DENY");
   res.keep_alive(req.keep_alive());
   res.body() = "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\">"
                "<meta name=\"viewport\" content=\"width=device-width\">"

@@ -1,6 +1,10 @@
 #include "router.hpp"
 
+#include <algorithm>
 #include <exception>
+
+#include <boost/beast/core/string.hpp>
+#include <boost/url/parse.hpp>
 
 #include "handlers.hpp"
 #include "text.hpp"
@@ -8,6 +12,9 @@
 namespace signoff::http::detail {
 
 namespace {
+
+namespace urls = boost::urls;
+using status = beast_http::status;
 
 /// True when there is nobody to answer: the client closed before its
 /// request was complete, went silent, or the socket failed. Any other
@@ -22,83 +29,167 @@ bool unanswerable(const boost::beast::error_code& ec) {
          || ec == beast_http::error::short_read;
 }
 
+/// What every answer carries: browsers must not guess another type than
+/// the one sent, and links out of our pages must not carry their URLs
+/// (a signed link's is a credential).
+response secured(response res) {
+  res.set("X-Content-Type-Options", "nosniff");
+  res.set("Referrer-Policy", "same-origin");
+  return res;
+}
+
+/// A JSON refusal of a connection's request before it was routed; the
+/// connection closes after it.
+response refusal(unsigned version, status code, std::string_view message,
+                 std::string_view type = "INVALID_ARGUMENT") {
+  request req;
+  req.version(version);
+  auto res = json_response(
+    req, code, {{"success", false}, {"error", type}, {"message", message}});
+  res.keep_alive(false);
+  return secured(std::move(res));
+}
+
+/// A refusal in the format of the part of the server `path` leads to:
+/// a page for the inbox and links, JSON elsewhere.
+response refusal(const parsed_request& req, status code, std::string type,
+                 const std::string& message) {
+  const auto& path = req.path;
+  if (!path.empty()
+      && (path[0] == "inbox" || path[0] == "login" || path[0] == "logout"
+          || path[0] == "act"))
+    return html_response(req.raw, code, "Refused",
+                         "<h1>Refused</h1><p class=\"notice\">"
+                           + html_escape(message) + "</p>");
+  return json_response(
+    req.raw, code,
+    {{"success", false}, {"error", std::move(type)}, {"message", message}});
+}
+
+/// True if `host` (of a Host header or an absolute-form target) names the
+/// server in a way a page elsewhere cannot get a browser to send: an IP
+/// address, "localhost", or a name it was told (DNS rebinding needs a
+/// name its attacker controls).
+bool names_this_server(const urls::authority_view& host,
+                       const std::vector<std::string>& allowed) {
+  if (host.host_type() != urls::host_type::name)
+    return host.host_type() != urls::host_type::none;
+  const auto name = host.host();
+  const auto is = [&](std::string_view other) {
+    return boost::beast::iequals(name, other);
+  };
+  return is("localhost") || std::any_of(allowed.begin(), allowed.end(), is);
+}
+
 } // namespace
+
+bool cross_site(const request& req, std::string_view authority) {
+  std::string_view source = req[beast_http::field::origin];
+  if (source.empty())
+    source = req[beast_http::field::referer];
+  // No browser page sent it (or an old browser did); the inbox's form
+  // token still guards its forms.
+  if (source.empty())
+    return false;
+  auto url = urls::parse_uri(source);
+  return !url || !url->has_authority() || !whole_authority(*url)
+         || !boost::beast::iequals(url->encoded_authority(), authority);
+}
 
 router::router(orchestrator& target, const server_options& options)
     : target_(target), options_(options) {}
 
 response router::handle(const request& req) const noexcept {
   try {
-    return route(req);
-  } catch (const std::exception&) {
-    return error_response(
-      req, model::make_error(model::error_type::unexpected_error, "internal"));
+    if (req.method() != beast_http::verb::head)
+      return secured(route(req));
+    // HEAD is GET without the body; the Content-Length stays the GET's.
+    request get{req};
+    get.method(beast_http::verb::get);
+    auto res = route(get);
+    res.body().clear();
+    return secured(std::move(res));
+  } catch (...) {
+    return secured(error_response(
+      req, model::make_error(model::error_type::unexpected_error, "internal")));
   }
 }
 
 std::optional<response>
 router::respond(const request_parser& parser,
                 boost::beast::error_code read_error) const noexcept {
-  if (read_error == beast_http::error::body_limit) {
-    auto res = too_large(parser.get().version());
-    res.keep_alive(false);
-    return res;
-  }
   if (unanswerable(read_error))
     return std::nullopt;
   // A coding other than chunked leaves the body's end unknown, and what
   // follows would be read as another request (RFC 9112, 6.3): refused like
   // any request that is not valid HTTP.
-  if (read_error
+  const bool refused
+    = read_error
       || (parser.get().count(beast_http::field::transfer_encoding) != 0
-          && !parser.chunked())) {
-    auto res = malformed(read_error == beast_http::error::header_limit);
-    res.keep_alive(false);
-    return res;
-  }
-  return handle(parser.get());
+          && !parser.chunked());
+  if (!refused)
+    return handle(parser.get());
+  auto res
+    = read_error == beast_http::error::body_limit
+        ? refusal(parser.get().version(), status::payload_too_large,
+                  "the request body is too large")
+      : read_error == beast_http::error::header_limit
+        ? refusal(11, status::request_header_fields_too_large,
+                  "the request header is too large")
+        : refusal(11, status::bad_request, "the request is not valid HTTP");
+  // An answer to HEAD has no body, whatever else was wrong.
+  if (parser.get().method() == beast_http::verb::head)
+    res.body().clear();
+  return res;
 }
 
-response router::too_large(unsigned version) {
-  request req;
-  req.version(version);
-  return json_response(req, beast_http::status::payload_too_large,
-                       {{"success", false},
-                        {"error", "INVALID_ARGUMENT"},
-                        {"message", "the request body is too large"}});
-}
-
-response router::malformed(bool header_too_large) {
-  request req;
-  req.version(11);
-  return json_response(
-    req,
-    header_too_large ? beast_http::status::request_header_fields_too_large
-                     : beast_http::status::bad_request,
-    {{"success", false},
-     {"error", "INVALID_ARGUMENT"},
-     {"message", header_too_large ? "the request header is too large"
-                                  : "the request is not valid HTTP"}});
+response router::busy() {
+  return refusal(11, status::service_unavailable,
+                 "the server is busy; try again", "SERVER_BUSY");
 }
 
 response router::route(const request& req) const {
-  const std::string_view target = req.target();
-  const auto question = target.find('?');
-  parsed_request parsed{req, {}, {}};
-  if (!split_path(target.substr(0, question), parsed.path)
-      || (question != std::string_view::npos
-          && !parse_pairs(target.substr(question + 1), parsed.query)))
+  const auto hosts = req.count(beast_http::field::host);
+  // RFC 9112, 3.2.
+  if (hosts > 1 || (hosts == 0 && req.version() >= 11))
+    return error_response(
+      req, model::make_error(model::error_type::invalid_argument,
+                             "an HTTP/1.1 request needs one Host header"));
+  auto target = parse_target(req.target());
+  if (!target)
     return error_response(req,
                           model::make_error(model::error_type::invalid_argument,
                                             "the URL is malformed"));
+  // An absolute-form target names the host instead (RFC 9112, 3.2.2).
+  const std::string_view authority
+    = target->authority.empty() ? std::string_view{req[beast_http::field::host]}
+                                : std::string_view{target->authority};
+  auto host = urls::parse_authority(authority);
+  if (!host || host->has_userinfo())
+    return error_response(req,
+                          model::make_error(model::error_type::invalid_argument,
+                                            "the Host header is malformed"));
+  parsed_request parsed{req, std::move(target->path), std::move(target->query),
+                        std::string{authority}};
+  const bool post = req.method() == beast_http::verb::post;
+  // Without authentication, only the host and the origin keep a page on
+  // another site from deciding.
+  if (options_.no_auth && !names_this_server(*host, options_.allowed_hosts))
+    return refusal(parsed, status::misdirected_request, "MISDIRECTED_REQUEST",
+                   "this server does not answer for '" + std::string{authority}
+                     + "'");
+  if (options_.no_auth && post && cross_site(req, authority))
+    return refusal(parsed, status::forbidden, "FORBIDDEN",
+                   "a page on another site may not change anything here");
   handler_context ctx{target_, options_};
   const auto& path = parsed.path;
   const bool get = req.method() == beast_http::verb::get;
   if (path.size() == 1 && path[0] == "health" && get)
-    return json_response(req, beast_http::status::ok, {{"status", "ok"}});
+    return json_response(req, status::ok, {{"status", "ok"}});
   if (!path.empty() && path[0] == "api")
     return handle_api(ctx, parsed);
-  if (!path.empty() && (path[0] == "inbox" || path[0] == "login"))
+  if (!path.empty()
+      && (path[0] == "inbox" || path[0] == "login" || path[0] == "logout"))
     return handle_inbox(ctx, parsed);
   if (!path.empty() && path[0] == "act")
     return handle_action_link(ctx, parsed);

@@ -1,178 +1,58 @@
 #include "text.hpp"
 
-#include <cstdint>
+#include <algorithm>
+
+#include <boost/locale/utf.hpp>
+#include <boost/url/encode.hpp>
+#include <boost/url/parse.hpp>
+#include <boost/url/parse_query.hpp>
+#include <boost/url/pct_string_view.hpp>
+#include <boost/url/rfc/unreserved_chars.hpp>
 
 namespace signoff::http::detail {
 
+namespace urls = boost::urls;
+
 namespace {
 
-int hex_value(char c) {
-  if (c >= '0' && c <= '9')
-    return c - '0';
-  if (c >= 'a' && c <= 'f')
-    return c - 'a' + 10;
-  if (c >= 'A' && c <= 'F')
-    return c - 'A' + 10;
-  return -1;
+namespace utf = boost::locale::utf;
+
+/// The length of the well-formed UTF-8 sequence at the start of `in`, or 0.
+std::size_t utf8_sequence(std::string_view in) {
+  auto p = in.begin();
+  const auto c = utf::utf_traits<char>::decode(p, in.end());
+  return utf::is_valid_codepoint(c) ? static_cast<std::size_t>(p - in.begin())
+                                    : 0;
+}
+
+/// The decoded parameters of an already validated query or form; nothing
+/// if a decoded name or value is not UTF-8.
+std::optional<parameters> decode(const urls::params_encoded_view& encoded,
+                                 bool plus_is_space) {
+  const urls::encoding_opts options{plus_is_space, false, false};
+  parameters out;
+  for (const auto& param : encoded) {
+    auto name = param.key.decode(options);
+    auto value = param.value.decode(options);
+    if (!is_utf8(name) || !is_utf8(value))
+      return std::nullopt;
+    if (!name.empty())
+      out.insert_or_assign(std::move(name), std::move(value));
+  }
+  return out;
 }
 
 } // namespace
 
 bool is_utf8(std::string_view text) noexcept {
-  for (std::size_t i = 0; i < text.size();) {
-    const auto lead = static_cast<unsigned char>(text[i]);
-    std::size_t continuations = 0;
-    std::uint32_t code = 0;
-    std::uint32_t smallest = 0;
-    if (lead < 0x80U) {
-      ++i;
-      continue;
-    }
-    if ((lead & 0xE0U) == 0xC0U) {
-      continuations = 1;
-      code = lead & 0x1FU;
-      smallest = 0x80;
-    } else if ((lead & 0xF0U) == 0xE0U) {
-      continuations = 2;
-      code = lead & 0x0FU;
-      smallest = 0x800;
-    } else if ((lead & 0xF8U) == 0xF0U) {
-      continuations = 3;
-      code = lead & 0x07U;
-      smallest = 0x10000;
-    } else {
+  while (!text.empty()) {
+    const auto length = utf8_sequence(text);
+    if (length == 0)
       return false;
-    }
-    if (text.size() - i <= continuations)
-      return false;
-    for (std::size_t k = 1; k <= continuations; ++k) {
-      const auto next = static_cast<unsigned char>(text[i + k]);
-      if ((next & 0xC0U) != 0x80U)
-        return false;
-      code = (code << 6U) | (next & 0x3FU);
-    }
-    if (code < smallest || code > 0x10FFFFU
-        || (code >= 0xD800U && code <= 0xDFFFU))
-      return false;
-    i += continuations + 1;
+    text.remove_prefix(length);
   }
   return true;
 }
-
-bool percent_decode(std::string_view in, std::string& out, bool plus_is_space) {
-  out.clear();
-  for (std::size_t i = 0; i < in.size(); ++i) {
-    if (in[i] == '%') {
-      if (i + 2 >= in.size())
-        return false;
-      int hi = hex_value(in[i + 1]);
-      int lo = hex_value(in[i + 2]);
-      if (hi < 0 || lo < 0)
-        return false;
-      out += static_cast<char>(hi * 16 + lo);
-      i += 2;
-    } else if (plus_is_space && in[i] == '+') {
-      out += ' ';
-    } else {
-      out += in[i];
-    }
-  }
-  return is_utf8(out);
-}
-
-std::string percent_encode(std::string_view in) {
-  static constexpr char digits[] = "0123456789ABCDEF";
-  std::string out;
-  for (unsigned char c : in) {
-    if ((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z')
-        || (c >= '0' && c <= '9') || c == '-' || c == '.' || c == '_'
-        || c == '~') {
-      out += static_cast<char>(c);
-    } else {
-      out += '%';
-      out += digits[c >> 4U];
-      out += digits[c & 0xFU];
-    }
-  }
-  return out;
-}
-
-bool parse_pairs(std::string_view in, std::map<std::string, std::string>& out) {
-  std::size_t start = 0;
-  while (start < in.size()) {
-    auto end = in.find('&', start);
-    if (end == std::string_view::npos)
-      end = in.size();
-    auto pair = in.substr(start, end - start);
-    auto eq = pair.find('=');
-    std::string name;
-    std::string value;
-    if (!percent_decode(pair.substr(0, eq), name, true)
-        || (eq != std::string_view::npos
-            && !percent_decode(pair.substr(eq + 1), value, true)))
-      return false;
-    if (!name.empty())
-      out[name] = value;
-    start = end + 1;
-  }
-  return true;
-}
-
-bool split_path(std::string_view path, std::vector<std::string>& out) {
-  out.clear();
-  std::size_t start = path.starts_with('/') ? 1 : 0;
-  while (start <= path.size()) {
-    auto end = path.find('/', start);
-    if (end == std::string_view::npos)
-      end = path.size();
-    std::string segment;
-    if (!percent_decode(path.substr(start, end - start), segment))
-      return false;
-    out.push_back(std::move(segment));
-    start = end + 1;
-  }
-  if (!out.empty() && out.back().empty())
-    out.pop_back();
-  return true;
-}
-
-namespace {
-
-/// The length of the well-formed UTF-8 sequence starting `in`, or 0.
-std::size_t utf8_sequence(std::string_view in) {
-  const auto byte = [&](std::size_t i) {
-    return static_cast<unsigned char>(in[i]);
-  };
-  const auto lead = byte(0);
-  if (lead < 0x80)
-    return 1;
-  // The second byte's range rules out overlong forms, surrogates and
-  // code points past U+10FFFF (RFC 3629, section 4).
-  unsigned char low = 0x80;
-  unsigned char high = 0xBF;
-  std::size_t length = 0;
-  if (lead >= 0xC2 && lead <= 0xDF) {
-    length = 2;
-  } else if (lead >= 0xE0 && lead <= 0xEF) {
-    length = 3;
-    low = lead == 0xE0 ? 0xA0 : 0x80;
-    high = lead == 0xED ? 0x9F : 0xBF;
-  } else if (lead >= 0xF0 && lead <= 0xF4) {
-    length = 4;
-    low = lead == 0xF0 ? 0x90 : 0x80;
-    high = lead == 0xF4 ? 0x8F : 0xBF;
-  } else {
-    return 0;
-  }
-  if (in.size() < length || byte(1) < low || byte(1) > high)
-    return 0;
-  for (std::size_t i = 2; i < length; ++i)
-    if ((byte(i) & 0xC0U) != 0x80U)
-      return 0;
-  return length;
-}
-
-} // namespace
 
 std::string valid_utf8(std::string_view in) {
   std::string out;
@@ -188,6 +68,61 @@ std::string valid_utf8(std::string_view in) {
     }
   }
   return out;
+}
+
+bool whole_authority(const urls::url_view& url) noexcept {
+  const auto path = url.encoded_path();
+  return !url.has_authority() || path.empty() || path.starts_with('/');
+}
+
+std::optional<request_target> parse_target(std::string_view in) {
+  request_target out;
+  auto url = urls::parse_origin_form(in);
+  if (!url) {
+    // The absolute form, as a proxy would send it: http(s) and a host,
+    // without user information (RFC 9110, 4.2.4).
+    url = urls::parse_absolute_uri(in);
+    if (!url || !whole_authority(*url)
+        || (url->scheme_id() != urls::scheme::http
+            && url->scheme_id() != urls::scheme::https)
+        || url->encoded_host().empty() || url->has_userinfo())
+      return std::nullopt;
+    out.authority = url->encoded_authority();
+  }
+  // Split here rather than by Boost.URL's segment views, which hide a
+  // leading "/." (their way to write a path that starts with "//"): a
+  // segment is what the client sent. The path was validated, so a '/' in
+  // a segment is escaped.
+  std::string_view path = url->encoded_path();
+  if (path.starts_with('/'))
+    path.remove_prefix(1);
+  for (std::size_t start = 0; start <= path.size();) {
+    auto end = std::min(path.find('/', start), path.size());
+    auto segment
+      = urls::make_pct_string_view(path.substr(start, end - start))->decode();
+    if (!is_utf8(segment))
+      return std::nullopt;
+    out.path.push_back(std::move(segment));
+    start = end + 1;
+  }
+  if (!out.path.empty() && out.path.back().empty())
+    out.path.pop_back();
+  auto query = decode(url->encoded_params(), true);
+  if (!query)
+    return std::nullopt;
+  out.query = std::move(*query);
+  return out;
+}
+
+std::optional<parameters> parse_form(std::string_view in) {
+  auto encoded = urls::parse_query(in);
+  if (!encoded)
+    return std::nullopt;
+  return decode(*encoded, true);
+}
+
+std::string url_encode(std::string_view in) {
+  return urls::encode(in, urls::unreserved_chars);
 }
 
 std::string html_escape(std::string_view in) {

@@ -162,8 +162,11 @@ void tag_invoke(boost::json::value_from_tag, boost::json::value& out,
          {"metadata", r.spec.metadata},
          {"expiresAt", detail::optional_time(r.spec.expires_at)},
          {"quorum", r.spec.quorum},
+         {"runId", r.spec.run_id},
+         {"workflowName", r.spec.workflow_name},
          {"createdAt", to_millis(r.created_at)},
-         {"grants", boost::json::value_from(r.grants)}};
+         {"grants", boost::json::value_from(r.grants)},
+         {"revision", r.revision}};
 }
 
 boost::json::result<approval_record>
@@ -179,7 +182,11 @@ tag_invoke(boost::json::try_value_to_tag<approval_record>,
       || !detail::read_optional_time(*obj, "expiresAt", r.spec.expires_at)
       || !detail::read_field(*obj, "quorum", r.spec.quorum)
       || !detail::read_time(*obj, "createdAt", r.created_at)
-      || !detail::read_field(*obj, "grants", r.grants))
+      || !detail::read_field(*obj, "grants", r.grants)
+      || !detail::read_optional_field(*obj, "runId", r.spec.run_id)
+      || !detail::read_optional_field(*obj, "workflowName",
+                                      r.spec.workflow_name)
+      || !detail::read_optional_field(*obj, "revision", r.revision))
     return detail::malformed();
   detail::read_value_field(*obj, "metadata", r.spec.metadata);
   return r;

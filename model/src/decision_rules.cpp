@@ -2,6 +2,7 @@
 
 #include <algorithm>
 
+#include "signoff/model/json_text.hpp"
 #include "signoff/model/limits.hpp"
 
 namespace signoff::model {
@@ -54,6 +55,24 @@ void decide_as(approval_record& r, approval_state state, const decision& d,
   r.status.reason = d.reason;
 }
 
+/// Appends the audit entry of `action` to `t`, advancing the revision.
+void audit(approval_transition& t, std::string action, std::string actor,
+           time_point now, std::string reason, boost::json::value value) {
+  t.audit.push_back({t.record.key, ++t.record.revision, std::move(action),
+                     std::move(actor), now, std::move(reason),
+                     std::move(value)});
+}
+
+/// The applied transition to `r` by `d`, audited as `action`.
+approval_transition decided(approval_record r, const decision& d,
+                            time_point now, std::string action) {
+  approval_transition t{std::move(r), true, {}};
+  const auto& status = t.record.status;
+  audit(t, std::move(action), status.is_pending() ? d.actor : status.decided_by,
+        now, d.reason, d.value);
+  return t;
+}
+
 /// Adds a grant toward the quorum, resolving the approval once it is met.
 result<approval_transition> add_grant(approval_record r, const decision& d,
                                       time_point now) {
@@ -68,7 +87,7 @@ result<approval_transition> add_grant(approval_record r, const decision& d,
   }
   r.grants.push_back({d.actor, now, d.value, edited});
   if (r.grants.size() < r.spec.quorum)
-    return approval_transition{std::move(r), true, "granted"};
+    return decided(std::move(r), d, now, "granted");
   // The last edit wins over plain grants: an editor changed what is approved.
   auto last_edit = std::find_if(r.grants.rbegin(), r.grants.rend(),
                                 [](const auto& g) { return g.edited; });
@@ -77,7 +96,7 @@ result<approval_transition> add_grant(approval_record r, const decision& d,
             now);
   r.status.value = any_edit ? last_edit->value : d.value;
   std::string action{to_string(r.status.state)};
-  return approval_transition{std::move(r), true, std::move(action)};
+  return decided(std::move(r), d, now, std::move(action));
 }
 
 result<void> validate_key(const std::string& key) {
@@ -97,24 +116,34 @@ result<void> validate(const decision& d) {
   if (d.kind == decision_kind::reject && d.reason.empty())
     return make_error(error_type::invalid_argument,
                       "a rejection needs a reason");
+  if (!is_storable(d.value))
+    return make_error(error_type::invalid_argument,
+                      "a decision's value must not hold NaN or an infinity");
   return ok();
 }
 
 } // namespace
 
-result<approval_record> new_approval(const std::string& key,
-                                     const approval_spec& spec,
-                                     time_point now) {
+result<approval_transition> create_approval(const std::string& key,
+                                            const approval_spec& spec,
+                                            const std::string& actor,
+                                            time_point now) {
   if (auto valid = validate_key(key); valid.is_err())
     return valid.error();
   if (spec.quorum == 0)
     return make_error(error_type::invalid_argument,
                       "an approval's quorum must be at least 1");
-  approval_record r;
-  r.key = key;
-  r.spec = spec;
-  r.created_at = now;
-  return r;
+  if (!is_storable(spec.metadata))
+    return make_error(error_type::invalid_argument,
+                      "an approval's metadata must not hold NaN or an "
+                      "infinity");
+  approval_transition t;
+  t.record.key = key;
+  t.record.spec = spec;
+  t.record.created_at = now;
+  t.applied = true;
+  audit(t, "created", actor, now, spec.pending_reason, {});
+  return t;
 }
 
 result<approval_transition> apply_decision(const approval_record* current,
@@ -126,8 +155,14 @@ result<approval_transition> apply_decision(const approval_record* current,
       return make_error(error_type::not_found,
                         "no approval '" + d.key + "' exists");
     // Kept for the run that will reach this key later.
-    auto fresh = new_approval(d.key, {}, now);
-    return apply_decision(&fresh.value(), d, now);
+    auto fresh = create_approval(d.key, {}, d.actor, now);
+    if (fresh.is_err())
+      return fresh.error();
+    auto first = std::move(fresh.value());
+    auto t = apply_decision(&first.record, d, now);
+    if (t.is_ok())
+      t->audit.insert(t->audit.begin(), std::move(first.audit.front()));
+    return t;
   }
   const auto& record = *current;
   if (!record.status.is_pending()) {
@@ -143,7 +178,7 @@ result<approval_transition> apply_decision(const approval_record* current,
                         "approval '" + d.key + "' is not due to expire");
     auto r = record;
     r.status = record.status_at(now);
-    return approval_transition{std::move(r), true, "expired"};
+    return decided(std::move(r), d, now, "expired");
   }
   if (past_deadline)
     return conflict(record, now);
@@ -154,13 +189,13 @@ result<approval_transition> apply_decision(const approval_record* current,
       return add_grant(std::move(r), d, now);
     case decision_kind::reject:
       decide_as(r, approval_state::rejected, d, now);
-      return approval_transition{std::move(r), true, "rejected"};
+      return decided(std::move(r), d, now, "rejected");
     case decision_kind::cancel:
     case decision_kind::expire:
       break;
   }
   decide_as(r, approval_state::cancelled, d, now);
-  return approval_transition{std::move(r), true, "cancelled"};
+  return decided(std::move(r), d, now, "cancelled");
 }
 
 } // namespace signoff::model

@@ -128,4 +128,23 @@ boost::json::value parse_json(std::string_view text,
   return parser.handler().stack.release();
 }
 
+bool is_storable(const boost::json::value& v) noexcept {
+  switch (v.kind()) {
+    case boost::json::kind::double_:
+      return std::isfinite(v.get_double());
+    case boost::json::kind::array:
+      for (const auto& x : v.get_array())
+        if (!is_storable(x))
+          return false;
+      return true;
+    case boost::json::kind::object:
+      for (const auto& kv : v.get_object())
+        if (!is_storable(kv.value()))
+          return false;
+      return true;
+    default:
+      return true;
+  }
+}
+
 } // namespace signoff::model

@@ -1,7 +1,8 @@
 #include "signoff/model/step.hpp"
 
-#include <algorithm>
 #include <exception>
+
+#include "signoff/model/json_text.hpp"
 
 namespace signoff::model {
 
@@ -13,12 +14,32 @@ approval_request approval_step::operator()(std::string_view subject) const {
           options_.options};
 }
 
-step::step(saved_workflow_state& state, approval_gate& gate)
-    : state_(state), gate_(gate) {}
+namespace detail {
 
-const std::string& step::run_id() const noexcept {
-  return state_.run_id;
+step_outcome json_outcome(std::string_view key, boost::json::value v) {
+  if (!is_storable(v))
+    return {err(make_error(error_type::unexpected_error,
+                           "step '" + std::string{key}
+                             + "' returned a value that cannot be saved: it "
+                               "holds NaN or an infinity, which JSON cannot "
+                               "carry")),
+            false};
+  return {ok(std::move(v))};
 }
+
+step_outcome thrown_outcome(std::exception_ptr e) {
+  try {
+    std::rethrow_exception(std::move(e));
+  } catch (const std::exception& x) {
+    return {err(make_error(error_type::unexpected_error, x.what())), false};
+  } catch (...) {
+    return {err(make_error(error_type::unexpected_error,
+                           "a step threw a non-standard exception")),
+            false};
+  }
+}
+
+} // namespace detail
 
 std::string step::next_implicit_key() {
   return "#" + std::to_string(++implicit_keys_);
@@ -31,82 +52,72 @@ error step::conversion_error(std::string what) {
                       + what);
 }
 
-checkpoint step::record(std::string key,
-                        const std::function<checkpoint()>& produce) {
-  if (auto it = state_.checkpoints.find(key); it != state_.checkpoints.end())
-    return it->second;
-  checkpoint produced;
-  try {
-    produced = produce();
-  } catch (const detail::step_exit&) {
-    throw;
-  } catch (const detail::pause_signal&) {
-    throw;
-  } catch (const std::exception& e) {
-    return err(make_error(error_type::unexpected_error, e.what()));
-  } catch (...) {
-    return err(make_error(error_type::unexpected_error,
-                          "a step threw a non-standard exception"));
+checkpoint approval_checkpoint(const std::string& key,
+                               const approval_status& status) {
+  auto details = [&status] { return boost::json::value_from(status); };
+  switch (status.state) {
+    case approval_state::pending:
+      break;
+    case approval_state::approved:
+    case approval_state::edited:
+      return ok(status.value);
+    case approval_state::rejected:
+      return err(
+        make_error(error_type::approval_rejected, status.reason, details()));
+    case approval_state::expired:
+      return err(make_error(error_type::approval_expired,
+                            "approval '" + key + "' expired", details()));
+    case approval_state::cancelled:
+      return err(make_error(error_type::approval_cancelled,
+                            status.reason.empty()
+                              ? "approval '" + key + "' was cancelled"
+                              : status.reason,
+                            details()));
   }
-  // A step written like the reference's approval steps may itself answer
-  // PENDING_APPROVAL: that pauses the run and is not a result to keep.
-  if (produced.is_err() && produced.error().is(error_type::pending_approval))
-    throw detail::pause_signal{key, produced.error().message};
-  state_.checkpoints.emplace(std::move(key), produced);
-  return produced;
+  return err(make_error(error_type::unexpected_error,
+                        "approval '" + key + "' is still pending"));
 }
 
-result<boost::json::value> step::try_run(std::string key,
-                                         const approval_request& request) {
-  return record(std::move(key), [this, &request]() -> checkpoint {
-    auto& keys = state_.approval_keys;
-    if (std::find(keys.begin(), keys.end(), request.key) == keys.end())
-      keys.push_back(request.key);
-    auto status = gate_.reach(request);
-    if (status.is_err())
-      throw detail::step_exit{status.error()};
-    const auto& s = status.value();
-    auto details = boost::json::value_from(s);
-    switch (s.state) {
-      case approval_state::pending:
-        throw detail::pause_signal{request.key, request.options.pending_reason};
-      case approval_state::approved:
-      case approval_state::edited:
-        return ok(s.value);
-      case approval_state::rejected:
-        return err(make_error(error_type::approval_rejected, s.reason,
-                              std::move(details)));
-      case approval_state::expired:
-        return err(make_error(error_type::approval_expired,
-                              "approval '" + request.key + "' expired",
-                              std::move(details)));
-      case approval_state::cancelled:
-        break;
-    }
-    return err(make_error(error_type::approval_cancelled,
-                          s.reason.empty()
-                            ? "approval '" + request.key + "' was cancelled"
-                            : s.reason,
-                          std::move(details)));
-  });
+task<result<boost::json::value>> step::try_run(std::string key,
+                                               approval_request request) {
+  if (const auto* saved = host_->saved(key))
+    co_return *saved;
+  approval_status decided;
+  co_await detail::approval_awaiter(*host_, request, decided);
+  auto made = approval_checkpoint(request.key, decided);
+  host_->keep(std::move(key), made);
+  co_return made;
 }
 
-boost::json::value step::run(std::string key, const approval_request& request) {
-  auto r = try_run(std::move(key), request);
+task<boost::json::value> step::run(std::string key, approval_request request) {
+  auto r = co_await try_run(std::move(key), std::move(request));
   if (r.is_err())
-    throw detail::step_exit{r.error()};
-  return std::move(r).value();
+    co_await end_with(std::move(r.error()));
+  co_return std::move(r).value();
 }
 
-boost::json::value step::approval(std::string key, approval_options options) {
+task<boost::json::value> step::approval(std::string key,
+                                        approval_options options) {
   approval_request request{key, std::move(options)};
-  return run(std::move(key), request);
+  return run(std::move(key), std::move(request));
 }
 
-result<boost::json::value> step::try_approval(std::string key,
-                                              approval_options options) {
+task<result<boost::json::value>> step::try_approval(std::string key,
+                                                    approval_options options) {
   approval_request request{key, std::move(options)};
-  return try_run(std::move(key), request);
+  return try_run(std::move(key), std::move(request));
+}
+
+task<boost::json::value> step::approval(std::string key,
+                                        std::string pending_reason) {
+  return approval(std::move(key),
+                  approval_options{}.with_reason(std::move(pending_reason)));
+}
+
+task<result<boost::json::value>>
+step::try_approval(std::string key, std::string pending_reason) {
+  return try_approval(
+    std::move(key), approval_options{}.with_reason(std::move(pending_reason)));
 }
 
 } // namespace signoff::model

@@ -1,6 +1,6 @@
+#include "lmdb_journal.hpp"
+#include "lmdb_records.hpp"
 #include "lmdb_stores.hpp"
-
-#include "signoff/model/decision_rules.hpp"
 #include "signoff/model/limits.hpp"
 
 namespace signoff::persistence::detail {
@@ -9,42 +9,26 @@ namespace {
 
 using model::time_point;
 
-/// Keys an LMDB lookup can take; longer or empty ones are never stored.
-bool storable(std::string_view key) {
-  return !key.empty() && key.size() <= model::max_approval_key_bytes;
+/// INVALID_ARGUMENT for a key longer than any approval's. (An empty key,
+/// which LMDB cannot store either, reads as missing in every store.)
+model::result<void> check_length(std::string_view key) {
+  return check_key_length("an approval key", key,
+                          model::max_approval_key_bytes);
 }
 
-std::string deadline_key(time_point deadline, std::string_view key) {
-  auto k = be64(static_cast<std::uint64_t>(model::to_millis(deadline)));
-  k += key;
-  return k;
-}
-
-/// Approvals and their indexes in one LMDB environment. Every transition
-/// is one write transaction that re-reads the record, applies the shared
-/// decision rules and writes record, indexes and audit entry together.
+/// Approvals and their indexes in one LMDB environment. Every change is
+/// written by the journal in one transaction, refused if the record's
+/// revision moved since it was read.
 class lmdb_approval_store final : public approval_store {
 public:
-  explicit lmdb_approval_store(std::shared_ptr<lmdb_env> env)
-      : env_(std::move(env)) {}
+  lmdb_approval_store(std::shared_ptr<lmdb_env> env,
+                      std::shared_ptr<lmdb_journal> journal)
+      : env_(std::move(env)), journal_(std::move(journal)) {}
 
-  model::result<created_approval>
-  create_approval(const std::string& key, const model::approval_spec& spec,
-                  const std::string& actor, time_point now) override {
-    auto fresh = model::new_approval(key, spec, now);
-    if (fresh.is_err())
-      return fresh.error();
-    return env_->write<created_approval>(
-      [&](MDB_txn* txn) -> model::result<created_approval> {
-        auto existing = read_record(txn, key);
-        if (existing.is_err())
-          return existing.error();
-        if (existing.value())
-          return created_approval{std::move(*existing.value()), false};
-        append_audit(txn, key, "created", actor, now, spec.pending_reason, {});
-        store(txn, fresh.value());
-        return created_approval{fresh.value(), true};
-      });
+  model::result<void> apply(const approval_change& change) override {
+    write_batch batch;
+    journal_->encode(change, batch);
+    return journal_->commit_one(batch);
   }
 
   model::result<std::optional<model::approval_record>>
@@ -54,42 +38,14 @@ public:
       [&](MDB_txn* txn) { return read_record(txn, key); });
   }
 
-  model::result<model::decision_outcome> decide(const model::decision& d,
-                                                time_point now) override {
-    return env_->write<model::decision_outcome>(
-      [&](MDB_txn* txn) -> model::result<model::decision_outcome> {
-        auto stored = read_record(txn, d.key);
-        if (stored.is_err())
-          return stored.error();
-        const auto& current = stored.value();
-        auto transition
-          = model::apply_decision(current ? &*current : nullptr, d, now);
-        if (transition.is_err())
-          return transition.error();
-        auto& t = transition.value();
-        if (!t.applied)
-          return model::decision_outcome{std::move(t.record), false};
-        if (current)
-          unindex(txn, *current);
-        else
-          append_audit(txn, d.key, "created", d.actor, now, {}, {});
-        const auto& status = t.record.status;
-        append_audit(txn, d.key, t.audit_action,
-                     status.is_pending() ? d.actor : status.decided_by, now,
-                     d.reason, d.value);
-        store(txn, t.record);
-        if (!status.is_pending())
-          put(txn, db().wakes, d.key, {});
-        return model::decision_outcome{std::move(t.record), true};
-      });
-  }
-
   model::result<std::vector<std::string>>
   list_pending(std::string_view prefix, time_point now,
                std::size_t limit) const override {
     using keys = std::vector<std::string>;
     return env_->read<keys>([&](MDB_txn* txn) -> model::result<keys> {
       keys out;
+      // No key starts with a prefix longer than every key: nothing to
+      // refuse, the answer is simply none.
       if (prefix.size() > model::max_approval_key_bytes)
         return out;
       scan_from(txn, db().pending, prefix,
@@ -111,7 +67,9 @@ public:
     using trail = std::vector<model::audit_entry>;
     return env_->read<trail>([&](MDB_txn* txn) -> model::result<trail> {
       trail out;
-      if (!storable(key))
+      if (auto valid = check_length(key); valid.is_err())
+        return valid.error();
+      if (key.empty())
         return out;
       auto read = scan_audit(
         txn, key,
@@ -188,7 +146,6 @@ public:
         return read.error();
       for (const auto& entry_key : entries)
         del(txn, db().audit, entry_key);
-      del(txn, db().audit_length, key);
       del(txn, db().approvals, key);
       del(txn, db().wakes, key);
       return true;
@@ -215,7 +172,7 @@ public:
   wakes_done(const std::vector<std::string>& keys) override {
     return env_->write<void>([&](MDB_txn* txn) -> model::result<void> {
       for (const auto& key : keys)
-        if (storable(key))
+        if (!key.empty() && check_length(key).is_ok())
           del(txn, db().wakes, key);
       return model::ok();
     });
@@ -231,29 +188,36 @@ private:
   model::result<std::optional<model::approval_record>>
   read_record(MDB_txn* txn, const std::string& key) const {
     using found = std::optional<model::approval_record>;
-    if (!storable(key))
+    if (auto valid = check_length(key); valid.is_err())
+      return valid.error();
+    if (key.empty())
       return found{};
     auto stored = get(txn, db().approvals, key);
     if (!stored)
       return found{};
-    auto record = decode<model::approval_record>(*stored, key);
+    auto record = decode_approval(key, *stored);
     if (record.is_err())
       return record.error();
-    if (record->key != key)
-      return corrupt_record(key);
     return found{std::move(record.value())};
   }
 
-  std::uint64_t audit_length(MDB_txn* txn, const std::string& key) const {
-    auto stored = get(txn, db().audit_length, key);
-    return stored ? from_be64(*stored) : 0;
+  /// The length of `key`'s trail: its record's revision (0 without a
+  /// record); unknown when the record is corrupt, whose trail still reads.
+  std::optional<std::uint64_t> audit_length(MDB_txn* txn,
+                                            const std::string& key) const {
+    auto stored = get(txn, db().approvals, key);
+    if (!stored)
+      return 0;
+    if (stored->size() <= 8 || (*stored)[8] != '{')
+      return std::nullopt;
+    return stored_revision(*stored);
   }
 
   /// Calls `visit(entry key, bytes)` for the audit entries of `key` in
   /// order, stopping at its first error. Walks the entries stored rather
-  /// than counting to the stored length, so a corrupt length cannot make it
-  /// look up billions of missing entries; the entries must be exactly 1 to
-  /// that length, or the trail is corrupt.
+  /// than counting to the record's revision, so a corrupt revision cannot
+  /// make it look up billions of missing entries; the entries must be
+  /// exactly 1 to that revision, or the trail is corrupt.
   model::result<void> scan_audit(
     MDB_txn* txn, const std::string& key,
     const std::function<model::result<void>(std::string_view,
@@ -261,9 +225,10 @@ private:
     const auto length = audit_length(txn, key);
     if (length == 0)
       return model::ok();
+    const auto last = length.value_or(UINT64_MAX);
     std::uint64_t seen = 0;
     model::result<void> out;
-    scan_from(txn, db().audit, key + be64(1),
+    scan_from(txn, db().audit, audit_key(key, 1),
               [&](std::string_view k, std::string_view bytes) {
                 if (!k.starts_with(key))
                   return false;
@@ -275,49 +240,24 @@ private:
                 }
                 ++seen;
                 out = visit(k, bytes);
-                return out.is_ok() && seen < length;
+                return out.is_ok() && seen < last;
               });
-    if (out.is_ok() && seen != length)
-      return corrupt_index("audit_length");
+    if (out.is_ok() && length && seen != *length)
+      return corrupt_index("audit");
     return out;
   }
 
-  void append_audit(MDB_txn* txn, const std::string& key, std::string action,
-                    const std::string& actor, time_point now,
-                    const std::string& reason, boost::json::value value) {
-    const auto seq = audit_length(txn, key) + 1;
-    model::audit_entry entry{key, seq,    std::move(action), actor,
-                             now, reason, std::move(value)};
-    put(txn, db().audit, key + be64(seq), encode(entry));
-    put(txn, db().audit_length, key, be64(seq));
-  }
-
-  void store(MDB_txn* txn, const model::approval_record& r) {
-    put(txn, db().approvals, r.key, encode(r));
-    if (!r.status.is_pending())
-      return;
-    const auto& deadline = r.spec.expires_at;
-    put(txn, db().pending, r.key,
-        deadline ? be64(static_cast<std::uint64_t>(model::to_millis(*deadline)))
-                 : std::string{});
-    if (deadline)
-      put(txn, db().deadlines, deadline_key(*deadline, r.key), {});
-  }
-
-  void unindex(MDB_txn* txn, const model::approval_record& r) {
-    del(txn, db().pending, r.key);
-    if (r.spec.expires_at)
-      del(txn, db().deadlines, deadline_key(*r.spec.expires_at, r.key));
-  }
-
   std::shared_ptr<lmdb_env> env_;
+  std::shared_ptr<lmdb_journal> journal_;
 };
 
 } // namespace
 
 std::shared_ptr<approval_store>
-make_lmdb_approval_store(std::shared_ptr<lmdb_env> env) {
-  return std::make_shared<lmdb_approval_store>(std::move(env));
+make_lmdb_approval_store(std::shared_ptr<lmdb_env> env,
+                         std::shared_ptr<lmdb_journal> journal) {
+  return std::make_shared<lmdb_approval_store>(std::move(env),
+                                               std::move(journal));
 }
 
 } // namespace signoff::persistence::detail

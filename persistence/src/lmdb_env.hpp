@@ -1,10 +1,13 @@
 #pragma once
 
-// One LMDB environment shared by both LMDB stores: transactions, the
-// calling thread's group-commit batch, growth of a full map, and the small
-// byte-level helpers the stores are written with.
+// One LMDB environment shared by both LMDB stores: one per directory and
+// process, the directory's execution lock, its format and migrations,
+// transactions (pooled read transactions), the calling thread's
+// group-commit batch, growth of the map (ours or another process's), and the
+// small byte-level helpers the stores are written with.
 
 #include <atomic>
+#include <compare>
 #include <cstdint>
 #include <functional>
 #include <memory>
@@ -15,6 +18,8 @@
 #include <pthread.h>
 #include <string>
 #include <string_view>
+#include <sys/types.h>
+#include <vector>
 
 #include <boost/json.hpp>
 #include <lmdb.h>
@@ -28,7 +33,7 @@ namespace signoff::persistence::detail {
 /// The databases of one environment.
 struct lmdb_dbs {
   MDB_dbi meta = 0;
-  /// approval key -> approval record (JSON).
+  /// approval key -> revision (8 bytes) + approval record (JSON).
   MDB_dbi approvals = 0;
   /// pending approval key -> deadline (8 bytes, big-endian ms) or empty.
   MDB_dbi pending = 0;
@@ -36,10 +41,17 @@ struct lmdb_dbs {
   MDB_dbi deadlines = 0;
   /// key + sequence (8 bytes) -> audit entry (JSON).
   MDB_dbi audit = 0;
-  /// key -> number of audit entries (8 bytes).
+  /// Format 1 only: key -> number of audit entries (8 bytes). Format 2
+  /// keeps the length as the record's revision.
   MDB_dbi audit_length = 0;
-  /// run id -> saved workflow state (JSON).
+  /// run id -> the run's header (JSON: a saved workflow state without its
+  /// checkpoints, input and metadata, plus their count).
   MDB_dbi runs = 0;
+  /// run id -> the run's input and metadata (JSON), written once.
+  MDB_dbi run_inputs = 0;
+  /// run id length (1 byte) + run id + number (4 bytes) -> one checkpoint
+  /// (JSON): a run's log of completed steps.
+  MDB_dbi checkpoints = 0;
   /// approval key -> run ids paused on it (MDB_DUPSORT).
   MDB_dbi runs_by_pending = 0;
   /// workflow name -> run ids that are paused (MDB_DUPSORT).
@@ -82,8 +94,20 @@ private:
   pthread_rwlock_t lock_;
 };
 
+/// A directory, whatever path names it.
+struct directory_id {
+  dev_t device = 0;
+  ino_t inode = 0;
+  auto operator<=>(const directory_id&) const = default;
+};
+
+/// The environment of one directory. Thread-safe.
 class lmdb_env {
 public:
+  /// The environment of `options.path`: the one this process already has
+  /// open for that directory (found by device and inode, whatever path
+  /// named it), or a new one. Takes the execution lock when
+  /// `options.execution_lock` is set. Errors: those of `open_lmdb_stores`.
   static model::result<std::shared_ptr<lmdb_env>>
   open(const lmdb_options& options);
 
@@ -95,24 +119,34 @@ public:
     return dbs_;
   }
 
+  /// The environment, for transactions nested in one `write` runs.
+  [[nodiscard]] MDB_env* handle() const noexcept {
+    return env_;
+  }
+
   /// Runs `fn` in a read transaction, or in the calling thread's batch
-  /// transaction when it has one, so a batch reads its own writes.
+  /// transaction when it has one, so a batch reads its own writes. The
+  /// read transaction comes from a pool and goes back to it reset: reads
+  /// claim no new reader slot (the pool keeps one per read that ran at
+  /// once) and pin no pages once done. Errors: what `fn` returns, or
+  /// STORAGE_ERROR when LMDB fails (the reader table is full, a map another
+  /// process grew cannot be mapped, a failure `fn` throws).
   template <class T>
   model::result<T>
   read(const std::function<model::result<T>(MDB_txn*)>& fn) const {
     if (auto* txn = batch_txn())
       return fn(txn);
     std::shared_lock guard{resize_};
-    MDB_txn* txn = nullptr;
-    if (int rc = begin(nullptr, MDB_RDONLY, &txn); rc != MDB_SUCCESS)
+    MDB_txn* raw = nullptr;
+    if (int rc = take_reader(guard, &raw); rc != MDB_SUCCESS)
       return lmdb_error(rc, "starting a read transaction");
+    const pooled_reader txn{raw, reader_return{this}};
     model::result<T> out = lmdb_error(MDB_PANIC, "no result");
     try {
-      out = fn(txn);
+      out = fn(txn.get());
     } catch (const lmdb_failure& failure) {
       out = lmdb_error(failure.code, "reading");
     }
-    mdb_txn_abort(txn);
     return out;
   }
 
@@ -143,10 +177,51 @@ public:
   }
 
 private:
+  /// Puts a read transaction back into the pool when it goes away.
+  struct reader_return {
+    const lmdb_env* env;
+    void operator()(MDB_txn* txn) const noexcept {
+      env->put_back_reader(txn);
+    }
+  };
+  using pooled_reader = std::unique_ptr<MDB_txn, reader_return>;
+
   lmdb_env() = default;
 
+  /// Opens the LMDB environment of a new lmdb_env and prepares its
+  /// databases; `open` does the rest.
+  model::result<void> start(const lmdb_options& options);
+
+  /// Closes `env` and forgets it, under the registry's lock so that no
+  /// open of its directory overlaps the close: the deleter of every
+  /// shared lmdb_env.
+  static void close(lmdb_env* env) noexcept;
+
+  /// Takes the execution lock of the directory unless this environment
+  /// already holds it. Errors: STORAGE_ERROR naming the holder.
+  model::result<void> take_execution_lock();
+
+  /// Opens every database and checks (or writes, or migrates to) the
+  /// format, in the first write transaction.
+  model::result<void> prepare(bool migrate);
+
   [[nodiscard]] MDB_txn* batch_txn() const noexcept;
-  int begin(MDB_txn* parent, unsigned flags, MDB_txn** txn) const;
+
+  /// A renewed read transaction from the pool (or a new one) in `txn`, with
+  /// `guard` held; an LMDB code.
+  int take_reader(std::shared_lock<writer_first_lock>& guard,
+                  MDB_txn** txn) const;
+  /// Resets `txn` and keeps it for the next read.
+  void put_back_reader(MDB_txn* txn) const noexcept;
+
+  /// Begins a write transaction in `txn`, with `guard` held; an LMDB code.
+  int begin_write(std::shared_lock<writer_first_lock>& guard, MDB_txn** txn);
+
+  /// Maps the size another process grew the map to. LMDB allows that only
+  /// while no transaction of this process is active, so it waits for the
+  /// exclusive side of the resize lock: `guard` is released meanwhile and
+  /// held again on return. An LMDB code.
+  int adopt_grown_map(std::shared_lock<writer_first_lock>& guard) const;
 
   /// Runs `body` in a write transaction, retrying after growing a full map;
   /// commits if `body` returns true, aborts otherwise.
@@ -159,11 +234,24 @@ private:
   lmdb_dbs dbs_;
   std::size_t max_map_size_ = 0;
   std::string path_;
+  directory_id id_;
+  lmdb_durability durability_ = lmdb_durability::sync;
+  /// The locked `signoff.lock`, or -1 while the execution lock is not held.
+  int execution_lock_ = -1;
   /// Held shared by every transaction, exclusively to resize the map (LMDB
   /// allows that only while this process has no transaction open).
   mutable writer_first_lock resize_;
+  /// Reset read transactions, each keeping its reader slot.
+  mutable std::mutex readers_mutex_;
+  mutable std::vector<MDB_txn*> idle_readers_;
   std::atomic<std::uint64_t> commits_{0};
 };
+
+/// INVALID_ARGUMENT when `key`, `what` ("an approval key"), is longer than
+/// `max` bytes: no store holds such a key, so a lookup refuses it rather
+/// than report it missing.
+[[nodiscard]] model::result<void>
+check_key_length(std::string_view what, std::string_view key, std::size_t max);
 
 // -- byte helpers ------------------------------------------------------------
 

@@ -1,11 +1,17 @@
 #include "lmdb_stores.hpp"
 
+#include <algorithm>
+
 namespace signoff::persistence::detail {
 
 namespace {
 
+/// The last id given to an entry (8 bytes, big-endian) in the meta
+/// database: ids are never given twice, even once the outbox is empty.
+constexpr std::string_view last_id_key = "outbox_last_id";
+
 /// Entries under an 8-byte big-endian id, so a cursor walks them oldest
-/// first; the next id follows the last key.
+/// first.
 class lmdb_outbox final : public outbox {
 public:
   explicit lmdb_outbox(std::shared_ptr<lmdb_env> env) : env_(std::move(env)) {}
@@ -13,8 +19,16 @@ public:
   model::result<void> append(const boost::json::value& event,
                              model::time_point now) override {
     return env_->write<void>([&](MDB_txn* txn) -> model::result<void> {
-      auto last = last_key(txn, db().outbox);
-      store(txn, {last ? from_be64(*last) + 1 : 1, event, 0, now});
+      const auto counted = get(txn, db().meta, last_id_key);
+      if (counted && counted->size() != 8)
+        return corrupt_record("outbox last id");
+      // A directory from before the counter has only its last entry's.
+      const auto last = last_key(txn, db().outbox);
+      const auto id = std::max(counted ? from_be64(*counted) : 0,
+                               last ? from_be64(*last) : 0)
+                      + 1;
+      put(txn, db().meta, last_id_key, be64(id));
+      store(txn, {id, event, 0, now});
       return model::ok();
     });
   }

@@ -1,7 +1,8 @@
-#include "lmdb_stores.hpp"
-
 #include <algorithm>
 
+#include "lmdb_journal.hpp"
+#include "lmdb_records.hpp"
+#include "lmdb_stores.hpp"
 #include "signoff/model/limits.hpp"
 
 namespace signoff::persistence::detail {
@@ -10,45 +11,49 @@ namespace {
 
 using model::saved_workflow_state;
 
-std::string finished_key(const saved_workflow_state& s) {
-  auto k = be64(static_cast<std::uint64_t>(model::to_millis(s.updated_at)));
-  k += s.run_id;
-  return k;
-}
-
-bool storable_run_id(std::string_view id) {
-  return !id.empty() && id.size() <= model::max_run_id_bytes;
-}
-
-/// The run stored under `id`; one that names another id is corrupt (saving
-/// over it would drop that run's index entries).
-model::result<saved_workflow_state> decode_run(std::string_view id,
-                                               std::string_view bytes) {
-  const auto what = "run " + std::string{id};
-  auto state = decode<saved_workflow_state>(bytes, what);
-  if (state.is_ok() && state->run_id != id)
-    return corrupt_record(what);
-  return state;
-}
-
-/// Runs in one LMDB environment with the indexes the orchestrator reads:
-/// runs by pending approval and paused runs by workflow (both MDB_DUPSORT),
-/// running runs (for recovery), finished runs by age (for cleanup).
+/// Runs in one LMDB environment: a small header per run, its input once,
+/// and its checkpoints as a log, one record per step, so a pause writes
+/// only what is new. Indexes: runs by pending approval and paused runs by
+/// workflow (both MDB_DUPSORT), running runs (for recovery), finished runs
+/// by age (for cleanup).
 class lmdb_workflow_state_store final : public workflow_state_store {
 public:
-  explicit lmdb_workflow_state_store(std::shared_ptr<lmdb_env> env)
-      : env_(std::move(env)) {}
+  lmdb_workflow_state_store(std::shared_ptr<lmdb_env> env,
+                            std::shared_ptr<lmdb_journal> journal)
+      : env_(std::move(env)), journal_(std::move(journal)) {}
+
+  model::result<void> apply(const run_change& change) override {
+    if (auto valid = model::validate_run_identity(change.run); valid.is_err())
+      return valid;
+    write_batch batch;
+    journal_->encode(change, batch);
+    auto written = journal_->commit_one(batch);
+    if (written.is_err() && written.error().is(model::error_type::stale_write))
+      return model::make_error(model::error_type::invalid_argument,
+                               "a run '" + change.run.run_id
+                                 + "' exists already");
+    return written;
+  }
 
   model::result<void> save(const saved_workflow_state& state) override {
     if (auto valid = model::validate_run_identity(state); valid.is_err())
       return valid;
     return env_->write<void>([&](MDB_txn* txn) -> model::result<void> {
-      auto previous = read_run(txn, state.run_id);
+      auto previous = read_header(txn, state.run_id);
       if (previous.is_err())
         return previous.error();
-      if (previous.value())
-        unindex(txn, *previous.value());
-      put(txn, db().runs, state.run_id, encode(state));
+      if (previous.value()) {
+        unindex(txn, previous.value()->run);
+        erase_log(txn, state.run_id);
+      }
+      put(txn, db().runs, state.run_id,
+          encode_run_header(state,
+                            static_cast<std::uint32_t>(state.checkpoints.size())));
+      put(txn, db().run_inputs, state.run_id, encode_run_inputs(state));
+      std::uint32_t number = 0;
+      for (const auto& [key, saved] : state.checkpoints)
+        put(txn, db().checkpoints, checkpoint_key(state.run_id, number++),
+            encode_checkpoint(key, saved));
       index(txn, state);
       return model::ok();
     });
@@ -63,12 +68,14 @@ public:
 
   model::result<bool> remove(const std::string& run_id) override {
     return env_->write<bool>([&](MDB_txn* txn) -> model::result<bool> {
-      auto previous = read_run(txn, run_id);
+      auto previous = read_header(txn, run_id);
       if (previous.is_err())
         return previous.error();
       if (!previous.value())
         return false;
-      unindex(txn, *previous.value());
+      unindex(txn, previous.value()->run);
+      erase_log(txn, run_id);
+      del(txn, db().run_inputs, run_id);
       del(txn, db().runs, run_id);
       return true;
     });
@@ -77,6 +84,12 @@ public:
   model::result<std::vector<std::string>>
   list(const run_filter& filter) const override {
     using ids = std::vector<std::string>;
+    if (filter.workflow_name)
+      if (auto valid
+          = check_key_length("a workflow name", *filter.workflow_name,
+                             model::max_workflow_name_bytes);
+          valid.is_err())
+        return valid.error();
     return env_->read<ids>([&](MDB_txn* txn) -> model::result<ids> {
       ids out;
       const bool by_status_only = !filter.has_pending_approvals.has_value();
@@ -96,7 +109,11 @@ public:
     using ids = std::vector<std::string>;
     return env_->read<ids>([&](MDB_txn* txn) -> model::result<ids> {
       ids out;
-      if (key.empty() || key.size() > model::max_approval_key_bytes)
+      if (auto valid = check_key_length("an approval key", key,
+                                        model::max_approval_key_bytes);
+          valid.is_err())
+        return valid.error();
+      if (key.empty())
         return out;
       scan_duplicates(txn, db().runs_by_pending, key,
                       [&](std::string_view id) { out.emplace_back(id); });
@@ -137,18 +154,75 @@ private:
     return env_->db();
   }
 
-  model::result<std::optional<saved_workflow_state>>
-  read_run(MDB_txn* txn, const std::string& run_id) const {
-    using found = std::optional<saved_workflow_state>;
-    if (!storable_run_id(run_id))
+  model::result<std::optional<run_header>>
+  read_header(MDB_txn* txn, const std::string& run_id) const {
+    using found = std::optional<run_header>;
+    if (auto valid
+        = check_key_length("a run id", run_id, model::max_run_id_bytes);
+        valid.is_err())
+      return valid.error();
+    if (run_id.empty())
       return found{};
     auto stored = get(txn, db().runs, run_id);
     if (!stored)
       return found{};
-    auto state = decode_run(run_id, *stored);
-    if (state.is_err())
-      return state.error();
-    return found{std::move(state.value())};
+    auto header = decode_run_header(run_id, *stored);
+    if (header.is_err())
+      return header.error();
+    return found{std::move(header.value())};
+  }
+
+  /// The whole run: its header, input and checkpoint log. A log that does
+  /// not hold exactly the checkpoints its header counts is corrupt.
+  model::result<std::optional<saved_workflow_state>>
+  read_run(MDB_txn* txn, const std::string& run_id) const {
+    using found = std::optional<saved_workflow_state>;
+    auto header = read_header(txn, run_id);
+    if (header.is_err())
+      return header.error();
+    if (!header.value())
+      return found{};
+    auto& run = header.value()->run;
+    auto inputs = get(txn, db().run_inputs, run_id);
+    if (!inputs)
+      return corrupt_record("input of run " + run_id);
+    if (auto read = decode_run_inputs(*inputs, run); read.is_err())
+      return read.error();
+    std::uint32_t seen = 0;
+    model::result<void> failed;
+    const auto prefix = checkpoint_prefix(run_id);
+    scan_from(txn, db().checkpoints, prefix,
+              [&](std::string_view k, std::string_view bytes) {
+                if (!k.starts_with(prefix) || seen >= header.value()->checkpoints)
+                  return false;
+                if (k != checkpoint_key(run_id, seen)) {
+                  failed = corrupt_index("checkpoints");
+                  return false;
+                }
+                ++seen;
+                failed = decode_checkpoint(bytes, run);
+                return failed.is_ok();
+              });
+    if (failed.is_err())
+      return failed.error();
+    if (seen != header.value()->checkpoints)
+      return corrupt_index("checkpoints");
+    return found{std::move(run)};
+  }
+
+  /// Deletes the checkpoint log of `run_id`.
+  void erase_log(MDB_txn* txn, const std::string& run_id) {
+    std::vector<std::string> keys;
+    const auto prefix = checkpoint_prefix(run_id);
+    scan_from(txn, db().checkpoints, prefix,
+              [&](std::string_view k, std::string_view) {
+                if (!k.starts_with(prefix))
+                  return false;
+                keys.emplace_back(k);
+                return true;
+              });
+    for (const auto& k : keys)
+      del(txn, db().checkpoints, k);
   }
 
   void index(MDB_txn* txn, const saved_workflow_state& s) {
@@ -171,11 +245,6 @@ private:
       del(txn, db().running, s.run_id);
     if (model::is_finished(s.status))
       del(txn, db().finished, finished_key(s));
-  }
-
-  /// LMDB keys cannot be empty; the empty workflow name is stored as "\0".
-  static std::string name_key(const std::string& name) {
-    return name.empty() ? std::string(1, '\0') : name;
   }
 
   void paused_runs(MDB_txn* txn, const std::optional<std::string>& name,
@@ -209,11 +278,12 @@ private:
     model::result<void> failed;
     scan_from(
       txn, db().runs, {}, [&](std::string_view id, std::string_view bytes) {
-        auto s = decode_run(id, bytes);
-        if (s.is_err()) {
-          failed = s.error();
+        auto header = decode_run_header(id, bytes);
+        if (header.is_err()) {
+          failed = header.error();
           return false;
         }
+        const auto* s = &header->run;
         if ((!filter.workflow_name || s->workflow_name == *filter.workflow_name)
             && (!filter.status || s->status == *filter.status)
             && (!filter.has_pending_approvals
@@ -226,13 +296,16 @@ private:
   }
 
   std::shared_ptr<lmdb_env> env_;
+  std::shared_ptr<lmdb_journal> journal_;
 };
 
 } // namespace
 
 std::shared_ptr<workflow_state_store>
-make_lmdb_workflow_state_store(std::shared_ptr<lmdb_env> env) {
-  return std::make_shared<lmdb_workflow_state_store>(std::move(env));
+make_lmdb_workflow_state_store(std::shared_ptr<lmdb_env> env,
+                               std::shared_ptr<lmdb_journal> journal) {
+  return std::make_shared<lmdb_workflow_state_store>(std::move(env),
+                                                     std::move(journal));
 }
 
 } // namespace signoff::persistence::detail

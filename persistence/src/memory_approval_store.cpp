@@ -7,7 +7,6 @@
 #include <unordered_map>
 #include <utility>
 
-#include "signoff/model/decision_rules.hpp"
 
 namespace signoff::persistence {
 
@@ -19,19 +18,23 @@ using model::time_point;
 /// ranges, pending deadlines sorted so the next expiry is the first entry.
 class memory_approval_store final : public approval_store {
 public:
-  model::result<created_approval>
-  create_approval(const std::string& key, const model::approval_spec& spec,
-                  const std::string& actor, time_point now) override {
-    auto fresh = model::new_approval(key, spec, now);
-    if (fresh.is_err())
-      return fresh.error();
+  model::result<void> apply(const approval_change& change) override {
+    const auto& after = change.after;
     std::unique_lock guard{mutex_};
-    if (auto it = records_.find(key); it != records_.end())
-      return created_approval{it->second, false};
-    append_audit(key, "created", actor, now, spec.pending_reason, {});
-    index(fresh.value());
-    auto& stored = records_[key] = std::move(fresh.value());
-    return created_approval{stored, true};
+    auto it = records_.find(after.key);
+    const auto stored = it == records_.end() ? 0 : it->second.revision;
+    const auto expected = change.before ? change.before->revision : 0;
+    if (stored != expected || (it == records_.end()) != !change.before)
+      return model::make_error(model::error_type::stale_write,
+                               "approval '" + after.key
+                                 + "' changed since it was read");
+    if (it != records_.end())
+      unindex(it->second);
+    auto& trail = audit_[after.key];
+    trail.insert(trail.end(), change.audit.begin(), change.audit.end());
+    index(after);
+    records_.insert_or_assign(after.key, after);
+    return model::ok();
   }
 
   model::result<std::optional<model::approval_record>>
@@ -41,30 +44,6 @@ public:
     if (it == records_.end())
       return std::optional<model::approval_record>{};
     return std::optional{it->second};
-  }
-
-  model::result<model::decision_outcome> decide(const model::decision& d,
-                                                time_point now) override {
-    std::unique_lock guard{mutex_};
-    auto it = records_.find(d.key);
-    auto transition = model::apply_decision(
-      it == records_.end() ? nullptr : &it->second, d, now);
-    if (transition.is_err())
-      return transition.error();
-    auto& t = transition.value();
-    if (!t.applied)
-      return model::decision_outcome{std::move(t.record), false};
-    if (it != records_.end())
-      unindex(it->second);
-    else
-      append_audit(d.key, "created", d.actor, now, {}, {});
-    const auto& status = t.record.status;
-    append_audit(d.key, t.audit_action,
-                 status.is_pending() ? d.actor : status.decided_by, now,
-                 d.reason, d.value);
-    index(t.record);
-    records_[d.key] = t.record;
-    return model::decision_outcome{std::move(t.record), true};
   }
 
   model::result<std::vector<std::string>>
@@ -137,14 +116,6 @@ private:
     pending_.erase(r.key);
     if (r.spec.expires_at)
       deadlines_.erase({*r.spec.expires_at, r.key});
-  }
-
-  void append_audit(const std::string& key, std::string action,
-                    const std::string& actor, time_point now,
-                    const std::string& reason, boost::json::value value) {
-    auto& trail = audit_[key];
-    trail.push_back({key, trail.size() + 1, std::move(action), actor, now,
-                     reason, std::move(value)});
   }
 
   mutable std::shared_mutex mutex_;

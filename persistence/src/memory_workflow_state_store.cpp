@@ -16,6 +16,37 @@ using model::saved_workflow_state;
 /// waiting runs by approval key, finished runs by age.
 class memory_workflow_state_store final : public workflow_state_store {
 public:
+  model::result<void> apply(const run_change& change) override {
+    const auto& run = change.run;
+    if (auto valid = model::validate_run_identity(run); valid.is_err())
+      return valid;
+    std::unique_lock guard{mutex_};
+    auto it = runs_.find(run.run_id);
+    if (change.created) {
+      if (it != runs_.end())
+        return model::make_error(model::error_type::invalid_argument,
+                                 "a run '" + run.run_id + "' exists already");
+      index(run);
+      runs_.emplace(run.run_id, run);
+      return model::ok();
+    }
+    if (it == runs_.end())
+      return model::make_error(model::error_type::not_found,
+                               "no run '" + run.run_id + "' is stored");
+    auto& stored = it->second;
+    unindex(stored);
+    stored.status = run.status;
+    stored.pending_approvals = run.pending_approvals;
+    stored.approval_keys = run.approval_keys;
+    stored.pending_reason = run.pending_reason;
+    stored.updated_at = run.updated_at;
+    stored.outcome = run.outcome;
+    for (const auto& [key, saved] : run.checkpoints)
+      stored.checkpoints.insert_or_assign(key, saved);
+    index(stored);
+    return model::ok();
+  }
+
   model::result<void> save(const saved_workflow_state& state) override {
     if (auto valid = model::validate_run_identity(state); valid.is_err())
       return valid;

@@ -12,39 +12,45 @@ namespace {
 using boost::json::value;
 using model::result;
 
-result<value> order(model::step& step, const value& input) {
+task<result<value>> order(step& step, const value& input) {
   const std::string id{input.at("orderId").as_string()};
-  auto total = step.run("price-order", [&] {
+  auto total = co_await step.run("price-order", [&] {
     return input.at("quantity").to_number<double>()
            * input.at("unitPrice").to_number<double>();
   });
-  auto approval = step.try_approval(
+  // Built before the co_await: g++ 12 cannot compile a braced JSON object
+  // inside a co_await expression ("array used as initializer").
+  boost::json::value metadata{
+    {"orderId", id}, {"customer", input.at("customer")}, {"total", total}};
+  auto approval = co_await step.try_approval(
     "approval:order:" + id,
-    {.pending_reason = "Orders above 10,000 need a manager",
-     .expires_in = std::chrono::hours{48},
-     .metadata = {
-       {"orderId", id}, {"customer", input.at("customer")}, {"total", total}}});
+    model::approval_options{}
+      .with_reason("Orders above 10,000 need a manager")
+      .expiring_in(std::chrono::hours{48})
+      .with_metadata(std::move(metadata)));
   if (approval.is_err())
-    return value{{"orderId", id},
-                 {"outcome", approval.error().type},
-                 {"reason", approval.error().message}};
-  step.run("ship-order", [&] { return value{{"shipped", true}}; });
-  return value{{"orderId", id}, {"outcome", "shipped"}, {"total", total}};
+    co_return value{{"orderId", id},
+                    {"outcome", approval.error().type},
+                    {"reason", approval.error().message}};
+  co_await step.run("ship-order", [&] { return value{{"shipped", true}}; });
+  co_return value{{"orderId", id}, {"outcome", "shipped"}, {"total", total}};
 }
 
-result<value> expense(model::step& step, const value& input) {
+task<result<value>> expense(step& step, const value& input) {
   const std::string id{input.at("expenseId").as_string()};
-  auto approval = step.approval(
+  boost::json::value metadata{{"expenseId", id},
+                              {"employee", input.at("employee")},
+                              {"amount", input.at("amount")},
+                              {"purpose", input.at("purpose")}};
+  auto approval = co_await step.approval(
     "approval:expense:" + id,
-    {.pending_reason = "Expenses need 2 of the 3 finance approvers",
-     .quorum = 2,
-     .expires_in = std::chrono::hours{24 * 7},
-     .metadata = {{"expenseId", id},
-                  {"employee", input.at("employee")},
-                  {"amount", input.at("amount")},
-                  {"purpose", input.at("purpose")}}});
-  step.run("reimburse", [&] { return value{{"paid", true}}; });
-  return value{
+    model::approval_options{}
+      .with_reason("Expenses need 2 of the 3 finance approvers")
+      .with_quorum(2)
+      .expiring_in(std::chrono::hours{24 * 7})
+      .with_metadata(std::move(metadata)));
+  co_await step.run("reimburse", [&] { return value{{"paid", true}}; });
+  co_return value{
     {"expenseId", id}, {"outcome", "reimbursed"}, {"approval", approval}};
 }
 
@@ -56,9 +62,6 @@ void register_demo_workflows(orchestrator& orch) {
 }
 
 void seed_waiting_runs(orchestrator& orch) {
-  if (auto pending = orch.list_pending_workflows();
-      pending.is_err() || !pending->empty())
-    return;
   (void)orch.execute("order", value{{"orderId", "ord_123"},
                                     {"customer", "ACME Corp"},
                                     {"quantity", 1000},

@@ -10,7 +10,8 @@ namespace signoff::demo {
 /// Registers "order" and "expense" with `orch`.
 void register_demo_workflows(orchestrator& orch);
 
-/// Starts a few runs that wait for approval, unless runs exist already.
+/// Starts a few runs that wait for approval (into a new directory: the
+/// caller decides when).
 void seed_waiting_runs(orchestrator& orch);
 
 } // namespace signoff::demo

@@ -1,11 +1,14 @@
 // signoffd: the demo server. LMDB in a local directory, the demo
 // workflows, the JSON API and the approver inbox.
 
+#include <cerrno>
 #include <chrono>
 #include <csignal>
 #include <cstdio>
 #include <cstdlib>
+#include <filesystem>
 #include <iostream>
+#include <optional>
 #include <string>
 #include <thread>
 #include <vector>
@@ -22,9 +25,12 @@ struct settings {
   std::string data = "signoff-data";
   std::string address = "127.0.0.1";
   std::uint16_t port = 8080;
+  std::size_t max_connections = signoff::http::server_options{}.max_connections;
   bool no_auth = false;
   bool seed = true;
+  bool migrate = false;
   std::vector<std::string> tokens;
+  std::vector<std::string> allowed_hosts;
   std::vector<std::string> notify;
   std::string notify_secret;
 };
@@ -34,7 +40,20 @@ void usage() {
     << "usage: signoffd [--data DIR] [--address ADDR] [--port N]\n"
        "                [--token identity:secret:prefix|...:perm,...]...\n"
        "                [--notify URL]... [--notify-secret S]\n"
-       "                [--no-seed] [--dev-no-auth]\n";
+       "                [--max-connections N] [--no-seed] [--migrate]\n"
+       "                [--dev-no-auth [--allow-host NAME]...]\n";
+}
+
+/// `text` as a whole number from `low` to `high`.
+std::optional<unsigned long> number(const char* text, unsigned long low,
+                                    unsigned long high) {
+  char* end = nullptr;
+  errno = 0;
+  const auto n = std::strtoul(text, &end, 10);
+  if (*text < '0' || *text > '9' || *end != '\0' || errno != 0 || n < low
+      || n > high)
+    return std::nullopt;
+  return n;
 }
 
 bool parse(int argc, char** argv, settings& s) {
@@ -48,22 +67,31 @@ bool parse(int argc, char** argv, settings& s) {
       s.no_auth = true;
     else if (arg == "--no-seed")
       s.seed = false;
+    else if (arg == "--migrate")
+      s.migrate = true;
     else if ((arg == "--data" || arg == "--address" || arg == "--port"
               || arg == "--token" || arg == "--notify"
-              || arg == "--notify-secret")
+              || arg == "--notify-secret" || arg == "--max-connections"
+              || arg == "--allow-host")
              && (v = next()) != nullptr) {
       if (arg == "--data")
         s.data = v;
       else if (arg == "--address")
         s.address = v;
       else if (arg == "--port") {
-        char* end = nullptr;
-        const long port = std::strtol(v, &end, 10);
-        if (*v == '\0' || *end != '\0' || port < 0 || port > 65535)
+        auto port = number(v, 0, 65535);
+        if (!port)
           return false;
-        s.port = static_cast<std::uint16_t>(port);
+        s.port = static_cast<std::uint16_t>(*port);
+      } else if (arg == "--max-connections") {
+        auto n = number(v, 1, 1'000'000);
+        if (!n)
+          return false;
+        s.max_connections = *n;
       } else if (arg == "--token")
         s.tokens.emplace_back(v);
+      else if (arg == "--allow-host")
+        s.allowed_hosts.emplace_back(v);
       else if (arg == "--notify")
         s.notify.emplace_back(v);
       else
@@ -84,15 +112,39 @@ int main(int argc, char** argv) {
     usage();
     return 2;
   }
-  auto stores = signoff::persistence::open_lmdb_stores({.path = s.data});
+  // Everything the arguments can get wrong is refused before the directory
+  // is touched.
+  signoff::http::server_options http;
+  http.address = s.address;
+  http.port = s.port;
+  http.max_connections = s.max_connections;
+  http.no_auth = s.no_auth;
+  http.allowed_hosts = s.allowed_hosts;
+  http.link_secret = signoff::http::random_hex(32);
+  http.logger = [](std::string_view line) {
+    std::clog << "[signoffd] " << line << std::endl;
+  };
+  for (const auto& spec : s.tokens)
+    if (auto problem = http.tokens.add_spec(spec)) {
+      std::cerr << "signoffd: " << *problem << '\n';
+      return 2;
+    }
+  // The demo goes only into a new directory, never again after a restart.
+  const bool fresh
+    = !std::filesystem::exists(std::filesystem::path{s.data} / "data.mdb");
+  // signoffd runs workflows: it takes the directory's execution lock, and
+  // refuses to start while another process holds it.
+  auto stores = signoff::persistence::open_lmdb_stores(
+    {.path = s.data, .migrate = s.migrate});
   if (stores.is_err()) {
-    std::cerr << "signoffd: " << stores.error().message << '\n';
+    std::cerr << "signoffd: cannot open " << s.data << ": "
+              << stores.error().message << '\n';
     return 1;
   }
   signoff::orchestrator_options options;
   options.approval_store = stores->approvals;
   options.workflow_state_store = stores->runs;
-  options.commit_group = stores->commits;
+  options.journal = stores->journal;
   options.logger = [](std::string_view line) {
     std::clog << "[signoff] " << line << '\n';
   };
@@ -101,19 +153,9 @@ int main(int argc, char** argv) {
     options.outbox = stores->notifications;
   signoff::orchestrator orch{std::move(options)};
   signoff::demo::register_demo_workflows(orch);
-  if (s.seed)
+  if (s.seed && fresh)
     signoff::demo::seed_waiting_runs(orch);
 
-  signoff::http::server_options http;
-  http.address = s.address;
-  http.port = s.port;
-  http.no_auth = s.no_auth;
-  http.link_secret = signoff::http::random_hex(32);
-  for (const auto& spec : s.tokens)
-    if (auto problem = http.tokens.add_spec(spec)) {
-      std::cerr << "signoffd: " << *problem << '\n';
-      return 2;
-    }
   const auto admin = signoff::http::random_hex(24);
   http.tokens.add(
     admin,
@@ -139,7 +181,7 @@ int main(int argc, char** argv) {
     std::cout << "WARNING: --dev-no-auth: anyone who reaches this port may "
                  "decide every approval\n";
   std::cout << "admin token: " << admin << "\n"
-            << "inbox: " << base << "/login?token=" << admin << "\n"
+            << "inbox: " << base << "/inbox (sign in with the admin token)\n"
             << "data: " << s.data << "\n";
   if (!s.notify.empty())
     std::cout << "notify secret: " << s.notify_secret << "\n";

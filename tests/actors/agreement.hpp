@@ -90,7 +90,8 @@ public:
                                                     bool typed) {
     if (typed)
       return ask_actor<model::execution_result>(
-        *orch, actors::cancel_run_atom_v, run_id, std::string{"withdrawn"});
+        *orch, actors::cancel_run_atom_v,
+        actors::cancel_run_request{run_id, "withdrawn", {}});
     return orch->cancel_run(run_id, "withdrawn");
   }
 

@@ -91,7 +91,7 @@ BOOST_AUTO_TEST_CASE(cancellation_reaches_the_workflow) {
 }
 
 BOOST_AUTO_TEST_CASE(expiry_reaches_the_workflow_and_blocks_decisions) {
-  single_approval f{true, {.expires_in = model::duration{1h}}};
+  single_approval f{true, signoff::model::approval_options{}.expiring_in(model::duration{1h})};
   auto run = f.start("k");
   auto record = f.orch->get_approval("k");
   BOOST_REQUIRE(record.is_ok());
@@ -127,7 +127,7 @@ BOOST_AUTO_TEST_CASE(expiry_fires_without_any_call) {
   orchestrator orch;
   orch.register_workflow("single",
                          test::single_approval_workflow(
-                           after, true, {.expires_in = model::duration{50ms}}));
+                           after, true, signoff::model::approval_options{}.expiring_in(model::duration{50ms})));
   auto run = orch.execute("single", test::key_input("soon"));
   BOOST_REQUIRE(run.is_ok());
   BOOST_TEST(to_string(run->status) == "paused");
@@ -163,7 +163,7 @@ BOOST_AUTO_TEST_CASE(edit_grants_a_changed_value) {
 }
 
 BOOST_AUTO_TEST_CASE(quorum_of_two_distinct_approvers) {
-  single_approval f{false, {.quorum = 2}};
+  single_approval f{false, signoff::model::approval_options{}.with_quorum(2)};
   auto run = f.start("q");
   auto first = f.orch->grant_approval("q", "yes", {.approved_by = "alice"});
   BOOST_REQUIRE(first.is_ok());
@@ -265,7 +265,7 @@ BOOST_AUTO_TEST_CASE(notification_hooks_see_every_pause_and_decision) {
     std::lock_guard guard{m};
     log.emplace_back(line);
   };
-  single_approval f{false, {.pending_reason = "sign"}, std::move(config)};
+  single_approval f{false, signoff::model::approval_options{}.with_reason("sign"), std::move(config)};
   f.start("a");
   f.start("b");
   f.start("c");
@@ -291,7 +291,7 @@ BOOST_AUTO_TEST_CASE(expiry_is_notified) {
     seen.push_back(e.key + ":" + std::string{to_string(e.status.state)});
   };
   single_approval f{
-    true, {.expires_in = model::duration{1min}}, std::move(config)};
+    true, signoff::model::approval_options{}.expiring_in(model::duration{1min}), std::move(config)};
   f.start("x");
   f.clock.advance(2min);
   BOOST_REQUIRE(f.orch->expire_due().is_ok());

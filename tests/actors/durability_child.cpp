@@ -53,39 +53,39 @@ std::string key(int i) {
   return "approval:" + order_id(i);
 }
 
-signoff::model::workflow order_workflow(effects_log& log) {
-  return [&log](signoff::model::step& step, const value& in) -> result<value> {
+signoff::workflow order_workflow(effects_log& log) {
+  return [&log](signoff::step& step, const value& in) -> signoff::task<result<value>> {
     const std::string id{in.at("orderId").as_string()};
-    step.run("create", [&] {
+    co_await step.run("create", [&] {
       log.line("create", id);
       return value{{"orderId", id}};
     });
-    auto approval = step.approval("approval:" + id);
-    step.run("fulfil", [&] {
+    auto approval = co_await step.approval("approval:" + id);
+    co_await step.run("fulfil", [&] {
       log.line("fulfil", id);
       return true;
     });
-    return value{{"orderId", id}, {"approvedBy", approval.at("by")}};
+    co_return value{{"orderId", id}, {"approvedBy", approval.at("by")}};
   };
 }
 
 /// Prepares the order, waits for its approval and runs the step of the
 /// branch the approval takes: expiry logs "expired".
-signoff::model::workflow expiring_workflow(effects_log& log) {
-  return [&log](signoff::model::step& step, const value& in) -> result<value> {
+signoff::workflow expiring_workflow(effects_log& log) {
+  return [&log](signoff::step& step, const value& in) -> signoff::task<result<value>> {
     const std::string id{in.at("orderId").as_string()};
-    step.run("prepare", [&] { log.line("prepare", id); });
-    auto decided = step.try_approval("approval:" + id,
-                                     {.expires_in = std::chrono::hours{1}});
+    co_await step.run("prepare", [&] { log.line("prepare", id); });
+    auto decided = co_await step.try_approval("approval:" + id,
+                                     signoff::model::approval_options{}.expiring_in(std::chrono::hours{1}));
     const std::string branch
       = decided.is_ok() ? "approved" : decided.error().type;
-    step.run("on-" + branch, [&] {
+    co_await step.run("on-" + branch, [&] {
       log.line(branch == signoff::model::error_type::approval_expired
                  ? "expired"
                  : "other",
                id);
     });
-    return value{{"orderId", id}, {"branch", branch}};
+    co_return value{{"orderId", id}, {"branch", branch}};
   };
 }
 
@@ -193,7 +193,7 @@ int main(int argc, char** argv) {
   signoff::orchestrator_options options;
   options.approval_store = stores->approvals;
   options.workflow_state_store = stores->runs;
-  options.commit_group = stores->commits;
+  options.journal = stores->journal;
   // The expiry modes keep their notifications, which the test counts.
   if (expiring) {
     const auto now = signoff::model::from_millis(std::atoll(argv[4]));

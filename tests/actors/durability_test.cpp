@@ -172,7 +172,7 @@ BOOST_AUTO_TEST_CASE(expiries_due_during_downtime_fire_after_restart) {
   test::temp_dir dir;
   auto after = std::make_shared<std::atomic<int>>(0);
   auto workflow = test::single_approval_workflow(
-    after, true, {.expires_in = model::duration{100ms}});
+    after, true, signoff::model::approval_options{}.expiring_in(model::duration{100ms}));
   std::vector<std::string> runs;
   {
     auto stores = reopen(dir);
@@ -260,7 +260,7 @@ BOOST_AUTO_TEST_CASE(concurrent_decisions_share_commits) {
     auto stores = persistence::open_lmdb_stores({.path = dir.str()});
     BOOST_REQUIRE(stores.is_ok());
     orchestrator orch{test::lmdb_orchestrator_options(stores.value())};
-    const auto commits_before = stores->commits->commit_count();
+    const auto commits_before = stores->journal->commit_count();
     std::barrier start{deciders};
     std::atomic<int> granted{0};
     std::vector<std::thread> threads;
@@ -276,7 +276,7 @@ BOOST_AUTO_TEST_CASE(concurrent_decisions_share_commits) {
     for (auto& th : threads)
       th.join();
     BOOST_REQUIRE_EQUAL(granted.load(), decisions);
-    const auto commits = stores->commits->commit_count() - commits_before;
+    const auto commits = stores->journal->commit_count() - commits_before;
     BOOST_TEST_MESSAGE(decisions << " decisions in " << commits << " commits");
     BOOST_TEST(commits < std::uint64_t{decisions / 4});
   }

@@ -36,31 +36,31 @@ struct order_counters {
 };
 
 /// The Quick Start: create an order, wait for the manager, fulfil it.
-inline model::workflow order_workflow(std::shared_ptr<order_counters> n) {
+inline workflow order_workflow(std::shared_ptr<order_counters> n) {
   auto require_manager = model::approval_step({
     .key =
       [](std::string_view order_id) {
         return "approval:manager:" + std::string{order_id};
       },
-    .options = {.pending_reason = "Waiting for manager approval"},
+    .options = model::approval_options{}.with_reason(
+      "Waiting for manager approval"),
   });
-  return [n, require_manager](
-           model::step& step,
-           const boost::json::value& in) -> model::result<boost::json::value> {
-    auto order = step.run("create-order", [&] {
+  return [n, require_manager](step& step, const boost::json::value& in)
+           -> task<model::result<boost::json::value>> {
+    auto order = co_await step.run("create-order", [&] {
       ++n->create_order;
       const auto& order_id = in.at("orderId").as_string();
       return boost::json::value{{"orderId", order_id}, {"total", 15000}};
     });
     const std::string order_id{order.at("orderId").as_string()};
-    auto approval
-      = step.run("approval:manager:" + order_id, require_manager(order_id));
-    step.run("fulfil-order", [&] {
+    auto approval = co_await step.run("approval:manager:" + order_id,
+                                      require_manager(order_id));
+    co_await step.run("fulfil-order", [&] {
       ++n->fulfil_order;
       return boost::json::value{{"shipped", true}};
     });
-    return boost::json::value{{"orderId", order_id},
-                              {"approvedBy", approval.at("approvedBy")}};
+    co_return boost::json::value{{"orderId", order_id},
+                                 {"approvedBy", approval.at("approvedBy")}};
   };
 }
 
@@ -113,25 +113,25 @@ bool eventually(Predicate done,
 
 /// A workflow that waits for one approval and reports how it ended:
 /// the granted value, or the error's type when the workflow branches.
-inline model::workflow
+inline workflow
 single_approval_workflow(std::shared_ptr<std::atomic<int>> after_approval,
                          bool branch, model::approval_options options = {}) {
-  return [after_approval, branch, options](
-           model::step& step,
-           const boost::json::value& in) -> model::result<boost::json::value> {
+  return [after_approval, branch, options](step& step,
+                                           const boost::json::value& in)
+           -> task<model::result<boost::json::value>> {
     const std::string key{in.at("key").as_string()};
     if (!branch) {
-      auto value = step.approval(key, options);
-      step.run("after", [&] { ++*after_approval; });
-      return value;
+      auto value = co_await step.approval(key, options);
+      co_await step.run("after", [&] { ++*after_approval; });
+      co_return value;
     }
-    auto decided = step.try_approval(key, options);
-    step.run("after", [&] { ++*after_approval; });
+    auto decided = co_await step.try_approval(key, options);
+    co_await step.run("after", [&] { ++*after_approval; });
     if (decided.is_err())
-      return boost::json::value{{"branch", decided.error().type},
-                                {"message", decided.error().message}};
-    return boost::json::value{{"branch", "approved"},
-                              {"value", decided.value()}};
+      co_return boost::json::value{{"branch", decided.error().type},
+                                   {"message", decided.error().message}};
+    co_return boost::json::value{{"branch", "approved"},
+                                 {"value", decided.value()}};
   };
 }
 
@@ -179,20 +179,18 @@ private:
 /// step that ran twice, or the wrong branch, shows in `n`. Returns
 /// `{"branch": "approved", "value": v}` or `{"branch": error type,
 /// "message": reason}`.
-inline model::workflow branching_workflow(std::shared_ptr<branch_counters> n,
-                                          model::approval_options options
-                                          = {}) {
-  return [n, options](
-           model::step& step,
-           const boost::json::value& in) -> model::result<boost::json::value> {
+inline workflow branching_workflow(std::shared_ptr<branch_counters> n,
+                                   model::approval_options options = {}) {
+  return [n, options](step& step, const boost::json::value& in)
+           -> task<model::result<boost::json::value>> {
     const std::string key{in.at("key").as_string()};
-    step.run("prepare", [&] { ++n->prepared; });
-    auto decided = step.try_approval(key, options);
+    co_await step.run("prepare", [&] { ++n->prepared; });
+    auto decided = co_await step.try_approval(key, options);
     if (decided.is_ok()) {
-      step.run("on-approved",
-               [&] { n->count_branch(n->approved, step.run_id()); });
-      return boost::json::value{{"branch", "approved"},
-                                {"value", decided.value()}};
+      co_await step.run("on-approved",
+                        [&] { n->count_branch(n->approved, step.run_id()); });
+      co_return boost::json::value{{"branch", "approved"},
+                                   {"value", decided.value()}};
     }
     const auto& e = decided.error();
     std::atomic<int>* branch = nullptr;
@@ -203,9 +201,10 @@ inline model::workflow branching_workflow(std::shared_ptr<branch_counters> n,
     else if (e.is(model::error_type::approval_cancelled))
       branch = &n->cancelled;
     else
-      return e;
-    step.run("on-" + e.type, [&] { n->count_branch(*branch, step.run_id()); });
-    return boost::json::value{{"branch", e.type}, {"message", e.message}};
+      co_return e;
+    co_await step.run("on-" + e.type,
+                      [&] { n->count_branch(*branch, step.run_id()); });
+    co_return boost::json::value{{"branch", e.type}, {"message", e.message}};
   };
 }
 
@@ -234,7 +233,7 @@ lmdb_orchestrator_options(const persistence::lmdb_stores& stores) {
   orchestrator_options options;
   options.approval_store = stores.approvals;
   options.workflow_state_store = stores.runs;
-  options.commit_group = stores.commits;
+  options.journal = stores.journal;
   return options;
 }
 

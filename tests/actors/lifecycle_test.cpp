@@ -19,19 +19,18 @@ BOOST_AUTO_TEST_CASE(three_approvals_in_sequence_run_each_step_once) {
   orchestrator orch;
   orch.register_workflow(
     "three",
-    [calls, m](model::step& step,
-               const boost::json::value&) -> model::result<boost::json::value> {
+    [calls, m](signoff::step& step, const boost::json::value&) -> signoff::task<model::result<boost::json::value>> {
       auto count = [&](const std::string& name) {
         std::lock_guard guard{*m};
         return ++(*calls)[name];
       };
       boost::json::array approvers;
       for (const auto* level : {"team", "finance", "ceo"}) {
-        step.run(std::string{"prepare-"} + level, [&] { count(level); });
-        approvers.push_back(step.approval(std::string{"approve:"} + level));
+        co_await step.run(std::string{"prepare-"} + level, [&] { count(level); });
+        approvers.push_back(co_await step.approval(std::string{"approve:"} + level));
       }
-      step.run("ship", [&] { count("ship"); });
-      return boost::json::value(approvers);
+      co_await step.run("ship", [&] { count("ship"); });
+      co_return boost::json::value(approvers);
     });
   auto run = orch.execute("three", nullptr);
   BOOST_REQUIRE(run.is_ok());
@@ -74,10 +73,9 @@ BOOST_AUTO_TEST_CASE(exceptions_fail_the_run_with_unexpected_error) {
   orchestrator orch;
   orch.register_workflow(
     "boom",
-    [](model::step& step,
-       const boost::json::value&) -> model::result<boost::json::value> {
-      step.run("explode", []() -> int { throw std::runtime_error("kaput"); });
-      return nullptr;
+    [](signoff::step& step, const boost::json::value&) -> signoff::task<model::result<boost::json::value>> {
+      co_await step.run("explode", []() -> int { throw std::runtime_error("kaput"); });
+      co_return nullptr;
     });
   auto run = orch.execute("boom", nullptr);
   BOOST_REQUIRE(run.is_ok());

@@ -24,8 +24,9 @@ BOOST_AUTO_TEST_CASE(quick_start_through_typed_messages) {
     };
 
     self
-      ->request(orch, caf::infinite, actors::register_atom_v, "order-approval"s,
-                test::order_workflow(counters))
+      ->request(orch, caf::infinite, actors::register_atom_v,
+                actors::workflow_registration{"order-approval",
+                                              test::order_workflow(counters)})
       .receive([](bool registered) { BOOST_TEST(registered); }, fail);
 
     std::string run_id;

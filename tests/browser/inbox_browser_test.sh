@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # A real browser approves through the inbox: signoffd runs on a fresh
-# directory; chromedriver drives headless Chromium through the login link to
-# the demo order's page and clicks Approve; the page and the API must then
-# say approved. The screenshot lands in the output folder.
+# directory; chromedriver drives headless Chromium through the sign-in form
+# (the printed admin token) to the demo order's page and clicks Approve (a
+# form with its form token, posted with the browser's Origin); the page and
+# the API must then say approved. The screenshot lands in the output folder.
 #
 #   inbox_browser_test.sh SIGNOFFD OUTPUT_DIR
 set -euo pipefail
@@ -81,7 +82,11 @@ find_once() {
 }
 find_css() { retry find_once "$1"; }
 
-go "$base/login?token=$token"
+go "$base/login"
+curl -sf "$s/element/$(find_css '#token')/value" -H 'Content-Type: application/json' \
+  -d "{\"text\": \"$token\"}" > /dev/null
+curl -sf -X POST "$s/element/$(find_css '#sign-in')/click" \
+  -H 'Content-Type: application/json' -d '{}' > /dev/null
 inbox_text=$(curl -sf "$s/element/$(find_css h1)/text" | json "['value']")
 [ "$inbox_text" = "Waiting for a decision" ] || { echo "inbox heading: $inbox_text" >&2; exit 1; }
 

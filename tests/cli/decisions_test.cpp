@@ -127,6 +127,47 @@ BOOST_FIXTURE_TEST_CASE(reject_records_the_reason, seeded) {
   BOOST_TEST(a.status.reason == "over budget");
 }
 
+BOOST_FIXTURE_TEST_CASE(text_output_escapes_control_characters, seeded) {
+  // A reason that would forge a line, retitle the terminal (OSC), move the
+  // cursor (a C1 CSI) and reverse the text after it.
+  const std::string reason = "fine\nstatus    approved\x1b]0;pwned\x07\r"
+                             "\xc2\x9b"
+                             "2J\xe2\x80\xae"
+                             "evil";
+  auto rejected = run_as("cfo", {"reject", key, "--reason", reason});
+  BOOST_TEST_REQUIRE(rejected.exit_code == 0, rejected.err);
+  BOOST_TEST(approval(key).status.reason == reason);
+  auto shown = run({"show", key});
+  BOOST_TEST_REQUIRE(shown.exit_code == 0, shown.err);
+  for (const std::string_view raw :
+       {"\x1b", "\x07", "\r", "\xc2\x9b", "\xe2\x80\xae"})
+    BOOST_TEST(!contains(shown.out, raw), "printed as it is: " << raw.size());
+  BOOST_TEST(contains(shown.out, "fine\\x0Astatus    approved\\x1B]0;pwned"
+                                 "\\x07\\x0D\\u{009B}2J\\u{202E}evil"),
+             shown.out);
+  std::size_t status_lines = 0;
+  for (std::size_t at = 0; at != std::string::npos;
+       at = shown.out.find('\n', at + 1))
+    if (shown.out.compare(at == 0 ? 0 : at + 1, 6, "status") == 0)
+      ++status_lines;
+  BOOST_TEST(status_lines == 1U, shown.out);
+  // JSON keeps the text as it is, escaped the JSON way.
+  auto as_json = run({"show", key, "--json"});
+  BOOST_TEST(
+    as_json.out_json().at("approval").at("status").at("reason").as_string()
+    == reason);
+  // A byte that is no UTF-8 (a raw C1 CSI) stored by another program.
+  add_approval("approval:order:raw", "wait\x9b"
+                                     "2J");
+  for (const auto& args : std::vector<std::vector<std::string>>{
+         {"show", "approval:order:raw"}, {"pending"}}) {
+    auto r = run(args);
+    BOOST_TEST(r.exit_code == 0, r.err);
+    BOOST_TEST(contains(r.out, "wait"), r.out);
+    BOOST_TEST(!contains(r.out, "\x9b"), args.front());
+  }
+}
+
 BOOST_FIXTURE_TEST_CASE(reject_with_an_empty_reason_is_invalid, seeded) {
   const auto before = everything();
   auto r = run({"reject", key, "--reason=", "--json"});

@@ -307,7 +307,7 @@ private:
     orchestrator_options options;
     options.approval_store = stores.approvals;
     options.workflow_state_store = stores.runs;
-    options.commit_group = stores.commits;
+    options.journal = stores.journal;
     orchestrator_ = std::make_unique<orchestrator>(std::move(options));
     http::server_options http;
     http.port = 0;

@@ -82,24 +82,23 @@ private:
 
 /// An order: a step before the approval, then fulfil (granted or edited)
 /// or refund (rejected), each a logged side effect.
-signoff::model::workflow order_workflow(effects& log,
+signoff::workflow order_workflow(effects& log,
                                         executing_runs& executing) {
-  return [&log, &executing](signoff::model::step& step,
-                            const value& in) -> result<value> {
+  return [&log, &executing](signoff::step& step, const value& in) -> signoff::task<result<value>> {
     const std::string order{in.at("orderId").as_string()};
     auto guard = executing.enter(step.run_id(), log, order);
     auto reserved
-      = step.run("reserve", [&] { return log.effect("reserve", order); });
-    auto decision = step.try_approval("approval:" + order);
+      = co_await step.run("reserve", [&] { return log.effect("reserve", order); });
+    auto decision = co_await step.try_approval("approval:" + order);
     if (decision.is_err()) {
       auto refunded
-        = step.run("refund", [&] { return log.effect("refund", order); });
-      return value{
+        = co_await step.run("refund", [&] { return log.effect("refund", order); });
+      co_return value{
         {"branch", "rejected"}, {"reserve", reserved}, {"refund", refunded}};
     }
     auto fulfilled
-      = step.run("fulfil", [&] { return log.effect("fulfil", order); });
-    return value{
+      = co_await step.run("fulfil", [&] { return log.effect("fulfil", order); });
+    co_return value{
       {"branch", "granted"}, {"reserve", reserved}, {"fulfil", fulfilled}};
   };
 }
@@ -126,7 +125,7 @@ int main(int argc, char** argv) {
   signoff::orchestrator_options options;
   options.approval_store = stores->approvals;
   options.workflow_state_store = stores->runs;
-  options.commit_group = stores->commits;
+  options.journal = stores->journal;
   options.wake_poll_interval = std::chrono::milliseconds{100};
   signoff::orchestrator orch{std::move(options)};
   // Registering recovers the runs a kill left running and starts polling

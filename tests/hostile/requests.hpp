@@ -57,15 +57,20 @@ struct hostile_request {
 /// The categories, in the order `make_request` draws from.
 [[nodiscard]] const std::vector<std::string_view>& categories();
 
+/// How many times over the first requests go through every category in
+/// turn; the rest are drawn by weight.
+inline constexpr std::size_t every_category_first = 3;
+
 /// Request number `index` of the run seeded with `seed`: the same pair
 /// always gives the same request, whatever the order they are made in.
 [[nodiscard]] hostile_request make_request(const world& w, std::uint64_t seed,
                                            std::uint64_t index,
                                            std::size_t max_body);
 
-/// Fixed requests that once got a wrong answer, sent before the
-/// generated ones in every run.
-[[nodiscard]] std::vector<hostile_request> regression_requests(const world& w);
+/// Fixed requests that once got a wrong answer (or ended the server, or
+/// were judged wrong), sent before the generated ones in every run.
+[[nodiscard]] std::vector<hostile_request>
+regression_requests(const world& w, std::size_t max_body);
 
 /// True if `bytes` is well-formed UTF-8.
 [[nodiscard]] bool is_utf8(std::string_view bytes);

@@ -19,6 +19,7 @@
 
 #include "http/client.hpp"
 #include "signoff/http/action_links.hpp"
+#include "signoff/http/crypto.hpp"
 #include "signoff/http/server.hpp"
 #include "signoff/signoff.hpp"
 
@@ -36,6 +37,8 @@ inline constexpr std::string_view finance_admin_token
   = "finance-admin-secret-token-0123456789";
 inline constexpr std::string_view test_link_secret
   = "link-secret-for-tests-0123456789";
+inline constexpr std::string_view test_form_secret
+  = "form-secret-for-tests-0123456789";
 /// The key prefix the finance tokens are limited to.
 inline constexpr std::string_view finance_prefix = "approval:finance:";
 
@@ -51,6 +54,7 @@ inline http::server_options test_server_options(std::size_t max_body,
   options.port = 0;
   options.max_body_bytes = max_body;
   options.link_secret = std::move(link_secret);
+  options.form_secret = test_form_secret;
   options.no_auth = no_auth;
   using p = http::permission;
   auto add = [&](std::string_view token, std::string identity,
@@ -73,12 +77,19 @@ inline http::server_options test_server_options(std::size_t max_body,
   return options;
 }
 
+/// The form token the inbox's pages give a browser signed in with `token`
+/// (empty without authentication), with `test_form_secret`.
+inline std::string form_token_for(std::string_view token) {
+  return http::hmac_sha256_hex(test_form_secret, "form:" + std::string{token});
+}
+
 /// Waits for the approval `input.key` (quorum, metadata and deadline from
 /// the input) between two steps and reports how it ended; `after` counts
 /// the runs that got past their approval.
-inline model::workflow gate_workflow(std::shared_ptr<std::atomic<int>> after) {
+inline workflow gate_workflow(std::shared_ptr<std::atomic<int>> after) {
   using boost::json::value;
-  return [after](model::step& step, const value& in) -> model::result<value> {
+  return [after](step& step,
+                 const value& in) -> task<model::result<value>> {
     const auto& obj = in.as_object();
     const std::string key{obj.at("key").as_string()};
     model::approval_options options;
@@ -89,13 +100,13 @@ inline model::workflow gate_workflow(std::shared_ptr<std::atomic<int>> after) {
     options.expires_in = std::chrono::hours{72};
     if (const auto* e = obj.if_contains("expiresInMs"))
       options.expires_in = std::chrono::milliseconds{e->to_number<int>()};
-    step.run("prepare", [&] { return value{{"prepared", key}}; });
-    auto decided = step.try_approval(key, options);
-    step.run("after", [&] { ++*after; });
+    co_await step.run("prepare", [&] { return value{{"prepared", key}}; });
+    auto decided = co_await step.try_approval(key, options);
+    co_await step.run("after", [&] { ++*after; });
     if (decided.is_err())
-      return value{{"branch", decided.error().type},
-                   {"message", decided.error().message}};
-    return value{{"branch", "approved"}, {"value", decided.value()}};
+      co_return value{{"branch", decided.error().type},
+                      {"message", decided.error().message}};
+    co_return value{{"branch", "approved"}, {"value", decided.value()}};
   };
 }
 

@@ -1,5 +1,7 @@
 #include "signoff/model/decision_rules.hpp"
 
+#include <cmath>
+#include <limits>
 #include <ostream>
 #include <string>
 
@@ -23,9 +25,14 @@ const std::string key = "approval:manager:ord_1";
 
 /// A fresh pending approval created at t0.
 approval_record pending(approval_spec spec = {}) {
-  auto r = new_approval(key, spec, t0);
+  auto r = create_approval(key, spec, "run:1", t0);
   BOOST_REQUIRE(r.is_ok());
-  return std::move(r).value();
+  return std::move(r->record);
+}
+
+/// The action of the last audit entry `t` appends.
+std::string last_action(const approval_transition& t) {
+  return t.audit.empty() ? std::string{} : t.audit.back().action;
 }
 
 /// Applies `d` and requires it to succeed.
@@ -50,39 +57,79 @@ error apply_err(const approval_record* current, const decision& d,
 
 BOOST_AUTO_TEST_SUITE(decision_rules)
 
-// --- new_approval ---------------------------------------------------------
+// --- create_approval ------------------------------------------------------
 
-BOOST_AUTO_TEST_CASE(new_approval_is_pending_with_its_spec) {
+BOOST_AUTO_TEST_CASE(create_approval_is_pending_with_its_spec) {
   approval_spec spec;
   spec.pending_reason = "Waiting for manager approval";
   spec.metadata = {{"orderId", "ord_1"}};
   spec.expires_at = t0 + one_hour;
   spec.quorum = 2;
-  auto r = new_approval(key, spec, t0);
-  BOOST_REQUIRE(r.is_ok());
-  BOOST_TEST(r->key == key);
-  BOOST_TEST(r->status == approval_status{});
-  BOOST_TEST(r->status.is_pending());
-  BOOST_TEST(r->spec.pending_reason == "Waiting for manager approval");
-  BOOST_TEST(r->spec.metadata == spec.metadata);
-  BOOST_TEST((r->spec.expires_at == std::optional{t0 + one_hour}));
-  BOOST_TEST(r->spec.quorum == 2U);
-  BOOST_TEST((r->created_at == t0));
-  BOOST_TEST(r->grants.empty());
+  auto t = create_approval(key, spec, "run:r1", t0);
+  BOOST_REQUIRE(t.is_ok());
+  const auto& r = t->record;
+  BOOST_TEST(t->applied);
+  BOOST_TEST(r.key == key);
+  BOOST_TEST(r.status == approval_status{});
+  BOOST_TEST(r.status.is_pending());
+  BOOST_TEST(r.spec.pending_reason == "Waiting for manager approval");
+  BOOST_TEST(r.spec.metadata == spec.metadata);
+  BOOST_TEST((r.spec.expires_at == std::optional{t0 + one_hour}));
+  BOOST_TEST(r.spec.quorum == 2U);
+  BOOST_TEST((r.created_at == t0));
+  BOOST_TEST(r.grants.empty());
+  // One "created" entry by the run, with the pending reason; revision 1.
+  BOOST_TEST(r.revision == 1U);
+  BOOST_REQUIRE(t->audit.size() == 1U);
+  BOOST_TEST((t->audit.front() == audit_entry{key, 1, "created", "run:r1", t0,
+                                              spec.pending_reason, {}}));
 }
 
-BOOST_AUTO_TEST_CASE(new_approval_refuses_an_empty_key) {
-  auto r = new_approval("", {}, t0);
+BOOST_AUTO_TEST_CASE(create_approval_refuses_an_empty_key) {
+  auto r = create_approval("", {}, "run:r1", t0);
   BOOST_REQUIRE(r.is_err());
   BOOST_TEST(r.error().type == "INVALID_ARGUMENT");
 }
 
-BOOST_AUTO_TEST_CASE(new_approval_refuses_quorum_zero) {
+BOOST_AUTO_TEST_CASE(create_approval_refuses_quorum_zero) {
   approval_spec spec;
   spec.quorum = 0;
-  auto r = new_approval(key, spec, t0);
+  auto r = create_approval(key, spec, "run:r1", t0);
   BOOST_REQUIRE(r.is_err());
   BOOST_TEST(r.error().is(error_type::invalid_argument));
+}
+
+BOOST_AUTO_TEST_CASE(values_json_cannot_carry_are_refused) {
+  approval_spec spec;
+  spec.metadata = {{"ratio", std::numeric_limits<double>::infinity()}};
+  BOOST_TEST(create_approval(key, spec, "run:r1", t0)
+               .error()
+               .is(error_type::invalid_argument));
+  const auto before = pending();
+  BOOST_TEST(apply_err(&before,
+                       decision::grant(key, std::nan(""), "jane"), t0)
+               .is(error_type::invalid_argument));
+}
+
+// --- the audit entries a transition appends -----------------------------
+
+BOOST_AUTO_TEST_CASE(a_decision_appends_its_entry_numbered_after_the_record) {
+  const auto before = pending();
+  const auto now = t0 + duration{7};
+  auto t = apply_ok(&before, decision::reject(key, "too dear", "bob"), now);
+  BOOST_TEST(t.record.revision == 2U);
+  BOOST_REQUIRE(t.audit.size() == 1U);
+  BOOST_TEST((t.audit.front()
+              == audit_entry{key, 2, "rejected", "bob", now, "too dear", {}}));
+}
+
+BOOST_AUTO_TEST_CASE(a_decision_that_comes_first_also_appends_the_creation) {
+  auto t = apply_ok(nullptr, decision::grant(key, {{"v", 1}}, "jane"), t0);
+  BOOST_TEST(t.record.revision == 2U);
+  BOOST_REQUIRE(t.audit.size() == 2U);
+  BOOST_TEST((t.audit[0] == audit_entry{key, 1, "created", "jane", t0, "", {}}));
+  BOOST_TEST((t.audit[1]
+              == audit_entry{key, 2, "approved", "jane", t0, "", {{"v", 1}}}));
 }
 
 // --- single decisions on a pending approval --------------------------------
@@ -93,7 +140,7 @@ BOOST_AUTO_TEST_CASE(grant_on_pending_approves_with_the_value) {
   auto t = apply_ok(
     &before, decision::grant(key, {{"approvedBy", "jane"}}, "jane"), now);
   BOOST_TEST(t.applied);
-  BOOST_TEST(t.audit_action == "approved");
+  BOOST_TEST(last_action(t) == "approved");
   BOOST_TEST(t.record.status.state == approval_state::approved);
   BOOST_TEST(t.record.status.is_granted());
   BOOST_TEST(t.record.status.value == bj::value({{"approvedBy", "jane"}}));
@@ -112,7 +159,7 @@ BOOST_AUTO_TEST_CASE(edit_on_pending_is_edited_with_the_new_value) {
   auto t = apply_ok(&before, decision::edit(key, {{"amount", 900}}, "jane"),
                     t0 + duration{1});
   BOOST_TEST(t.applied);
-  BOOST_TEST(t.audit_action == "edited");
+  BOOST_TEST(last_action(t) == "edited");
   BOOST_TEST(t.record.status.state == approval_state::edited);
   BOOST_TEST(t.record.status.is_granted());
   BOOST_TEST(t.record.status.value == bj::value({{"amount", 900}}));
@@ -126,7 +173,7 @@ BOOST_AUTO_TEST_CASE(reject_on_pending_records_the_reason) {
   auto t = apply_ok(&before, decision::reject(key, "too expensive", "bob"),
                     t0 + duration{2});
   BOOST_TEST(t.applied);
-  BOOST_TEST(t.audit_action == "rejected");
+  BOOST_TEST(last_action(t) == "rejected");
   BOOST_TEST(t.record.status.state == approval_state::rejected);
   BOOST_TEST(!t.record.status.is_granted());
   BOOST_TEST(t.record.status.reason == "too expensive");
@@ -140,7 +187,7 @@ BOOST_AUTO_TEST_CASE(cancel_on_pending_cancels) {
   auto t = apply_ok(&before, decision::cancel(key, "order withdrawn", "ops"),
                     t0 + duration{3});
   BOOST_TEST(t.applied);
-  BOOST_TEST(t.audit_action == "cancelled");
+  BOOST_TEST(last_action(t) == "cancelled");
   BOOST_TEST(t.record.status.state == approval_state::cancelled);
   BOOST_TEST(t.record.status.reason == "order withdrawn");
   BOOST_TEST(t.record.status.decided_by == "ops");
@@ -227,7 +274,7 @@ BOOST_AUTO_TEST_CASE(same_actor_repeating_the_decision_is_a_no_op) {
   const auto approved = apply_ok(&before, grant, t0).record;
   auto again = apply_ok(&approved, grant, t0 + one_hour);
   BOOST_TEST(!again.applied);
-  BOOST_TEST(again.audit_action.empty());
+  BOOST_TEST(again.audit.empty());
   BOOST_TEST(again.record == approved);
 
   const auto edit = decision::edit(key, {{"amount", 5}}, "jane");
@@ -256,7 +303,7 @@ BOOST_AUTO_TEST_CASE(unknown_key_keeps_a_pre_decision) {
   const auto now = t0 + duration{42};
   auto t = apply_ok(nullptr, decision::grant("early", {{"v", 1}}, "jane"), now);
   BOOST_TEST(t.applied);
-  BOOST_TEST(t.audit_action == "approved");
+  BOOST_TEST(last_action(t) == "approved");
   BOOST_TEST(t.record.key == "early");
   BOOST_TEST((t.record.created_at == now));
   BOOST_TEST(t.record.status.state == approval_state::approved);
@@ -352,14 +399,14 @@ BOOST_AUTO_TEST_CASE(expire_after_the_deadline_is_applied_once) {
   const auto r = expiring();
   auto t = apply_ok(&r, expire_decision(), t0 + 2 * one_hour);
   BOOST_TEST(t.applied);
-  BOOST_TEST(t.audit_action == "expired");
+  BOOST_TEST(last_action(t) == "expired");
   BOOST_TEST(t.record.status.state == approval_state::expired);
   BOOST_TEST(t.record.status.decided_by == "system");
   BOOST_TEST((t.record.status.decided_at == std::optional{t0 + one_hour}));
 
   auto again = apply_ok(&t.record, expire_decision(), t0 + 3 * one_hour);
   BOOST_TEST(!again.applied);
-  BOOST_TEST(again.audit_action.empty());
+  BOOST_TEST(again.audit.empty());
   BOOST_TEST(again.record == t.record);
 
   // Once recorded, the expiry still wins over a late decision.
@@ -395,7 +442,7 @@ BOOST_AUTO_TEST_CASE(quorum_two_needs_two_distinct_approvers) {
   const auto first_grant = decision::grant(key, {{"by", "alice"}}, "alice");
   auto first = apply_ok(&r, first_grant, t0 + duration{10});
   BOOST_TEST(first.applied);
-  BOOST_TEST(first.audit_action == "granted");
+  BOOST_TEST(last_action(first) == "granted");
   BOOST_TEST(first.record.status.is_pending());
   BOOST_REQUIRE_EQUAL(first.record.grants.size(), 1U);
   BOOST_TEST(first.record.grants[0].approver == "alice");
@@ -422,7 +469,7 @@ BOOST_AUTO_TEST_CASE(quorum_two_needs_two_distinct_approvers) {
     = apply_ok(&first.record, decision::grant(key, {{"by", "bob"}}, "bob"),
                t0 + duration{30});
   BOOST_TEST(second.applied);
-  BOOST_TEST(second.audit_action == "approved");
+  BOOST_TEST(last_action(second) == "approved");
   BOOST_TEST(second.record.status.state == approval_state::approved);
   BOOST_TEST(second.record.status.decided_by == "bob");
   BOOST_TEST(
@@ -437,24 +484,24 @@ BOOST_AUTO_TEST_CASE(quorum_three_stays_pending_after_two_grants) {
   auto a = apply_ok(&r, decision::grant(key, 1, "alice"), t0).record;
   auto b = apply_ok(&a, decision::grant(key, 1, "bob"), t0);
   BOOST_TEST(b.applied);
-  BOOST_TEST(b.audit_action == "granted");
+  BOOST_TEST(last_action(b) == "granted");
   BOOST_TEST(b.record.status.is_pending());
   BOOST_TEST(b.record.grants.size() == 2U);
   auto c = apply_ok(&b.record, decision::grant(key, 1, "carol"), t0);
   BOOST_TEST(c.record.status.state == approval_state::approved);
-  BOOST_TEST(c.audit_action == "approved");
+  BOOST_TEST(last_action(c) == "approved");
 }
 
 BOOST_AUTO_TEST_CASE(an_edit_within_quorum_makes_the_result_edited) {
   const auto r = quorum_of(2);
   // The edit comes first, a plain grant completes the quorum.
   auto a = apply_ok(&r, decision::edit(key, {{"amount", 900}}, "alice"), t0);
-  BOOST_TEST(a.audit_action == "granted");
+  BOOST_TEST(last_action(a) == "granted");
   BOOST_TEST(a.record.status.is_pending());
   auto b = apply_ok(&a.record, decision::grant(key, {{"amount", 1000}}, "bob"),
                     t0 + duration{1});
   BOOST_TEST(b.applied);
-  BOOST_TEST(b.audit_action == "edited");
+  BOOST_TEST(last_action(b) == "edited");
   BOOST_TEST(b.record.status.state == approval_state::edited);
   BOOST_TEST(b.record.status.value == bj::value({{"amount", 900}}));
 
@@ -462,7 +509,7 @@ BOOST_AUTO_TEST_CASE(an_edit_within_quorum_makes_the_result_edited) {
   auto c = apply_ok(&r, decision::grant(key, {{"amount", 1000}}, "alice"), t0);
   auto d = apply_ok(&c.record, decision::edit(key, {{"amount", 800}}, "bob"),
                     t0 + duration{1});
-  BOOST_TEST(d.audit_action == "edited");
+  BOOST_TEST(last_action(d) == "edited");
   BOOST_TEST(d.record.status.state == approval_state::edited);
   BOOST_TEST(d.record.status.value == bj::value({{"amount", 800}}));
 }
@@ -473,7 +520,7 @@ BOOST_AUTO_TEST_CASE(one_rejection_rejects_a_quorum_approval) {
   auto rejected
     = apply_ok(&a, decision::reject(key, "no way", "bob"), t0 + duration{5});
   BOOST_TEST(rejected.applied);
-  BOOST_TEST(rejected.audit_action == "rejected");
+  BOOST_TEST(last_action(rejected) == "rejected");
   BOOST_TEST(rejected.record.status.state == approval_state::rejected);
   BOOST_TEST(rejected.record.status.reason == "no way");
   BOOST_TEST(rejected.record.status.decided_by == "bob");

@@ -1,6 +1,7 @@
 #include "signoff/http/notifier.hpp"
 
 #include <fstream>
+#include <map>
 #include <regex>
 
 #include <boost/json.hpp>
@@ -10,6 +11,7 @@
 #include "actors/fixtures.hpp"
 #include "receiver.hpp"
 #include "signoff/http/crypto.hpp"
+#include "signoff/persistence/lmdb_store.hpp"
 #include "support/temp_dir.hpp"
 
 using namespace signoff;
@@ -87,6 +89,119 @@ BOOST_AUTO_TEST_CASE(failures_are_retried_with_backoff) {
   BOOST_TEST(signed_right(hook.received()[0]));
 }
 
+BOOST_AUTO_TEST_CASE(every_attempt_repeats_the_event_id) {
+  test::receiver hook{2};
+  auto outbox = persistence::make_memory_outbox();
+  BOOST_REQUIRE(outbox->append(some_event("k"), model::system_now()).is_ok());
+  BOOST_REQUIRE(outbox->append(some_event("k"), model::system_now()).is_ok());
+  http::notifier deliver{outbox,
+                         {.urls = {hook.url()},
+                          .secret = secret,
+                          .poll_interval = model::duration{5ms},
+                          .first_retry = model::duration{1ms},
+                          .max_retry = model::duration{1ms}}};
+  deliver.start();
+  BOOST_TEST(test::eventually([&] { return hook.received().size() == 2; }));
+  deliver.stop();
+  std::map<std::string, int> tries;
+  for (const auto& id : hook.attempts())
+    ++tries[id];
+  // Two events, two ids; the refused attempts repeated theirs.
+  BOOST_TEST(tries.size() == 2U);
+  BOOST_TEST(hook.attempts().size() == 4U);
+  for (const auto& r : hook.received())
+    BOOST_TEST(std::to_string(
+                 boost::json::parse(r.body).at("id").to_number<std::uint64_t>())
+               == r.event_id);
+}
+
+BOOST_AUTO_TEST_CASE(event_ids_are_never_given_twice) {
+  const auto now = model::system_now();
+  auto drain = [&](persistence::outbox& box) {
+    const auto owed = box.due(now + 1h, 100).value();
+    for (const auto& e : owed)
+      BOOST_REQUIRE(box.remove(e.id).is_ok());
+  };
+  auto last_id = [&](persistence::outbox& box) {
+    return box.due(now + 1h, 100).value().back().id;
+  };
+  // In memory: for the outbox's life, also once it was empty.
+  auto memory = persistence::make_memory_outbox();
+  BOOST_REQUIRE(memory->append(some_event("a"), now).is_ok());
+  BOOST_REQUIRE(memory->append(some_event("b"), now).is_ok());
+  drain(*memory);
+  BOOST_REQUIRE(memory->append(some_event("c"), now).is_ok());
+  BOOST_TEST(last_id(*memory) == 3U);
+
+  // On LMDB: for the directory's life, also across restarts.
+  test::temp_dir dir;
+  {
+    auto stores = persistence::open_lmdb_stores({.path = dir.str()}).value();
+    BOOST_REQUIRE(stores.notifications->append(some_event("a"), now).is_ok());
+    BOOST_REQUIRE(stores.notifications->append(some_event("b"), now).is_ok());
+    drain(*stores.notifications);
+    BOOST_REQUIRE(stores.notifications->append(some_event("c"), now).is_ok());
+    BOOST_TEST(last_id(*stores.notifications) == 3U);
+    drain(*stores.notifications);
+  }
+  {
+    auto stores = persistence::open_lmdb_stores({.path = dir.str()}).value();
+    BOOST_REQUIRE(stores.notifications->append(some_event("d"), now).is_ok());
+    BOOST_TEST(last_id(*stores.notifications) == 4U);
+  }
+}
+
+BOOST_AUTO_TEST_CASE(a_receiver_that_never_answers_delays_no_other) {
+  test::silent_receiver silent;
+  test::receiver hook;
+  auto outbox = persistence::make_memory_outbox();
+  for (const auto* key : {"k1", "k2", "k3"})
+    BOOST_REQUIRE(outbox->append(some_event(key), model::system_now()).is_ok());
+  // The silent one first: a notifier that goes through the receivers in
+  // turn is stuck on it for the hour.
+  http::notifier deliver{outbox,
+                         {.urls = {silent.url(), hook.url()},
+                          .secret = secret,
+                          .poll_interval = model::duration{5ms},
+                          .response_timeout = model::duration{1h}}};
+  deliver.start();
+  BOOST_TEST(test::eventually([&] { return hook.received().size() == 3; }));
+  BOOST_TEST(test::eventually([&] { return silent.accepted() >= 1; }));
+  // Owed until the silent one has them too.
+  BOOST_TEST(outbox->due(model::system_now() + 1h, 10)->size() == 3U);
+  // And stopping does not wait for it.
+  deliver.stop();
+}
+
+BOOST_AUTO_TEST_CASE(an_attempt_ends_at_its_deadlines) {
+  auto attempts_of = [](persistence::outbox& box) {
+    return box.due(model::system_now() + 2h, 10).value().at(0).attempts;
+  };
+  // Connected, but no answer.
+  test::silent_receiver silent;
+  auto waiting = persistence::make_memory_outbox();
+  BOOST_REQUIRE(waiting->append(some_event("k"), model::system_now()).is_ok());
+  http::notifier answer{waiting,
+                        {.urls = {silent.url()},
+                         .secret = secret,
+                         .response_timeout = model::duration{20ms}}};
+  BOOST_TEST(answer.deliver_due().value() == 0U);
+  BOOST_TEST(attempts_of(*waiting) == 1U);
+  // It took the connection (its thread may only now see it).
+  BOOST_TEST(test::eventually([&] { return silent.accepted() == 1; }));
+  // Never connected.
+  test::unreachable_receiver unreachable;
+  auto connecting = persistence::make_memory_outbox();
+  BOOST_REQUIRE(
+    connecting->append(some_event("k"), model::system_now()).is_ok());
+  http::notifier connect{connecting,
+                         {.urls = {unreachable.url()},
+                          .secret = secret,
+                          .connect_timeout = model::duration{20ms}}};
+  BOOST_TEST(connect.deliver_due().value() == 0U);
+  BOOST_TEST(attempts_of(*connecting) == 1U);
+}
+
 BOOST_AUTO_TEST_CASE(the_orchestrator_keeps_every_pause_and_decision) {
   auto outbox = persistence::make_memory_outbox();
   orchestrator_options options;
@@ -104,6 +219,44 @@ BOOST_AUTO_TEST_CASE(the_orchestrator_keeps_every_pause_and_decision) {
   BOOST_TEST(owed[1].event.at("type").as_string() == "approval.resolved");
   BOOST_TEST(owed[1].event.at("status").at("status").as_string() == "rejected");
   BOOST_TEST(owed[1].event.at("status").at("decidedBy").as_string() == "jo");
+  // The run the decision resumes.
+  BOOST_TEST(owed[1].event.at("runId").as_string() == run->run_id);
+  BOOST_TEST(owed[1].event.at("workflowName").as_string() == "single");
+  BOOST_TEST(owed[1].event.at("runIds")
+             == (boost::json::array{boost::json::value(run->run_id)}));
+}
+
+BOOST_AUTO_TEST_CASE(a_resolution_names_every_run_waiting_on_it) {
+  auto outbox = persistence::make_memory_outbox();
+  test::manual_clock clock;
+  orchestrator_options options;
+  options.outbox = outbox;
+  options.clock = clock.fn();
+  orchestrator orch{std::move(options)};
+  auto after = std::make_shared<std::atomic<int>>(0);
+  orch.register_workflow(
+    "single", test::single_approval_workflow(after, true, signoff::model::approval_options{}.expiring_in(1h)));
+  for (const auto* id : {"run-b", "run-a"})
+    BOOST_REQUIRE(orch.execute("single", test::key_input("shared"), {id}));
+  BOOST_REQUIRE(orch.execute("single", test::key_input("late"), {"run-late"}));
+  BOOST_REQUIRE(orch.grant_approval("shared", "yes").is_ok());
+  clock.advance(2h);
+  BOOST_REQUIRE(orch.expire_due().is_ok());
+  std::map<std::string, boost::json::value> resolved;
+  const auto owed = outbox->due(clock.now() + 1h, 10).value();
+  for (const auto& e : owed)
+    if (e.event.at("type") == "approval.resolved")
+      resolved[std::string{e.event.at("key").as_string()}] = e.event;
+  BOOST_REQUIRE(resolved.size() == 2U);
+  const auto& shared = resolved.at("shared");
+  BOOST_TEST(shared.at("runIds") == (boost::json::array{"run-a", "run-b"}));
+  // runId names the run that asked first.
+  BOOST_TEST(shared.at("runId") == "run-b");
+  BOOST_TEST(shared.at("workflowName") == "single");
+  const auto& late = resolved.at("late");
+  BOOST_TEST(late.at("status").at("status") == "expired");
+  BOOST_TEST(late.at("runId") == "run-late");
+  BOOST_TEST(late.at("workflowName") == "single");
 }
 
 // signoffd owes a notification to a receiver that is down, is killed, and

@@ -1,7 +1,8 @@
 #pragma once
 
-// A webhook receiver on a loopback port: records every POST it gets and
-// answers 500 to the first `failures` of them.
+// Webhook receivers on a loopback port: one records every POST it gets and
+// answers 500 to the first `failures` of them; one accepts connections and
+// never answers.
 
 #include <atomic>
 #include <mutex>
@@ -57,6 +58,11 @@ public:
   [[nodiscard]] int refused() const {
     return refused_;
   }
+  /// The event id of every request, refused ones too, in order.
+  [[nodiscard]] std::vector<std::string> attempts() const {
+    std::lock_guard guard{mutex_};
+    return attempts_;
+  }
 
 private:
   void serve() {
@@ -73,13 +79,16 @@ private:
       if (ec)
         continue;
       const bool fail = refused_ < failures_;
-      if (fail) {
-        ++refused_;
-      } else {
+      {
         std::lock_guard guard{mutex_};
-        received_.push_back({req.body(), std::string{req["X-Signoff-Event-Id"]},
-                             std::string{req["X-Signoff-Timestamp"]},
-                             std::string{req["X-Signoff-Signature"]}});
+        attempts_.emplace_back(req["X-Signoff-Event-Id"]);
+        if (fail)
+          ++refused_;
+        else
+          received_.push_back({req.body(),
+                               std::string{req["X-Signoff-Event-Id"]},
+                               std::string{req["X-Signoff-Timestamp"]},
+                               std::string{req["X-Signoff-Signature"]}});
       }
       http::response<http::string_body> res{
         fail ? http::status::internal_server_error : http::status::ok, 11};
@@ -96,6 +105,78 @@ private:
   std::thread thread_;
   mutable std::mutex mutex_;
   std::vector<received_request> received_;
+  std::vector<std::string> attempts_;
+};
+
+/// Accepts every connection and keeps it open without reading a byte:
+/// a receiver that hangs.
+class silent_receiver {
+public:
+  silent_receiver()
+      : acceptor_(io_, {boost::asio::ip::make_address("127.0.0.1"), 0}) {
+    accept();
+    thread_ = std::thread{[this] {
+      io_.run();
+    }};
+  }
+  ~silent_receiver() {
+    io_.stop();
+    thread_.join();
+  }
+  silent_receiver(const silent_receiver&) = delete;
+  silent_receiver& operator=(const silent_receiver&) = delete;
+
+  [[nodiscard]] std::string url() const {
+    return "http://127.0.0.1:"
+           + std::to_string(acceptor_.local_endpoint().port()) + "/hook";
+  }
+  /// How many connections it took so far.
+  [[nodiscard]] int accepted() const {
+    return accepted_;
+  }
+
+private:
+  void accept() {
+    acceptor_.async_accept([this](boost::system::error_code ec,
+                                  boost::asio::ip::tcp::socket socket) {
+      if (ec)
+        return;
+      held_.push_back(std::move(socket));
+      ++accepted_;
+      accept();
+    });
+  }
+
+  boost::asio::io_context io_;
+  boost::asio::ip::tcp::acceptor acceptor_;
+  std::vector<boost::asio::ip::tcp::socket> held_;
+  std::atomic<int> accepted_{0};
+  std::thread thread_;
+};
+
+/// A listener whose backlog is full: a connection to it never completes
+/// (the kernel drops its SYNs), until the listener goes.
+class unreachable_receiver {
+public:
+  unreachable_receiver() : acceptor_(io_) {
+    boost::asio::ip::tcp::endpoint at{
+      boost::asio::ip::make_address("127.0.0.1"), 0};
+    acceptor_.open(at.protocol());
+    acceptor_.bind(at);
+    acceptor_.listen(0);
+    // The one connection a backlog of 0 holds; it is never accepted.
+    filler_.connect(acceptor_.local_endpoint());
+  }
+
+  [[nodiscard]] std::string url() const {
+    return "http://127.0.0.1:"
+           + std::to_string(acceptor_.local_endpoint().port()) + "/hook";
+  }
+
+private:
+  boost::asio::io_context io_;
+  boost::asio::ip::tcp::acceptor acceptor_;
+  boost::asio::ip::tcp::socket filler_{io_};
 };
 
 } // namespace signoff::test

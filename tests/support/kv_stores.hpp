@@ -13,7 +13,6 @@
 
 #include <boost/json.hpp>
 
-#include "signoff/model/decision_rules.hpp"
 #include "signoff/persistence/approval_store.hpp"
 #include "signoff/persistence/workflow_state_store.hpp"
 
@@ -60,42 +59,28 @@ public:
   explicit kv_approval_store(std::shared_ptr<kv_database> db)
       : db_(std::move(db)) {}
 
-  model::result<persistence::created_approval>
-  create_approval(const std::string& key, const model::approval_spec& spec,
-                  const std::string& actor, model::time_point now) override {
-    auto fresh = model::new_approval(key, spec, now);
-    if (fresh.is_err())
-      return fresh.error();
+  model::result<void>
+  apply(const persistence::approval_change& change) override {
+    const auto& key = change.after.key;
     std::lock_guard guard{db_->mutex};
-    if (auto existing = db_->get<model::approval_record>("approval/" + key))
-      return persistence::created_approval{*existing, false};
-    db_->put("approval/" + key, fresh.value());
-    audit(key, "created", actor, now, spec.pending_reason, {});
-    return persistence::created_approval{fresh.value(), true};
+    auto current = db_->get<model::approval_record>("approval/" + key);
+    const auto expected = change.before ? change.before->revision : 0;
+    if (current.has_value() != change.before.has_value()
+        || (current && current->revision != expected))
+      return model::make_error(model::error_type::stale_write,
+                               "approval '" + key + "' changed meanwhile");
+    db_->put("approval/" + key, change.after);
+    auto trail = db_->get<std::vector<model::audit_entry>>("audit/" + key)
+                   .value_or(std::vector<model::audit_entry>{});
+    trail.insert(trail.end(), change.audit.begin(), change.audit.end());
+    db_->put("audit/" + key, trail);
+    return model::ok();
   }
 
   model::result<std::optional<model::approval_record>>
   find_approval(const std::string& key) const override {
     std::lock_guard guard{db_->mutex};
     return db_->get<model::approval_record>("approval/" + key);
-  }
-
-  model::result<model::decision_outcome>
-  decide(const model::decision& d, model::time_point now) override {
-    std::lock_guard guard{db_->mutex};
-    auto current = db_->get<model::approval_record>("approval/" + d.key);
-    auto t = model::apply_decision(current ? &*current : nullptr, d, now);
-    if (t.is_err())
-      return t.error();
-    if (!t->applied)
-      return model::decision_outcome{t->record, false};
-    if (!current)
-      audit(d.key, "created", d.actor, now, {}, {});
-    const auto& s = t->record.status;
-    audit(d.key, t->audit_action, s.is_pending() ? d.actor : s.decided_by, now,
-          d.reason, d.value);
-    db_->put("approval/" + d.key, t->record);
-    return model::decision_outcome{t->record, true};
   }
 
   model::result<std::vector<std::string>>
@@ -160,16 +145,6 @@ private:
     return out;
   }
 
-  void audit(const std::string& key, std::string action,
-             const std::string& actor, model::time_point now,
-             const std::string& reason, boost::json::value value) {
-    auto trail = db_->get<std::vector<model::audit_entry>>("audit/" + key)
-                   .value_or(std::vector<model::audit_entry>{});
-    trail.push_back({key, trail.size() + 1, std::move(action), actor, now,
-                     reason, std::move(value)});
-    db_->put("audit/" + key, trail);
-  }
-
   std::shared_ptr<kv_database> db_;
 };
 
@@ -177,6 +152,35 @@ class kv_workflow_state_store final : public persistence::workflow_state_store {
 public:
   explicit kv_workflow_state_store(std::shared_ptr<kv_database> db)
       : db_(std::move(db)) {}
+
+  model::result<void> apply(const persistence::run_change& change) override {
+    const auto& run = change.run;
+    if (auto valid = model::validate_run_identity(run); valid.is_err())
+      return valid;
+    std::lock_guard guard{db_->mutex};
+    auto stored = db_->get<model::saved_workflow_state>("run/" + run.run_id);
+    if (change.created) {
+      if (stored)
+        return model::make_error(model::error_type::invalid_argument,
+                                 "run '" + run.run_id + "' exists");
+      db_->put("run/" + run.run_id, run);
+      return model::ok();
+    }
+    if (!stored)
+      return model::make_error(model::error_type::not_found,
+                               "no run '" + run.run_id + "'");
+    auto input = std::move(stored->input);
+    auto metadata = std::move(stored->metadata);
+    auto checkpoints = std::move(stored->checkpoints);
+    *stored = run;
+    stored->input = std::move(input);
+    stored->metadata = std::move(metadata);
+    for (const auto& [key, saved] : run.checkpoints)
+      checkpoints.insert_or_assign(key, saved);
+    stored->checkpoints = std::move(checkpoints);
+    db_->put("run/" + run.run_id, *stored);
+    return model::ok();
+  }
 
   model::result<void> save(const model::saved_workflow_state& state) override {
     if (auto valid = model::validate_run_identity(state); valid.is_err())

@@ -27,12 +27,12 @@ namespace signoff::test {
 inline void close_lmdb_stores(persistence::lmdb_stores& stores) {
   std::weak_ptr<persistence::approval_store> approvals = stores.approvals;
   std::weak_ptr<persistence::workflow_state_store> runs = stores.runs;
-  std::weak_ptr<persistence::commit_group> commits = stores.commits;
+  std::weak_ptr<persistence::journal> journal = stores.journal;
   std::weak_ptr<persistence::outbox> notifications = stores.notifications;
   stores = {};
   BOOST_TEST_REQUIRE(approvals.expired());
   BOOST_TEST_REQUIRE(runs.expired());
-  BOOST_TEST_REQUIRE(commits.expired());
+  BOOST_TEST_REQUIRE(journal.expired());
   BOOST_TEST_REQUIRE(notifications.expired());
 }
 
@@ -111,6 +111,27 @@ public:
       mdb_txn_abort(txn);
     BOOST_TEST_REQUIRE(rc == MDB_SUCCESS,
                        "raw put into " << db << ": " << mdb_strerror(rc));
+  }
+
+  /// Deletes `key` from the named database `db` (a missing key is fine).
+  void del(const char* db, std::string_view key) {
+    MDB_txn* txn = nullptr;
+    int rc = mdb_txn_begin(env_, nullptr, 0, &txn);
+    BOOST_TEST_REQUIRE(rc == MDB_SUCCESS, mdb_strerror(rc));
+    MDB_dbi dbi = 0;
+    rc = mdb_dbi_open(txn, db, 0, &dbi);
+    if (rc == MDB_SUCCESS) {
+      MDB_val k = val(key);
+      rc = mdb_del(txn, dbi, &k, nullptr);
+      if (rc == MDB_NOTFOUND)
+        rc = MDB_SUCCESS;
+    }
+    if (rc == MDB_SUCCESS)
+      rc = mdb_txn_commit(txn);
+    else
+      mdb_txn_abort(txn);
+    BOOST_TEST_REQUIRE(rc == MDB_SUCCESS,
+                       "raw delete from " << db << ": " << mdb_strerror(rc));
   }
 
   /// The value under `key` in `db`, or nothing.

@@ -17,10 +17,17 @@ namespace signoff {
 /// Options of the blocking orchestrator: the actor's configuration plus
 /// where its actors run.
 struct orchestrator_options : actors::orchestrator_config {
-  /// An actor system to run in (it must outlive the orchestrator); null
-  /// means the orchestrator starts its own, with a sharing scheduler.
+  /// An actor system to run in, which must outlive the orchestrator; null
+  /// means the orchestrator starts its own. Its scheduler should be CAF's
+  /// sharing policy (`scheduler.policy = sharing`): with the default
+  /// work stealing, idle workers sleep between polls and every blocking
+  /// call waits ~100 us for one to notice its reply (~13 us with sharing),
+  /// and waking 100,000 parked runs at once stalls for seconds. Workflow
+  /// code never blocks its threads (blocking steps run on the step
+  /// executor), so the system may be shared with other actors.
   caf::actor_system* system = nullptr;
-  /// Worker threads of an own actor system; 0 means one per core.
+  /// Worker threads of an own actor system; 0 means one per core (at
+  /// least two).
   std::size_t worker_threads = 0;
 };
 
@@ -72,8 +79,10 @@ struct poll_options {
 using decision_report = actors::decision_report;
 
 /// The orchestrator for code that is not an actor: every call blocks until
-/// the orchestrator actor answered, and every call is thread-safe. Errors
-/// come back as `model::result` values with the codes of `error_type`.
+/// the orchestrator actor answered (one request, one reply), queries read
+/// the stores directly, and every call is thread-safe. Errors come back as
+/// `model::result` values with the codes of `error_type`. Its destructor
+/// stops the orchestrator and returns once no run executes workflow code.
 class orchestrator {
 public:
   explicit orchestrator(orchestrator_options options = {});
@@ -83,8 +92,9 @@ public:
   orchestrator& operator=(const orchestrator&) = delete;
 
   /// Registers (or replaces) the workflow run under `name`; runs of it are
-  /// executed, resumed and auto-resumed by that name.
-  void register_workflow(std::string name, model::workflow fn);
+  /// executed, resumed and auto-resumed by that name. Errors:
+  /// INVALID_ARGUMENT for an empty function.
+  model::result<void> register_workflow(std::string name, workflow fn);
 
   /// Starts a run of `name` on `input`; returns when it completed, failed
   /// or paused. Errors: UNKNOWN_WORKFLOW, INVALID_ARGUMENT (run id taken).
@@ -121,13 +131,16 @@ public:
   model::result<decision_report> decide(model::decision d,
                                         bool auto_resume = true);
 
-  /// Cancels a paused run, then its pending approvals. Errors: NOT_FOUND,
-  /// INVALID_RUN_STATE.
+  /// Cancels a paused run, then its pending approvals, as `actor` (kept in
+  /// the run's outcome and the approvals' audit trail; "run:<id>" when
+  /// empty). Errors: NOT_FOUND, INVALID_RUN_STATE.
   model::result<model::execution_result> cancel_run(const std::string& run_id,
-                                                    std::string reason = {});
+                                                    std::string reason = {},
+                                                    std::string actor = {});
 
   /// Reads `key` until it is decided or a limit in `options` is reached;
   /// returns the last status read (pending if still undecided or unknown).
+  /// Reads go to the store directly, like every query below.
   model::result<model::approval_status>
   poll_approval(const std::string& key, const poll_options& options = {});
 

@@ -15,9 +15,10 @@ using signoff::model::result;
 
 constexpr const char* approval_key = "approval:install-test";
 
-result<value> one_approval(signoff::model::step& step, const value& input) {
-  auto approval = step.approval(approval_key, {.pending_reason = "test"});
-  return value{{"input", input}, {"approval", approval}};
+signoff::task<result<value>> one_approval(signoff::step& step,
+                                          const value& input) {
+  auto approval = co_await step.approval(approval_key, "test");
+  co_return value{{"input", input}, {"approval", approval}};
 }
 
 } // namespace

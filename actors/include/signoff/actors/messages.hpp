@@ -1,7 +1,9 @@
 #pragma once
 
-// The message vocabulary shared by signoff's actors: request and report
-// types, and the one type-ID block that declares every atom.
+// The public message vocabulary of the orchestrator actor: its atoms, and
+// the request and report types. Every payload is a type of signoff's own
+// (JSON values, instants and workflow functions travel inside them), so a
+// program that declares message types of its own never collides with ours.
 
 #include <cstddef>
 #include <string>
@@ -14,12 +16,18 @@
 #include "signoff/model/approval.hpp"
 #include "signoff/model/audit_entry.hpp"
 #include "signoff/model/result.hpp"
-#include "signoff/model/workflow.hpp"
 #include "signoff/model/workflow_state.hpp"
 #include "signoff/persistence/cleanup.hpp"
 #include "signoff/persistence/workflow_state_store.hpp"
+#include "signoff/step.hpp"
 
 namespace signoff::actors {
+
+/// Registers (or replaces) the workflow run under a name.
+struct workflow_registration {
+  std::string name{};
+  workflow fn{};
+};
 
 /// Starts a run of a registered workflow.
 struct execute_request {
@@ -51,25 +59,36 @@ struct decision_report {
   std::vector<std::string> resumed_workflows{};
 };
 
+/// Cancels a paused run and then its pending approvals.
+struct cancel_run_request {
+  std::string run_id{};
+  /// Why; the run's error message (a default one when empty).
+  std::string reason{};
+  /// Who cancels: recorded in the run's outcome and in the audit trail of
+  /// the approvals cancelled with it ("run:<id>" when empty).
+  std::string actor{};
+};
+
+/// Removes finished runs last updated more than `max_age` ago.
+struct cleanup_request {
+  model::duration max_age{};
+};
+
 /// What `cleanup` removed: the cutoff, the runs and the approvals.
 using cleanup_report = persistence::cleanup_report;
 
 } // namespace signoff::actors
 
-// signoff's actors only ever run in one process, so their messages carry
-// plain C++ values (JSON trees, functions) that CAF never serializes.
-CAF_ALLOW_UNSAFE_MESSAGE_TYPE(boost::json::value)
-CAF_ALLOW_UNSAFE_MESSAGE_TYPE(signoff::model::workflow)
-CAF_ALLOW_UNSAFE_MESSAGE_TYPE(signoff::model::decision)
-CAF_ALLOW_UNSAFE_MESSAGE_TYPE(signoff::model::time_point)
-CAF_ALLOW_UNSAFE_MESSAGE_TYPE(signoff::model::duration)
+// The orchestrator's messages never leave the process, so they carry plain
+// C++ values (JSON trees, functions) that CAF never serializes.
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(signoff::actors::workflow_registration)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(signoff::actors::execute_request)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(signoff::actors::decision_request)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(signoff::actors::cancel_run_request)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(signoff::actors::cleanup_request)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(signoff::persistence::run_filter)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(
   signoff::model::result<signoff::model::execution_result>)
-CAF_ALLOW_UNSAFE_MESSAGE_TYPE(
-  signoff::model::result<signoff::model::decision_outcome>)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(
   signoff::model::result<signoff::actors::decision_report>)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(
@@ -91,19 +110,12 @@ CAF_BEGIN_TYPE_ID_BLOCK(signoff, caf::first_custom_type_id)
   CAF_ADD_ATOM(signoff, signoff::actors, cancel_run_atom, "cancelrun")
   CAF_ADD_ATOM(signoff, signoff::actors, status_atom, "status")
   CAF_ADD_ATOM(signoff, signoff::actors, list_runs_atom, "listruns")
+  CAF_ADD_ATOM(signoff, signoff::actors, waiting_atom, "waiting")
   CAF_ADD_ATOM(signoff, signoff::actors, approval_atom, "approval")
   CAF_ADD_ATOM(signoff, signoff::actors, pending_atom, "pending")
   CAF_ADD_ATOM(signoff, signoff::actors, audit_atom, "audit")
   CAF_ADD_ATOM(signoff, signoff::actors, cleanup_atom, "cleanup")
   CAF_ADD_ATOM(signoff, signoff::actors, expire_atom, "expire")
-  CAF_ADD_ATOM(signoff, signoff::actors, wake_atom, "wake")
-  CAF_ADD_ATOM(signoff, signoff::actors, watch_atom, "watch")
-  CAF_ADD_ATOM(signoff, signoff::actors, tick_atom, "tick")
-  CAF_ADD_ATOM(signoff, signoff::actors, run_atom, "run")
-  CAF_ADD_ATOM(signoff, signoff::actors, passivate_atom, "passivate")
-  CAF_ADD_ATOM(signoff, signoff::actors, write_atom, "write")
-  CAF_ADD_ATOM(signoff, signoff::actors, commit_atom, "commit")
   CAF_ADD_ATOM(signoff, signoff::actors, resident_atom, "resident")
-  CAF_ADD_ATOM(signoff, signoff::actors, waiting_atom, "waiting")
 
 CAF_END_TYPE_ID_BLOCK(signoff)

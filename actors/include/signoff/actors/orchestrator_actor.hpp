@@ -4,7 +4,6 @@
 #include <cstddef>
 #include <functional>
 #include <memory>
-#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -14,47 +13,46 @@
 #include <caf/typed_actor.hpp>
 
 #include "signoff/actors/messages.hpp"
+#include "signoff/model/approval_event.hpp"
 #include "signoff/persistence/approval_store.hpp"
-#include "signoff/persistence/commit_group.hpp"
+#include "signoff/persistence/journal.hpp"
 #include "signoff/persistence/outbox.hpp"
 #include "signoff/persistence/workflow_state_store.hpp"
 
 namespace signoff::actors {
 
 /// The orchestrator is the entry point: it starts runs (one actor each),
-/// routes every decision through the approval registry and then wakes the
-/// runs waiting on the decided key, spawning or re-activating them from the
-/// workflow state store as needed. Every reply is a `model::result`: domain
-/// errors travel as values with their stable codes.
+/// routes every decision to the registry shard that owns its key, which
+/// commits it and wakes the runs waiting on the key, and keeps the
+/// directory of the runs in memory. Every reply is a `model::result`:
+/// domain errors travel as values with their stable codes.
 using orchestrator_actor = caf::typed_actor<
-  // Registers (or replaces) the workflow function run under a name, and
-  // resumes the runs of it that were running when the process last died.
-  caf::replies_to<register_atom, std::string, model::workflow>::with<bool>,
+  // Registers (or replaces) a workflow under its name, and resumes the
+  // runs of it that were running when the process last died.
+  caf::replies_to<register_atom, workflow_registration>::with<bool>,
   // Starts a run; replies when it completed, failed or paused. Errors:
-  // UNKNOWN_WORKFLOW, INVALID_ARGUMENT (the run id exists).
+  // UNKNOWN_WORKFLOW, INVALID_ARGUMENT (bad input, or the run id exists).
   caf::replies_to<execute_atom, execute_request>::with<
     model::result<model::execution_result>>,
-  // Resumes a run by id: a paused run whose approval was decided executes
-  // again from its checkpoints; otherwise its current state is the reply.
-  // Errors: NOT_FOUND, UNKNOWN_WORKFLOW.
+  // Resumes a run by id: a paused run whose approval was decided goes on;
+  // otherwise its current state is the reply. Errors: NOT_FOUND,
+  // UNKNOWN_WORKFLOW.
   caf::replies_to<resume_atom,
                   std::string>::with<model::result<model::execution_result>>,
-  // Commits a grant, edit, reject or cancel and, with auto_resume, resumes
-  // every run waiting on its key before replying. Errors: those of
+  // Commits a grant, edit, reject or cancel and, with auto_resume, replies
+  // once every run waiting on its key reached its next suspension (a
+  // pause, its end, or an awaited async step). Errors: those of
   // `approval_store::decide`.
   caf::replies_to<decide_atom,
                   decision_request>::with<model::result<decision_report>>,
-  // Cancels a paused run (run id, reason) and then its pending approvals;
-  // the reply's pending_approvals are the approvals it stopped waiting on.
-  // Errors: NOT_FOUND, INVALID_RUN_STATE (not paused).
-  caf::replies_to<cancel_run_atom, std::string,
-                  std::string>::with<model::result<model::execution_result>>,
+  // Cancels a paused run and then its pending approvals; the reply's
+  // pending_approvals are the approvals it stopped waiting on. Errors:
+  // NOT_FOUND, INVALID_RUN_STATE (not paused).
+  caf::replies_to<cancel_run_atom, cancel_run_request>::with<
+    model::result<model::execution_result>>,
   // Reads a run's saved state. Errors: NOT_FOUND.
   caf::replies_to<status_atom, std::string>::with<
     model::result<model::saved_workflow_state>>,
-  // Lists the paused runs of a workflow (all workflows for "").
-  caf::replies_to<list_runs_atom,
-                  std::string>::with<model::result<std::vector<std::string>>>,
   // Lists the runs matching a filter (workflow, status), in id order.
   caf::replies_to<list_runs_atom, persistence::run_filter>::with<
     model::result<std::vector<std::string>>>,
@@ -73,44 +71,21 @@ using orchestrator_actor = caf::typed_actor<
   // Removes finished runs older than the age given, and the decided
   // approvals no waiting run still needs. Never touches a paused run.
   caf::replies_to<cleanup_atom,
-                  model::duration>::with<model::result<cleanup_report>>,
-  // Expires every approval past its deadline now and wakes its runs;
-  // replies with the expired keys.
+                  cleanup_request>::with<model::result<cleanup_report>>,
+  // Expires every approval past its deadline now; replies with the
+  // expired keys once their waiting runs reached their next suspension.
   caf::replies_to<expire_atom>::with<model::result<std::vector<std::string>>>,
   // How many run actors are in memory now (parked or working).
-  caf::replies_to<resident_atom>::with<std::size_t>,
-  // Sent by the registry: the approval under this key was resolved (by
-  // expiry); wake the runs waiting on it.
-  caf::reacts_to<wake_atom, std::string>,
-  // The orchestrator's own timer: wake the runs of decisions the store
-  // says are owed a wake (made by another process, or lost in a crash).
-  caf::reacts_to<tick_atom>>;
+  caf::replies_to<resident_atom>::with<std::size_t>>;
 
 /// What a notification hook is told.
-struct approval_event {
-  std::string key{};
-  /// Pending for `on_approval_needed`; the decision for `_resolved`.
-  model::approval_status status{};
-  /// The run that paused (needed events only).
-  std::string run_id{};
-  std::string workflow_name{};
-  std::string pending_reason{};
-  boost::json::value metadata{};
-  std::optional<model::time_point> expires_at{};
-};
-
-/// The JSON form of `event` kept in the outbox: `{"type":
-/// "approval.needed"|"approval.resolved", "key", "status": {...}, "runId",
-/// "workflowName", "pendingReason", "metadata", "expiresAt", "at"}`.
-[[nodiscard]] boost::json::value event_json(const approval_event& event,
-                                            std::string_view type,
-                                            model::time_point at);
+using approval_event = model::approval_event;
 
 /// Callbacks for approvers' notifications. They run on actor threads after
 /// the change is committed, so they must be thread-safe and quick; an
 /// exception they throw is logged and never undoes or loses a decision.
 struct notification_hooks {
-  /// A run paused on an approval.
+  /// A run paused on a new approval.
   std::function<void(const approval_event&)> on_approval_needed{};
   /// An approval was approved, edited, rejected, cancelled or expired.
   std::function<void(const approval_event&)> on_approval_resolved{};
@@ -122,13 +97,21 @@ struct orchestrator_config {
   std::shared_ptr<persistence::approval_store> approval_store{};
   /// Where runs live; null means a new in-memory store.
   std::shared_ptr<persistence::workflow_state_store> workflow_state_store{};
-  /// Groups the stores' writes into shared commits; null means the stores'
-  /// writes are complete on return (right for the in-memory stores). Pass
-  /// `lmdb_stores::commits` with the LMDB stores.
-  std::shared_ptr<persistence::commit_group> commit_group{};
+  /// How the stores' writes are made durable together (group commit):
+  /// pass `lmdb_stores::journal` with the LMDB stores. Null means the
+  /// stores apply each change at once (right for the in-memory stores).
+  std::shared_ptr<persistence::journal> journal{};
+  /// Where to keep notifications durably: each event is appended in the
+  /// commit of the change it reports (see `model::event_json`). Null for
+  /// none. With a journal, the journal's store keeps them; pass
+  /// `lmdb_stores::notifications` to read them back.
+  std::shared_ptr<persistence::outbox> outbox{};
   /// Parked run actors kept in memory; past this many, the least recently
   /// parked quit and are re-activated from the store when woken.
   std::size_t max_resident_runs = 10'000;
+  /// A run parked longer than this quits too (its state is in the store),
+  /// whatever the resident count; zero keeps parked runs until the limit.
+  model::duration idle_passivation = std::chrono::minutes{10};
   /// How often the store is asked for decisions whose runs are owed a wake
   /// (decisions by other processes such as the CLI, wakes lost in a
   /// crash); also done once at start. Zero turns it off.
@@ -142,19 +125,35 @@ struct orchestrator_config {
   std::function<void(std::string_view)> logger{};
   /// Approver notifications, called in process after each change.
   notification_hooks hooks{};
-  /// Where to keep the same notifications durably: each event is appended
-  /// in the commit of the change it reports (see `event_json` for its
-  /// form). Null for none. Pass `lmdb_stores::notifications` for LMDB.
-  std::shared_ptr<persistence::outbox> outbox{};
   /// The time source; null means the system clock.
   model::clock clock{};
   /// Approvals expired per registry timer tick, so a backlog of expiries
   /// (after a long downtime) is worked off without flooding the process.
   std::size_t expiry_batch = 256;
+  /// Registry shards, each owning the approvals whose key hashes to it;
+  /// zero means one per scheduler worker.
+  std::size_t registry_shards = 0;
+  /// Runs a decision wakes at once; the rest follow as these reach their
+  /// next suspension, so waking 100,000 runs neither floods the scheduler
+  /// nor breaks `max_resident_runs`.
+  std::size_t wakes_in_flight = 256;
+  /// Threads of the step executor, where plain (non-coroutine) step
+  /// functions run because they may block: 8. Zero runs them on the run's
+  /// actor instead: only for steps that never block (and for deterministic
+  /// tests).
+  std::size_t step_threads = 8;
+  /// How long `step.request` waits for a reply when the step names no
+  /// timeout: 30 seconds.
+  model::duration request_timeout = std::chrono::seconds{30};
+  /// Runs the store writer, which blocks on every fsync, on a thread of its
+  /// own. False runs it on the scheduler, for deterministic tests under
+  /// CAF's test coordinator.
+  bool detached_writer = true;
 };
 
-/// Spawns an orchestrator (and its approval registry) in `system`. Send it
-/// an exit message to stop it together with every run actor it owns.
+/// Spawns an orchestrator (and its registry shards, expiry timer and
+/// writer) in `system`. Send it an exit message to stop it: it quits once
+/// every actor it owns has quit.
 [[nodiscard]] orchestrator_actor spawn_orchestrator(caf::actor_system& system,
                                                     orchestrator_config config);
 

@@ -2,8 +2,11 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <string>
+#include <string_view>
+#include <vector>
 
 #include "signoff/http/auth.hpp"
 #include "signoff/model/result.hpp"
@@ -22,15 +25,38 @@ struct server_options {
   std::uint16_t port = 8080;
   /// Threads serving connections.
   std::size_t threads = 2;
-  /// Largest request body: 1 MiB; larger ones get 413.
+  /// Largest request body (with a chunked body's trailers): 1 MiB; larger
+  /// ones get 413. A header (with a chunked body's chunk lines and
+  /// trailers) may take 8 KiB; a larger one gets 431.
   std::size_t max_body_bytes = std::size_t{1} << 20U;
+  /// Connections served at once: 512. Past it, a new connection is
+  /// answered 503 and closed. Keep it below the process's descriptor limit
+  /// (`ulimit -n`), which the stores and the notifier share. When
+  /// descriptors run out all the same, the server keeps trying to accept
+  /// and serves again once some are free.
+  std::size_t max_connections = 512;
   /// Who may do what. Ignored with `no_auth`.
   token_registry tokens{};
   /// Secret for signed action links; empty disables `/act/...`.
   std::string link_secret{};
+  /// Secret the inbox's form tokens are made with (a form is only taken
+  /// with the token its page carried); servers sharing it take each
+  /// other's forms. Empty: a random one per start.
+  std::string form_secret{};
   /// Local development only: every request acts with full rights as the
   /// body's `actorId` (or "anonymous"). Announced at start by the caller.
+  /// Then only requests naming the server by an IP address, `localhost` or
+  /// one of `allowed_hosts` in their Host header are served (a page
+  /// elsewhere could reach it through DNS rebinding otherwise: 421), and a
+  /// POST from a page on another site is refused (403).
   bool no_auth = false;
+  /// Host names (without port) that `no_auth` mode serves besides IP
+  /// addresses and `localhost`.
+  std::vector<std::string> allowed_hosts{};
+  /// Where the server reports what it cannot answer (a connection closed
+  /// after an unexpected failure, a failure to accept connections), one
+  /// line each; called from its threads. Empty: nowhere.
+  std::function<void(std::string_view)> logger{};
 };
 
 /// The HTTP endpoints, JSON API and approver inbox over an orchestrator.

@@ -75,6 +75,10 @@ struct approval_spec {
   std::optional<time_point> expires_at{};
   /// Distinct approvers needed; one rejection always suffices.
   std::uint32_t quorum = 1;
+  /// The run that first asked for it, and its workflow (empty when a
+  /// decision came before any run).
+  std::string run_id{};
+  std::string workflow_name{};
 
   friend bool operator==(const approval_spec&, const approval_spec&) = default;
 };
@@ -87,6 +91,9 @@ struct approval_record {
   approval_spec spec;
   time_point created_at;
   std::vector<approval_grant> grants;
+  /// Changes made so far: the length of its audit trail. A store refuses a
+  /// change computed from an older revision than the one it holds.
+  std::uint64_t revision = 0;
 
   /// The status as of `now`: a pending approval past its deadline reads as
   /// expired even before the registry records the expiry.

@@ -1,28 +1,39 @@
 #pragma once
 
 #include <string>
+#include <vector>
 
 #include "signoff/model/approval.hpp"
+#include "signoff/model/audit_entry.hpp"
 #include "signoff/model/result.hpp"
 #include "signoff/model/time.hpp"
 
 namespace signoff::model {
 
-/// What a decision does to an approval, computed before anything is
-/// written, so every store applies exactly the same rules.
+/// What a change does to an approval, computed before anything is written,
+/// so every store (and every owner of approvals) applies exactly the same
+/// rules and writes exactly the same audit entries.
 struct approval_transition {
-  /// The record as it must be stored.
+  /// The record as it must be stored; its `revision` counts the entries
+  /// below.
   approval_record record;
   /// False for an idempotent repeat: nothing to write.
   bool applied = false;
-  /// The audit action to append when applied.
-  std::string audit_action;
+  /// The audit entries to append, numbered after the current revision: a
+  /// "created" entry for a new approval (by the run that asked for it, or
+  /// by the decider when a decision comes first, with the pending reason
+  /// as its reason), then the decision's entry ("granted" for a grant
+  /// toward a quorum, else the new state's name), by the decider
+  /// ("system" for an expiry), with the decision's reason and value.
+  std::vector<audit_entry> audit;
 };
 
-/// A new pending approval for `key`. Errors: `INVALID_ARGUMENT` for an
-/// empty key or a quorum of 0.
-[[nodiscard]] result<approval_record>
-new_approval(const std::string& key, const approval_spec& spec, time_point now);
+/// The transition creating `key` as pending with `spec`, asked for by
+/// `actor` (a run's is "run:<id>"). Errors: `INVALID_ARGUMENT` for an
+/// empty or too long key or a quorum of 0.
+[[nodiscard]] result<approval_transition>
+create_approval(const std::string& key, const approval_spec& spec,
+                const std::string& actor, time_point now);
 
 /// The transition `d` causes on `current` (null when the key is unknown)
 /// at `now`. Errors are those of `approval_store::decide`.

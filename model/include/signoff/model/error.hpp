@@ -32,6 +32,14 @@ inline constexpr std::string_view unknown_workflow = "UNKNOWN_WORKFLOW";
 inline constexpr std::string_view invalid_run_state = "INVALID_RUN_STATE";
 /// The store failed (I/O, full map, corrupt record).
 inline constexpr std::string_view storage_error = "STORAGE_ERROR";
+/// A change was computed from a record that changed meanwhile (another
+/// process decided it); the change was not written. Read and try again.
+inline constexpr std::string_view stale_write = "STALE_WRITE";
+/// An awaited request to another actor got no answer in time.
+inline constexpr std::string_view request_timeout = "REQUEST_TIMEOUT";
+/// An awaited request to another actor failed (an error reply, the actor
+/// is gone).
+inline constexpr std::string_view request_failed = "REQUEST_FAILED";
 } // namespace error_type
 
 /// An error as workflows, stores and the APIs report it: a stable `type`

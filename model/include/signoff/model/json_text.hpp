@@ -17,4 +17,8 @@ namespace signoff::model {
 parse_json(std::string_view text, boost::system::error_code& ec,
            const boost::json::parse_options& options = {});
 
+/// False if `v` holds a number JSON text cannot carry (NaN, an infinity):
+/// such a value would be written as text no parser reads back.
+[[nodiscard]] bool is_storable(const boost::json::value& v) noexcept;
+
 } // namespace signoff::model

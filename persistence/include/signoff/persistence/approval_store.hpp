@@ -8,8 +8,10 @@
 
 #include "signoff/model/approval.hpp"
 #include "signoff/model/audit_entry.hpp"
+#include "signoff/model/decision_rules.hpp"
 #include "signoff/model/result.hpp"
 #include "signoff/model/time.hpp"
+#include "signoff/persistence/changes.hpp"
 
 namespace signoff::persistence {
 
@@ -21,7 +23,10 @@ struct created_approval {
 };
 
 /// Where approvals, their audit trail and their deadlines live: the
-/// reference's ApprovalStore, with every transition atomic.
+/// reference's ApprovalStore. A store implements the reads and one write,
+/// `apply`; every transition (`create_approval`, `decide`) is computed by
+/// the shared rules of `decision_rules.hpp` and applied through it, so each
+/// store writes the same records and audit entries.
 ///
 /// Thread safety: every implementation must allow concurrent calls from
 /// any thread. Errors: `STORAGE_ERROR` when the medium fails; the
@@ -31,47 +36,34 @@ class approval_store {
 public:
   virtual ~approval_store() = default;
 
-  /// Creates `key` as pending with `spec` unless it exists, appending a
-  /// "created" audit entry by `actor`. An existing record is returned
-  /// unchanged (it may hold a decision made before the run got here).
-  /// Errors: `INVALID_ARGUMENT` for an empty key or a quorum of 0.
-  virtual model::result<created_approval>
-  create_approval(const std::string& key, const model::approval_spec& spec,
-                  const std::string& actor, model::time_point now)
-    = 0;
+  /// Writes `change` atomically: the record, its index entries (pending
+  /// keys, deadlines), the audit entries, and the event and owed wake where
+  /// the store keeps those. Errors: `STALE_WRITE` if the stored revision
+  /// is not `change.before`'s (0 and absent for a new approval);
+  /// `INVALID_ARGUMENT` for a key the store cannot hold.
+  virtual model::result<void> apply(const approval_change& change) = 0;
 
   /// The record under `key`, or nothing.
-  virtual model::result<std::optional<model::approval_record>>
+  [[nodiscard]] virtual model::result<std::optional<model::approval_record>>
   find_approval(const std::string& key) const = 0;
-
-  /// Applies `d` atomically at `now` with its audit entry. A pending
-  /// approval takes the decision (a grant may only add to its quorum); a
-  /// missing one is created already decided, unless `d.require_existing`.
-  /// Repeating the deciding actor's own decision changes nothing.
-  /// Errors: `APPROVAL_CONFLICT` (details: the current status) when it is
-  /// decided otherwise or past its deadline; `NOT_FOUND` for a missing key
-  /// when required or when expiring; `INVALID_ARGUMENT` for an empty key,
-  /// a reject without reason, or an expiry before the deadline.
-  virtual model::result<model::decision_outcome>
-  decide(const model::decision& d, model::time_point now) = 0;
 
   /// Pending, unexpired keys starting with `prefix` (taken literally, byte
   /// for byte) in key order, at most `limit` of them.
-  virtual model::result<std::vector<std::string>>
+  [[nodiscard]] virtual model::result<std::vector<std::string>>
   list_pending(std::string_view prefix, model::time_point now,
                std::size_t limit) const = 0;
 
   /// Every change to `key` in order; empty for an unknown key.
-  virtual model::result<std::vector<model::audit_entry>>
+  [[nodiscard]] virtual model::result<std::vector<model::audit_entry>>
   audit_trail(const std::string& key) const = 0;
 
   /// Pending keys whose deadline is at or before `now`, earliest first, at
   /// most `limit`.
-  virtual model::result<std::vector<std::string>>
+  [[nodiscard]] virtual model::result<std::vector<std::string>>
   due_for_expiry(model::time_point now, std::size_t limit) const = 0;
 
   /// The earliest deadline of any pending approval.
-  virtual model::result<std::optional<model::time_point>>
+  [[nodiscard]] virtual model::result<std::optional<model::time_point>>
   next_expiry() const = 0;
 
   /// Deletes a decided approval and its audit trail; false if there was
@@ -79,11 +71,11 @@ public:
   virtual model::result<bool> remove_approval(const std::string& key) = 0;
 
   /// Keys decided (or expired) whose waiting runs may not have been woken
-  /// yet, at most `limit`. A store shared between processes records each
-  /// resolving transition here in the same commit, so a wake lost to a
-  /// crash, or a decision made by another process (the CLI), is found by
-  /// reading the store. The default records nothing: right for a store
-  /// only one process uses, where the orchestrator wakes runs itself.
+  /// yet, at most `limit`. A store shared between processes records them
+  /// (`approval_change::owe_wake`) in the commit of the decision, so a wake
+  /// lost to a crash, or a decision made by another process (the CLI), is
+  /// found by reading the store. The default records nothing: right for a
+  /// store only one process uses, where the orchestrator wakes runs itself.
   [[nodiscard]] virtual model::result<std::vector<std::string>>
   owed_wakes(std::size_t limit) const {
     (void)limit;
@@ -95,6 +87,37 @@ public:
     (void)keys;
     return model::ok();
   }
+
+  /// Creates `key` as pending with `spec` unless it exists, appending a
+  /// "created" audit entry by `actor`. An existing record is returned
+  /// unchanged (it may hold a decision made before the run got here).
+  /// Errors: `INVALID_ARGUMENT` for an empty key or a quorum of 0.
+  model::result<created_approval>
+  create_approval(const std::string& key, const model::approval_spec& spec,
+                  const std::string& actor, model::time_point now);
+
+  /// Applies `d` atomically at `now` with its audit entry, and (for a
+  /// store that keeps them) the `approval.resolved` event and the owed wake
+  /// of a decision that resolves the approval. A pending approval takes the
+  /// decision (a grant may only add to its quorum); a missing one is
+  /// created already decided, unless `d.require_existing`. Repeating the
+  /// deciding actor's own decision changes nothing.
+  /// Errors: `APPROVAL_CONFLICT` (details: the current status) when it is
+  /// decided otherwise or past its deadline; `NOT_FOUND` for a missing key
+  /// when required or when expiring; `INVALID_ARGUMENT` for an empty key,
+  /// a reject without reason, or an expiry before the deadline.
+  model::result<model::decision_outcome> decide(const model::decision& d,
+                                                model::time_point now);
 };
+
+/// The change a transition makes to `before` (none for a new approval),
+/// with the `approval.resolved` event (naming the runs `waiting` on it) and
+/// owed wake when it resolves the approval, and the `approval.needed` event
+/// when it creates one pending.
+[[nodiscard]] approval_change
+make_approval_change(std::optional<model::approval_record> before,
+                     model::approval_transition transition,
+                     model::time_point now,
+                     std::vector<std::string> waiting = {});
 
 } // namespace signoff::persistence

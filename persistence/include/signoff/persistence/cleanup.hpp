@@ -33,11 +33,12 @@ struct cleanup_report {
 
 /// Removes the finished runs last updated before `cutoff`, and each decided
 /// approval they reached that no paused run waits on. Running and paused
-/// runs, and pending approvals, are never removed. It reads everything
-/// before it removes anything, so call it inside one commit (a commit
-/// group's `commit`, a store writer's job) and nothing changes in between.
+/// runs, and pending approvals, are never removed. What it checks before
+/// removing stays true meanwhile whatever else happens: a finished run
+/// never changes again, and no run starts waiting on a decided approval
+/// (it takes the decision). So the removals need not share one commit.
 /// Errors: those of the stores. A failed read leaves everything as it was;
-/// a removal fails only with the medium, which fails the commit too.
+/// a removal that fails leaves the rest for the next cleanup.
 [[nodiscard]] model::result<cleanup_report>
 remove_finished_runs(approval_store& approvals, workflow_state_store& runs,
                      model::time_point cutoff);

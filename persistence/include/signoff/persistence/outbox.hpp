@@ -14,7 +14,10 @@ namespace signoff::persistence {
 
 /// A notification owed to the outside world.
 struct outbox_entry {
-  /// Increasing; receivers can deduplicate retries by it.
+  /// Given in increasing order and never twice by one outbox (an LMDB
+  /// outbox: in its directory's life, across restarts and after it was
+  /// empty; a memory outbox: in its own life). Every delivery of the entry
+  /// carries it, so receivers drop repeats by it.
   std::uint64_t id = 0;
   boost::json::value event{};
   std::uint32_t attempts = 0;

@@ -8,6 +8,7 @@
 #include "signoff/model/result.hpp"
 #include "signoff/model/time.hpp"
 #include "signoff/model/workflow_state.hpp"
+#include "signoff/persistence/changes.hpp"
 
 namespace signoff::persistence {
 
@@ -29,8 +30,15 @@ class workflow_state_store {
 public:
   virtual ~workflow_state_store() = default;
 
-  /// Inserts or replaces the run `state.run_id`, keeping every index in step.
-  /// Errors: `INVALID_ARGUMENT` for an empty run id.
+  /// Writes a run's progress atomically: its header, the new checkpoints
+  /// (appended to those written before), its input and metadata when it is
+  /// new, and its index entries moved from `change.before`. Errors:
+  /// `INVALID_ARGUMENT` for an id or name the store cannot hold, or a new
+  /// run whose id exists.
+  virtual model::result<void> apply(const run_change& change) = 0;
+
+  /// Inserts or replaces the run `state.run_id` whole, keeping every index
+  /// in step. Errors: `INVALID_ARGUMENT` for an empty run id.
   virtual model::result<void> save(const model::saved_workflow_state& state)
     = 0;
 

@@ -1,0 +1,132 @@
+#include "engine.hpp"
+
+#include <exception>
+#include <functional>
+#include <limits>
+#include <string>
+
+#include <caf/all.hpp>
+
+#include "signoff/persistence/memory_store.hpp"
+
+namespace signoff::actors::detail {
+
+namespace {
+
+constexpr auto never = std::numeric_limits<std::int64_t>::max();
+
+void call_hook(const engine& eng, const char* name,
+               const std::function<void(const approval_event&)>& hook,
+               const approval_event& event) noexcept {
+  if (!hook)
+    return;
+  try {
+    hook(event);
+  } catch (const std::exception& e) {
+    eng.log(std::string{name} + " hook failed for '" + event.key
+            + "': " + e.what());
+  } catch (...) {
+    eng.log(std::string{name} + " hook failed for '" + event.key + "'");
+  }
+}
+
+} // namespace
+
+engine::engine(orchestrator_config config, std::size_t workers)
+    : config_(std::move(config)), armed_ms_(never) {
+  if (!config_.approval_store)
+    config_.approval_store = persistence::make_memory_approval_store();
+  if (!config_.workflow_state_store)
+    config_.workflow_state_store
+      = persistence::make_memory_workflow_state_store();
+  if (!config_.clock)
+    config_.clock = model::system_now;
+  if (config_.expiry_batch == 0)
+    config_.expiry_batch = 1;
+  if (config_.recovery_concurrency == 0)
+    config_.recovery_concurrency = 1;
+  if (config_.wakes_in_flight == 0)
+    config_.wakes_in_flight = 1;
+  shard_count_ = config_.registry_shards != 0 ? config_.registry_shards
+                                              : std::max<std::size_t>(1, workers);
+  if (config_.step_threads != 0)
+    executor_ = std::make_unique<step_executor>(config_.step_threads);
+}
+
+void engine::start(caf::actor_system& system, directory_actor dir,
+                   std::shared_ptr<engine> self) {
+  directory_ = std::move(dir);
+  if (config_.journal)
+    writer_ = spawn_store_writer(system, config_.journal,
+                                 config_.detached_writer);
+  shards_.reserve(shard_count_);
+  for (std::size_t i = 0; i < shard_count_; ++i)
+    shards_.push_back(spawn_registry_shard(system, self));
+  timer_ = spawn_expiry_timer(system, std::move(self));
+}
+
+void engine::stop() noexcept {
+  shards_.clear();
+  writer_ = nullptr;
+  timer_ = nullptr;
+  directory_ = nullptr;
+  if (executor_)
+    executor_->stop();
+}
+
+const registry_shard_actor&
+engine::shard_for(std::string_view key) const noexcept {
+  return shards_[std::hash<std::string_view>{}(key) % shards_.size()];
+}
+
+void engine::log(std::string_view line) const noexcept {
+  if (!config_.logger)
+    return;
+  try {
+    config_.logger(line);
+  } catch (...) { // NOLINT(bugprone-empty-catch): a logger must not kill us
+  }
+}
+
+void engine::keep_event(const boost::json::value& event) const noexcept {
+  if (!config_.outbox)
+    return;
+  try {
+    if (auto kept = config_.outbox->append(event, now()); kept.is_err())
+      log("keeping a notification failed: " + kept.error().message);
+  } catch (const std::exception& e) {
+    log(std::string{"keeping a notification failed: "} + e.what());
+  }
+}
+
+void engine::approval_needed(const approval_event& event) const noexcept {
+  log("run '" + event.run_id + "' waits for approval '" + event.key + "'");
+  call_hook(*this, "on_approval_needed", config_.hooks.on_approval_needed,
+            event);
+}
+
+void engine::approval_resolved(const approval_event& event) const noexcept {
+  log("approval '" + event.key + "' "
+      + std::string{to_string(event.status.state)}
+      + (event.status.decided_by.empty() ? ""
+                                         : " by " + event.status.decided_by));
+  call_hook(*this, "on_approval_resolved", config_.hooks.on_approval_resolved,
+            event);
+}
+
+void engine::watch_deadline(model::time_point at) const {
+  const auto ms = model::to_millis(at);
+  auto armed = armed_ms_.load();
+  while (ms < armed)
+    if (armed_ms_.compare_exchange_weak(armed, ms)) {
+      caf::anon_send(timer_, watch_atom_v, deadline{at});
+      return;
+    }
+}
+
+void engine::armed_for(model::time_point at) const noexcept {
+  armed_ms_.store(at == model::time_point::max() ? never
+                                                 : model::to_millis(at));
+}
+
+} // namespace signoff::actors::detail

@@ -1,0 +1,104 @@
+#pragma once
+
+// What every actor of one orchestrator shares: the configuration with its
+// defaults filled in, the stores, the handles of the other actors, the step
+// executor, and the outward callbacks, wrapped so a throwing callback can
+// never take an actor down.
+
+#include <atomic>
+#include <memory>
+#include <string_view>
+#include <vector>
+
+#include "directory.hpp"
+#include "expiry_timer.hpp"
+#include "registry_shard.hpp"
+#include "signoff/actors/orchestrator_actor.hpp"
+#include "step_executor.hpp"
+#include "store_writer.hpp"
+
+namespace signoff::actors::detail {
+
+class engine {
+public:
+  /// Fills in the defaults; `workers` is the scheduler's thread count.
+  engine(orchestrator_config config, std::size_t workers);
+
+  engine(const engine&) = delete;
+  engine& operator=(const engine&) = delete;
+
+  [[nodiscard]] const orchestrator_config& config() const noexcept {
+    return config_;
+  }
+  [[nodiscard]] persistence::approval_store& approvals() const noexcept {
+    return *config_.approval_store;
+  }
+  [[nodiscard]] persistence::workflow_state_store& runs() const noexcept {
+    return *config_.workflow_state_store;
+  }
+  /// The journal changes are committed through, or null when the stores
+  /// apply each change at once.
+  [[nodiscard]] persistence::journal* journal() const noexcept {
+    return config_.journal.get();
+  }
+  [[nodiscard]] model::time_point now() const {
+    return config_.clock();
+  }
+
+  void log(std::string_view line) const noexcept;
+
+  /// Keeps an event in the outbox, for stores that apply changes at once
+  /// (a journal keeps events in the commit of their change).
+  void keep_event(const boost::json::value& event) const noexcept;
+  void approval_needed(const approval_event& event) const noexcept;
+  void approval_resolved(const approval_event& event) const noexcept;
+
+  /// Tells the expiry timer about a new deadline, unless it is armed for an
+  /// earlier one already (a message only when it matters).
+  void watch_deadline(model::time_point at) const;
+
+  /// The expiry timer armed for `at` (or disarmed, with max()).
+  void armed_for(model::time_point at) const noexcept;
+
+  /// The shard owning `key`.
+  [[nodiscard]] const registry_shard_actor&
+  shard_for(std::string_view key) const noexcept;
+  [[nodiscard]] const std::vector<registry_shard_actor>&
+  shards() const noexcept {
+    return shards_;
+  }
+  [[nodiscard]] const store_writer_actor& writer() const noexcept {
+    return writer_;
+  }
+  [[nodiscard]] const expiry_timer_actor& timer() const noexcept {
+    return timer_;
+  }
+  [[nodiscard]] const directory_actor& directory() const noexcept {
+    return directory_;
+  }
+  /// Where plain steps run; null runs them on the run's actor.
+  [[nodiscard]] step_executor* executor() const noexcept {
+    return executor_.get();
+  }
+
+  /// Spawns the shards, the timer and the writer in `system`, for the
+  /// directory `dir`. Called once, before any message reaches them.
+  void start(caf::actor_system& system, directory_actor dir,
+             std::shared_ptr<engine> self);
+
+  /// Drops every handle (they keep the actors' control blocks alive) and
+  /// stops the executor, waiting for the steps it runs.
+  void stop() noexcept;
+
+private:
+  orchestrator_config config_;
+  std::size_t shard_count_;
+  std::vector<registry_shard_actor> shards_;
+  store_writer_actor writer_;
+  expiry_timer_actor timer_;
+  directory_actor directory_;
+  std::unique_ptr<step_executor> executor_;
+  mutable std::atomic<std::int64_t> armed_ms_;
+};
+
+} // namespace signoff::actors::detail

@@ -1,0 +1,185 @@
+#include "expiry_timer.hpp"
+
+#include <algorithm>
+#include <functional>
+#include <optional>
+
+#include <caf/all.hpp>
+
+#include "engine.hpp"
+
+namespace signoff::actors::detail {
+
+namespace {
+
+/// How long a failing store is left alone before expiring is tried again.
+constexpr auto retry_after_failure = std::chrono::seconds{1};
+
+using keys_reply = model::result<std::vector<std::string>>;
+
+/// The timer's own tick (its number tells stale timers apart) stays out of
+/// its handle.
+using timer_impl
+  = expiry_timer_actor::extend<caf::reacts_to<tick_atom, std::uint64_t>>;
+
+struct timer_state {
+  std::shared_ptr<engine> eng;
+  /// The deadline the pending timer fires at, if one is pending.
+  std::optional<model::time_point> armed;
+  std::uint64_t timer = 0;
+  /// A tick's batch is being expired; `expire` requests wait for it, so
+  /// their reply also covers the runs that batch wakes.
+  bool ticking = false;
+  std::vector<std::function<void()>> after_tick;
+
+  static inline const char* name = "signoff.expiry_timer";
+};
+
+using timer_pointer = timer_impl::stateful_pointer<timer_state>;
+
+/// Makes sure a tick arrives no later than `at`.
+void arm(timer_pointer self, model::time_point at) {
+  auto& st = self->state;
+  if (st.armed && *st.armed <= at)
+    return;
+  st.armed = at;
+  st.eng->armed_for(at);
+  auto delay = std::max(at - st.eng->now(), model::duration::zero());
+  self->delayed_send(self, delay, tick_atom_v, ++st.timer);
+}
+
+void arm_for_next_deadline(timer_pointer self) {
+  const auto& eng = *self->state.eng;
+  auto next = eng.approvals().next_expiry();
+  if (next.is_err()) {
+    eng.log("reading the next expiry failed: " + next.error().message);
+    arm(self, eng.now() + retry_after_failure);
+  } else if (next.value()) {
+    arm(self, *next.value());
+  }
+}
+
+/// Expires one batch of due approvals through their shards and hands the
+/// keys that expired to `then`, once their runs reached their next
+/// suspension. `full` tells whether the batch was full (more may be due).
+void expire_batch(
+  timer_pointer self,
+  std::function<void(keys_reply, bool full)> then) {
+  const auto& eng = *self->state.eng;
+  auto due = eng.approvals().due_for_expiry(eng.now(),
+                                            eng.config().expiry_batch);
+  if (due.is_err()) {
+    then(due.error(), false);
+    return;
+  }
+  const bool full = due->size() >= eng.config().expiry_batch;
+  if (due->empty()) {
+    then(std::vector<std::string>{}, full);
+    return;
+  }
+  // Each key's shard answers in its own time; the keys are reported in
+  // deadline order all the same.
+  struct progress {
+    std::size_t left;
+    std::vector<std::optional<std::string>> expired;
+  };
+  auto p = std::make_shared<progress>(
+    progress{due->size(), std::vector<std::optional<std::string>>(due->size())});
+  auto one_done = [p, then, full] {
+    if (--p->left > 0)
+      return;
+    std::vector<std::string> keys;
+    for (auto& key : p->expired)
+      if (key)
+        keys.push_back(std::move(*key));
+    then(std::move(keys), full);
+  };
+  for (std::size_t i = 0; i < due->size(); ++i) {
+    auto& key = (*due)[i];
+    model::decision d{key, model::decision_kind::expire, {}, {}, "system"};
+    self
+      ->request(eng.shard_for(key), caf::infinite, decide_atom_v,
+                decision_request{std::move(d), true})
+      .then(
+        [p, i, one_done](model::result<decision_report>& report) {
+          // A decision committed first wins the race, and this one is
+          // refused: not expired by us.
+          if (report.is_ok() && report->applied)
+            p->expired[i] = report->approval.key;
+          one_done();
+        },
+        [one_done](caf::error&) { one_done(); });
+  }
+}
+
+/// Expires batches until one is not full, then hands every key to `then`.
+void expire_all(timer_pointer self, std::vector<std::string> so_far,
+                std::function<void(keys_reply)> then) {
+  expire_batch(self, [self, so_far = std::move(so_far),
+                      then](keys_reply expired, bool full) mutable {
+    if (expired.is_err()) {
+      then(std::move(expired));
+      return;
+    }
+    so_far.insert(so_far.end(), expired->begin(), expired->end());
+    if (full)
+      expire_all(self, std::move(so_far), then);
+    else
+      then(std::move(so_far));
+  });
+}
+
+timer_impl::behavior_type timer_behavior(timer_pointer self,
+                                         std::shared_ptr<engine> eng) {
+  self->state.eng = std::move(eng);
+  arm_for_next_deadline(self);
+  return {
+    [self](watch_atom, deadline d) { arm(self, d.at); },
+    [self](expire_atom) -> caf::result<keys_reply> {
+      auto rp = self->make_response_promise<keys_reply>();
+      auto run = [self, rp]() mutable {
+        expire_all(self, {},
+                   [rp](keys_reply expired) mutable { rp.deliver(expired); });
+      };
+      if (self->state.ticking)
+        self->state.after_tick.push_back(std::move(run));
+      else
+        run();
+      return rp;
+    },
+    [self](tick_atom, std::uint64_t timer) {
+      auto& st = self->state;
+      if (timer != st.timer)
+        return;
+      st.armed.reset();
+      st.eng->armed_for(model::time_point::max());
+      st.ticking = true;
+      expire_batch(self, [self](keys_reply expired, bool full) {
+        auto& st = self->state;
+        st.ticking = false;
+        for (auto& waiting : std::exchange(st.after_tick, {}))
+          waiting();
+        const auto& eng = *st.eng;
+        if (expired.is_err()) {
+          eng.log("expiring approvals failed: " + expired.error().message);
+          arm(self, eng.now() + retry_after_failure);
+        } else if (full) {
+          // More may be due: come back after the messages queued meanwhile,
+          // instead of expiring a whole backlog at once.
+          arm(self, eng.now());
+        } else {
+          arm_for_next_deadline(self);
+        }
+      });
+    },
+  };
+}
+
+} // namespace
+
+expiry_timer_actor spawn_expiry_timer(caf::actor_system& system,
+                                      std::shared_ptr<engine> eng) {
+  return system.spawn(timer_behavior, std::move(eng));
+}
+
+} // namespace signoff::actors::detail

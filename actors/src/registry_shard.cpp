@@ -1,0 +1,458 @@
+#include "registry_shard.hpp"
+
+#include <algorithm>
+#include <deque>
+#include <functional>
+#include <optional>
+#include <unordered_map>
+#include <unordered_set>
+
+#include <caf/all.hpp>
+
+#include "engine.hpp"
+
+namespace signoff::actors::detail {
+
+namespace {
+
+/// Decisions computed from a record another process changed meanwhile are
+/// computed again this many times before giving up.
+constexpr int attempts_on_stale_write = 8;
+
+using decision_reply = model::result<decision_report>;
+using status_reply = model::result<model::approval_status>;
+
+/// A resident run waiting on a key.
+struct waiter {
+  std::string run_id;
+  caf::actor run;
+};
+
+/// What the shard holds for one key: only while runs wait on it in memory
+/// or its writes are in flight, so a million parked approvals cost nothing
+/// here.
+struct key_entry {
+  std::vector<waiter> waiters;
+  /// Writes sent to the writer and not yet durable. While any is, the
+  /// key's next operations wait in `queued`, so each is computed from a
+  /// durable record.
+  std::uint32_t writes = 0;
+  std::deque<std::function<void()>> queued;
+  /// Wake rounds going on; an owed-wake poll leaves the key to them.
+  std::uint32_t waking = 0;
+
+  [[nodiscard]] bool idle() const noexcept {
+    return waiters.empty() && writes == 0 && queued.empty() && waking == 0;
+  }
+};
+
+struct shard_state {
+  std::shared_ptr<engine> eng;
+  std::unordered_map<std::string, key_entry> keys;
+
+  static inline const char* name = "signoff.registry_shard";
+};
+
+using shard_pointer = registry_shard_actor::stateful_pointer<shard_state>;
+
+/// Forgets `key`'s entry once nothing needs it.
+void release(shard_pointer self, const std::string& key) {
+  auto& keys = self->state.keys;
+  if (auto it = keys.find(key); it != keys.end() && it->second.idle())
+    keys.erase(it);
+}
+
+/// Runs `op` now, or once no write of `key` is in flight.
+void with_key(shard_pointer self, const std::string& key,
+              std::function<void()> op) {
+  auto& entry = self->state.keys[key];
+  if (entry.writes > 0) {
+    entry.queued.push_back(std::move(op));
+    return;
+  }
+  op();
+  release(self, key);
+}
+
+/// A write of `key` became durable (or failed): runs what waited for it.
+void written(shard_pointer self, const std::string& key) {
+  auto& keys = self->state.keys;
+  auto it = keys.find(key);
+  if (it == keys.end())
+    return;
+  --it->second.writes;
+  while (it->second.writes == 0 && !it->second.queued.empty()) {
+    auto op = std::move(it->second.queued.front());
+    it->second.queued.pop_front();
+    op();
+    it = keys.find(key); // `op` may have added keys
+  }
+  release(self, key);
+}
+
+/// Writes `change` and calls `then` once it is durable (at once, for a
+/// store that applies changes itself).
+void write(shard_pointer self, persistence::approval_change change,
+           std::function<void(model::result<void>)> then) {
+  const auto& eng = *self->state.eng;
+  auto* journal = eng.journal();
+  if (journal == nullptr) {
+    auto applied = eng.approvals().apply(change);
+    if (applied.is_ok() && change.event)
+      eng.keep_event(*change.event);
+    then(std::move(applied));
+    return;
+  }
+  const auto key = change.after.key;
+  ++self->state.keys[key].writes;
+  persistence::write_batch batch;
+  journal->encode(change, batch);
+  self
+    ->request(eng.writer(), caf::infinite, commit_atom_v, std::move(batch))
+    .then(
+      [self, key, then](model::result<void>& committed) {
+        then(std::move(committed));
+        written(self, key);
+      },
+      [self, key, then](caf::error& e) {
+        then(model::make_error(model::error_type::storage_error,
+                               self->system().render(e)));
+        written(self, key);
+      });
+}
+
+/// Forgets the owed wake of `key`: riding on the next commit, since a
+/// crash that loses it only costs one wake too many.
+void settle(shard_pointer self, const std::string& key) {
+  const auto& eng = *self->state.eng;
+  if (auto* journal = eng.journal()) {
+    persistence::write_batch batch;
+    journal->encode_wakes_settled({key}, batch);
+    self->send(eng.writer(), settle_atom_v, std::move(batch));
+  } else if (auto done = eng.approvals().wakes_done({key}); done.is_err()) {
+    eng.log("forgetting the owed wake of '" + key
+            + "' failed: " + done.error().message);
+  }
+}
+
+/// The runs to wake for a key, and how far the round got.
+struct wake_round {
+  std::string key;
+  wake_message wake;
+  /// A resident run's actor, or null for a run the directory re-activates.
+  std::vector<waiter> targets;
+  std::size_t next = 0;
+  std::size_t pending = 0;
+  std::vector<std::string> resumed;
+  bool failed = false;
+  std::function<void(std::vector<std::string>)> done;
+};
+
+void wake_next(shard_pointer self, std::shared_ptr<wake_round> round);
+
+void woken(shard_pointer self, const std::shared_ptr<wake_round>& round,
+           const std::string& run_id, const wake_report& report) {
+  if (report.resumed)
+    round->resumed.push_back(run_id);
+  if (report.failed)
+    round->failed = true;
+  --round->pending;
+  wake_next(self, round);
+}
+
+void wake_through_directory(shard_pointer self,
+                            const std::shared_ptr<wake_round>& round,
+                            const std::string& run_id) {
+  const auto& eng = *self->state.eng;
+  self
+    ->request(eng.directory(), caf::infinite, wake_atom_v,
+              routed_wake{run_id, round->wake})
+    .then(
+      [self, round, run_id](wake_report& report) {
+        woken(self, round, run_id, report);
+      },
+      [self, round, run_id](caf::error& e) {
+        self->state.eng->log("waking run '" + run_id
+                             + "' failed: " + self->system().render(e));
+        woken(self, round, run_id, wake_report{false, true});
+      });
+}
+
+/// Sends the next wakes of the round, keeping at most `wakes_in_flight`
+/// unanswered, and ends it once every target answered.
+void wake_next(shard_pointer self, std::shared_ptr<wake_round> round) {
+  const auto& eng = *self->state.eng;
+  const auto limit = eng.config().wakes_in_flight;
+  while (round->pending < limit && round->next < round->targets.size()) {
+    auto target = round->targets[round->next++];
+    ++round->pending;
+    if (!target.run) {
+      wake_through_directory(self, round, target.run_id);
+      continue;
+    }
+    self->request(target.run, caf::infinite, wake_atom_v, round->wake)
+      .then(
+        [self, round, run_id = target.run_id](wake_report& report) {
+          woken(self, round, run_id, report);
+        },
+        // The run passivated or ended since it registered: the directory
+        // finds it in the store.
+        [self, round, run_id = target.run_id](caf::error&) {
+          wake_through_directory(self, round, run_id);
+        });
+  }
+  if (round->pending > 0 || round->next < round->targets.size())
+    return;
+  auto& entry = self->state.keys[round->key];
+  --entry.waking;
+  if (!round->failed)
+    settle(self, round->key);
+  release(self, round->key);
+  if (round->done)
+    round->done(std::move(round->resumed));
+}
+
+/// Wakes every run waiting on `key` with `status`: those registered in
+/// memory directly, and those the store lists (passivated, or from before a
+/// restart) through the directory. `done` gets the runs that went on.
+void wake_all(shard_pointer self, const std::string& key,
+              model::approval_status status,
+              std::function<void(std::vector<std::string>)> done) {
+  const auto& eng = *self->state.eng;
+  auto& entry = self->state.keys[key];
+  ++entry.waking;
+  auto round = std::make_shared<wake_round>();
+  round->key = key;
+  round->wake = wake_message{key, std::move(status)};
+  round->done = std::move(done);
+  round->targets = std::move(entry.waiters);
+  entry.waiters.clear();
+  std::unordered_set<std::string> known;
+  for (const auto& w : round->targets)
+    known.insert(w.run_id);
+  auto stored = eng.runs().find_by_pending_approval(key);
+  if (stored.is_err()) {
+    eng.log("finding the runs waiting on '" + key
+            + "' failed: " + stored.error().message);
+    round->failed = true;
+  } else {
+    for (auto& run_id : stored.value())
+      if (known.insert(run_id).second)
+        round->targets.push_back({std::move(run_id), {}});
+  }
+  wake_next(self, std::move(round));
+}
+
+void decide(shard_pointer self, decision_request req,
+            caf::typed_response_promise<decision_reply> rp, int attempt);
+
+/// The runs waiting on `key`, in id order: those registered here and those
+/// the store lists. Named in the key's `approval.resolved` event.
+std::vector<std::string> waiting_runs(shard_pointer self,
+                                      const std::string& key) {
+  std::vector<std::string> out;
+  if (auto stored = self->state.eng->runs().find_by_pending_approval(key);
+      stored.is_ok())
+    out = std::move(stored.value());
+  if (auto it = self->state.keys.find(key); it != self->state.keys.end())
+    for (const auto& w : it->second.waiters)
+      out.push_back(w.run_id);
+  std::sort(out.begin(), out.end());
+  out.erase(std::unique(out.begin(), out.end()), out.end());
+  return out;
+}
+
+/// Computes and writes the decision; the key has no write in flight.
+void decide_now(shard_pointer self, decision_request req,
+                caf::typed_response_promise<decision_reply> rp, int attempt) {
+  const auto& eng = *self->state.eng;
+  const auto now = eng.now();
+  const auto key = req.decision.key;
+  auto stored = eng.approvals().find_approval(key);
+  if (stored.is_err()) {
+    rp.deliver(decision_reply{stored.error()});
+    return;
+  }
+  auto& current = stored.value();
+  auto transition
+    = model::apply_decision(current ? &*current : nullptr, req.decision, now);
+  if (transition.is_err()) {
+    rp.deliver(decision_reply{transition.error()});
+    return;
+  }
+  decision_report report{transition->record, transition->applied,
+                         transition->record.status.decided_at.value_or(now),
+                         {}};
+  const auto status = transition->record.status;
+  const bool resolved = !status.is_pending();
+  if (!transition->applied) {
+    // An idempotent repeat wakes the waiting runs too: that repairs a wake
+    // lost earlier.
+    if (resolved && req.auto_resume)
+      wake_all(self, key, status,
+               [rp, report](std::vector<std::string> resumed) mutable {
+                 report.resumed_workflows = std::move(resumed);
+                 rp.deliver(decision_reply{std::move(report)});
+               });
+    else
+      rp.deliver(decision_reply{std::move(report)});
+    return;
+  }
+  auto waiting = resolved ? waiting_runs(self, key) : std::vector<std::string>{};
+  auto change = persistence::make_approval_change(
+    std::move(current), std::move(transition.value()), now, waiting);
+  change.owe_wake = change.owe_wake && req.auto_resume;
+  write(self, std::move(change),
+        [self, req, rp, attempt, report = std::move(report), status,
+         waiting = std::move(waiting)](model::result<void> committed) mutable {
+          if (committed.is_err()) {
+            if (committed.error().is(model::error_type::stale_write)
+                && attempt + 1 < attempts_on_stale_write)
+              decide(self, std::move(req), rp, attempt + 1);
+            else
+              rp.deliver(decision_reply{committed.error()});
+            return;
+          }
+          const auto& eng = *self->state.eng;
+          if (!status.is_pending())
+            eng.approval_resolved(
+              approval_event::of(report.approval, std::move(waiting)));
+          if (status.is_pending() || !req.auto_resume) {
+            rp.deliver(decision_reply{std::move(report)});
+            return;
+          }
+          const auto key = report.approval.key;
+          wake_all(self, key, status,
+                   [rp, report](std::vector<std::string> resumed) mutable {
+                     report.resumed_workflows = std::move(resumed);
+                     rp.deliver(decision_reply{std::move(report)});
+                   });
+        });
+}
+
+void decide(shard_pointer self, decision_request req,
+            caf::typed_response_promise<decision_reply> rp, int attempt) {
+  const auto key = req.decision.key;
+  with_key(self, key, [self, req = std::move(req), rp, attempt]() mutable {
+    decide_now(self, std::move(req), rp, attempt);
+  });
+}
+
+/// A run's first reach of a key nobody asked for: creates it pending. The
+/// run is told at once; the creation is committed before (or with) the
+/// run's own pause, which the writer receives after it.
+void create_for(shard_pointer self, const reach_request& req,
+                caf::typed_response_promise<status_reply>& rp) {
+  const auto& eng = *self->state.eng;
+  const auto now = eng.now();
+  auto transition = model::create_approval(req.key, req.spec,
+                                           "run:" + req.run_id, now);
+  if (transition.is_err()) {
+    rp.deliver(status_reply{transition.error()});
+    return;
+  }
+  auto record = transition->record;
+  self->state.keys[req.key].waiters.push_back({req.run_id, req.run});
+  // The timer learns of the deadline now, and again once the approval is
+  // durable: had it fired in between, it read the store without this
+  // approval and may have armed for a later one.
+  if (record.spec.expires_at)
+    eng.watch_deadline(*record.spec.expires_at);
+  write(self,
+        persistence::make_approval_change(std::nullopt,
+                                          std::move(transition.value()), now),
+        [self, record](model::result<void> created) {
+          const auto& eng = *self->state.eng;
+          if (created.is_ok()) {
+            eng.approval_needed(approval_event::of(record));
+            if (record.spec.expires_at)
+              eng.watch_deadline(*record.spec.expires_at);
+            return;
+          }
+          // Another process made the key meanwhile, or the store failed:
+          // the waiting runs ask again (a wake with a pending status).
+          eng.log("creating approval '" + record.key
+                  + "' failed: " + created.error().message);
+          wake_all(self, record.key, {}, {});
+        });
+  rp.deliver(status_reply{model::approval_status{}});
+}
+
+void reach_now(shard_pointer self, const reach_request& req,
+               caf::typed_response_promise<status_reply> rp) {
+  const auto& eng = *self->state.eng;
+  auto stored = eng.approvals().find_approval(req.key);
+  if (stored.is_err()) {
+    rp.deliver(status_reply{stored.error()});
+    return;
+  }
+  if (!stored.value()) {
+    create_for(self, req, rp);
+    return;
+  }
+  auto status = stored.value()->status_at(eng.now());
+  if (status.is_pending())
+    self->state.keys[req.key].waiters.push_back({req.run_id, req.run});
+  rp.deliver(status_reply{std::move(status)});
+}
+
+/// Wakes the runs of a key the store says are owed a wake.
+void repair_owed(shard_pointer self, const std::string& key) {
+  auto& entry = self->state.keys[key];
+  if (entry.waking > 0)
+    return; // a round is on it and settles it
+  const auto& eng = *self->state.eng;
+  auto stored = eng.approvals().find_approval(key);
+  if (stored.is_err()) {
+    eng.log("reading owed approval '" + key
+            + "' failed: " + stored.error().message);
+    return;
+  }
+  if (!stored.value() || stored.value()->status.is_pending()) {
+    settle(self, key);
+    return;
+  }
+  wake_all(self, key, stored.value()->status, {});
+}
+
+registry_shard_actor::behavior_type
+shard_behavior(shard_pointer self, std::shared_ptr<engine> eng) {
+  self->state.eng = std::move(eng);
+  return {
+    [self](decide_atom,
+           decision_request& req) -> caf::result<decision_reply> {
+      auto rp = self->make_response_promise<decision_reply>();
+      decide(self, std::move(req), rp, 0);
+      return rp;
+    },
+    [self](reach_atom, reach_request& req) -> caf::result<status_reply> {
+      auto rp = self->make_response_promise<status_reply>();
+      const auto key = req.key;
+      with_key(self, key, [self, req = std::move(req), rp]() mutable {
+        reach_now(self, req, rp);
+      });
+      return rp;
+    },
+    [self](forget_atom, const std::string& key, const std::string& run_id) {
+      auto& keys = self->state.keys;
+      auto it = keys.find(key);
+      if (it == keys.end())
+        return;
+      std::erase_if(it->second.waiters,
+                    [&](const waiter& w) { return w.run_id == run_id; });
+      release(self, key);
+    },
+    [self](owed_atom, const std::string& key) {
+      with_key(self, key, [self, key] { repair_owed(self, key); });
+    },
+  };
+}
+
+} // namespace
+
+registry_shard_actor spawn_registry_shard(caf::actor_system& system,
+                                          std::shared_ptr<engine> eng) {
+  return system.spawn(shard_behavior, std::move(eng));
+}
+
+} // namespace signoff::actors::detail

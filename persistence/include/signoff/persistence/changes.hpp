@@ -1,0 +1,65 @@
+#pragma once
+
+// The changes the engine's owners make: an approval's registry shard
+// changes approvals, a run's actor changes its run. Each change is computed
+// by its owner from what it holds and written atomically as a whole, either
+// at once (`approval_store::apply`, `workflow_state_store::apply`) or
+// encoded for a writer that commits many together (`journal`).
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include <boost/json/value.hpp>
+
+#include "signoff/model/approval.hpp"
+#include "signoff/model/audit_entry.hpp"
+#include "signoff/model/workflow_state.hpp"
+
+namespace signoff::persistence {
+
+/// A change to one approval, computed from the record its owner read.
+struct approval_change {
+  /// The record the change was computed from; none for a new approval. A
+  /// store that holds another revision refuses the change with
+  /// STALE_WRITE, and the owner reads again.
+  std::optional<model::approval_record> before{};
+  /// The record after the change.
+  model::approval_record after{};
+  /// Audit entries to append, numbered after `before`'s revision.
+  std::vector<model::audit_entry> audit{};
+  /// A notification (`model::event_json`) kept in the outbox in the same
+  /// commit, by stores that hold an outbox; others ignore it.
+  std::optional<boost::json::value> event{};
+  /// Records, in the same commit, that the runs waiting on the key are
+  /// owed a wake (see `approval_store::owed_wakes`).
+  bool owe_wake = false;
+};
+
+/// What a stored run is indexed by, so an owner can move a run's index
+/// entries without reading it back.
+struct run_index {
+  model::run_status status = model::run_status::running;
+  std::vector<std::string> pending_approvals{};
+  model::time_point updated_at{};
+
+  /// The index fields of `run`.
+  [[nodiscard]] static run_index of(const model::saved_workflow_state& run);
+};
+
+/// A run's progress since its owner last wrote it.
+struct run_change {
+  /// The run as it stands, except that `checkpoints` holds only the steps
+  /// completed since the last write, and that `input` and `metadata` are
+  /// written only when `created`.
+  model::saved_workflow_state run{};
+  /// True for the first write of the run: it must not exist yet.
+  bool created = false;
+  /// Checkpoints written before; the new ones are numbered after them.
+  std::uint32_t checkpoints_before = 0;
+  /// How the stored run is indexed now (ignored when `created`).
+  run_index before{};
+};
+
+} // namespace signoff::persistence

@@ -1,0 +1,19 @@
+#pragma once
+
+// The steps that rewrite an LMDB directory of one format into the next,
+// run inside the write transaction that opens it (see `lmdb_env`).
+
+#include <lmdb.h>
+
+#include "lmdb_env.hpp"
+
+namespace signoff::persistence::detail {
+
+/// Format 1 to 2: approvals gain their revision (the length of their audit
+/// trail, until then kept apart in `audit_length`), written ahead of the
+/// record; a run's checkpoints, input and metadata move out of its record
+/// into a log of one record per step and a record written once.
+[[nodiscard]] model::result<void> migrate_format_1_to_2(MDB_txn* txn,
+                                                        const lmdb_dbs& dbs);
+
+} // namespace signoff::persistence::detail

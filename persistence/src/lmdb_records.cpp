@@ -1,0 +1,174 @@
+#include "lmdb_records.hpp"
+
+#include "signoff/model/limits.hpp"
+
+namespace signoff::persistence::detail {
+
+namespace {
+
+std::uint64_t millis_of(model::time_point t) {
+  return static_cast<std::uint64_t>(model::to_millis(t));
+}
+
+std::string be32(std::uint32_t n) {
+  std::string out(4, '\0');
+  for (int i = 3; i >= 0; --i, n >>= 8U)
+    out[static_cast<std::size_t>(i)] = static_cast<char>(n & 0xFFU);
+  return out;
+}
+
+} // namespace
+
+std::string encode_approval(const model::approval_record& r) {
+  return be64(r.revision) + encode(r);
+}
+
+std::optional<std::uint64_t> stored_revision(std::string_view value) noexcept {
+  if (value.size() < 8)
+    return std::nullopt;
+  return from_be64(value);
+}
+
+model::result<model::approval_record> decode_approval(std::string_view key,
+                                                      std::string_view value) {
+  auto revision = stored_revision(value);
+  if (!revision)
+    return corrupt_record(key);
+  auto record = decode<model::approval_record>(value.substr(8), key);
+  if (record.is_err())
+    return record.error();
+  if (record->key != key || record->revision != *revision)
+    return corrupt_record(key);
+  return record;
+}
+
+std::string deadline_key(model::time_point deadline, std::string_view key) {
+  auto k = be64(millis_of(deadline));
+  k += key;
+  return k;
+}
+
+std::string pending_value(const model::approval_record& r) {
+  return r.spec.expires_at ? be64(millis_of(*r.spec.expires_at))
+                           : std::string{};
+}
+
+std::string audit_key(std::string_view key, std::uint64_t sequence) {
+  std::string k{key};
+  k += be64(sequence);
+  return k;
+}
+
+std::string encode_run_header(const model::saved_workflow_state& run,
+                              std::uint32_t checkpoints) {
+  auto doc = boost::json::value_from(run);
+  auto& obj = doc.as_object();
+  obj.erase("resumeState");
+  obj.erase("input");
+  obj.erase("metadata");
+  obj["checkpoints"] = checkpoints;
+  return boost::json::serialize(doc);
+}
+
+model::result<run_header> decode_run_header(std::string_view id,
+                                            std::string_view value) {
+  const auto what = "run " + std::string{id};
+  auto doc = decode<boost::json::value>(value, what);
+  if (doc.is_err())
+    return doc.error();
+  auto* obj = doc->if_object();
+  const auto* count = obj ? obj->if_contains("checkpoints") : nullptr;
+  if (count == nullptr || !count->is_int64() || count->get_int64() < 0
+      || count->get_int64() > UINT32_MAX)
+    return corrupt_record(what);
+  run_header out;
+  out.checkpoints = static_cast<std::uint32_t>(count->get_int64());
+  obj->erase("checkpoints");
+  (*obj)["resumeState"] = boost::json::object{};
+  auto run = boost::json::try_value_to<model::saved_workflow_state>(*doc);
+  if (!run || run->run_id != id)
+    return corrupt_record(what);
+  out.run = std::move(*run);
+  return out;
+}
+
+std::string encode_run_inputs(const model::saved_workflow_state& run) {
+  return boost::json::serialize(
+    boost::json::value{{"input", run.input}, {"metadata", run.metadata}});
+}
+
+model::result<void> decode_run_inputs(std::string_view value,
+                                      model::saved_workflow_state& run) {
+  const auto what = "input of run " + run.run_id;
+  auto doc = decode<boost::json::value>(value, what);
+  if (doc.is_err())
+    return doc.error();
+  const auto* obj = doc->if_object();
+  const auto* input = obj ? obj->if_contains("input") : nullptr;
+  const auto* metadata = obj ? obj->if_contains("metadata") : nullptr;
+  if (input == nullptr || metadata == nullptr)
+    return corrupt_record(what);
+  run.input = *input;
+  run.metadata = *metadata;
+  return model::ok();
+}
+
+std::string checkpoint_prefix(std::string_view run_id) {
+  std::string k(1, static_cast<char>(run_id.size()));
+  k += run_id;
+  return k;
+}
+
+std::string checkpoint_key(std::string_view run_id, std::uint32_t number) {
+  return checkpoint_prefix(run_id) + be32(number);
+}
+
+std::string encode_checkpoint(const std::string& key,
+                              const model::checkpoint& result) {
+  return boost::json::serialize(
+    boost::json::value{{"key", key}, {"result", boost::json::value_from(result)}});
+}
+
+model::result<void> decode_checkpoint(std::string_view value,
+                                      model::saved_workflow_state& run) {
+  const auto what = "checkpoint of run " + run.run_id;
+  auto doc = decode<boost::json::value>(value, what);
+  if (doc.is_err())
+    return doc.error();
+  const auto* obj = doc->if_object();
+  const auto* key = obj ? obj->if_contains("key") : nullptr;
+  const auto* result = obj ? obj->if_contains("result") : nullptr;
+  if (key == nullptr || !key->is_string() || result == nullptr)
+    return corrupt_record(what);
+  auto saved = boost::json::try_value_to<model::checkpoint>(*result);
+  if (!saved)
+    return corrupt_record(what);
+  run.checkpoints.insert_or_assign(std::string{key->get_string()},
+                                   std::move(*saved));
+  return model::ok();
+}
+
+std::string name_key(const std::string& name) {
+  return name.empty() ? std::string(1, '\0') : name;
+}
+
+std::string finished_key(model::time_point updated_at,
+                         std::string_view run_id) {
+  auto k = be64(millis_of(updated_at));
+  k += run_id;
+  return k;
+}
+
+std::string finished_key(const model::saved_workflow_state& run) {
+  return finished_key(run.updated_at, run.run_id);
+}
+
+bool storable_approval_key(std::string_view key) noexcept {
+  return !key.empty() && key.size() <= model::max_approval_key_bytes;
+}
+
+bool storable_run_id(std::string_view id) noexcept {
+  return !id.empty() && id.size() <= model::max_run_id_bytes;
+}
+
+} // namespace signoff::persistence::detail
