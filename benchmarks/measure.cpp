@@ -1,5 +1,12 @@
 #include "measure.hpp"
 
+#if __has_include(<valgrind/callgrind.h>)
+#include <valgrind/callgrind.h>
+#else
+#define CALLGRIND_START_INSTRUMENTATION
+#define CALLGRIND_STOP_INSTRUMENTATION
+#endif
+
 #include <algorithm>
 #include <cstddef>
 #include <cstdio>
@@ -78,6 +85,14 @@ double parallel_for(std::size_t n, std::size_t threads,
   for (auto& w : workers)
     w.join();
   return seconds_since(start);
+}
+
+counted_section::counted_section() {
+  CALLGRIND_START_INSTRUMENTATION;
+}
+
+counted_section::~counted_section() {
+  CALLGRIND_STOP_INSTRUMENTATION;
 }
 
 } // namespace signoff::bench

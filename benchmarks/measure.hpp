@@ -40,6 +40,17 @@ void report(std::string_view name, double value, std::string_view unit);
 /// with a non-zero status, from any thread.
 [[noreturn]] void fail(const std::string& what);
 
+/// Marks what callgrind counts when run with `--instr-atstart=no`: the
+/// cycles themselves, not the set-up before them nor the checks and the
+/// shutdown after. Does nothing outside valgrind.
+class counted_section {
+public:
+  counted_section();
+  ~counted_section();
+  counted_section(const counted_section&) = delete;
+  counted_section& operator=(const counted_section&) = delete;
+};
+
 /// Runs `body(i, thread)` for every i in [0, n) on `threads` threads, each
 /// taking every `threads`-th index, and returns the wall time in seconds.
 double parallel_for(std::size_t n, std::size_t threads,

@@ -99,19 +99,27 @@ void engine::keep_event(const boost::json::value& event) const noexcept {
   }
 }
 
-void engine::approval_needed(const approval_event& event) const noexcept {
-  log("run '" + event.run_id + "' waits for approval '" + event.key + "'");
-  call_hook(*this, "on_approval_needed", config_.hooks.on_approval_needed,
-            event);
+void engine::approval_needed(const model::approval_record& record) const
+  noexcept {
+  if (config_.logger)
+    log("run '" + record.spec.run_id + "' waits for approval '" + record.key
+        + "'");
+  if (config_.hooks.on_approval_needed)
+    call_hook(*this, "on_approval_needed", config_.hooks.on_approval_needed,
+              approval_event::of(record));
 }
 
-void engine::approval_resolved(const approval_event& event) const noexcept {
-  log("approval '" + event.key + "' "
-      + std::string{to_string(event.status.state)}
-      + (event.status.decided_by.empty() ? ""
-                                         : " by " + event.status.decided_by));
-  call_hook(*this, "on_approval_resolved", config_.hooks.on_approval_resolved,
-            event);
+void engine::approval_resolved(const model::approval_record& record,
+                               std::vector<std::string> waiting) const
+  noexcept {
+  const auto& status = record.status;
+  if (config_.logger)
+    log("approval '" + record.key + "' " + std::string{to_string(status.state)}
+        + (status.decided_by.empty() ? "" : " by " + status.decided_by));
+  if (config_.hooks.on_approval_resolved)
+    call_hook(*this, "on_approval_resolved",
+              config_.hooks.on_approval_resolved,
+              approval_event::of(record, std::move(waiting)));
 }
 
 void engine::watch_deadline(model::time_point at) const {

@@ -47,11 +47,29 @@ public:
 
   void log(std::string_view line) const noexcept;
 
+  /// True if changes carry their notification event: a journal keeps it
+  /// in the commit of its change, an outbox after it. Without either,
+  /// nobody reads events, and none is made.
+  [[nodiscard]] bool keeps_events() const noexcept {
+    return config_.journal || config_.outbox;
+  }
+
+  /// True if `approval_resolved` has anything to do: a hook or a logger.
+  [[nodiscard]] bool tells_resolutions() const noexcept {
+    return config_.hooks.on_approval_resolved || config_.logger;
+  }
+
   /// Keeps an event in the outbox, for stores that apply changes at once
   /// (a journal keeps events in the commit of their change).
   void keep_event(const boost::json::value& event) const noexcept;
-  void approval_needed(const approval_event& event) const noexcept;
-  void approval_resolved(const approval_event& event) const noexcept;
+
+  /// Tells the hook and the log that a run waits for `record`.
+  void approval_needed(const model::approval_record& record) const noexcept;
+
+  /// Tells the hook and the log that `record` was resolved while `waiting`
+  /// runs waited on it.
+  void approval_resolved(const model::approval_record& record,
+                         std::vector<std::string> waiting) const noexcept;
 
   /// Tells the expiry timer about a new deadline, unless it is armed for an
   /// earlier one already (a message only when it matters).

@@ -62,16 +62,16 @@ void release(shard_pointer self, const std::string& key) {
     keys.erase(it);
 }
 
-/// Runs `op` now, or once no write of `key` is in flight.
-void with_key(shard_pointer self, const std::string& key,
-              std::function<void()> op) {
-  auto& entry = self->state.keys[key];
-  if (entry.writes > 0) {
-    entry.queued.push_back(std::move(op));
-    return;
-  }
-  op();
-  release(self, key);
+/// True if a write of `key` is in flight: its next operations wait.
+bool busy(shard_pointer self, const std::string& key) {
+  auto it = self->state.keys.find(key);
+  return it != self->state.keys.end() && it->second.writes > 0;
+}
+
+/// Runs `op` once no write of `key` is in flight (call only when busy).
+void after_writes(shard_pointer self, const std::string& key,
+                  std::function<void()> op) {
+  self->state.keys[key].queued.push_back(std::move(op));
 }
 
 /// A write of `key` became durable (or failed): runs what waited for it.
@@ -90,33 +90,42 @@ void written(shard_pointer self, const std::string& key) {
   release(self, key);
 }
 
+/// What follows a write: its outcome, and the record it wrote (handed
+/// back, so nobody copies it meanwhile).
+using after_write
+  = std::function<void(model::result<void>, model::approval_record)>;
+
 /// Writes `change` and calls `then` once it is durable (at once, for a
 /// store that applies changes itself).
 void write(shard_pointer self, persistence::approval_change change,
-           std::function<void(model::result<void>)> then) {
+           after_write then) {
   const auto& eng = *self->state.eng;
   auto* journal = eng.journal();
   if (journal == nullptr) {
-    auto applied = eng.approvals().apply(change);
-    if (applied.is_ok() && change.event)
-      eng.keep_event(*change.event);
-    then(std::move(applied));
+    auto record = change.after;
+    auto event = std::move(change.event);
+    auto applied = eng.approvals().apply(std::move(change));
+    if (applied.is_ok() && event)
+      eng.keep_event(*event);
+    then(std::move(applied), std::move(record));
     return;
   }
   const auto key = change.after.key;
   ++self->state.keys[key].writes;
   persistence::write_batch batch;
   journal->encode(change, batch);
+  auto record = std::make_shared<model::approval_record>(std::move(change.after));
   self
     ->request(eng.writer(), caf::infinite, commit_atom_v, std::move(batch))
     .then(
-      [self, key, then](model::result<void>& committed) {
-        then(std::move(committed));
+      [self, key, then, record](model::result<void>& committed) {
+        then(std::move(committed), std::move(*record));
         written(self, key);
       },
-      [self, key, then](caf::error& e) {
+      [self, key, then, record](caf::error& e) {
         then(model::make_error(model::error_type::storage_error,
-                               self->system().render(e)));
+                               self->system().render(e)),
+             std::move(*record));
         written(self, key);
       });
 }
@@ -274,23 +283,26 @@ void decide_now(shard_pointer self, decision_request req,
     return;
   }
   auto& current = stored.value();
+  const auto before
+    = current ? std::optional{persistence::approval_index::of(*current)}
+              : std::nullopt;
   auto transition
-    = model::apply_decision(current ? &*current : nullptr, req.decision, now);
+    = model::apply_decision(std::move(current), req.decision, now);
   if (transition.is_err()) {
     rp.deliver(decision_reply{transition.error()});
     return;
   }
-  decision_report report{transition->record, transition->applied,
-                         transition->record.status.decided_at.value_or(now),
-                         {}};
   const auto status = transition->record.status;
   const bool resolved = !status.is_pending();
   if (!transition->applied) {
+    decision_report report{std::move(transition->record), false,
+                           status.decided_at.value_or(now), {}};
     // An idempotent repeat wakes the waiting runs too: that repairs a wake
     // lost earlier.
     if (resolved && req.auto_resume)
       wake_all(self, key, status,
-               [rp, report](std::vector<std::string> resumed) mutable {
+               [rp, report = std::move(report)](
+                 std::vector<std::string> resumed) mutable {
                  report.resumed_workflows = std::move(resumed);
                  rp.deliver(decision_reply{std::move(report)});
                });
@@ -298,13 +310,19 @@ void decide_now(shard_pointer self, decision_request req,
       rp.deliver(decision_reply{std::move(report)});
     return;
   }
-  auto waiting = resolved ? waiting_runs(self, key) : std::vector<std::string>{};
+  // The runs waiting on the key, named in the event and the hook: looked
+  // up only when somebody reads them.
+  auto waiting = resolved && (eng.keeps_events() || eng.tells_resolutions())
+                   ? waiting_runs(self, key)
+                   : std::vector<std::string>{};
   auto change = persistence::make_approval_change(
-    std::move(current), std::move(transition.value()), now, waiting);
+    before, std::move(transition.value()), now,
+    {eng.keeps_events(), waiting});
   change.owe_wake = change.owe_wake && req.auto_resume;
   write(self, std::move(change),
-        [self, req, rp, attempt, report = std::move(report), status,
-         waiting = std::move(waiting)](model::result<void> committed) mutable {
+        [self, req, rp, attempt, now, status, waiting = std::move(waiting)](
+          model::result<void> committed,
+          model::approval_record record) mutable {
           if (committed.is_err()) {
             if (committed.error().is(model::error_type::stale_write)
                 && attempt + 1 < attempts_on_stale_write)
@@ -314,16 +332,18 @@ void decide_now(shard_pointer self, decision_request req,
             return;
           }
           const auto& eng = *self->state.eng;
-          if (!status.is_pending())
-            eng.approval_resolved(
-              approval_event::of(report.approval, std::move(waiting)));
+          if (!status.is_pending() && eng.tells_resolutions())
+            eng.approval_resolved(record, std::move(waiting));
+          decision_report report{std::move(record), true,
+                                 status.decided_at.value_or(now), {}};
           if (status.is_pending() || !req.auto_resume) {
             rp.deliver(decision_reply{std::move(report)});
             return;
           }
           const auto key = report.approval.key;
           wake_all(self, key, status,
-                   [rp, report](std::vector<std::string> resumed) mutable {
+                   [rp, report = std::move(report)](
+                     std::vector<std::string> resumed) mutable {
                      report.resumed_workflows = std::move(resumed);
                      rp.deliver(decision_reply{std::move(report)});
                    });
@@ -333,7 +353,12 @@ void decide_now(shard_pointer self, decision_request req,
 void decide(shard_pointer self, decision_request req,
             caf::typed_response_promise<decision_reply> rp, int attempt) {
   const auto key = req.decision.key;
-  with_key(self, key, [self, req = std::move(req), rp, attempt]() mutable {
+  if (!busy(self, key)) {
+    decide_now(self, std::move(req), rp, attempt);
+    release(self, key);
+    return;
+  }
+  after_writes(self, key, [self, req = std::move(req), rp, attempt]() mutable {
     decide_now(self, std::move(req), rp, attempt);
   });
 }
@@ -351,20 +376,21 @@ void create_for(shard_pointer self, const reach_request& req,
     rp.deliver(status_reply{transition.error()});
     return;
   }
-  auto record = transition->record;
   self->state.keys[req.key].waiters.push_back({req.run_id, req.run});
   // The timer learns of the deadline now, and again once the approval is
   // durable: had it fired in between, it read the store without this
   // approval and may have armed for a later one.
-  if (record.spec.expires_at)
-    eng.watch_deadline(*record.spec.expires_at);
+  const auto deadline = transition->record.spec.expires_at;
+  if (deadline)
+    eng.watch_deadline(*deadline);
   write(self,
         persistence::make_approval_change(std::nullopt,
-                                          std::move(transition.value()), now),
-        [self, record](model::result<void> created) {
+                                          std::move(transition.value()), now,
+                                          {eng.keeps_events(), {}}),
+        [self](model::result<void> created, model::approval_record record) {
           const auto& eng = *self->state.eng;
           if (created.is_ok()) {
-            eng.approval_needed(approval_event::of(record));
+            eng.approval_needed(record);
             if (record.spec.expires_at)
               eng.watch_deadline(*record.spec.expires_at);
             return;
@@ -428,7 +454,12 @@ shard_behavior(shard_pointer self, std::shared_ptr<engine> eng) {
     [self](reach_atom, reach_request& req) -> caf::result<status_reply> {
       auto rp = self->make_response_promise<status_reply>();
       const auto key = req.key;
-      with_key(self, key, [self, req = std::move(req), rp]() mutable {
+      if (!busy(self, key)) {
+        reach_now(self, req, rp);
+        release(self, key);
+        return rp;
+      }
+      after_writes(self, key, [self, req = std::move(req), rp]() mutable {
         reach_now(self, req, rp);
       });
       return rp;
@@ -443,7 +474,12 @@ shard_behavior(shard_pointer self, std::shared_ptr<engine> eng) {
       release(self, key);
     },
     [self](owed_atom, const std::string& key) {
-      with_key(self, key, [self, key] { repair_owed(self, key); });
+      if (!busy(self, key)) {
+        repair_owed(self, key);
+        release(self, key);
+        return;
+      }
+      after_writes(self, key, [self, key] { repair_owed(self, key); });
     },
   };
 }

@@ -63,14 +63,10 @@ struct run_state : request_host {
   }
 
   [[nodiscard]] const model::checkpoint*
-  saved(std::string_view key) const noexcept override {
-    auto it = run.checkpoints.find(std::string{key});
-    return it == run.checkpoints.end() ? nullptr : &it->second;
-  }
+  saved(std::string_view key) const noexcept override;
 
   void keep(std::string key, model::checkpoint result) override {
-    run.checkpoints.insert_or_assign(key, std::move(result));
-    unsaved.push_back(std::move(key));
+    unsaved.emplace_back(std::move(key), std::move(result));
   }
 
   bool reach(const model::approval_request& request,
@@ -115,10 +111,15 @@ struct run_state : request_host {
 
   caf::event_based_actor* self_;
   std::shared_ptr<engine> eng;
-  /// The run: its header, input, metadata, and every checkpoint known.
+  /// The run's header and metadata; `run.checkpoints` holds what a replay
+  /// reads (the stored log), and a step key used twice.
   model::saved_workflow_state run;
-  /// Checkpoints kept since the last write, in the order they completed.
-  std::vector<std::string> unsaved;
+  /// Checkpoints kept since the last write, in the order they completed:
+  /// moved into the next write, so the store holds the only copy.
+  std::vector<std::pair<std::string, model::checkpoint>> unsaved;
+  /// Hashes of the keys written since the run was activated: a step key
+  /// used twice (keys must be unique) is looked up in the store again.
+  std::vector<std::size_t> written;
   /// Whether the store holds the run, how it indexes it, and how many
   /// checkpoints its log holds.
   bool stored = false;
@@ -177,6 +178,27 @@ bool run_state::run_blocking(model::blocking_job& job,
   return true;
 }
 
+const model::checkpoint* run_state::saved(std::string_view key) const noexcept {
+  for (const auto& [k, c] : unsaved)
+    if (k == key)
+      return &c;
+  const std::string name{key};
+  if (auto it = run.checkpoints.find(name); it != run.checkpoints.end())
+    return &it->second;
+  const auto h = std::hash<std::string_view>{}(key);
+  if (std::find(written.begin(), written.end(), h) == written.end())
+    return nullptr;
+  // Written by this activation: read it back (rare; keys should be unique).
+  auto stored = eng->runs().load(run.run_id);
+  if (stored.is_err() || !stored.value())
+    return nullptr;
+  auto it = stored.value()->checkpoints.find(name);
+  if (it == stored.value()->checkpoints.end())
+    return nullptr;
+  auto& cache = const_cast<model::saved_workflow_state&>(run).checkpoints;
+  return &cache.insert_or_assign(name, std::move(it->second)).first->second;
+}
+
 void run_state::complete(std::uint64_t t, model::checkpoint result) {
   if (t != token || wait != waiting_for::reply)
     return; // the run moved on (cancelled) since it asked
@@ -184,8 +206,9 @@ void run_state::complete(std::uint64_t t, model::checkpoint result) {
   go_on(static_cast<run_pointer>(self_));
 }
 
-/// The run's progress since its last write.
-persistence::run_change progress(const run_state& st) {
+/// The run's progress since its last write; its new checkpoints move into
+/// it.
+persistence::run_change progress(run_state& st) {
   persistence::run_change change;
   auto& run = change.run;
   run.run_id = st.run.run_id;
@@ -197,8 +220,11 @@ persistence::run_change progress(const run_state& st) {
   run.started_at = st.run.started_at;
   run.updated_at = st.run.updated_at;
   run.outcome = st.run.outcome;
-  for (const auto& key : st.unsaved)
-    run.checkpoints.insert_or_assign(key, st.run.checkpoints.at(key));
+  for (auto& [key, saved] : st.unsaved) {
+    st.written.push_back(std::hash<std::string_view>{}(key));
+    run.checkpoints.insert_or_assign(std::move(key), std::move(saved));
+  }
+  st.unsaved.clear();
   change.created = !st.stored;
   if (change.created) {
     run.input = st.frame->input;
@@ -209,12 +235,10 @@ persistence::run_change progress(const run_state& st) {
   return change;
 }
 
-void persisted(run_state& st, const persistence::run_change& change) {
+void persisted(run_state& st, std::uint32_t checkpoints) {
   st.stored = true;
   st.stored_index = persistence::run_index::of(st.run);
-  st.stored_checkpoints
-    += static_cast<std::uint32_t>(change.run.checkpoints.size());
-  st.unsaved.clear();
+  st.stored_checkpoints += checkpoints;
 }
 
 /// Writes the run's progress and calls `then` with the outcome once it is
@@ -224,11 +248,13 @@ void persist(run_pointer self,
   auto& st = self->state;
   st.run.updated_at = st.eng->now();
   auto change = progress(st);
+  const auto checkpoints
+    = static_cast<std::uint32_t>(change.run.checkpoints.size());
   auto* journal = st.eng->journal();
   if (journal == nullptr) {
-    auto applied = st.eng->runs().apply(change);
+    auto applied = st.eng->runs().apply(std::move(change));
     if (applied.is_ok())
-      persisted(st, change);
+      persisted(st, checkpoints);
     then(self, std::move(applied));
     return;
   }
@@ -237,9 +263,9 @@ void persist(run_pointer self,
   self
     ->request(st.eng->writer(), caf::infinite, commit_atom_v, std::move(batch))
     .await(
-      [self, then, change = std::move(change)](model::result<void>& done) {
+      [self, then, checkpoints](model::result<void>& done) {
         if (done.is_ok())
-          persisted(self->state, change);
+          persisted(self->state, checkpoints);
         then(self, std::move(done));
       },
       [self, then](caf::error& e) {

@@ -148,9 +148,16 @@ result<approval_transition> create_approval(const std::string& key,
 
 result<approval_transition> apply_decision(const approval_record* current,
                                            const decision& d, time_point now) {
+  return apply_decision(current ? std::optional{*current} : std::nullopt, d,
+                        now);
+}
+
+result<approval_transition>
+apply_decision(std::optional<approval_record> current, const decision& d,
+               time_point now) {
   if (auto valid = validate(d); valid.is_err())
     return valid.error();
-  if (current == nullptr) {
+  if (!current) {
     if (d.require_existing || d.kind == decision_kind::expire)
       return make_error(error_type::not_found,
                         "no approval '" + d.key + "' exists");
@@ -158,31 +165,28 @@ result<approval_transition> apply_decision(const approval_record* current,
     auto fresh = create_approval(d.key, {}, d.actor, now);
     if (fresh.is_err())
       return fresh.error();
-    auto first = std::move(fresh.value());
-    auto t = apply_decision(&first.record, d, now);
+    auto created = std::move(fresh->audit.front());
+    auto t = apply_decision(std::optional{std::move(fresh->record)}, d, now);
     if (t.is_ok())
-      t->audit.insert(t->audit.begin(), std::move(first.audit.front()));
+      t->audit.insert(t->audit.begin(), std::move(created));
     return t;
   }
-  const auto& record = *current;
-  if (!record.status.is_pending()) {
-    if (repeats(record, d))
-      return approval_transition{record, false, {}};
-    return conflict(record, now);
+  auto& r = *current;
+  if (!r.status.is_pending()) {
+    if (repeats(r, d))
+      return approval_transition{std::move(r), false, {}};
+    return conflict(r, now);
   }
-  const bool past_deadline
-    = record.spec.expires_at && now >= *record.spec.expires_at;
+  const bool past_deadline = r.spec.expires_at && now >= *r.spec.expires_at;
   if (d.kind == decision_kind::expire) {
     if (!past_deadline)
       return make_error(error_type::invalid_argument,
                         "approval '" + d.key + "' is not due to expire");
-    auto r = record;
-    r.status = record.status_at(now);
+    r.status = r.status_at(now);
     return decided(std::move(r), d, now, "expired");
   }
   if (past_deadline)
-    return conflict(record, now);
-  auto r = record;
+    return conflict(r, now);
   switch (d.kind) {
     case decision_kind::grant:
     case decision_kind::edit:

@@ -18,19 +18,21 @@ model::error gave_up(const std::string& key) {
 
 } // namespace
 
-approval_change make_approval_change(std::optional<model::approval_record> before,
+approval_change make_approval_change(std::optional<approval_index> before,
                                      model::approval_transition transition,
                                      model::time_point now,
-                                     std::vector<std::string> waiting) {
-  approval_change change{std::move(before), std::move(transition.record),
+                                     change_options options) {
+  approval_change change{before, std::move(transition.record),
                          std::move(transition.audit)};
   const auto& after = change.after;
   const bool resolves = !after.status.is_pending();
+  change.owe_wake = resolves;
+  if (!options.event)
+    return change;
   if (resolves) {
     change.event = model::event_json(
-      model::approval_event::of(after, std::move(waiting)),
+      model::approval_event::of(after, std::move(options.waiting)),
       model::approval_resolved, now);
-    change.owe_wake = true;
   } else if (!change.before) {
     change.event = model::event_json(model::approval_event::of(after),
                                      model::approval_needed, now);
@@ -77,9 +79,9 @@ approval_store::decide(const model::decision& d, model::time_point now) {
     if (!transition->applied)
       return model::decision_outcome{std::move(transition->record), false};
     auto record = transition->record;
-    auto written = apply(
-      make_approval_change(std::move(current), std::move(transition.value()),
-                           now));
+    auto written = apply(make_approval_change(
+      current ? std::optional{approval_index::of(*current)} : std::nullopt,
+      std::move(transition.value()), now));
     if (written.is_ok())
       return model::decision_outcome{std::move(record), true};
     if (!written.error().is(model::error_type::stale_write))

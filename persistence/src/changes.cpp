@@ -2,6 +2,10 @@
 
 namespace signoff::persistence {
 
+approval_index approval_index::of(const model::approval_record& record) {
+  return {record.revision, record.status.is_pending(), record.spec.expires_at};
+}
+
 run_index run_index::of(const model::saved_workflow_state& run) {
   return {run.status, run.pending_approvals, run.updated_at};
 }

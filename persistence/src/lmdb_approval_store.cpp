@@ -25,7 +25,7 @@ public:
                       std::shared_ptr<lmdb_journal> journal)
       : env_(std::move(env)), journal_(std::move(journal)) {}
 
-  model::result<void> apply(const approval_change& change) override {
+  model::result<void> apply(approval_change change) override {
     write_batch batch;
     journal_->encode(change, batch);
     return journal_->commit_one(batch);

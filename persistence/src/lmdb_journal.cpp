@@ -82,13 +82,13 @@ void index_approval(write_batch& out, const model::approval_record& r) {
     add(out, op::put, table::deadlines, deadline_key(*r.spec.expires_at, r.key));
 }
 
-void unindex_approval(write_batch& out, const model::approval_record& r) {
-  if (!r.status.is_pending())
+void unindex_approval(write_batch& out, const std::string& key,
+                      const approval_index& before) {
+  if (!before.pending)
     return;
-  add(out, op::erase, table::pending, r.key);
-  if (r.spec.expires_at)
-    add(out, op::erase, table::deadlines,
-        deadline_key(*r.spec.expires_at, r.key));
+  add(out, op::erase, table::pending, key);
+  if (before.expires_at)
+    add(out, op::erase, table::deadlines, deadline_key(*before.expires_at, key));
 }
 
 void index_run(write_batch& out, const std::string& run_id,
@@ -206,7 +206,7 @@ void lmdb_journal::encode(const approval_change& change,
   add(out, op::expect, table::approvals, after.key,
       change.before ? be64(change.before->revision) : std::string{});
   if (change.before)
-    unindex_approval(out, *change.before);
+    unindex_approval(out, after.key, *change.before);
   add(out, op::put, table::approvals, after.key, encode_approval(after));
   index_approval(out, after);
   for (const auto& entry : change.audit)

@@ -22,7 +22,7 @@ public:
                             std::shared_ptr<lmdb_journal> journal)
       : env_(std::move(env)), journal_(std::move(journal)) {}
 
-  model::result<void> apply(const run_change& change) override {
+  model::result<void> apply(run_change change) override {
     if (auto valid = model::validate_run_identity(change.run); valid.is_err())
       return valid;
     write_batch batch;

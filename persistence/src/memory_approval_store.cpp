@@ -18,7 +18,7 @@ using model::time_point;
 /// ranges, pending deadlines sorted so the next expiry is the first entry.
 class memory_approval_store final : public approval_store {
 public:
-  model::result<void> apply(const approval_change& change) override {
+  model::result<void> apply(approval_change change) override {
     const auto& after = change.after;
     std::unique_lock guard{mutex_};
     auto it = records_.find(after.key);
@@ -31,9 +31,11 @@ public:
     if (it != records_.end())
       unindex(it->second);
     auto& trail = audit_[after.key];
-    trail.insert(trail.end(), change.audit.begin(), change.audit.end());
+    trail.insert(trail.end(), std::make_move_iterator(change.audit.begin()),
+                 std::make_move_iterator(change.audit.end()));
     index(after);
-    records_.insert_or_assign(after.key, after);
+    auto key = after.key;
+    records_.insert_or_assign(std::move(key), std::move(change.after));
     return model::ok();
   }
 

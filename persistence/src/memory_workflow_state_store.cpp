@@ -16,8 +16,8 @@ using model::saved_workflow_state;
 /// waiting runs by approval key, finished runs by age.
 class memory_workflow_state_store final : public workflow_state_store {
 public:
-  model::result<void> apply(const run_change& change) override {
-    const auto& run = change.run;
+  model::result<void> apply(run_change change) override {
+    auto& run = change.run;
     if (auto valid = model::validate_run_identity(run); valid.is_err())
       return valid;
     std::unique_lock guard{mutex_};
@@ -27,7 +27,8 @@ public:
         return model::make_error(model::error_type::invalid_argument,
                                  "a run '" + run.run_id + "' exists already");
       index(run);
-      runs_.emplace(run.run_id, run);
+      auto id = run.run_id;
+      runs_.emplace(std::move(id), std::move(run));
       return model::ok();
     }
     if (it == runs_.end())
@@ -36,13 +37,12 @@ public:
     auto& stored = it->second;
     unindex(stored);
     stored.status = run.status;
-    stored.pending_approvals = run.pending_approvals;
-    stored.approval_keys = run.approval_keys;
-    stored.pending_reason = run.pending_reason;
+    stored.pending_approvals = std::move(run.pending_approvals);
+    stored.approval_keys = std::move(run.approval_keys);
+    stored.pending_reason = std::move(run.pending_reason);
     stored.updated_at = run.updated_at;
-    stored.outcome = run.outcome;
-    for (const auto& [key, saved] : run.checkpoints)
-      stored.checkpoints.insert_or_assign(key, saved);
+    stored.outcome = std::move(run.outcome);
+    stored.checkpoints.merge(run.checkpoints);
     index(stored);
     return model::ok();
   }

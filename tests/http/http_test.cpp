@@ -203,12 +203,12 @@ public:
       : inner_(std::move(inner)), faults_(std::move(faults)) {}
 
   model::result<void>
-  apply(const persistence::approval_change& change) override {
+  apply(persistence::approval_change change) override {
     // A decision changes a record that exists; a run's first reach of a
     // key creates one, and goes through.
     if (faults_->fail_decide && change.before)
       return failure();
-    return inner_->apply(change);
+    return inner_->apply(std::move(change));
   }
   model::result<std::optional<model::approval_record>>
   find_approval(const std::string& key) const override {

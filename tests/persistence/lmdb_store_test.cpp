@@ -134,8 +134,11 @@ p::write_batch decision(const p::lmdb_stores& s,
                         const m::decision& d, time_point now) {
   auto t = must(m::apply_decision(current ? &*current : nullptr, d, now));
   p::write_batch batch;
-  s.journal->encode(p::make_approval_change(current, std::move(t), now),
-                    batch);
+  s.journal->encode(
+    p::make_approval_change(
+      current ? std::optional{p::approval_index::of(*current)} : std::nullopt,
+      std::move(t), now),
+    batch);
   return batch;
 }
 

@@ -60,7 +60,7 @@ public:
       : db_(std::move(db)) {}
 
   model::result<void>
-  apply(const persistence::approval_change& change) override {
+  apply(persistence::approval_change change) override {
     const auto& key = change.after.key;
     std::lock_guard guard{db_->mutex};
     auto current = db_->get<model::approval_record>("approval/" + key);
@@ -153,7 +153,7 @@ public:
   explicit kv_workflow_state_store(std::shared_ptr<kv_database> db)
       : db_(std::move(db)) {}
 
-  model::result<void> apply(const persistence::run_change& change) override {
+  model::result<void> apply(persistence::run_change change) override {
     const auto& run = change.run;
     if (auto valid = model::validate_run_identity(run); valid.is_err())
       return valid;

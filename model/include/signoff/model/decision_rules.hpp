@@ -1,5 +1,6 @@
 #pragma once
 
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -39,6 +40,11 @@ create_approval(const std::string& key, const approval_spec& spec,
 /// at `now`. Errors are those of `approval_store::decide`.
 [[nodiscard]] result<approval_transition>
 apply_decision(const approval_record* current, const decision& d,
+               time_point now);
+
+/// As above, taking the record it changes (none when the key is unknown).
+[[nodiscard]] result<approval_transition>
+apply_decision(std::optional<approval_record> current, const decision& d,
                time_point now);
 
 } // namespace signoff::model

@@ -41,7 +41,7 @@ public:
   /// the store keeps those. Errors: `STALE_WRITE` if the stored revision
   /// is not `change.before`'s (0 and absent for a new approval);
   /// `INVALID_ARGUMENT` for a key the store cannot hold.
-  virtual model::result<void> apply(const approval_change& change) = 0;
+  virtual model::result<void> apply(approval_change change) = 0;
 
   /// The record under `key`, or nothing.
   [[nodiscard]] virtual model::result<std::optional<model::approval_record>>
@@ -110,14 +110,20 @@ public:
                                                 model::time_point now);
 };
 
-/// The change a transition makes to `before` (none for a new approval),
-/// with the `approval.resolved` event (naming the runs `waiting` on it) and
-/// owed wake when it resolves the approval, and the `approval.needed` event
-/// when it creates one pending.
+/// What `make_approval_change` adds to a transition.
+struct change_options {
+  /// Keep the event in the change (`approval.resolved` when it resolves the
+  /// approval, naming the runs `waiting` on it; `approval.needed` when it
+  /// creates one pending). False when nothing keeps events.
+  bool event = true;
+  std::vector<std::string> waiting{};
+};
+
+/// The change a transition makes to the record indexed as `before` (none
+/// for a new approval), owing a wake when it resolves the approval.
 [[nodiscard]] approval_change
-make_approval_change(std::optional<model::approval_record> before,
+make_approval_change(std::optional<approval_index> before,
                      model::approval_transition transition,
-                     model::time_point now,
-                     std::vector<std::string> waiting = {});
+                     model::time_point now, change_options options = {});
 
 } // namespace signoff::persistence

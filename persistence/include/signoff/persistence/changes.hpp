@@ -19,12 +19,24 @@
 
 namespace signoff::persistence {
 
+/// Which revision of an approval a change was computed from, and how that
+/// revision is indexed, so a store can check the one and move the other
+/// without reading the record back.
+struct approval_index {
+  std::uint64_t revision = 0;
+  bool pending = false;
+  std::optional<model::time_point> expires_at{};
+
+  /// The index fields of `record`.
+  [[nodiscard]] static approval_index of(const model::approval_record& record);
+};
+
 /// A change to one approval, computed from the record its owner read.
 struct approval_change {
   /// The record the change was computed from; none for a new approval. A
   /// store that holds another revision refuses the change with
   /// STALE_WRITE, and the owner reads again.
-  std::optional<model::approval_record> before{};
+  std::optional<approval_index> before{};
   /// The record after the change.
   model::approval_record after{};
   /// Audit entries to append, numbered after `before`'s revision.

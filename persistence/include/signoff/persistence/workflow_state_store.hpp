@@ -35,7 +35,7 @@ public:
   /// new, and its index entries moved from `change.before`. Errors:
   /// `INVALID_ARGUMENT` for an id or name the store cannot hold, or a new
   /// run whose id exists.
-  virtual model::result<void> apply(const run_change& change) = 0;
+  virtual model::result<void> apply(run_change change) = 0;
 
   /// Inserts or replaces the run `state.run_id` whole, keeping every index
   /// in step. Errors: `INVALID_ARGUMENT` for an empty run id.
