@@ -1,7 +1,6 @@
 #include "registry_shard.hpp"
 
 #include <algorithm>
-#include <deque>
 #include <functional>
 #include <optional>
 #include <unordered_map>
@@ -37,7 +36,7 @@ struct key_entry {
   /// key's next operations wait in `queued`, so each is computed from a
   /// durable record.
   std::uint32_t writes = 0;
-  std::deque<std::function<void()>> queued;
+  std::vector<std::function<void()>> queued;
   /// Wake rounds going on; an owed-wake poll leaves the key to them.
   std::uint32_t waking = 0;
 
@@ -82,8 +81,9 @@ void written(shard_pointer self, const std::string& key) {
     return;
   --it->second.writes;
   while (it->second.writes == 0 && !it->second.queued.empty()) {
-    auto op = std::move(it->second.queued.front());
-    it->second.queued.pop_front();
+    auto& queued = it->second.queued;
+    auto op = std::move(queued.front());
+    queued.erase(queued.begin());
     op();
     it = keys.find(key); // `op` may have added keys
   }

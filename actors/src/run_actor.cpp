@@ -1,7 +1,6 @@
 #include "run_actor.hpp"
 
 #include <algorithm>
-#include <coroutine>
 #include <exception>
 #include <vector>
 
@@ -69,12 +68,11 @@ struct run_state : request_host {
     unsaved.emplace_back(std::move(key), std::move(result));
   }
 
-  bool reach(const model::approval_request& request,
-             model::approval_status& out,
-             std::coroutine_handle<> h) override;
+  std::optional<model::approval_status>
+  reach(const model::approval_request& request,
+        model::step_waiter& w) override;
 
-  bool run_blocking(model::blocking_job& job,
-                    std::coroutine_handle<> h) override;
+  bool run_blocking(model::blocking_job& job, model::step_waiter& w) override;
 
   void end_run(model::error e) override {
     ended = std::move(e);
@@ -88,10 +86,10 @@ struct run_state : request_host {
     return eng->config().request_timeout;
   }
 
-  std::uint64_t await_reply(std::coroutine_handle<> h,
+  std::uint64_t await_reply(model::step_waiter& w,
                             model::checkpoint& out) override {
     wait = waiting_for::reply;
-    waiter = h;
+    waiter = &w;
     reply_out = &out;
     return ++token;
   }
@@ -132,11 +130,14 @@ struct run_state : request_host {
   std::optional<wake_message> early;
 
   waiting_for wait = waiting_for::nothing;
-  std::coroutine_handle<> waiter;
+  /// The step suspended on the current wait; it lives in the coroutine's
+  /// frame.
+  model::step_waiter* waiter = nullptr;
   /// Tells the answer to the current wait from stale ones.
   std::uint64_t token = 0;
-  model::approval_status* approval_out = nullptr;
-  model::approval_request approval;
+  /// The approval waited for: the step's own request, in the suspended
+  /// coroutine's frame (read only while the run waits on it).
+  const model::approval_request* approval = nullptr;
   model::checkpoint* reply_out = nullptr;
   /// The run paused and is persisted: only a wake moves it on.
   bool parked = false;
@@ -151,25 +152,33 @@ struct run_state : request_host {
   static inline const char* name = "signoff.run";
 };
 
-/// Resumes the coroutine suspended on the current wait.
-void go_on(run_pointer self) {
+/// Hands the answer to the current wait to the step suspended on it
+/// (`deliver` calls it), which goes on with the coroutine or ends the run.
+template <class Deliver>
+void go_on(run_pointer self, Deliver deliver) {
   auto& st = self->state;
   st.wait = waiting_for::nothing;
   st.parked = false;
-  auto h = std::exchange(st.waiter, {});
-  h.resume();
+  deliver(*std::exchange(st.waiter, nullptr));
   after_resume(self);
 }
 
-bool run_state::run_blocking(model::blocking_job& job,
-                             std::coroutine_handle<> h) {
+void go_on(run_pointer self, model::approval_status status) {
+  go_on(self, [&status](model::step_waiter& w) { w.decided(std::move(status)); });
+}
+
+void go_on(run_pointer self) {
+  go_on(self, [](model::step_waiter& w) { w.finished(); });
+}
+
+bool run_state::run_blocking(model::blocking_job& job, model::step_waiter& w) {
   auto* executor = eng->executor();
   if (executor == nullptr) {
     job.run();
     return false;
   }
   wait = waiting_for::blocking;
-  waiter = h;
+  waiter = &w;
   executor->post([keep = frame, &job, run = caf::actor_cast<caf::actor>(self_),
                   t = ++token] {
     job.run();
@@ -291,8 +300,8 @@ void answer_pause(run_state& st, const execution_reply& reply) {
 void leave(run_pointer self) {
   auto& st = self->state;
   if (st.parked)
-    self->send(st.eng->shard_for(st.approval.key), forget_atom_v,
-               st.approval.key, st.run.run_id);
+    self->send(st.eng->shard_for(st.approval->key), forget_atom_v,
+               st.approval->key, st.run.run_id);
   self->send(st.eng->directory(), finished_atom_v, st.run.run_id);
   st.frame.reset();
   self->quit();
@@ -336,8 +345,8 @@ void finish(run_pointer self, model::result<boost::json::value> outcome) {
 void pause(run_pointer self) {
   auto& st = self->state;
   st.run.status = model::run_status::paused;
-  st.run.pending_approvals = {st.approval.key};
-  st.run.pending_reason = st.approval.options.pending_reason;
+  st.run.pending_approvals = {st.approval->key};
+  st.run.pending_reason = st.approval->options.pending_reason;
   persist(self, [](run_pointer self, model::result<void> done) {
     auto& st = self->state;
     if (done.is_err()) {
@@ -406,7 +415,7 @@ void after_resume(run_pointer self) {
 void ask_shard(run_pointer self) {
   auto& st = self->state;
   st.wait = waiting_for::reach;
-  const auto& options = st.approval.options;
+  const auto& options = st.approval->options;
   const auto now = st.eng->now();
   model::approval_spec spec{
     options.pending_reason,
@@ -416,9 +425,9 @@ void ask_shard(run_pointer self) {
     st.run.run_id,
     st.run.workflow_name};
   self
-    ->request(st.eng->shard_for(st.approval.key), caf::infinite, reach_atom_v,
+    ->request(st.eng->shard_for(st.approval->key), caf::infinite, reach_atom_v,
               reach_request{st.run.run_id, st.run.workflow_name,
-                            caf::actor_cast<caf::actor>(self), st.approval.key,
+                            caf::actor_cast<caf::actor>(self), st.approval->key,
                             std::move(spec)})
     .await(
       [self](model::result<model::approval_status>& status) {
@@ -432,8 +441,7 @@ void ask_shard(run_pointer self) {
           pause(self);
           return;
         }
-        *st.approval_out = std::move(status.value());
-        go_on(self);
+        go_on(self, std::move(status.value()));
       },
       [self](caf::error& e) {
         finish(self, model::make_error(model::error_type::storage_error,
@@ -441,21 +449,21 @@ void ask_shard(run_pointer self) {
       });
 }
 
-bool run_state::reach(const model::approval_request& request,
-                      model::approval_status& out, std::coroutine_handle<> h) {
+std::optional<model::approval_status>
+run_state::reach(const model::approval_request& request,
+                 model::step_waiter& w) {
   auto& keys = run.approval_keys;
   if (std::find(keys.begin(), keys.end(), request.key) == keys.end())
     keys.push_back(request.key);
   if (early && early->key == request.key && !early->status.is_pending()) {
-    out = std::move(early->status);
+    auto status = std::move(early->status);
     early.reset();
-    return true;
+    return status;
   }
-  approval = request;
-  approval_out = &out;
-  waiter = h;
+  approval = &request;
+  waiter = &w;
   ask_shard(static_cast<run_pointer>(self_));
-  return false;
+  return std::nullopt;
 }
 
 /// Starts the coroutine: from the top, over the checkpoints of a stored run.
@@ -485,8 +493,7 @@ void take_wake(run_pointer self, const wake_message& wake) {
     ask_shard(self);
     return;
   }
-  *st.approval_out = wake.status;
-  go_on(self);
+  go_on(self, wake.status);
 }
 
 caf::result<execution_reply> cancel(run_pointer self,
@@ -542,7 +549,7 @@ caf::result<execution_reply> resume(run_pointer self) {
   }
   if (!st.parked)
     return later();
-  auto record = st.eng->approvals().find_approval(st.approval.key);
+  auto record = st.eng->approvals().find_approval(st.approval->key);
   if (record.is_err())
     return execution_reply{record.error()};
   if (!record.value()) {
@@ -556,7 +563,7 @@ caf::result<execution_reply> resume(run_pointer self) {
   if (status.is_pending())
     return execution_reply{model::execution_result::of(st.run)};
   auto rp = later();
-  take_wake(self, wake_message{st.approval.key, std::move(status)});
+  take_wake(self, wake_message{st.approval->key, std::move(status)});
   return rp;
 }
 
@@ -592,7 +599,7 @@ caf::behavior run_behavior(run_pointer self, std::shared_ptr<engine> eng,
         start(self);
         return rp;
       }
-      if (!st.parked || st.approval.key != wake.key)
+      if (!st.parked || st.approval->key != wake.key)
         return wake_report{false};
       auto rp = self->make_response_promise<wake_report>();
       st.until_suspension.push_back(rp);

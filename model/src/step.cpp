@@ -39,17 +39,17 @@ step_outcome thrown_outcome(std::exception_ptr e) {
   }
 }
 
-} // namespace detail
-
-std::string step::next_implicit_key() {
-  return "#" + std::to_string(++implicit_keys_);
-}
-
-error step::conversion_error(std::string what) {
+error conversion_error(std::string what) {
   return make_error(error_type::unexpected_error,
                     "a step's saved value does not convert to the type "
                     "asked for: "
                       + what);
+}
+
+} // namespace detail
+
+std::string step::next_implicit_key() {
+  return "#" + std::to_string(++implicit_keys_);
 }
 
 checkpoint approval_checkpoint(const std::string& key,
@@ -78,43 +78,35 @@ checkpoint approval_checkpoint(const std::string& key,
                         "approval '" + key + "' is still pending"));
 }
 
-task<result<boost::json::value>> step::try_run(std::string key,
-                                               approval_request request) {
-  if (const auto* saved = host_->saved(key))
-    co_return *saved;
-  approval_status decided;
-  co_await detail::approval_awaiter(*host_, request, decided);
-  auto made = approval_checkpoint(request.key, decided);
-  host_->keep(std::move(key), made);
-  co_return made;
+detail::approval_awaiter<false> step::try_run(std::string key,
+                                              approval_request request) {
+  return {*host_, std::move(key), std::move(request)};
 }
 
-task<boost::json::value> step::run(std::string key, approval_request request) {
-  auto r = co_await try_run(std::move(key), std::move(request));
-  if (r.is_err())
-    co_await end_with(std::move(r.error()));
-  co_return std::move(r).value();
+detail::approval_awaiter<true> step::run(std::string key,
+                                         approval_request request) {
+  return {*host_, std::move(key), std::move(request)};
 }
 
-task<boost::json::value> step::approval(std::string key,
-                                        approval_options options) {
+detail::approval_awaiter<true> step::approval(std::string key,
+                                              approval_options options) {
   approval_request request{key, std::move(options)};
-  return run(std::move(key), std::move(request));
+  return {*host_, std::move(key), std::move(request)};
 }
 
-task<result<boost::json::value>> step::try_approval(std::string key,
-                                                    approval_options options) {
+detail::approval_awaiter<false> step::try_approval(std::string key,
+                                                   approval_options options) {
   approval_request request{key, std::move(options)};
-  return try_run(std::move(key), std::move(request));
+  return {*host_, std::move(key), std::move(request)};
 }
 
-task<boost::json::value> step::approval(std::string key,
-                                        std::string pending_reason) {
+detail::approval_awaiter<true> step::approval(std::string key,
+                                              std::string pending_reason) {
   return approval(std::move(key),
                   approval_options{}.with_reason(std::move(pending_reason)));
 }
 
-task<result<boost::json::value>>
+detail::approval_awaiter<false>
 step::try_approval(std::string key, std::string pending_reason) {
   return try_approval(
     std::move(key), approval_options{}.with_reason(std::move(pending_reason)));

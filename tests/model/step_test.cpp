@@ -154,32 +154,29 @@ public:
     state_.checkpoints.insert_or_assign(std::move(key), std::move(result));
   }
 
-  bool reach(const approval_request& request, approval_status& out,
-             std::coroutine_handle<> h) override {
+  std::optional<approval_status> reach(const approval_request& request,
+                                       step_waiter& w) override {
     auto& keys = state_.approval_keys;
     if (std::find(keys.begin(), keys.end(), request.key) == keys.end())
       keys.push_back(request.key);
     auto status = gate_.reach(request);
     if (status.is_err()) {
       end_run(status.error());
-      return false;
+      return std::nullopt;
     }
-    if (!status->is_pending()) {
-      out = status.value();
-      return true;
-    }
+    if (!status->is_pending())
+      return status.value();
     waiting = request;
-    approval_out = &out;
-    waiter = h;
-    return false;
+    waiter = &w;
+    return std::nullopt;
   }
 
-  bool run_blocking(blocking_job& job, std::coroutine_handle<> h) override {
+  bool run_blocking(blocking_job& job, step_waiter& w) override {
     if (!defer_jobs) {
       job.run();
       return false;
     }
-    jobs.emplace_back(&job, h);
+    jobs.emplace_back(&job, &w);
     return true;
   }
 
@@ -188,11 +185,10 @@ public:
   }
 
   std::optional<approval_request> waiting;
-  approval_status* approval_out = nullptr;
-  std::coroutine_handle<> waiter;
+  step_waiter* waiter = nullptr;
   std::optional<error> ended;
   bool defer_jobs = false;
-  std::vector<std::pair<blocking_job*, std::coroutine_handle<>>> jobs;
+  std::vector<std::pair<blocking_job*, step_waiter*>> jobs;
 
 private:
   saved_workflow_state& state_;
@@ -233,9 +229,8 @@ public:
     auto it = gate_.statuses.find(host_.waiting->key);
     if (it == gate_.statuses.end() || it->second.is_pending())
       return false;
-    *host_.approval_out = it->second;
     host_.waiting.reset();
-    std::exchange(host_.waiter, {}).resume();
+    std::exchange(host_.waiter, nullptr)->decided(it->second);
     settle(now);
     return true;
   }
@@ -243,10 +238,10 @@ public:
   /// Runs the first deferred blocking job and resumes its step.
   void finish_job(time_point now) {
     BOOST_REQUIRE(!host_.jobs.empty());
-    auto [job, h] = host_.jobs.front();
+    auto [job, waiter] = host_.jobs.front();
     host_.jobs.erase(host_.jobs.begin());
     job->run();
-    h.resume();
+    waiter->finished();
     settle(now);
   }
 

@@ -37,12 +37,12 @@ public:
 
   /// Marks `waiter` as waiting for a reply that `complete` will deliver
   /// into `out`; returns the token `complete` takes.
-  virtual std::uint64_t await_reply(std::coroutine_handle<> waiter,
+  virtual std::uint64_t await_reply(model::step_waiter& waiter,
                                     model::checkpoint& out)
     = 0;
 
-  /// Delivers the reply for `token` and resumes its waiter; ignored once
-  /// the run has moved on (its coroutine was destroyed).
+  /// Delivers the reply for `token` into its `out` and calls its waiter's
+  /// `finished`; ignored once the run has moved on (the waiter is gone).
   virtual void complete(std::uint64_t token, model::checkpoint result) = 0;
 
   /// The error for a request's failure reply (or its timeout).
@@ -76,48 +76,59 @@ struct request_reply<void, Handle, Ts...> {
   using type = typename single<outputs>::type;
 };
 
-/// Suspends for a request's reply, delivered by the run's actor.
-template <class Reply, class Handle, class... Ts>
-struct request_awaiter {
-  // A constructor, not aggregate braces: see model::detail's awaiters.
-  request_awaiter(request_host& h, std::string_view k, model::duration t,
-                  Handle d, std::tuple<Ts...> xs, model::checkpoint& o)
-      : host(h), key(k), timeout(t), dest(std::move(d)), args(std::move(xs)),
-        out(o) {}
+/// Sends a request as a step and suspends for its reply, delivered by the
+/// run's actor: the step the workflow awaits for `step.request(...)`.
+template <class Reply, class Handle, bool Ends, class... Ts>
+class request_awaiter final
+    : public model::detail::step_awaiter<
+        typename model::detail::step_value<Reply>::type, Ends> {
+  using base = model::detail::step_awaiter<
+    typename model::detail::step_value<Reply>::type, Ends>;
 
-  request_host& host;
-  std::string_view key;
-  model::duration timeout;
-  Handle dest;
-  std::tuple<Ts...> args;
-  model::checkpoint& out;
+public:
+  request_awaiter(request_host& host, std::string key, model::duration timeout,
+                  Handle dest, std::tuple<Ts...> args)
+      : base(host, std::move(key)), requests_(&host), timeout_(timeout),
+        dest_(std::move(dest)), args_(std::move(args)) {}
 
-  [[nodiscard]] bool await_ready() const noexcept {
-    return false;
+  bool await_ready() {
+    return this->replayed();
   }
 
-  void await_suspend(std::coroutine_handle<> waiter) {
-    const auto token = host.await_reply(waiter, out);
-    auto* h = &host;
-    std::string step_key{key};
+  bool await_suspend(std::coroutine_handle<> h) {
+    if (this->ended_)
+      return true;
+    this->handle_ = h;
+    const auto token = requests_->await_reply(*this, reply_);
+    auto* host = requests_;
     std::apply(
       [&](auto&... xs) {
-        host.self()
-          .request(dest, timeout, std::move(xs)...)
+        host->self()
+          .request(dest_, timeout_, std::move(xs)...)
           .then(
-            [h, token, step_key](Reply& reply) {
-              h->complete(token, model::detail::produce_outcome(
-                                   step_key, std::move(reply))
-                                   .result);
+            [host, token, key = this->key_](Reply& reply) {
+              host->complete(
+                token,
+                model::detail::produce_outcome(key, std::move(reply)).result);
             },
-            [h, token](caf::error& e) {
-              h->complete(token, model::err(h->request_error(e)));
+            [host, token](caf::error& e) {
+              host->complete(token, model::err(host->request_error(e)));
             });
       },
-      args);
+      args_);
+    return true;
   }
 
-  void await_resume() const noexcept {}
+  void finished() override {
+    this->resume_if(this->settle(std::move(reply_), true));
+  }
+
+private:
+  request_host* requests_;
+  model::duration timeout_;
+  Handle dest_;
+  std::tuple<Ts...> args_;
+  model::checkpoint reply_{};
 };
 
 } // namespace detail
@@ -137,15 +148,9 @@ public:
   /// deduced; for `caf::actor`, name it: `request<receipt>(...)`.
   template <class Reply = void, class Handle, class... Ts>
   auto request(std::string key, model::duration timeout, Handle dest,
-               Ts... xs)
-    -> task<typename model::detail::step_value<
-      typename detail::request_reply<Reply, Handle, Ts...>::type>::type> {
-    auto r = co_await try_request<Reply>(std::move(key), timeout,
-                                         std::move(dest), std::move(xs)...);
-    if (r.is_err())
-      co_await end_with(std::move(r.error()));
-    if constexpr (!std::is_void_v<typename decltype(r)::value_type>)
-      co_return std::move(r).value();
+               Ts... xs) {
+    return make_request<true, Reply>(std::move(key), timeout, std::move(dest),
+                                     std::move(xs)...);
   }
 
   /// As `request(key, timeout, dest, xs...)` with the orchestrator's
@@ -161,20 +166,9 @@ public:
   /// the run.
   template <class Reply = void, class Handle, class... Ts>
   auto try_request(std::string key, model::duration timeout, Handle dest,
-                   Ts... xs)
-    -> task<model::result<typename model::detail::step_value<
-      typename detail::request_reply<Reply, Handle, Ts...>::type>::type>> {
-    using reply_type =
-      typename detail::request_reply<Reply, Handle, Ts...>::type;
-    using value_type = typename model::detail::step_value<reply_type>::type;
-    if (const auto* saved = host().saved(key))
-      co_return replay<value_type>(*saved);
-    model::checkpoint made;
-    co_await detail::request_awaiter<reply_type, Handle, Ts...>(
-      requests(), key, timeout, std::move(dest),
-      std::tuple<Ts...>{std::move(xs)...}, made);
-    host().keep(std::move(key), made);
-    co_return replay<value_type>(made);
+                   Ts... xs) {
+    return make_request<false, Reply>(std::move(key), timeout,
+                                      std::move(dest), std::move(xs)...);
   }
 
   /// As `try_request(key, timeout, dest, xs...)` with the orchestrator's
@@ -189,6 +183,16 @@ public:
 private:
   [[nodiscard]] request_host& requests() const noexcept {
     return static_cast<request_host&>(host());
+  }
+
+  template <bool Ends, class Reply, class Handle, class... Ts>
+  auto make_request(std::string key, model::duration timeout, Handle dest,
+                    Ts... xs) {
+    using reply_type =
+      typename detail::request_reply<Reply, Handle, Ts...>::type;
+    return detail::request_awaiter<reply_type, Handle, Ends, Ts...>(
+      requests(), std::move(key), timeout, std::move(dest),
+      std::tuple<Ts...>{std::move(xs)...});
   }
 };
 

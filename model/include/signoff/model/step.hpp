@@ -115,10 +115,24 @@ protected:
   ~blocking_job() = default;
 };
 
+/// A step suspended until its host has something for it. The host calls
+/// exactly one of these, from the context that executes the run; the step
+/// then resumes its coroutine, or ends the run (`step_host::end_run`) and
+/// leaves it suspended.
+class step_waiter {
+public:
+  /// The approval the step waits for was decided.
+  virtual void decided(approval_status status) = 0;
+  /// The blocking job (or the reply) the step waits for is done.
+  virtual void finished() = 0;
+
+protected:
+  ~step_waiter() = default;
+};
+
 /// What the step engine needs from whoever executes a run (its actor):
 /// the checkpoints, approvals, a place to block, and a way to end the run.
-/// Every call comes from the thread executing the run's coroutine, and the
-/// host resumes a suspended coroutine only from that same context.
+/// Every call comes from the context executing the run's coroutine.
 class step_host {
 public:
   virtual ~step_host() = default;
@@ -134,22 +148,27 @@ public:
   /// run's next pause or end at the latest.
   virtual void keep(std::string key, checkpoint result) = 0;
 
-  /// Asks for the approval `request` names. Returns true with `out` set if
-  /// it is decided already; otherwise returns false and resumes `waiter`
-  /// with `out` set once it is decided (the run is paused meanwhile).
-  virtual bool reach(const approval_request& request, approval_status& out,
-                     std::coroutine_handle<> waiter)
+  /// Asks for the approval `request` names. Returns its status if it is
+  /// decided already; otherwise nothing: the run pauses, and the host calls
+  /// `waiter.decided` once it is decided.
+  virtual std::optional<approval_status> reach(const approval_request& request,
+                                               step_waiter& waiter)
     = 0;
 
-  /// Runs `job` where it may block; resumes `waiter` once it ran. Returns
-  /// false if it ran `job` already and `waiter` goes on at once.
-  virtual bool run_blocking(blocking_job& job, std::coroutine_handle<> waiter)
-    = 0;
+  /// Runs `job` where it may block, then calls `waiter.finished`. Returns
+  /// false if it ran `job` at once instead (the caller goes on itself).
+  virtual bool run_blocking(blocking_job& job, step_waiter& waiter) = 0;
 
   /// Ends the run with `e` once control returns to the host; the
   /// coroutine that asked is never resumed.
   virtual void end_run(error e) = 0;
 };
+
+/// The checkpoint an approval step keeps for a decided status: the granted
+/// value, or APPROVAL_REJECTED / _EXPIRED / _CANCELLED with the status as
+/// details.
+[[nodiscard]] checkpoint approval_checkpoint(const std::string& key,
+                                             const approval_status& status);
 
 namespace detail {
 
@@ -186,6 +205,10 @@ using step_produced_t =
 template <class F>
 using step_value_t = typename step_value<step_produced_t<F>>::type;
 
+template <class F>
+inline constexpr bool is_async_step
+  = step_return<std::invoke_result_t<F&>>::is_async;
+
 /// What a step function's call came to: its checkpoint, and whether to
 /// keep it. An exception, or a value that cannot be stored, is reported
 /// but not kept, so a re-activated run tries the step again.
@@ -221,69 +244,205 @@ step_outcome produce_outcome(std::string_view key, Produced&& produced) {
 /// with its message, not kept.
 [[nodiscard]] step_outcome thrown_outcome(std::exception_ptr e);
 
-/// Runs a plain step function as a `blocking_job`.
-template <class F>
-class call_job final : public blocking_job {
-public:
-  call_job(F& fn, std::string_view key, step_outcome& out)
-      : fn_(fn), key_(key), out_(out) {}
+/// The UNEXPECTED_ERROR for a saved value of another type than asked for.
+[[nodiscard]] error conversion_error(std::string what);
 
+/// A step's saved result as the type the workflow asked for.
+template <class T>
+result<T> replay(checkpoint saved) {
+  if (saved.is_err())
+    return err(std::move(saved.error()));
+  if constexpr (std::is_void_v<T>) {
+    return ok();
+  } else if constexpr (std::is_same_v<T, boost::json::value>) {
+    return ok(std::move(saved.value()));
+  } else {
+    auto value = boost::json::try_value_to<T>(saved.value());
+    if (!value)
+      return err(conversion_error(value.error().message()));
+    return ok(std::move(*value));
+  }
+}
+
+/// The part every step awaiter shares: its key, and what it came to. Once
+/// its outcome is known, a step made by `run` ends the run on an error
+/// (`Ends`); one made by `try_run` hands the error to the workflow.
+///
+/// Awaiters live in the awaiting coroutine's frame, with no frame of their
+/// own; they have constructors (g++ 12 mishandles aggregate temporaries in
+/// a co_await expression) and are awaited once, where they were made.
+template <class T, bool Ends>
+class step_awaiter : public step_waiter {
+public:
+  step_awaiter(step_host& host, std::string key)
+      : host_(&host), key_(std::move(key)) {}
+
+  step_awaiter(const step_awaiter&) = delete;
+  step_awaiter& operator=(const step_awaiter&) = delete;
+
+  void decided(approval_status) override {
+    std::terminate(); // asked only of steps that reach approvals
+  }
+  void finished() override {
+    std::terminate(); // asked only of steps that wait for a job or a reply
+  }
+
+  decltype(auto) await_resume() {
+    if constexpr (Ends) {
+      if constexpr (!std::is_void_v<T>)
+        return std::move(*value_).value();
+    } else {
+      return std::move(*value_);
+    }
+  }
+
+protected:
+  ~step_awaiter() = default;
+
+  /// Settles on `made` (kept as the step's checkpoint when `keep`): true if
+  /// the coroutine goes on, false if the run ended.
+  bool settle(checkpoint made, bool keep) {
+    if (keep)
+      host_->keep(key_, made);
+    value_.emplace(replay<T>(std::move(made)));
+    if (Ends && value_->is_err()) {
+      host_->end_run(std::move(value_->error()));
+      return false;
+    }
+    return true;
+  }
+
+  /// Settles on a checkpoint saved earlier, if there is one: true if the
+  /// coroutine goes on without suspending.
+  bool replayed() {
+    const auto* saved = host_->saved(key_);
+    if (saved == nullptr)
+      return false;
+    ended_ = !settle(*saved, false);
+    return !ended_;
+  }
+
+  /// Goes on with the suspended coroutine when `go_on`; the last thing a
+  /// callback does (the coroutine may destroy this awaiter).
+  void resume_if(bool go_on) {
+    auto h = handle_;
+    if (go_on)
+      h.resume();
+  }
+
+  step_host* host_;
+  std::string key_;
+  std::coroutine_handle<> handle_{};
+  /// Set by a replay that ended the run: it suspends for good.
+  bool ended_ = false;
+  std::optional<result<T>> value_{};
+};
+
+/// Waits for an approval: the step the workflow awaits for
+/// `step.approval(key)` or `step.run(key, request)`.
+template <bool Ends>
+class approval_awaiter final
+    : public step_awaiter<boost::json::value, Ends> {
+  using base = step_awaiter<boost::json::value, Ends>;
+
+public:
+  approval_awaiter(step_host& host, std::string key, approval_request request)
+      : base(host, std::move(key)), request_(std::move(request)) {}
+
+  bool await_ready() {
+    return this->replayed();
+  }
+
+  bool await_suspend(std::coroutine_handle<> h) {
+    if (this->ended_)
+      return true;
+    this->handle_ = h;
+    auto status = this->host_->reach(request_, *this);
+    return !status || !settle(*status);
+  }
+
+  void decided(approval_status status) override {
+    this->resume_if(settle(status));
+  }
+
+private:
+  bool settle(const approval_status& status) {
+    return base::settle(approval_checkpoint(request_.key, status), true);
+  }
+
+  approval_request request_;
+};
+
+/// Runs a plain step function where it may block: the step the workflow
+/// awaits for `step.run(key, fn)`. A function answering PENDING_APPROVAL
+/// (as the reference's approval steps do) makes the run wait for the
+/// approval named by the step's key, then runs again.
+template <class F, bool Ends>
+class call_awaiter final : public step_awaiter<step_value_t<F>, Ends>,
+                           public blocking_job {
+  using base = step_awaiter<step_value_t<F>, Ends>;
+
+public:
+  call_awaiter(step_host& host, std::string key, F fn)
+      : base(host, std::move(key)), fn_(std::move(fn)) {}
+
+  bool await_ready() {
+    return this->replayed();
+  }
+
+  bool await_suspend(std::coroutine_handle<> h) {
+    if (this->ended_)
+      return true;
+    this->handle_ = h;
+    return !start();
+  }
+
+  /// On the executor's thread: calls the function, keeps what it came to.
   void run() noexcept override {
     try {
       if constexpr (std::is_void_v<std::invoke_result_t<F&>>) {
         fn_();
-        out_ = {ok(boost::json::value{})};
+        outcome_ = {ok(boost::json::value{})};
       } else {
-        out_ = produce_outcome(key_, fn_());
+        outcome_ = produce_outcome(this->key_, fn_());
       }
     } catch (...) {
-      out_ = thrown_outcome(std::current_exception());
+      outcome_ = thrown_outcome(std::current_exception());
     }
   }
 
+  void finished() override {
+    this->resume_if(after_run());
+  }
+
+  void decided(approval_status) override {
+    this->resume_if(start());
+  }
+
 private:
-  F& fn_;
-  std::string_view key_;
-  step_outcome& out_;
-};
-
-// The awaiters have constructors: g++ 12 miscompiled `co_await
-// awaiter{...}` with aggregate braces around a std::string (a bad free
-// under ASan), and works with a constructor.
-
-/// Suspends for a blocking job on the host.
-struct blocking_awaiter {
-  blocking_awaiter(step_host& h, blocking_job& j) noexcept : host(h), job(j) {}
-
-  step_host& host;
-  blocking_job& job;
-
-  [[nodiscard]] bool await_ready() const noexcept {
-    return false;
+  /// Runs the function (again): true if the coroutine goes on now.
+  bool start() {
+    if (this->host_->run_blocking(*this, *this))
+      return false; // the host calls `finished`
+    return after_run();
   }
-  bool await_suspend(std::coroutine_handle<> h) {
-    return host.run_blocking(job, h);
-  }
-  void await_resume() const noexcept {}
-};
 
-/// Suspends until the approval is decided (a pause when it is pending).
-struct approval_awaiter {
-  approval_awaiter(step_host& h, const approval_request& r,
-                   approval_status& o) noexcept
-      : host(h), request(r), out(o) {}
-
-  step_host& host;
-  const approval_request& request;
-  approval_status& out;
-
-  [[nodiscard]] bool await_ready() const noexcept {
-    return false;
+  /// What the function came to: true if the coroutine goes on now.
+  bool after_run() {
+    const auto& r = outcome_.result;
+    if (r.is_err() && r.error().is(error_type::pending_approval)) {
+      approval_.emplace(this->key_,
+                        approval_options{}.with_reason(r.error().message));
+      if (!this->host_->reach(*approval_, *this))
+        return false; // the host calls `decided`
+      return start();
+    }
+    return this->settle(std::move(outcome_.result), outcome_.keep);
   }
-  bool await_suspend(std::coroutine_handle<> h) {
-    return !host.reach(request, out, h);
-  }
-  void await_resume() const noexcept {}
+
+  F fn_;
+  step_outcome outcome_{};
+  std::optional<approval_request> approval_{};
 };
 
 /// Never resumes: the host ends the run with the error.
@@ -333,19 +492,15 @@ public:
   /// error. Keys must be unique within a workflow.
   template <class F>
   requires std::is_invocable_v<F&>
-  task<detail::step_value_t<F>> run(std::string key, F fn) {
-    auto r = co_await try_run(std::move(key), std::move(fn));
-    if (r.is_err())
-      co_await end_with(std::move(r.error()));
-    if constexpr (!std::is_void_v<detail::step_value_t<F>>)
-      co_return std::move(r).value();
+  auto run(std::string key, F fn) {
+    return make_step<true>(std::move(key), std::move(fn));
   }
 
   /// As `run(key, fn)` with an implicit key from the call order ("#1", ...).
   /// Explicit keys survive edits to the workflow; prefer them.
   template <class F>
   requires std::is_invocable_v<F&>
-  task<detail::step_value_t<F>> run(F fn) {
+  auto run(F fn) {
     return run(next_implicit_key(), std::move(fn));
   }
 
@@ -353,66 +508,35 @@ public:
   /// so the workflow can branch on it.
   template <class F>
   requires std::is_invocable_v<F&>
-  task<result<detail::step_value_t<F>>> try_run(std::string key, F fn) {
-    using value_type = detail::step_value_t<F>;
-    if (const auto* saved = host_->saved(key))
-      co_return replay<value_type>(*saved);
-    detail::step_outcome made;
-    for (;;) {
-      if constexpr (detail::step_return<std::invoke_result_t<F&>>::is_async) {
-        std::exception_ptr thrown;
-        try {
-          made = detail::produce_outcome(key, co_await fn());
-        } catch (...) {
-          thrown = std::current_exception();
-        }
-        if (thrown)
-          made = detail::thrown_outcome(thrown);
-      } else {
-        detail::call_job<F> job{fn, key, made};
-        co_await detail::blocking_awaiter(*host_, job);
-      }
-      // A step written like the reference's approval steps may answer
-      // PENDING_APPROVAL: the run waits for the approval named by the
-      // step's key, then runs the step again.
-      const auto& r = made.result;
-      if (r.is_ok() || !r.error().is(error_type::pending_approval))
-        break;
-      approval_request request{
-        key, approval_options{}.with_reason(r.error().message)};
-      approval_status decided;
-      co_await detail::approval_awaiter(*host_, request, decided);
-    }
-    if (made.keep)
-      host_->keep(std::move(key), made.result);
-    co_return replay<value_type>(made.result);
+  auto try_run(std::string key, F fn) {
+    return make_step<false>(std::move(key), std::move(fn));
   }
 
   /// Waits for the approval `request` names, checkpointed under `key`:
   /// returns the granted value; a rejection, expiry or cancellation ends the
   /// run with its error; a pending approval pauses the run.
-  task<boost::json::value> run(std::string key, approval_request request);
+  detail::approval_awaiter<true> run(std::string key, approval_request request);
 
   /// As `run(key, request)`, but rejection, expiry and cancellation come
   /// back as errors (`APPROVAL_REJECTED`, ...) to branch on.
-  task<result<boost::json::value>> try_run(std::string key,
-                                           approval_request request);
+  detail::approval_awaiter<false> try_run(std::string key,
+                                          approval_request request);
 
   /// Shorthand: the approval `key`, checkpointed under the same key.
-  task<boost::json::value> approval(std::string key,
-                                    approval_options options = {});
+  detail::approval_awaiter<true> approval(std::string key,
+                                          approval_options options = {});
 
   /// Shorthand: the approval `key` with only a pending reason.
-  task<boost::json::value> approval(std::string key,
-                                    std::string pending_reason);
+  detail::approval_awaiter<true> approval(std::string key,
+                                          std::string pending_reason);
 
   /// Shorthand for `try_run(key, {key, options})`.
-  task<result<boost::json::value>> try_approval(std::string key,
-                                                approval_options options = {});
+  detail::approval_awaiter<false> try_approval(std::string key,
+                                               approval_options options = {});
 
   /// Shorthand: the approval `key` with only a pending reason.
-  task<result<boost::json::value>> try_approval(std::string key,
-                                                std::string pending_reason);
+  detail::approval_awaiter<false> try_approval(std::string key,
+                                               std::string pending_reason);
 
   /// The id of the run this step belongs to. Kept here, so a blocking
   /// step may read it on the executor's thread.
@@ -430,34 +554,53 @@ protected:
     return {*host_, std::move(e)};
   }
 
-  template <class T>
-  static result<T> replay(const checkpoint& saved) {
-    if (saved.is_err())
-      return err(saved.error());
-    if constexpr (std::is_void_v<T>) {
-      return ok();
-    } else {
-      auto value = boost::json::try_value_to<T>(saved.value());
-      if (!value)
-        return err(conversion_error(value.error().message()));
-      return ok(std::move(*value));
-    }
-  }
-
-  static error conversion_error(std::string what);
-
   std::string next_implicit_key();
 
 private:
+  template <bool Ends, class F>
+  auto make_step(std::string key, F fn) {
+    if constexpr (detail::is_async_step<F>)
+      return async_step<Ends>(std::move(key), std::move(fn));
+    else
+      return detail::call_awaiter<F, Ends>(*host_, std::move(key),
+                                           std::move(fn));
+  }
+
+  /// A coroutine step function, awaited here on the run's actor.
+  template <bool Ends, class F>
+  task<std::conditional_t<Ends, detail::step_value_t<F>,
+                          result<detail::step_value_t<F>>>>
+  async_step(std::string key, F fn) {
+    using value_type = detail::step_value_t<F>;
+    detail::step_outcome made;
+    if (const auto* saved = host_->saved(key)) {
+      made = {*saved, false};
+    } else {
+      std::exception_ptr thrown;
+      try {
+        made = detail::produce_outcome(key, co_await fn());
+      } catch (...) {
+        thrown = std::current_exception();
+      }
+      if (thrown)
+        made = detail::thrown_outcome(thrown);
+      if (made.keep)
+        host_->keep(key, made.result);
+    }
+    auto r = detail::replay<value_type>(std::move(made.result));
+    if constexpr (Ends) {
+      if (r.is_err())
+        co_await end_with(std::move(r.error()));
+      if constexpr (!std::is_void_v<value_type>)
+        co_return std::move(r).value();
+    } else {
+      co_return r;
+    }
+  }
+
   step_host* host_;
   std::string run_id_;
   std::uint64_t implicit_keys_ = 0;
 };
-
-/// The checkpoint an approval step keeps for a decided status: the granted
-/// value, or APPROVAL_REJECTED / _EXPIRED / _CANCELLED with the status as
-/// details.
-[[nodiscard]] checkpoint approval_checkpoint(const std::string& key,
-                                             const approval_status& status);
 
 } // namespace signoff::model
