@@ -127,7 +127,7 @@ struct run_state : request_host {
   std::shared_ptr<run_frame> frame;
   bool started = false;
   /// A decision delivered at activation, used when the replay reaches it.
-  std::optional<wake_message> early;
+  std::unique_ptr<wake_message> early;
 
   waiting_for wait = waiting_for::nothing;
   /// The step suspended on the current wait; it lives in the coroutine's
@@ -233,7 +233,7 @@ persistence::run_change progress(run_state& st) {
     st.written.push_back(std::hash<std::string_view>{}(key));
     run.checkpoints.insert_or_assign(std::move(key), std::move(saved));
   }
-  st.unsaved.clear();
+  st.unsaved = {}; // and its buffer: a parked run holds no spare capacity
   change.created = !st.stored;
   if (change.created) {
     run.input = st.frame->input;
@@ -595,7 +595,7 @@ caf::behavior run_behavior(run_pointer self, std::shared_ptr<engine> eng,
         // Re-activated to take this wake: the replay uses it.
         auto rp = self->make_response_promise<wake_report>();
         st.until_suspension.push_back(rp);
-        st.early = std::move(wake);
+        st.early = std::make_unique<wake_message>(std::move(wake));
         start(self);
         return rp;
       }

@@ -1,12 +1,12 @@
 #include "signoff/persistence/memory_store.hpp"
 
-#include <map>
+#include <functional>
 #include <mutex>
 #include <set>
 #include <shared_mutex>
+#include <string_view>
 #include <unordered_map>
 #include <utility>
-
 
 namespace signoff::persistence {
 
@@ -14,28 +14,32 @@ namespace {
 
 using model::time_point;
 
-/// Approvals in ordered maps: pending keys sorted for literal prefix
-/// ranges, pending deadlines sorted so the next expiry is the first entry.
+/// Approvals with their audit trails in one hash map; pending keys sorted
+/// for literal prefix ranges, pending deadlines sorted so the next expiry
+/// is the first entry. The sorted indexes view the map's keys (a node's key
+/// stays put while the node lives), so a key is held once.
 class memory_approval_store final : public approval_store {
 public:
   model::result<void> apply(approval_change change) override {
     const auto& after = change.after;
     std::unique_lock guard{mutex_};
     auto it = records_.find(after.key);
-    const auto stored = it == records_.end() ? 0 : it->second.revision;
+    const auto stored = it == records_.end() ? 0 : it->second.record.revision;
     const auto expected = change.before ? change.before->revision : 0;
     if (stored != expected || (it == records_.end()) != !change.before)
       return model::make_error(model::error_type::stale_write,
                                "approval '" + after.key
                                  + "' changed since it was read");
-    if (it != records_.end())
-      unindex(it->second);
-    auto& trail = audit_[after.key];
-    trail.insert(trail.end(), std::make_move_iterator(change.audit.begin()),
-                 std::make_move_iterator(change.audit.end()));
-    index(after);
-    auto key = after.key;
-    records_.insert_or_assign(std::move(key), std::move(change.after));
+    if (it == records_.end())
+      it = records_.try_emplace(after.key).first;
+    else
+      unindex(it->first, it->second.record);
+    auto& entry = it->second;
+    entry.audit.insert(entry.audit.end(),
+                       std::make_move_iterator(change.audit.begin()),
+                       std::make_move_iterator(change.audit.end()));
+    entry.record = std::move(change.after);
+    index(it->first, entry.record);
     return model::ok();
   }
 
@@ -45,7 +49,7 @@ public:
     auto it = records_.find(key);
     if (it == records_.end())
       return std::optional<model::approval_record>{};
-    return std::optional{it->second};
+    return std::optional{it->second.record};
   }
 
   model::result<std::vector<std::string>>
@@ -57,9 +61,9 @@ public:
          it != pending_.end() && keys.size() < limit
          && std::string_view{*it}.starts_with(prefix);
          ++it) {
-      const auto& spec = records_.at(*it).spec;
+      const auto& spec = records_.find(*it)->second.record.spec;
       if (!spec.expires_at || now < *spec.expires_at)
-        keys.push_back(*it);
+        keys.emplace_back(*it);
     }
     return keys;
   }
@@ -67,10 +71,10 @@ public:
   model::result<std::vector<model::audit_entry>>
   audit_trail(const std::string& key) const override {
     std::shared_lock guard{mutex_};
-    auto it = audit_.find(key);
-    if (it == audit_.end())
+    auto it = records_.find(key);
+    if (it == records_.end())
       return std::vector<model::audit_entry>{};
-    return it->second;
+    return it->second.audit;
   }
 
   model::result<std::vector<std::string>>
@@ -80,7 +84,7 @@ public:
     for (auto it = deadlines_.begin();
          it != deadlines_.end() && it->first <= now && keys.size() < limit;
          ++it)
-      keys.push_back(it->second);
+      keys.emplace_back(it->second);
     return keys;
   }
 
@@ -96,35 +100,47 @@ public:
     auto it = records_.find(key);
     if (it == records_.end())
       return false;
-    if (it->second.status.is_pending())
+    if (it->second.record.status.is_pending())
       return model::make_error(model::error_type::invalid_run_state,
                                "approval '" + key
                                  + "' is pending and cannot be removed");
     records_.erase(it);
-    audit_.erase(key);
     return true;
   }
 
 private:
-  void index(const model::approval_record& r) {
+  /// Lets the map be searched with the indexes' views, without a copy.
+  struct key_hash {
+    using is_transparent = void;
+    std::size_t operator()(std::string_view key) const noexcept {
+      return std::hash<std::string_view>{}(key);
+    }
+  };
+
+  struct entry {
+    model::approval_record record;
+    std::vector<model::audit_entry> audit;
+  };
+
+  /// Indexes `r` under `key`, the map's own copy of it.
+  void index(std::string_view key, const model::approval_record& r) {
     if (!r.status.is_pending())
       return;
-    pending_.insert(r.key);
+    pending_.insert(key);
     if (r.spec.expires_at)
-      deadlines_.emplace(*r.spec.expires_at, r.key);
+      deadlines_.emplace(*r.spec.expires_at, key);
   }
 
-  void unindex(const model::approval_record& r) {
-    pending_.erase(r.key);
+  void unindex(std::string_view key, const model::approval_record& r) {
+    pending_.erase(key);
     if (r.spec.expires_at)
-      deadlines_.erase({*r.spec.expires_at, r.key});
+      deadlines_.erase({*r.spec.expires_at, key});
   }
 
   mutable std::shared_mutex mutex_;
-  std::unordered_map<std::string, model::approval_record> records_;
-  std::set<std::string, std::less<>> pending_;
-  std::set<std::pair<time_point, std::string>> deadlines_;
-  std::unordered_map<std::string, std::vector<model::audit_entry>> audit_;
+  std::unordered_map<std::string, entry, key_hash, std::equal_to<>> records_;
+  std::set<std::string_view> pending_;
+  std::set<std::pair<time_point, std::string_view>> deadlines_;
 };
 
 } // namespace

@@ -4,6 +4,7 @@
 #include <mutex>
 #include <set>
 #include <shared_mutex>
+#include <string_view>
 #include <unordered_map>
 
 namespace signoff::persistence {
@@ -13,7 +14,9 @@ namespace {
 using model::saved_workflow_state;
 
 /// Runs in a map with secondary indexes for the orchestrator's lookups:
-/// waiting runs by approval key, finished runs by age.
+/// waiting runs by approval key, finished runs by age. The indexes view the
+/// map's keys (a node's key stays put while the node lives), so a run id is
+/// held once.
 class memory_workflow_state_store final : public workflow_state_store {
 public:
   model::result<void> apply(run_change change) override {
@@ -26,16 +29,16 @@ public:
       if (it != runs_.end())
         return model::make_error(model::error_type::invalid_argument,
                                  "a run '" + run.run_id + "' exists already");
-      index(run);
       auto id = run.run_id;
-      runs_.emplace(std::move(id), std::move(run));
+      it = runs_.emplace(std::move(id), std::move(run)).first;
+      index(it->first, it->second);
       return model::ok();
     }
     if (it == runs_.end())
       return model::make_error(model::error_type::not_found,
                                "no run '" + run.run_id + "' is stored");
     auto& stored = it->second;
-    unindex(stored);
+    unindex(it->first, stored);
     stored.status = run.status;
     stored.pending_approvals = std::move(run.pending_approvals);
     stored.approval_keys = std::move(run.approval_keys);
@@ -43,7 +46,7 @@ public:
     stored.updated_at = run.updated_at;
     stored.outcome = std::move(run.outcome);
     stored.checkpoints.merge(run.checkpoints);
-    index(stored);
+    index(it->first, stored);
     return model::ok();
   }
 
@@ -51,10 +54,13 @@ public:
     if (auto valid = model::validate_run_identity(state); valid.is_err())
       return valid;
     std::unique_lock guard{mutex_};
-    if (auto it = runs_.find(state.run_id); it != runs_.end())
-      unindex(it->second);
-    index(state);
-    runs_.insert_or_assign(state.run_id, state);
+    auto it = runs_.find(state.run_id);
+    if (it == runs_.end())
+      it = runs_.try_emplace(state.run_id).first;
+    else
+      unindex(it->first, it->second);
+    it->second = state;
+    index(it->first, it->second);
     return model::ok();
   }
 
@@ -72,7 +78,7 @@ public:
     auto it = runs_.find(run_id);
     if (it == runs_.end())
       return false;
-    unindex(it->second);
+    unindex(it->first, it->second);
     runs_.erase(it);
     return true;
   }
@@ -93,7 +99,11 @@ public:
     auto it = by_pending_.find(key);
     if (it == by_pending_.end())
       return std::vector<std::string>{};
-    return std::vector<std::string>{it->second.begin(), it->second.end()};
+    std::vector<std::string> ids;
+    ids.reserve(it->second.size());
+    for (auto id : it->second)
+      ids.emplace_back(id);
+    return ids;
   }
 
   model::result<std::vector<std::string>>
@@ -103,7 +113,7 @@ public:
     for (auto it = finished_.begin();
          it != finished_.end() && it->first < cutoff && ids.size() < limit;
          ++it)
-      ids.push_back(it->second);
+      ids.emplace_back(it->second);
     return ids;
   }
 
@@ -115,30 +125,31 @@ private:
                || *f.has_pending_approvals == !s.pending_approvals.empty());
   }
 
-  void index(const saved_workflow_state& s) {
+  /// Indexes `s` under `id`, the map's own copy of its run id.
+  void index(std::string_view id, const saved_workflow_state& s) {
     for (const auto& key : s.pending_approvals)
-      by_pending_[key].insert(s.run_id);
+      by_pending_[key].insert(id);
     if (model::is_finished(s.status))
-      finished_.emplace(s.updated_at, s.run_id);
+      finished_.emplace(s.updated_at, id);
   }
 
-  void unindex(const saved_workflow_state& s) {
+  void unindex(std::string_view id, const saved_workflow_state& s) {
     for (const auto& key : s.pending_approvals) {
       auto it = by_pending_.find(key);
       if (it == by_pending_.end())
         continue; // the same key listed twice: gone with the first
-      it->second.erase(s.run_id);
+      it->second.erase(id);
       if (it->second.empty())
         by_pending_.erase(it);
     }
     if (model::is_finished(s.status))
-      finished_.erase({s.updated_at, s.run_id});
+      finished_.erase({s.updated_at, id});
   }
 
   mutable std::shared_mutex mutex_;
   std::map<std::string, saved_workflow_state> runs_;
-  std::unordered_map<std::string, std::set<std::string>> by_pending_;
-  std::set<std::pair<model::time_point, std::string>> finished_;
+  std::unordered_map<std::string, std::set<std::string_view>> by_pending_;
+  std::set<std::pair<model::time_point, std::string_view>> finished_;
 };
 
 } // namespace
