@@ -92,12 +92,15 @@ double drive_typed_cycles(caf::actor_system& system,
 }
 
 double drive_facade_cycles(orchestrator& orch, std::size_t first,
-                           std::size_t count) {
+                           std::size_t count, std::vector<double>* wake_us) {
   const auto start = bench_clock::now();
   for (auto i = first; i < first + count; ++i) {
     expect_paused(
       orch.execute(workflow_name, order_input(i), {.run_id = run_id(i)}), i);
+    const auto granted = bench_clock::now();
     expect_granted(orch.decide(grant_decision(i)), i, true);
+    if (wake_us != nullptr)
+      wake_us->push_back(microseconds_since(granted));
   }
   return seconds_since(start);
 }

@@ -4,6 +4,7 @@
 // through the typed actor API and through the blocking facade.
 
 #include <cstddef>
+#include <vector>
 
 #include <caf/fwd.hpp>
 
@@ -21,8 +22,11 @@ double drive_typed_cycles(caf::actor_system& system,
                           std::size_t first, std::size_t count,
                           std::size_t window);
 
-/// The same, one cycle after the other through the blocking calls.
+/// The same, one cycle after the other through the blocking calls. With
+/// `wake_us`, each grant's time (the call to the run's completion, as the
+/// grant returns once its run completed) is added to it, in microseconds.
 double drive_facade_cycles(orchestrator& orch, std::size_t first,
-                           std::size_t count);
+                           std::size_t count,
+                           std::vector<double>* wake_us = nullptr);
 
 } // namespace signoff::bench

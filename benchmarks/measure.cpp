@@ -29,21 +29,38 @@ double microseconds_since(bench_clock::time_point start) {
     .count();
 }
 
-std::size_t resident_bytes() {
+resident_memory resident_now() {
   // glibc keeps freed heap pages mapped; without the trim, memory freed by
   // an earlier phase would be counted against the runs parked now.
   malloc_trim(0);
   std::ifstream status{"/proc/self/status"};
+  resident_memory out;
+  int found = 0;
   std::string field;
   while (status >> field) {
-    if (field == "VmRSS:") {
+    double* into = field == "VmRSS:"     ? &out.total
+                   : field == "RssAnon:" ? &out.anonymous
+                   : field == "RssFile:" ? &out.file
+                                         : nullptr;
+    if (into != nullptr) {
       std::size_t kib = 0;
       status >> kib;
-      return kib * 1024;
+      *into = static_cast<double>(kib) * 1024;
+      ++found;
     }
     status.ignore(std::numeric_limits<std::streamsize>::max(), '\n');
   }
-  fail("/proc/self/status has no VmRSS line");
+  if (found != 3)
+    fail("/proc/self/status lacks VmRSS, RssAnon or RssFile");
+  return out;
+}
+
+void report_memory_per(const std::string& label, const std::string& what,
+                       const resident_memory& grown, std::size_t n) {
+  const auto count = static_cast<double>(n);
+  report(label + ".rss_per_" + what, grown.total / count, "bytes");
+  report(label + ".rss_anon_per_" + what, grown.anonymous / count, "bytes");
+  report(label + ".rss_file_per_" + what, grown.file / count, "bytes");
 }
 
 percentiles percentiles_of(std::vector<double>& samples) {

@@ -19,9 +19,27 @@ using bench_clock = std::chrono::steady_clock;
 
 [[nodiscard]] double microseconds_since(bench_clock::time_point start);
 
-/// The process's resident memory (VmRSS) in bytes, after handing freed heap
-/// back to the system so that only live memory counts.
-[[nodiscard]] std::size_t resident_bytes();
+/// The process's resident memory in bytes: all of it (VmRSS), anonymous
+/// (RssAnon: heap, stacks) and file-backed (RssFile: LMDB's mapped pages,
+/// code).
+struct resident_memory {
+  double total = 0;
+  double anonymous = 0;
+  double file = 0;
+
+  friend resident_memory operator-(resident_memory a, resident_memory b) {
+    return {a.total - b.total, a.anonymous - b.anonymous, a.file - b.file};
+  }
+};
+
+/// The process's resident memory now, after handing freed heap back to the
+/// system so that only live memory counts.
+[[nodiscard]] resident_memory resident_now();
+
+/// Reports `grown` divided by `n` as `<label>.rss_per_<what>`,
+/// `.rss_anon_per_<what>` and `.rss_file_per_<what>`, in bytes.
+void report_memory_per(const std::string& label, const std::string& what,
+                       const resident_memory& grown, std::size_t n);
 
 /// The median and 99th percentile of a set of latencies.
 struct percentiles {

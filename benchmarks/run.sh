@@ -62,6 +62,10 @@ for n in $sizes; do
       --resident-limit 1000
   fi
 done
+# The floor a waiting run's actor is compared with, and runs awaiting a
+# slow actor (10,000 at once on 2 scheduler threads).
+step "$bench" --scenario bare-actor --pending 100000
+step "$bench" --scenario slow-actor --pending 10000
 step "$bench" --scenario durable --cycles 300 --in-flight 1000 \
   --in-flight-cycles 20000
 step "$bench" --scenario restart --pending "$restart_size"

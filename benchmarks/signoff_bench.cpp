@@ -16,6 +16,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "actor_scenarios.hpp"
 #include "bench_options.hpp"
 #include "cycle_driver.hpp"
 #include "lmdb_floor.hpp"
@@ -115,11 +116,16 @@ void cycle_scenario(const bench_options& o) {
   }
   if (o.api != "typed") {
     double seconds = 0;
+    std::vector<double> wake_us;
+    wake_us.reserve(o.cycles);
     {
       counted_section counted;
-      seconds = drive_facade_cycles(*orch, done, o.cycles);
+      seconds = drive_facade_cycles(*orch, done, o.cycles, &wake_us);
     }
     report_cycles("cycle.facade", o.cycles, seconds);
+    // One decision at a time, in memory: from the grant call to its run's
+    // completion, as the grant returns once the run completed.
+    report("cycle.facade.wake_p50", percentiles_of(wake_us).p50, "us");
     done += o.cycles;
   }
   expect_all_completed(*stores.runs, 0, done);
@@ -175,12 +181,12 @@ std::string pending_variant(const bench_options& o) {
 }
 
 void report_pending(const std::string& label, std::size_t runs, double pause_s,
-                    double parked_bytes, wake_figures& wake) {
+                    const resident_memory& parked, wake_figures& wake) {
   const auto n = static_cast<double>(runs);
   const auto latency = percentiles_of(wake.latencies_us);
   report(label + ".pause_rate", n / pause_s, "runs/s");
   report(label + ".wake_rate", n / wake.seconds, "runs/s");
-  report(label + ".rss_per_run", parked_bytes / n, "bytes");
+  report_memory_per(label, "run", parked, runs);
   report(label + ".wake_p50", latency.p50, "us");
   report(label + ".wake_p99", latency.p99, "us");
   report(label + ".cycle_time", (pause_s + wake.seconds) * 1e6 / n, "us");
@@ -195,9 +201,9 @@ void pending_scenario(const bench_options& o) {
     auto stores = fresh_stores(o, dir);
     auto counts = std::make_shared<step_counts>();
     auto orch = start_orchestrator(stores, limit, counts);
-    const auto before = static_cast<double>(resident_bytes());
+    const auto before = resident_now();
     const auto pause_s = park_all(*orch, o.pending, o.threads);
-    const auto parked = static_cast<double>(resident_bytes()) - before;
+    const auto parked = resident_now() - before;
     if (auto r = resident_runs(*orch); r != std::min(o.pending, limit))
       fail(std::to_string(r) + " run actors resident, expected "
            + std::to_string(std::min(o.pending, limit)));
@@ -318,7 +324,7 @@ void recover_scenario(const bench_options& o, bench_clock::time_point start) {
     fail(run_id(0) + " is not paused after the restart");
   report(label + ".ready_time", seconds_since(start) * 1e3, "ms");
   report(label + ".rss_after_start",
-         static_cast<double>(resident_bytes()) / mebibyte, "MiB");
+         resident_now().total / mebibyte, "MiB");
   auto paused = stores.runs->list({.status = model::run_status::paused});
   if (paused.is_err() || paused->size() != o.pending)
     fail("the store does not hold " + std::to_string(o.pending)
@@ -359,6 +365,14 @@ int main(int argc, char** argv) {
     {"recover",
      [&] {
        recover_scenario(options, start);
+     }},
+    {"bare-actor",
+     [&] {
+       bare_actor_scenario(options);
+     }},
+    {"slow-actor",
+     [&] {
+       slow_actor_scenario(options);
      }},
   };
   scenarios.at(options.scenario)();
