@@ -128,11 +128,6 @@ unsigned flags_for(lmdb_durability durability) {
   return flags;
 }
 
-/// The batch transaction of the calling thread, and whose it is (several
-/// environments may be open in one process).
-thread_local const lmdb_env* batch_owner = nullptr;
-thread_local MDB_txn* batch_transaction = nullptr;
-
 /// The environments open in this process, by directory. LMDB forbids two
 /// environments on one directory in a process (closing one would drop the
 /// other's locks on `lock.mdb`), so opens share them, and an open waits
@@ -366,10 +361,6 @@ model::result<void> lmdb_env::prepare(bool migrate) {
   return out;
 }
 
-MDB_txn* lmdb_env::batch_txn() const noexcept {
-  return batch_owner == this ? batch_transaction : nullptr;
-}
-
 int lmdb_env::take_reader(std::shared_lock<writer_first_lock>& guard,
                           MDB_txn** txn) const {
   {
@@ -479,25 +470,6 @@ lmdb_env::transact(const std::function<bool(MDB_txn*)>& body) {
     if (auto grown = grow(); grown.is_err())
       return grown;
   }
-}
-
-model::result<void> lmdb_env::batch(const std::function<void()>& writes) {
-  if (batch_txn() != nullptr) {
-    writes(); // already inside this thread's batch
-    return model::ok();
-  }
-  return transact([&](MDB_txn* txn) {
-    batch_owner = this;
-    batch_transaction = txn;
-    struct reset {
-      ~reset() {
-        batch_owner = nullptr;
-        batch_transaction = nullptr;
-      }
-    } on_exit;
-    writes();
-    return true;
-  });
 }
 
 std::string be64(std::uint64_t n) {

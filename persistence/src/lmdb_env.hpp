@@ -124,9 +124,7 @@ public:
     return env_;
   }
 
-  /// Runs `fn` in a read transaction, or in the calling thread's batch
-  /// transaction when it has one, so a batch reads its own writes. The
-  /// read transaction comes from a pool and goes back to it reset: reads
+  /// Runs `fn` in a read transaction. The read transaction comes from a pool and goes back to it reset: reads
   /// claim no new reader slot (the pool keeps one per read that ran at
   /// once) and pin no pages once done. Errors: what `fn` returns, or
   /// STORAGE_ERROR when LMDB fails (the reader table is full, a map another
@@ -134,8 +132,6 @@ public:
   template <class T>
   model::result<T>
   read(const std::function<model::result<T>(MDB_txn*)>& fn) const {
-    if (auto* txn = batch_txn())
-      return fn(txn);
     std::shared_lock guard{resize_};
     MDB_txn* raw = nullptr;
     if (int rc = take_reader(guard, &raw); rc != MDB_SUCCESS)
@@ -150,14 +146,11 @@ public:
     return out;
   }
 
-  /// Runs `fn` in the calling thread's batch transaction, or in a write
-  /// transaction of its own that is committed (durably) when `fn` returns
-  /// ok and aborted when it returns an error. `fn` must check before it
+  /// Runs `fn` in a write transaction of its own that is committed
+  /// (durably) when `fn` returns ok and aborted when it returns an error. `fn` must check before it
   /// writes: an error it returns must leave nothing written.
   template <class T>
   model::result<T> write(const std::function<model::result<T>(MDB_txn*)>& fn) {
-    if (auto* txn = batch_txn())
-      return fn(txn);
     model::result<T> out = lmdb_error(MDB_PANIC, "no result");
     auto committed = transact([&](MDB_txn* txn) {
       out = fn(txn);
@@ -167,10 +160,6 @@ public:
       return committed.error();
     return out;
   }
-
-  /// Runs `writes` with this thread's store writes joining one transaction,
-  /// committed once at the end.
-  model::result<void> batch(const std::function<void()>& writes);
 
   [[nodiscard]] std::uint64_t commits() const noexcept {
     return commits_.load();
@@ -204,8 +193,6 @@ private:
   /// Opens every database and checks (or writes, or migrates to) the
   /// format, in the first write transaction.
   model::result<void> prepare(bool migrate);
-
-  [[nodiscard]] MDB_txn* batch_txn() const noexcept;
 
   /// A renewed read transaction from the pool (or a new one) in `txn`, with
   /// `guard` held; an LMDB code.
