@@ -4,7 +4,6 @@
 // other actors) and the workflow function type.
 
 #include <chrono>
-#include <coroutine>
 #include <cstdint>
 #include <functional>
 #include <string>
@@ -91,14 +90,12 @@ public:
       : base(host, std::move(key)), requests_(&host), timeout_(timeout),
         dest_(std::move(dest)), args_(std::move(args)) {}
 
-  bool await_ready() {
-    return this->replayed();
+  void finished() override {
+    this->resume_if(this->settle(std::move(reply_), true));
   }
 
-  bool await_suspend(std::coroutine_handle<> h) {
-    if (this->ended_)
-      return true;
-    this->handle_ = h;
+private:
+  bool begin() override {
     const auto token = requests_->await_reply(*this, reply_);
     auto* host = requests_;
     std::apply(
@@ -116,14 +113,9 @@ public:
             });
       },
       args_);
-    return true;
+    return false;
   }
 
-  void finished() override {
-    this->resume_if(this->settle(std::move(reply_), true));
-  }
-
-private:
   request_host* requests_;
   model::duration timeout_;
   Handle dest_;

@@ -287,6 +287,17 @@ public:
     std::terminate(); // asked only of steps that wait for a job or a reply
   }
 
+  bool await_ready() {
+    return replayed();
+  }
+
+  bool await_suspend(std::coroutine_handle<> h) {
+    if (ended_)
+      return true; // a replayed error ended the run
+    handle_ = h;
+    return !begin();
+  }
+
   decltype(auto) await_resume() {
     if constexpr (Ends) {
       if constexpr (!std::is_void_v<T>)
@@ -298,6 +309,11 @@ public:
 
 protected:
   ~step_awaiter() = default;
+
+  /// Starts the step: true if its value is settled and the coroutine goes
+  /// on at once; false if it waits for the host's call (or for nothing,
+  /// once the run ended).
+  virtual bool begin() = 0;
 
   /// Settles on `made` (kept as the step's checkpoint when `keep`): true if
   /// the coroutine goes on, false if the run ended.
@@ -349,23 +365,16 @@ public:
   approval_awaiter(step_host& host, std::string key, approval_request request)
       : base(host, std::move(key)), request_(std::move(request)) {}
 
-  bool await_ready() {
-    return this->replayed();
-  }
-
-  bool await_suspend(std::coroutine_handle<> h) {
-    if (this->ended_)
-      return true;
-    this->handle_ = h;
-    auto status = this->host_->reach(request_, *this);
-    return !status || !settle(*status);
-  }
-
   void decided(approval_status status) override {
     this->resume_if(settle(status));
   }
 
 private:
+  bool begin() override {
+    auto status = this->host_->reach(request_, *this);
+    return status && settle(*status);
+  }
+
   bool settle(const approval_status& status) {
     return base::settle(approval_checkpoint(request_.key, status), true);
   }
@@ -385,17 +394,6 @@ class call_awaiter final : public step_awaiter<step_value_t<F>, Ends>,
 public:
   call_awaiter(step_host& host, std::string key, F fn)
       : base(host, std::move(key)), fn_(std::move(fn)) {}
-
-  bool await_ready() {
-    return this->replayed();
-  }
-
-  bool await_suspend(std::coroutine_handle<> h) {
-    if (this->ended_)
-      return true;
-    this->handle_ = h;
-    return !start();
-  }
 
   /// On the executor's thread: calls the function, keeps what it came to.
   void run() noexcept override {
@@ -420,6 +418,10 @@ public:
   }
 
 private:
+  bool begin() override {
+    return start();
+  }
+
   /// Runs the function (again): true if the coroutine goes on now.
   bool start() {
     if (this->host_->run_blocking(*this, *this))
