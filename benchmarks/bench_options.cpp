@@ -20,6 +20,9 @@ scenarios:
            and --in-flight at a time
   restart  --pending parked runs in LMDB, then a new process: time to
            ready and resident memory (runs park and recover)
+  http     an HTTP server on loopback: --cycles decisions of distinct keys
+           over --in-flight connections, then /health while one decision
+           wakes --pending runs
 
 flags (default):
   --store memory|lmdb (memory)    --pending N (1000)    --threads N (4)
@@ -59,7 +62,7 @@ struct choice_flag {
 const std::map<std::string_view, choice_flag> choice_flags{
   {"--scenario",
    {&bench_options::scenario,
-    {"cycle", "pending", "durable", "restart", "park", "recover"}}},
+    {"cycle", "pending", "durable", "restart", "park", "recover", "http"}}},
   {"--store", {&bench_options::store, {"memory", "lmdb"}}},
   {"--api", {&bench_options::api, {"typed", "facade", "both"}}},
 };

@@ -9,8 +9,8 @@
 namespace signoff::bench {
 
 struct bench_options {
-  /// cycle, pending, durable or restart (park and recover are restart's
-  /// two processes).
+  /// cycle, pending, durable, restart or http (park and recover are
+  /// restart's two processes).
   std::string scenario{};
   /// memory or lmdb.
   std::string store = "memory";

@@ -18,6 +18,7 @@
 
 #include "bench_options.hpp"
 #include "cycle_driver.hpp"
+#include "http_scenario.hpp"
 #include "lmdb_floor.hpp"
 #include "measure.hpp"
 #include "order_workflow.hpp"
@@ -351,6 +352,10 @@ int main(int argc, char** argv) {
     {"recover",
      [&] {
        recover_scenario(options, start);
+     }},
+    {"http",
+     [&] {
+       http_scenario(options);
      }},
   };
   scenarios.at(options.scenario)();

@@ -2457,7 +2457,9 @@ workflow held_workflow(std::shared_ptr<hold_latch> latch) {
   return [latch](step& step, const value& in) -> task<model::result<value>> {
     const std::string key{in.as_object().at("key").as_string()};
     auto decided = co_await step.try_approval(key, model::approval_options{});
-    co_await step.run("hold", [latch] { latch->hold(); });
+    // A pointer: g++ 12 destroyed a shared_ptr captured in this temporary
+    // lambda twice under ASan. The workflow's own copy keeps it alive.
+    co_await step.run("hold", [held = latch.get()] { held->hold(); });
     co_return value{{"approved", decided.is_ok()}};
   };
 }
