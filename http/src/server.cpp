@@ -222,22 +222,23 @@ private:
     call([gate = server_.gate, weak = weak_from_this()](detail::finish make) {
       // Any thread: only hand it to the io threads. A connection already
       // gone (or a server stopped) drops it.
-      gate->post([weak, make = std::move(make)] {
+      gate->post([weak, make = std::move(make)]() mutable {
         if (auto self = weak.lock())
-          self->answered(make);
+          self->answered(std::move(make));
       });
     });
   }
 
   /// On an io thread: the call's outcome arrived; its response is made and
   /// written on the connection's strand.
-  void answered(const detail::finish& make) {
-    asio::dispatch(stream_.get_executor(), [self = shared_from_this(), make] {
-      self->guarded(connection_step::reply, [&] {
-        if (self->unpark()) // else the connection failed
-          self->write(make(self->reader_.parser().get()));
-      });
-    });
+  void answered(detail::finish make) {
+    asio::dispatch(stream_.get_executor(),
+                   [self = shared_from_this(), make = std::move(make)] {
+                     self->guarded(connection_step::reply, [&] {
+                       if (self->unpark()) // else the connection failed
+                         self->write(make(self->reader_.parser().get()));
+                     });
+                   });
   }
 
   /// Ends the wait of the call in flight; false if there was none.
