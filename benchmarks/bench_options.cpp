@@ -23,6 +23,9 @@ scenarios:
   bare-actor   --pending bare CAF actors: resident memory per actor
   slow-actor   --pending runs awaiting a slow actor at once, on 2 scheduler
                threads, and a decision on another key meanwhile
+  http     an HTTP server on loopback: --cycles decisions of distinct keys
+           over --in-flight connections, then /health while one decision
+           wakes --pending runs
 
 flags (default):
   --store memory|lmdb (memory)    --pending N (1000)    --threads N (4)
@@ -63,7 +66,7 @@ const std::map<std::string_view, choice_flag> choice_flags{
   {"--scenario",
    {&bench_options::scenario,
     {"cycle", "pending", "durable", "restart", "park", "recover",
-     "bare-actor", "slow-actor"}}},
+     "bare-actor", "slow-actor", "http"}}},
   {"--store", {&bench_options::store, {"memory", "lmdb"}}},
   {"--api", {&bench_options::api, {"typed", "facade", "both"}}},
 };

@@ -10,7 +10,7 @@ namespace signoff::bench {
 
 struct bench_options {
   /// cycle, pending, durable, restart (park and recover are restart's
-  /// two processes), bare-actor or slow-actor.
+  /// two processes), bare-actor, slow-actor or http.
   std::string scenario{};
   /// memory or lmdb.
   std::string store = "memory";

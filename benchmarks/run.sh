@@ -69,6 +69,7 @@ step "$bench" --scenario slow-actor --pending 10000
 step "$bench" --scenario durable --cycles 300 --in-flight 1000 \
   --in-flight-cycles 20000
 step "$bench" --scenario restart --pending "$restart_size"
+step "$bench" --scenario http --cycles 10000 --in-flight 256 --pending 100000
 
 # The seed's implementation, installed at run time (never committed).
 if command -v node >/dev/null && command -v npm >/dev/null; then

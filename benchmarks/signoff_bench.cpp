@@ -19,6 +19,7 @@
 #include "actor_scenarios.hpp"
 #include "bench_options.hpp"
 #include "cycle_driver.hpp"
+#include "http_scenario.hpp"
 #include "lmdb_floor.hpp"
 #include "measure.hpp"
 #include "order_workflow.hpp"
@@ -373,6 +374,10 @@ int main(int argc, char** argv) {
     {"slow-actor",
      [&] {
        slow_actor_scenario(options);
+     }},
+    {"http",
+     [&] {
+       http_scenario(options);
      }},
   };
   scenarios.at(options.scenario)();

@@ -46,19 +46,44 @@ struct orchestrator::impl {
   std::shared_ptr<persistence::workflow_state_store> runs;
   model::clock clock;
 
+  /// The result a reply of the orchestrator actor carries; a failed
+  /// request (a `caf::error`) or a dropped one (an empty message) as
+  /// UNEXPECTED_ERROR.
+  template <class Reply>
+  static model::result<Reply> unpack(caf::actor_system& sys,
+                                     caf::message& reply) {
+    if (reply.template match_elements<model::result<Reply>>())
+      return std::move(reply.template get_mutable_as<model::result<Reply>>(0));
+    if (reply.template match_elements<caf::error>())
+      return model::make_error(
+        model::error_type::unexpected_error,
+        sys.render(reply.template get_as<caf::error>(0)));
+    if (reply.empty())
+      return model::make_error(model::error_type::unexpected_error,
+                               "the orchestrator dropped the request");
+    return model::make_error(model::error_type::unexpected_error,
+                             "the orchestrator answered "
+                               + caf::to_string(reply));
+  }
+
   /// Sends one request to the orchestrator actor and blocks for its reply.
   template <class Reply, class... Ts>
   model::result<Reply> ask(Ts&&... xs) {
     auto reply
       = actors::detail::ask_blocking(*system, handle, std::forward<Ts>(xs)...);
-    if (reply.template match_elements<model::result<Reply>>())
-      return std::move(reply.template get_mutable_as<model::result<Reply>>(0));
-    if (reply.template match_elements<caf::error>())
-      return model::make_error(model::error_type::unexpected_error,
-                               system->render(reply.template get_as<caf::error>(0)));
-    return model::make_error(model::error_type::unexpected_error,
-                             "the orchestrator answered "
-                               + caf::to_string(reply));
+    return unpack<Reply>(*system, reply);
+  }
+
+  /// Sends one request to the orchestrator actor; its reply goes to `then`
+  /// on the thread that delivers it.
+  template <class Reply, class... Ts>
+  void ask_async(completion<Reply> then, Ts&&... xs) {
+    actors::detail::ask_async(
+      *system, handle,
+      [sys = system, then = std::move(then)](caf::message reply) {
+        then(unpack<Reply>(*sys, reply));
+      },
+      std::forward<Ts>(xs)...);
   }
 };
 
@@ -170,6 +195,48 @@ orchestrator::cancel_run(const std::string& run_id, std::string reason,
   return impl_->ask<model::execution_result>(
     actors::cancel_run_atom_v,
     actors::cancel_run_request{run_id, std::move(reason), std::move(actor)});
+}
+
+void orchestrator::async_execute(const std::string& name,
+                                 boost::json::value input,
+                                 execute_options options,
+                                 completion<model::execution_result> then) {
+  impl_->ask_async<model::execution_result>(
+    std::move(then), actors::execute_atom_v,
+    actors::execute_request{name, std::move(input), std::move(options.run_id),
+                            std::move(options.metadata)});
+}
+
+void orchestrator::async_resume(const std::string& run_id,
+                                completion<model::execution_result> then) {
+  impl_->ask_async<model::execution_result>(std::move(then),
+                                            actors::resume_atom_v, run_id);
+}
+
+void orchestrator::async_decide(model::decision d, bool auto_resume,
+                                completion<decision_report> then) {
+  impl_->ask_async<decision_report>(
+    std::move(then), actors::decide_atom_v,
+    actors::decision_request{std::move(d), auto_resume});
+}
+
+void orchestrator::async_cancel_run(const std::string& run_id,
+                                    std::string reason, std::string actor,
+                                    completion<model::execution_result> then) {
+  impl_->ask_async<model::execution_result>(
+    std::move(then), actors::cancel_run_atom_v,
+    actors::cancel_run_request{run_id, std::move(reason), std::move(actor)});
+}
+
+void orchestrator::async_cleanup(model::duration max_age,
+                                 completion<actors::cleanup_report> then) {
+  impl_->ask_async<actors::cleanup_report>(
+    std::move(then), actors::cleanup_atom_v, actors::cleanup_request{max_age});
+}
+
+void orchestrator::async_expire_due(completion<std::vector<std::string>> then) {
+  impl_->ask_async<std::vector<std::string>>(std::move(then),
+                                             actors::expire_atom_v);
 }
 
 model::result<model::approval_status>

@@ -19,4 +19,25 @@ caf::message reply_sink::wait() {
   return std::move(*reply_);
 }
 
+callback_sink::~callback_sink() {
+  // Nobody holds the request any more, so no reply can come.
+  call(caf::message{});
+}
+
+void callback_sink::enqueue(caf::mailbox_element_ptr what,
+                            caf::execution_unit*) {
+  call(what->move_content_to_message());
+}
+
+void callback_sink::call(caf::message reply) noexcept {
+  if (called_.exchange(true))
+    return;
+  auto fn = std::move(fn_);
+  try {
+    if (fn)
+      fn(std::move(reply));
+  } catch (...) { // NOLINT(bugprone-empty-catch): see the class comment
+  }
+}
+
 } // namespace signoff::actors::detail

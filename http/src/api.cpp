@@ -35,8 +35,8 @@ response unauthenticated(const request& req) {
 }
 
 template <class T>
-response reply(const request& req, const model::result<T>& r,
-               const std::function<value(const T&)>& to_json) {
+response json_result(const request& req, const model::result<T>& r,
+                     const std::function<value(const T&)>& to_json) {
   if (r.is_err())
     return error_response(req, r.error());
   return json_response(req, status::ok, to_json(r.value()));
@@ -82,9 +82,27 @@ response visible_runs(const handler_context& ctx, const caller& who,
   return json_response(req, status::ok, {{field, std::move(visible)}});
 }
 
+/// The answer to a decision of the API.
+response decided(const request& req, const std::string& actor,
+                 const model::result<decision_report>& report) {
+  if (report.is_err())
+    return error_response(req, report.error());
+  return json_response(
+    req, status::ok,
+    {{"success", true},
+     {"actorId", actor},
+     {"message",
+      report->approval.status.is_pending()
+        ? "grant recorded"
+        : "approval " + std::string{to_string(report->approval.status.state)}},
+     {"applied", report->applied},
+     {"approval", approval_json(report->approval, model::system_now())},
+     {"resumedWorkflows", boost::json::value_from(report->resumed_workflows)}});
+}
+
 /// POST /api/approvals: the webhook body, decided as the token's identity.
-response decide(const handler_context& ctx, const caller& who,
-                const request& req) {
+answer decide(const handler_context& ctx, const caller& who,
+              const request& req) {
   auto body = parse_body(req);
   if (!body)
     return error_response(req,
@@ -98,24 +116,20 @@ response decide(const handler_context& ctx, const caller& who,
                          + " '" + d->key + "'");
   if (!who.unrestricted || d->actor.empty())
     d->actor = who.identity;
-  auto report = ctx.target.decide(d.value());
-  if (report.is_err())
-    return error_response(req, report.error());
-  return json_response(
-    req, status::ok,
-    {{"success", true},
-     {"actorId", d->actor},
-     {"message",
-      report->approval.status.is_pending()
-        ? "grant recorded"
-        : "approval " + std::string{to_string(report->approval.status.state)}},
-     {"applied", report->applied},
-     {"approval", approval_json(report->approval, model::system_now())},
-     {"resumedWorkflows", boost::json::value_from(report->resumed_workflows)}});
+  auto actor = d->actor;
+  return when_done<decision_report>(
+    [&target = ctx.target,
+     d = std::move(d.value())](completion<decision_report> then) mutable {
+      target.async_decide(std::move(d), true, std::move(then));
+    },
+    [actor = std::move(actor)](const request& req,
+                               const model::result<decision_report>& report) {
+      return decided(req, actor, report);
+    });
 }
 
-response approvals(const handler_context& ctx, const caller& who,
-                   const parsed_request& req) {
+answer approvals(const handler_context& ctx, const caller& who,
+                 const parsed_request& req) {
   const auto& path = req.path;
   const auto& raw = req.raw;
   if (path.size() == 2 && raw.method() == beast_http::verb::post)
@@ -138,14 +152,14 @@ response approvals(const handler_context& ctx, const caller& who,
   if (!who.may(permission::read, key))
     return denied(raw, "this token may not read '" + key + "'");
   if (path.size() == 3)
-    return reply<model::approval_record>(
+    return json_result<model::approval_record>(
       raw, ctx.target.get_approval(key), [](const auto& record) {
         return approval_json(record, model::system_now());
       });
   if (path.size() == 4 && path[3] == "audit") {
     if (auto found = ctx.target.get_approval(key); found.is_err())
       return error_response(raw, found.error());
-    return reply<std::vector<model::audit_entry>>(
+    return json_result<std::vector<model::audit_entry>>(
       raw, ctx.target.audit_trail(key), [](const auto& trail) {
         return value{{"trail", boost::json::value_from(trail)}};
       });
@@ -153,8 +167,8 @@ response approvals(const handler_context& ctx, const caller& who,
   return no_such_endpoint(raw);
 }
 
-response workflows(const handler_context& ctx, const caller& who,
-                   const parsed_request& req) {
+answer workflows(const handler_context& ctx, const caller& who,
+                 const parsed_request& req) {
   const auto& path = req.path;
   const auto& raw = req.raw;
   if (path.size() == 4 && path[3] == "cancel"
@@ -174,9 +188,17 @@ response workflows(const handler_context& ctx, const caller& who,
       if (r != nullptr)
         reason = r->get_string();
     }
-    return reply<model::execution_result>(
-      raw, ctx.target.cancel_run(path[2], reason),
-      [](const auto& r) { return boost::json::value_from(r); });
+    return when_done<model::execution_result>(
+      [&target = ctx.target, run_id = path[2], reason = std::move(reason)](
+        completion<model::execution_result> then) mutable {
+        target.async_cancel_run(run_id, std::move(reason), {}, std::move(then));
+      },
+      [](const request& answered,
+         const model::result<model::execution_result>& r) {
+        return json_result<model::execution_result>(
+          answered, r,
+          [](const auto& x) { return boost::json::value_from(x); });
+      });
   }
   if (raw.method() != beast_http::verb::get || path.size() > 3)
     return no_such_endpoint(raw);
@@ -219,8 +241,8 @@ response runs(const handler_context& ctx, const caller& who,
 
 /// POST /api/cleanup {"olderThanMs": N}: removes finished runs older than
 /// N ms and the decided approvals they leave behind.
-response cleanup(const handler_context& ctx, const caller& who,
-                 const parsed_request& req) {
+answer cleanup(const handler_context& ctx, const caller& who,
+               const parsed_request& req) {
   const auto& raw = req.raw;
   if (req.path.size() != 2 || raw.method() != beast_http::verb::post)
     return no_such_endpoint(raw);
@@ -234,14 +256,21 @@ response cleanup(const handler_context& ctx, const caller& who,
   if (!ms || *ms < 0)
     return bad_request(raw, "the body must be {\"olderThanMs\": a whole "
                             "number of milliseconds, 0 or more}");
-  return reply<persistence::cleanup_report>(
-    raw, ctx.target.cleanup(model::duration{*ms}),
-    [](const auto& r) { return boost::json::value_from(r); });
+  return when_done<persistence::cleanup_report>(
+    [&target = ctx.target,
+     age = model::duration{*ms}](completion<persistence::cleanup_report> then) {
+      target.async_cleanup(age, std::move(then));
+    },
+    [](const request& answered,
+       const model::result<persistence::cleanup_report>& r) {
+      return json_result<persistence::cleanup_report>(
+        answered, r, [](const auto& x) { return boost::json::value_from(x); });
+    });
 }
 
 } // namespace
 
-response handle_api(const handler_context& ctx, const parsed_request& req) {
+answer handle_api(const handler_context& ctx, const parsed_request& req) {
   auto who = authenticate(ctx, req.raw, false);
   if (!who)
     return unauthenticated(req.raw);

@@ -7,8 +7,9 @@
 
 namespace signoff::http::detail {
 
-/// Where a connection's work happens.
-enum class connection_step { accept, read, route, write };
+/// Where a connection's work happens; `reply` is where the outcome of a
+/// call the connection waited for (a decision, say) arrives.
+enum class connection_step { accept, read, route, write, reply };
 
 /// When set, called at each step of every connection. Tests only: set it
 /// before a server starts and clear it after it stopped.

@@ -90,12 +90,30 @@ authenticate(const handler_context& ctx, const request& req, bool cookie_ok);
 [[nodiscard]] boost::json::value
 approval_json(const model::approval_record& record, model::time_point now);
 
-// Handlers, by family.
-[[nodiscard]] response handle_api(const handler_context& ctx,
+/// The answer of a call to the orchestrator that replies later:
+/// `start(then)` sends it with `then`, a `completion<T>`, and
+/// `make(req, result)` makes the response on the connection's thread. Both
+/// hold what they need by value (the orchestrator by reference: it outlives
+/// the server); `then` only hands the result on, as a completion must.
+template <class T, class Start, class Make>
+[[nodiscard]] deferred when_done(Start start, Make make) {
+  return
+    [start = std::move(start), make = std::move(make)](reply done) mutable {
+      start(completion<T>{[done = std::move(done), make](model::result<T> r) {
+        done([make, r = std::move(r)](const request& req) {
+          return make(req, r);
+        });
+      }});
+    };
+}
+
+// Handlers, by family. Reads answer at once; decisions, cancelling a run
+// and cleanup answer when the orchestrator replies.
+[[nodiscard]] answer handle_api(const handler_context& ctx,
+                                const parsed_request& req);
+[[nodiscard]] answer handle_inbox(const handler_context& ctx,
                                   const parsed_request& req);
-[[nodiscard]] response handle_inbox(const handler_context& ctx,
-                                    const parsed_request& req);
-[[nodiscard]] response handle_action_link(const handler_context& ctx,
-                                          const parsed_request& req);
+[[nodiscard]] answer handle_action_link(const handler_context& ctx,
+                                        const parsed_request& req);
 
 } // namespace signoff::http::detail

@@ -295,8 +295,8 @@ response detail(const handler_context& ctx, const caller& who,
   return html_response(req.raw, status::ok, key, body);
 }
 
-response decide(const handler_context& ctx, const caller& who,
-                const parsed_request& req) {
+answer decide(const handler_context& ctx, const caller& who,
+              const parsed_request& req) {
   auto posted = posted_form(ctx, req, &who);
   if (auto* refused = std::get_if<response>(&posted))
     return std::move(*refused);
@@ -320,10 +320,18 @@ response decide(const handler_context& ctx, const caller& who,
     return html_response(req.raw, status::forbidden, "Not allowed",
                          "<h1>Not allowed</h1>");
   d->actor = who.identity;
-  auto report = ctx.target.decide(d.value());
-  if (report.is_err())
-    return page_error(req.raw, report.error());
-  return redirect(req.raw, approval_url(d->key) + "&notice=recorded");
+  auto page = approval_url(d->key) + "&notice=recorded";
+  return when_done<decision_report>(
+    [&target = ctx.target,
+     d = std::move(d.value())](completion<decision_report> then) mutable {
+      target.async_decide(std::move(d), true, std::move(then));
+    },
+    [page = std::move(page)](const request& answered,
+                             const model::result<decision_report>& report) {
+      if (report.is_err())
+        return page_error(answered, report.error());
+      return redirect(answered, page);
+    });
 }
 
 response not_found_page(const request& req) {
@@ -333,7 +341,7 @@ response not_found_page(const request& req) {
 
 } // namespace
 
-response handle_inbox(const handler_context& ctx, const parsed_request& req) {
+answer handle_inbox(const handler_context& ctx, const parsed_request& req) {
   const auto& path = req.path;
   const bool get = req.raw.method() == beast_http::verb::get;
   const bool post = req.raw.method() == beast_http::verb::post;
@@ -356,8 +364,8 @@ response handle_inbox(const handler_context& ctx, const parsed_request& req) {
   return not_found_page(req.raw);
 }
 
-response handle_action_link(const handler_context& ctx,
-                            const parsed_request& req) {
+answer handle_action_link(const handler_context& ctx,
+                          const parsed_request& req) {
   const auto method = req.raw.method();
   if (ctx.options.link_secret.empty() || req.path.size() != 2
       || (method != beast_http::verb::get && method != beast_http::verb::post))
@@ -405,12 +413,19 @@ response handle_action_link(const handler_context& ctx,
   d.require_existing = true;
   if (d.kind == model::decision_kind::grant)
     d.value = boost::json::value{{"approvedBy", link->approver}};
-  auto report = ctx.target.decide(d);
-  if (report.is_err())
-    return page_error(req.raw, report.error());
-  return html_response(req.raw, status::ok, "Done",
-                       "<h1>Done</h1><p>" + html_escape(link->key) + ": "
-                         + html_escape(action) + " recorded.</p>");
+  auto done = "<h1>Done</h1><p>" + html_escape(link->key) + ": "
+              + html_escape(action) + " recorded.</p>";
+  return when_done<decision_report>(
+    [&target = ctx.target,
+     d = std::move(d)](completion<decision_report> then) mutable {
+      target.async_decide(std::move(d), true, std::move(then));
+    },
+    [done = std::move(done)](const request& answered,
+                             const model::result<decision_report>& report) {
+      if (report.is_err())
+        return page_error(answered, report.error());
+      return html_response(answered, status::ok, "Done", done);
+    });
 }
 
 } // namespace signoff::http::detail

@@ -2,6 +2,8 @@
 
 #include <algorithm>
 #include <exception>
+#include <future>
+#include <memory>
 
 #include <boost/beast/core/string.hpp>
 #include <boost/url/parse.hpp>
@@ -81,6 +83,28 @@ bool names_this_server(const urls::authority_view& host,
   return is("localhost") || std::any_of(allowed.begin(), allowed.end(), is);
 }
 
+/// `call`, whose response is made like any other: secured, without a body
+/// for HEAD, and a 500 without internal text if making it throws.
+deferred finished(deferred call, bool head) {
+  return [call = std::move(call), head](reply done) {
+    call([done = std::move(done), head](finish make) {
+      done([make = std::move(make), head](const request& req) {
+        response res;
+        try {
+          res = make(req);
+        } catch (...) {
+          res = error_response(
+            req,
+            model::make_error(model::error_type::unexpected_error, "internal"));
+        }
+        if (head)
+          res.body().clear();
+        return secured(std::move(res));
+      });
+    });
+  };
+}
+
 } // namespace
 
 bool cross_site(const request& req, std::string_view authority) {
@@ -99,15 +123,23 @@ bool cross_site(const request& req, std::string_view authority) {
 router::router(orchestrator& target, const server_options& options)
     : target_(target), options_(options) {}
 
-response router::handle(const request& req) const noexcept {
+answer router::handle(const request& req) const noexcept {
+  const bool head = req.method() == beast_http::verb::head;
   try {
-    if (req.method() != beast_http::verb::head)
-      return secured(route(req));
-    // HEAD is GET without the body; the Content-Length stays the GET's.
-    request get{req};
-    get.method(beast_http::verb::get);
-    auto res = route(get);
-    res.body().clear();
+    answer out;
+    if (head) {
+      // HEAD is GET without the body; the Content-Length stays the GET's.
+      request get{req};
+      get.method(beast_http::verb::get);
+      out = route(get);
+    } else {
+      out = route(req);
+    }
+    if (auto* call = std::get_if<deferred>(&out))
+      return finished(std::move(*call), head);
+    auto& res = std::get<response>(out);
+    if (head)
+      res.body().clear();
     return secured(std::move(res));
   } catch (...) {
     return secured(error_response(
@@ -118,6 +150,27 @@ response router::handle(const request& req) const noexcept {
 std::optional<response>
 router::respond(const request_parser& parser,
                 boost::beast::error_code read_error) const noexcept {
+  auto out = answer_to(parser, read_error);
+  if (!out)
+    return std::nullopt;
+  if (auto* res = std::get_if<response>(&*out))
+    return std::move(*res);
+  try {
+    auto outcome = std::make_shared<std::promise<finish>>();
+    auto made = outcome->get_future();
+    std::get<deferred> (*out)(
+      [outcome](finish make) { outcome->set_value(std::move(make)); });
+    return made.get()(parser.get());
+  } catch (...) {
+    return secured(error_response(
+      parser.get(),
+      model::make_error(model::error_type::unexpected_error, "internal")));
+  }
+}
+
+std::optional<answer>
+router::answer_to(const request_parser& parser,
+                  boost::beast::error_code read_error) const noexcept {
   if (unanswerable(read_error))
     return std::nullopt;
   // A coding other than chunked leaves the body's end unknown, and what
@@ -148,7 +201,7 @@ response router::busy() {
                  "the server is busy; try again", "SERVER_BUSY");
 }
 
-response router::route(const request& req) const {
+answer router::route(const request& req) const {
   const auto hosts = req.count(beast_http::field::host);
   // RFC 9112, 3.2.
   if (hosts > 1 || (hosts == 0 && req.version() >= 11))

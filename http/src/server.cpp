@@ -4,8 +4,12 @@
 #include <atomic>
 #include <chrono>
 #include <exception>
+#include <memory>
+#include <mutex>
 #include <string>
 #include <thread>
+#include <utility>
+#include <variant>
 #include <vector>
 
 #include <boost/asio.hpp>
@@ -54,6 +58,32 @@ std::string current_failure() {
 
 } // namespace
 
+/// How the outcome of a call reaches its connection from any thread (an
+/// actor's, mostly): posted to the io threads while the server's
+/// io_context is there, dropped once it stopped. Callbacks hold it, so it
+/// outlives the server.
+class call_gate {
+public:
+  explicit call_gate(asio::io_context& io) : io_(&io) {}
+
+  template <class Handler>
+  void post(Handler&& handler) {
+    std::lock_guard guard{mutex_};
+    if (io_ != nullptr)
+      asio::post(*io_, std::forward<Handler>(handler));
+  }
+
+  /// Nothing is posted from now on; called before the io_context goes.
+  void close() noexcept {
+    std::lock_guard guard{mutex_};
+    io_ = nullptr;
+  }
+
+private:
+  std::mutex mutex_;
+  asio::io_context* io_;
+};
+
 /// What every connection shares.
 struct shared_state {
   shared_state(orchestrator& target, server_options opts)
@@ -71,17 +101,22 @@ struct shared_state {
   server_options options;
   detail::router routes;
   std::atomic<std::size_t> connections{0};
+  /// Set once the io_context is there.
+  std::shared_ptr<call_gate> gate;
 };
 
 namespace {
 
 /// One connection: read a request, answer it, repeat while kept alive.
-/// Whatever its handlers throw closes it, and only it.
+/// Whatever its handlers throw closes it, and only it. A request that
+/// needs the orchestrator parks the connection: its call is sent, no
+/// thread waits for it, and nothing more is read (so pipelined requests
+/// keep their order) until the reply came and its response was written.
 class session : public std::enable_shared_from_this<session> {
 public:
   session(tcp::socket socket, shared_state& server)
-      : stream_(std::move(socket)), server_(server),
-        reader_(server.options.max_body_bytes) {
+      : stream_(std::move(socket)), parked_(stream_.get_executor()),
+        server_(server), reader_(server.options.max_body_bytes) {
     ++server_.connections;
   }
   ~session() {
@@ -114,6 +149,7 @@ private:
     } catch (...) {
       server_.log("closed a connection after an unexpected failure: "
                   + current_failure());
+      unpark();
       beast::error_code ignored;
       stream_.socket().close(ignored);
     }
@@ -165,11 +201,56 @@ private:
 
   void answer(beast::error_code read_error) {
     guarded(connection_step::route, [&] {
-      if (auto res = server_.routes.respond(reader_.parser(), read_error))
-        write(std::move(*res));
-      else
+      auto out = server_.routes.answer_to(reader_.parser(), read_error);
+      if (!out)
         close();
+      else if (auto* call = std::get_if<detail::deferred>(&*out))
+        start_call(*call);
+      else
+        write(std::move(std::get<detail::response>(*out)));
     });
+  }
+
+  /// Parks the connection and starts `call`; its outcome comes back
+  /// through `answered`.
+  void start_call(const detail::deferred& call) {
+    // The wait never ends by itself: it keeps the connection alive until
+    // `unpark` cancels it, or the server's io_context goes.
+    waiting_ = true;
+    parked_.expires_at(asio::steady_timer::time_point::max());
+    parked_.async_wait([self = shared_from_this()](beast::error_code) {});
+    call([gate = server_.gate, weak = weak_from_this()](detail::finish make) {
+      // Any thread: only hand it to the io threads. A connection already
+      // gone (or a server stopped) drops it.
+      gate->post([weak, make = std::move(make)]() mutable {
+        if (auto self = weak.lock())
+          self->answered(std::move(make));
+      });
+    });
+  }
+
+  /// On an io thread: the call's outcome arrived; its response is made and
+  /// written on the connection's strand.
+  void answered(detail::finish make) {
+    asio::dispatch(stream_.get_executor(),
+                   [self = shared_from_this(), make = std::move(make)] {
+                     self->guarded(connection_step::reply, [&] {
+                       if (self->unpark()) // else the connection failed
+                         self->write(make(self->reader_.parser().get()));
+                     });
+                   });
+  }
+
+  /// Ends the wait of the call in flight; false if there was none.
+  bool unpark() noexcept {
+    if (!waiting_)
+      return false;
+    waiting_ = false;
+    try {
+      parked_.cancel();
+    } catch (...) { // NOLINT(bugprone-empty-catch): closing frees it anyway
+    }
+    return true;
   }
 
   void write(response res) {
@@ -196,6 +277,9 @@ private:
   }
 
   beast::tcp_stream stream_;
+  /// Waited on while a call is in flight (see `start_call`).
+  asio::steady_timer parked_;
+  bool waiting_ = false;
   shared_state& server_;
   detail::request_reader reader_;
 };
@@ -204,7 +288,9 @@ private:
 
 struct http_server::impl {
   impl(orchestrator& target, server_options options)
-      : shared(target, std::move(options)) {}
+      : shared(target, std::move(options)) {
+    shared.gate = std::make_shared<call_gate>(io);
+  }
 
   void accept();
   void accepted(tcp::socket socket);
@@ -332,6 +418,9 @@ void http_server::stop() {
   for (auto& t : d.threads)
     t.join();
   d.threads.clear();
+  // Replies of calls still in flight are dropped from now on; their
+  // connections go with the io_context.
+  d.shared.gate->close();
   beast::error_code ignored;
   d.acceptor.close(ignored);
 }

@@ -8,10 +8,12 @@
 #include <algorithm>
 #include <atomic>
 #include <chrono>
+#include <condition_variable>
 #include <cstdint>
 #include <filesystem>
 #include <fstream>
 #include <functional>
+#include <future>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -286,7 +288,8 @@ public:
     BOOST_REQUIRE(port != 0);
   }
   ~server_fixture() {
-    server->stop();
+    if (server)
+      server->stop();
   }
   server_fixture(const server_fixture&) = delete;
   server_fixture& operator=(const server_fixture&) = delete;
@@ -2406,6 +2409,250 @@ BOOST_FIXTURE_TEST_CASE(a_throwing_handler_closes_only_its_connection,
     BOOST_TEST(after.read().status == 200U);
     BOOST_TEST(after.closed());
   }
+}
+
+BOOST_AUTO_TEST_SUITE_END()
+
+// ============================================================================
+// async: calls to the orchestrator hold no io thread while in flight
+// ============================================================================
+
+namespace {
+
+/// Where the held workflow's step blocks until the test opens it, counting
+/// the runs that reached it and went past it. Waits are bounded, so a
+/// server that cannot get the runs there fails instead of hanging.
+class hold_latch {
+public:
+  /// The step's body: waits until `open`.
+  void hold() {
+    std::unique_lock lock{mutex_};
+    ++entered_;
+    changed_.notify_all();
+    changed_.wait(lock, [this] { return open_; });
+    ++passed_;
+    changed_.notify_all();
+  }
+  void open() {
+    std::lock_guard lock{mutex_};
+    open_ = true;
+    changed_.notify_all();
+  }
+  /// True once `n` runs are held.
+  bool entered(int n) {
+    std::unique_lock lock{mutex_};
+    return changed_.wait_for(lock, limit, [&] { return entered_ >= n; });
+  }
+  /// True once `n` runs went past.
+  bool passed(int n) {
+    std::unique_lock lock{mutex_};
+    return changed_.wait_for(lock, limit, [&] { return passed_ >= n; });
+  }
+  int passed_now() {
+    std::lock_guard lock{mutex_};
+    return passed_;
+  }
+
+private:
+  static constexpr auto limit = std::chrono::seconds{20};
+  std::mutex mutex_;
+  std::condition_variable changed_;
+  bool open_ = false;
+  int entered_ = 0;
+  int passed_ = 0;
+};
+
+/// Waits for the approval `input.key`, then blocks in a plain step (on the
+/// step executor) until the latch opens. A decision with auto-resume waits
+/// for that step, so its reply waits for the latch.
+workflow held_workflow(std::shared_ptr<hold_latch> latch) {
+  return [latch](step& step, const value& in) -> task<model::result<value>> {
+    const std::string key{in.as_object().at("key").as_string()};
+    auto decided = co_await step.try_approval(key, model::approval_options{});
+    // A pointer: g++ 12 destroyed a shared_ptr captured in this temporary
+    // lambda twice under ASan. The workflow's own copy keeps it alive.
+    co_await step.run("hold", [held = latch.get()] { held->hold(); });
+    co_return value{{"approved", decided.is_ok()}};
+  };
+}
+
+/// The seeded server with the held workflow; the latch opens before the
+/// server stops, so a failing test never leaves a decision stuck.
+struct held_fixture : server_fixture {
+  held_fixture() {
+    orch.register_workflow("held", held_workflow(latch));
+  }
+  ~held_fixture() {
+    latch->open();
+  }
+  held_fixture(const held_fixture&) = delete;
+  held_fixture& operator=(const held_fixture&) = delete;
+
+  /// Starts run `run_id` of the held workflow, paused on `key`.
+  void pause_held(const std::string& run_id, const std::string& key) {
+    auto started = orch.execute("held", value{{"key", key}}, {run_id, {}});
+    BOOST_REQUIRE(started.is_ok());
+    BOOST_REQUIRE(started->status == model::run_status::paused);
+  }
+
+  /// The bytes of an admin's approval of `key`, kept alive.
+  static std::string approve_request(const std::string& key) {
+    const auto body
+      = boost::json::serialize(value{{"key", key}, {"action", "approve"}});
+    return "POST /api/approvals HTTP/1.1\r\nHost: x\r\nAuthorization: "
+           "Bearer "
+           + std::string{admin_token}
+           + "\r\nContent-Type: application/json\r\nContent-Length: "
+           + std::to_string(body.size()) + "\r\n\r\n" + body;
+  }
+
+  std::shared_ptr<hold_latch> latch = std::make_shared<hold_latch>();
+};
+
+} // namespace
+
+BOOST_AUTO_TEST_SUITE(async)
+
+BOOST_FIXTURE_TEST_CASE(slow_decisions_hold_no_io_thread, held_fixture) {
+  // Twice as many decisions in flight as the server has threads.
+  BOOST_TEST_REQUIRE(http::server_options{}.threads == 2U);
+  constexpr int held = 4;
+  const auto key = [](int i) {
+    return "approval:held:" + std::to_string(i);
+  };
+  for (int i = 0; i < held; ++i)
+    pause_held("run-held-" + std::to_string(i), key(i));
+  std::vector<std::unique_ptr<hc::connection>> deciding;
+  for (int i = 0; i < held; ++i) {
+    deciding.push_back(std::make_unique<hc::connection>(port));
+    BOOST_TEST_REQUIRE(deciding.back()->send(approve_request(key(i))));
+  }
+  // Every run got its decision and now holds its decision's reply: were a
+  // thread waiting on each, only two would have got this far.
+  BOOST_TEST_REQUIRE(latch->entered(held), "the decisions were not all taken");
+
+  // Meanwhile the server answers everything else.
+  BOOST_TEST(get("/health", "").status == 200U);
+  BOOST_TEST(text(approval(key(0)).at("status").at("status")) == "approved");
+  BOOST_TEST(pending("approval:finance:inv").size() == 2U);
+  auto other
+    = decide({{"key", "approval:finance:inv_1"}, {"action", "approve"}});
+  BOOST_TEST(other.status == 200U, other.body);
+  BOOST_TEST(join(strings_of(other.json().at("resumedWorkflows")))
+             == "run-fin-1");
+  auto cancelled = post_json(run_path("run-fin-2") + "/cancel", "{}");
+  BOOST_TEST(cancelled.status == 200U, cancelled.body);
+  BOOST_TEST(page("/inbox", admin_token).status == 200U);
+  BOOST_TEST(latch->passed_now() == 0, "a held run went on before the latch");
+
+  // Opened, every held decision completes and answers its own connection.
+  latch->open();
+  for (int i = 0; i < held; ++i) {
+    BOOST_TEST_INFO_SCOPE("decision " << i);
+    auto r = deciding[static_cast<std::size_t>(i)]->read();
+    BOOST_TEST(r.status == 200U, r.body);
+    BOOST_TEST(text(r.json().at("approval").at("key")) == key(i));
+    BOOST_TEST(join(strings_of(r.json().at("resumedWorkflows")))
+               == "run-held-" + std::to_string(i));
+  }
+  BOOST_TEST(latch->passed_now() == held);
+  BOOST_TEST(text(run("run-held-3").at("status")) == "completed");
+}
+
+BOOST_FIXTURE_TEST_CASE(pipelined_requests_keep_their_order_behind_a_call,
+                        held_fixture) {
+  pause_held("run-held", "approval:held:pipelined");
+  hc::connection c{port};
+  BOOST_TEST_REQUIRE(c.send(approve_request("approval:held:pipelined")
+                            + "GET /health HTTP/1.1\r\nHost: x\r\n\r\nGET "
+                            + approval_path("approval:held:pipelined")
+                            + " HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer "
+                            + std::string{admin_token}
+                            + "\r\nConnection: close\r\n\r\n"));
+  BOOST_TEST_REQUIRE(latch->entered(1));
+  // The connection waits; others do not.
+  BOOST_TEST(get("/health", "").status == 200U);
+  latch->open();
+  auto decided = c.read();
+  BOOST_TEST(decided.status == 200U, decided.body);
+  BOOST_TEST(decided.json().at("success") == true, decided.body);
+  auto health = c.read();
+  BOOST_TEST(health.body == R"({"status":"ok"})");
+  auto record = c.read();
+  BOOST_TEST(record.status == 200U, record.body);
+  BOOST_TEST(text(record.json().at("status").at("status")) == "approved");
+  BOOST_TEST(c.closed());
+}
+
+BOOST_FIXTURE_TEST_CASE(a_client_gone_while_its_call_waits_harms_nothing,
+                        held_fixture) {
+  pause_held("run-held", "approval:held:gone");
+  {
+    hc::connection c{port};
+    BOOST_TEST_REQUIRE(c.send(approve_request("approval:held:gone")));
+    BOOST_TEST_REQUIRE(latch->entered(1));
+  } // the client closes its connection
+  latch->open();
+  BOOST_TEST_REQUIRE(latch->passed(1));
+  // The decision stands, its answer went nowhere, and the server goes on.
+  BOOST_TEST(text(approval("approval:held:gone").at("status").at("status"))
+             == "approved");
+  BOOST_TEST(get("/health", "").status == 200U);
+  BOOST_TEST(logged().empty(), join(logged(), false));
+}
+
+BOOST_FIXTURE_TEST_CASE(a_server_stopped_while_calls_wait_drops_their_answers,
+                        held_fixture) {
+  pause_held("run-held-0", "approval:held:stop-0");
+  pause_held("run-held-1", "approval:held:stop-1");
+  hc::connection first{port};
+  hc::connection second{port};
+  BOOST_TEST_REQUIRE(first.send(approve_request("approval:held:stop-0")));
+  BOOST_TEST_REQUIRE(second.send(approve_request("approval:held:stop-1")));
+  BOOST_TEST_REQUIRE(latch->entered(2));
+  // Stopping waits for no call (bounded, so a server that does fails).
+  auto stopping = std::async(std::launch::async, [&] { server->stop(); });
+  if (stopping.wait_for(std::chrono::seconds{20})
+      != std::future_status::ready) {
+    latch->open();
+    stopping.wait();
+    BOOST_FAIL("stopping the server waited for the calls in flight");
+  }
+  server.reset();
+  // The connections went with the server; the replies come after it.
+  BOOST_TEST(first.read().status == 0U);
+  BOOST_TEST(first.closed());
+  latch->open();
+  BOOST_TEST_REQUIRE(latch->passed(2));
+  BOOST_TEST(second.read().status == 0U);
+  for (const auto* key : {"approval:held:stop-0", "approval:held:stop-1"}) {
+    auto record = orch.get_approval(key);
+    BOOST_TEST_REQUIRE(record.is_ok());
+    BOOST_TEST(model::to_string(record->status.state) == "approved");
+  }
+}
+
+BOOST_FIXTURE_TEST_CASE(a_reply_that_throws_closes_only_its_connection,
+                        hardening::faulty_handler_fixture) {
+  armed = static_cast<int>(http::detail::connection_step::reply);
+  hc::connection c{port};
+  const auto body = boost::json::serialize(
+    value{{"key", "approval:finance:inv_1"}, {"action", "approve"}});
+  BOOST_TEST_REQUIRE(
+    c.send("POST /api/approvals HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer "
+           + std::string{admin_token}
+           + "\r\nContent-Type: application/json\r\nContent-Length: "
+           + std::to_string(body.size()) + "\r\n\r\n" + body));
+  BOOST_TEST(c.read().status == 0U);
+  BOOST_TEST(c.closed());
+  BOOST_TEST(armed.load() == -1, "the hook did not run");
+  const auto lines = logged();
+  BOOST_TEST_REQUIRE(lines.size() == 1U);
+  BOOST_TEST(contains(lines.back(), "injected failure"), lines.back());
+  // The decision was made all the same; only its answer was lost.
+  BOOST_TEST(text(approval("approval:finance:inv_1").at("status").at("status"))
+             == "approved");
+  BOOST_TEST(get("/health", "").status == 200U);
 }
 
 BOOST_AUTO_TEST_SUITE_END()

@@ -78,11 +78,25 @@ struct poll_options {
 /// plus the approval as it now stands.
 using decision_report = actors::decision_report;
 
+/// Where the outcome of an asynchronous call (`async_decide`, ...) goes.
+/// It is called exactly once, with the reply or an error, on the thread of
+/// the actor that answered (or, when the orchestrator is gone, on the
+/// calling thread or the one that dropped the request). So it must be
+/// quick and must not block: in particular it must not call the blocking
+/// members of `orchestrator` (it may hold the very thread that would
+/// answer them); hand longer work to a thread of your own. An exception it
+/// throws is dropped.
+template <class T>
+using completion = std::function<void(model::result<T>)>;
+
 /// The orchestrator for code that is not an actor: every call blocks until
 /// the orchestrator actor answered (one request, one reply), queries read
-/// the stores directly, and every call is thread-safe. Errors come back as
-/// `model::result` values with the codes of `error_type`. Its destructor
-/// stops the orchestrator and returns once no run executes workflow code.
+/// the stores directly, and every call is thread-safe. The `async_` calls
+/// send the same request and return at once; their reply goes to a
+/// `completion`, so a server can have many calls in flight without a
+/// thread waiting on each. Errors come back as `model::result` values with
+/// the codes of `error_type`. Its destructor stops the orchestrator and
+/// returns once no run executes workflow code.
 class orchestrator {
 public:
   explicit orchestrator(orchestrator_options options = {});
@@ -138,11 +152,41 @@ public:
                                                     std::string reason = {},
                                                     std::string actor = {});
 
+  /// `execute`, answered through `then` (see `completion`).
+  void async_execute(const std::string& name, boost::json::value input,
+                     execute_options options,
+                     completion<model::execution_result> then);
+
+  /// `resume`, answered through `then`.
+  void async_resume(const std::string& run_id,
+                    completion<model::execution_result> then);
+
+  /// `decide`, answered through `then`: with `auto_resume`, once every run
+  /// waiting on the key reached its next suspension.
+  void async_decide(model::decision d, bool auto_resume,
+                    completion<decision_report> then);
+
+  /// `cancel_run`, answered through `then`.
+  void async_cancel_run(const std::string& run_id, std::string reason,
+                        std::string actor,
+                        completion<model::execution_result> then);
+
+  /// `cleanup`, answered through `then`.
+  void async_cleanup(model::duration max_age,
+                     completion<actors::cleanup_report> then);
+
+  /// `expire_due`, answered through `then`.
+  void async_expire_due(completion<std::vector<std::string>> then);
+
   /// Reads `key` until it is decided or a limit in `options` is reached;
   /// returns the last status read (pending if still undecided or unknown).
   /// Reads go to the store directly, like every query below.
   model::result<model::approval_status>
   poll_approval(const std::string& key, const poll_options& options = {});
+
+  // The queries below read the stores on the calling thread and cross no
+  // mailbox: they wait for nothing but the store (a point read or a scan),
+  // so a server may call them where it must not block on the actors.
 
   /// The run's saved state. Errors: NOT_FOUND.
   model::result<model::saved_workflow_state>

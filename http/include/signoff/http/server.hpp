@@ -23,17 +23,21 @@ struct server_options {
   std::string address = "127.0.0.1";
   /// Port to bind; 0 picks a free one (see `http_server::port`).
   std::uint16_t port = 8080;
-  /// Threads serving connections.
+  /// Threads serving connections: 2. None of them waits for the
+  /// orchestrator: a request that needs it (a decision, cancelling a run,
+  /// cleanup) sends an asynchronous call and is answered when the reply
+  /// comes, so slow decisions hold connections, never these threads.
+  /// Reads (approvals, runs, the inbox's pages) go to the stores on them.
   std::size_t threads = 2;
   /// Largest request body (with a chunked body's trailers): 1 MiB; larger
   /// ones get 413. A header (with a chunked body's chunk lines and
   /// trailers) may take 8 KiB; a larger one gets 431.
   std::size_t max_body_bytes = std::size_t{1} << 20U;
-  /// Connections served at once: 512. Past it, a new connection is
-  /// answered 503 and closed. Keep it below the process's descriptor limit
-  /// (`ulimit -n`), which the stores and the notifier share. When
-  /// descriptors run out all the same, the server keeps trying to accept
-  /// and serves again once some are free.
+  /// Connections served at once (those waiting for a call's reply too):
+  /// 512. Past it, a new connection is answered 503 and closed. Keep it
+  /// below the process's descriptor limit (`ulimit -n`), which the stores
+  /// and the notifier share. When descriptors run out all the same, the
+  /// server keeps trying to accept and serves again once some are free.
   std::size_t max_connections = 512;
   /// Who may do what. Ignored with `no_auth`.
   token_registry tokens{};
@@ -72,7 +76,9 @@ public:
   /// Binds and starts serving. Errors: the address or port cannot be bound.
   model::result<void> start();
 
-  /// Stops accepting and closes every connection; idempotent.
+  /// Stops accepting and closes every connection; idempotent. It waits for
+  /// no call in flight: those still go on in the orchestrator (a decision
+  /// stands), and their replies are dropped.
   void stop();
 
   /// The bound port (useful with port 0), once started.
