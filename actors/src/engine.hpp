@@ -47,11 +47,12 @@ public:
 
   void log(std::string_view line) const noexcept;
 
-  /// True if changes carry their notification event: a journal keeps it
-  /// in the commit of its change, an outbox after it. Without either,
-  /// nobody reads events, and none is made.
+  /// True if changes carry their notification event, for the outbox: a
+  /// journal keeps it in the commit of its change, a store that applies
+  /// changes at once has it appended after. Without an outbox nobody reads
+  /// events, and none is made.
   [[nodiscard]] bool keeps_events() const noexcept {
-    return config_.journal || config_.outbox;
+    return config_.outbox != nullptr;
   }
 
   /// True if `approval_resolved` has anything to do: a hook or a logger.

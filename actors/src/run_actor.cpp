@@ -360,6 +360,29 @@ void pause(run_pointer self) {
   });
 }
 
+/// The run awaits another actor's reply. A wake waiting for this answer
+/// lets the registry forget the wake it owed the run, so the decision must
+/// be durable in the run first (its checkpoint, and the run stored as
+/// running, which a restart resumes): else a crash now would leave the run
+/// paused on a decided approval with no wake owed.
+void await_reply_durably(run_pointer self) {
+  auto& st = self->state;
+  if (st.until_suspension.empty() || st.unsaved.empty()) {
+    answer_suspension(st, true);
+    return;
+  }
+  st.run.status = model::run_status::running;
+  st.run.pending_approvals.clear();
+  st.run.pending_reason.clear();
+  persist(self, [](run_pointer self, model::result<void> done) {
+    if (done.is_err()) {
+      fail_write(self, done.error());
+      return;
+    }
+    answer_suspension(self->state, true);
+  });
+}
+
 /// The outcome of a coroutine that ran to its end.
 model::result<boost::json::value> outcome_of(run_frame& frame) {
   try {
@@ -400,7 +423,7 @@ void after_resume(run_pointer self) {
     case waiting_for::blocking:
       return;
     case waiting_for::reply:
-      answer_suspension(st, true);
+      await_reply_durably(self);
       return;
     case waiting_for::nothing:
       break;

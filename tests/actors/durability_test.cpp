@@ -1,6 +1,7 @@
 #include "signoff/persistence/lmdb_store.hpp"
 
 #include <barrier>
+#include <future>
 #include <map>
 #include <random>
 #include <set>
@@ -55,6 +56,46 @@ void check_all_completed(const test::temp_dir& dir, int n) {
   }
 }
 
+
+using charge_atom = caf::atom_constant<caf::atom("charge")>;
+constexpr charge_atom charge_atom_v{};
+
+/// A payment service: answers a charge with twice its amount, or (when it
+/// does not answer) keeps every charge waiting for good.
+using charger = caf::typed_actor<caf::replies_to<charge_atom, int>::with<int>>;
+
+struct charger_state {
+  std::vector<caf::typed_response_promise<int>> unanswered;
+};
+
+charger::behavior_type
+charger_behavior(charger::stateful_pointer<charger_state> self, bool answers) {
+  return {[self, answers](charge_atom,
+                          int amount) -> caf::typed_response_promise<int> {
+    auto rp = self->make_response_promise<int>();
+    if (answers)
+      rp.deliver(2 * amount);
+    else
+      self->state.unanswered.push_back(rp);
+    return rp;
+  }};
+}
+
+/// Waits for an approval, then charges: the run that is woken goes on to
+/// await another actor's reply. `charged` hears the reply.
+workflow charge_after_approval(charger service,
+                               std::shared_ptr<std::promise<int>> charged) {
+  return [service, charged](step& step, const boost::json::value& in)
+           -> task<model::result<boost::json::value>> {
+    const std::string key{in.at("key").as_string()};
+    co_await step.approval(key);
+    const int amount = co_await step.request("charge", std::chrono::hours{1},
+                                             service, charge_atom_v, 21);
+    auto tell = [charged, amount] { charged->set_value(amount); };
+    co_await step.run("tell", tell);
+    co_return boost::json::value(amount);
+  };
+}
 } // namespace
 
 BOOST_AUTO_TEST_SUITE(durability)
@@ -196,6 +237,54 @@ BOOST_AUTO_TEST_CASE(expiries_due_during_downtime_fire_after_restart) {
       == "APPROVAL_EXPIRED");
   }
   BOOST_TEST(*after == 3);
+}
+
+// A decision's answer frees the registry from the wake it owed, so the run
+// it woke must hold the decision durably before that answer: here the run
+// goes on to await a service that never answers, and the process ends. The
+// run is stored as running past its approval, and a new process resumes it
+// to its end.
+BOOST_AUTO_TEST_CASE(a_woken_run_awaiting_a_reply_survives_a_restart) {
+  test::temp_dir dir;
+  {
+    auto stores = persistence::open_lmdb_stores(
+      {.path = dir.str(), .durability = persistence::lmdb_durability::no_sync});
+    BOOST_REQUIRE(stores.is_ok());
+    orchestrator orch{test::lmdb_orchestrator_options(stores.value())};
+    auto silent = orch.system().spawn(charger_behavior, false);
+    auto never = std::make_shared<std::promise<int>>();
+    orch.register_workflow("charge", charge_after_approval(silent, never));
+    auto run = orch.execute("charge", {{"key", "approval:charge"}},
+                            {.run_id = "run-charge"});
+    BOOST_REQUIRE(run.is_ok());
+    BOOST_REQUIRE(run->status == model::run_status::paused);
+    auto granted = orch.grant_approval("approval:charge", {{"ok", true}});
+    BOOST_REQUIRE(granted.is_ok());
+    BOOST_TEST(granted->resumed_workflows
+               == std::vector<std::string>{"run-charge"});
+    // Another run's pause: a commit after the decision's.
+    BOOST_REQUIRE(orch
+                    .execute("charge", {{"key", "approval:other"}},
+                             {.run_id = "run-other"})
+                    .is_ok());
+    auto stored = stores->runs->load("run-charge");
+    BOOST_REQUIRE(stored.is_ok() && stored.value());
+    BOOST_TEST(to_string(stored.value()->status) == "running");
+    BOOST_TEST(stored.value()->checkpoints.contains("approval:charge"));
+    caf::anon_send_exit(silent, caf::exit_reason::user_shutdown);
+  }
+  auto stores = persistence::open_lmdb_stores(
+    {.path = dir.str(), .durability = persistence::lmdb_durability::no_sync});
+  BOOST_REQUIRE(stores.is_ok());
+  orchestrator orch{test::lmdb_orchestrator_options(stores.value())};
+  auto answering = orch.system().spawn(charger_behavior, true);
+  auto charged = std::make_shared<std::promise<int>>();
+  auto heard = charged->get_future();
+  // Registering the workflow resumes its runs stored as running.
+  orch.register_workflow("charge", charge_after_approval(answering, charged));
+  BOOST_REQUIRE(heard.wait_for(60s) == std::future_status::ready);
+  BOOST_TEST(heard.get() == 42);
+  caf::anon_send_exit(answering, caf::exit_reason::user_shutdown);
 }
 
 // With at most 100 resident runs, 10,000 paused runs still all resume

@@ -202,6 +202,40 @@ BOOST_AUTO_TEST_CASE(an_attempt_ends_at_its_deadlines) {
   BOOST_TEST(attempts_of(*connecting) == 1U);
 }
 
+BOOST_AUTO_TEST_CASE(with_no_receiver_events_leave_the_outbox) {
+  auto outbox = persistence::make_memory_outbox();
+  BOOST_REQUIRE(outbox->append(some_event("k1"), model::system_now()).is_ok());
+  BOOST_REQUIRE(outbox->append(some_event("k2"), model::system_now()).is_ok());
+  http::notifier nobody{outbox, {}};
+  auto delivered = nobody.deliver_due();
+  BOOST_REQUIRE(delivered.is_ok());
+  BOOST_TEST(delivered.value() == 2U);
+  BOOST_TEST(outbox->due(model::system_now() + 1h, 10)->empty());
+}
+
+BOOST_AUTO_TEST_CASE(without_an_outbox_a_journal_keeps_no_event) {
+  test::temp_dir dir;
+  auto stores = persistence::open_lmdb_stores(
+    {.path = dir.path().string(),
+     .durability = persistence::lmdb_durability::no_sync});
+  BOOST_REQUIRE(stores.is_ok());
+  {
+    orchestrator_options options;
+    options.approval_store = stores->approvals;
+    options.workflow_state_store = stores->runs;
+    options.journal = stores->journal;
+    orchestrator orch{std::move(options)};
+    auto after = std::make_shared<std::atomic<int>>(0);
+    orch.register_workflow("single",
+                           test::single_approval_workflow(after, true));
+    BOOST_REQUIRE(orch.execute("single", test::key_input("k")).is_ok());
+    BOOST_REQUIRE(orch.reject_approval("k", "no", {.rejected_by = "jo"}).is_ok());
+    BOOST_TEST(after->load() == 1);
+  }
+  BOOST_TEST(
+    stores->notifications->due(model::system_now() + 1h, 10)->empty());
+}
+
 BOOST_AUTO_TEST_CASE(the_orchestrator_keeps_every_pause_and_decision) {
   auto outbox = persistence::make_memory_outbox();
   orchestrator_options options;

@@ -102,9 +102,10 @@ struct orchestrator_config {
   /// stores apply each change at once (right for the in-memory stores).
   std::shared_ptr<persistence::journal> journal{};
   /// Where to keep notifications durably: each event is appended in the
-  /// commit of the change it reports (see `model::event_json`). Null for
-  /// none. With a journal, the journal's store keeps them; pass
-  /// `lmdb_stores::notifications` to read them back.
+  /// commit of the change it reports (see `model::event_json`). With a
+  /// journal, the journal's store keeps them: pass its outbox
+  /// (`lmdb_stores::notifications`). Null keeps none (nobody would read
+  /// them, and an outbox nobody drains only grows).
   std::shared_ptr<persistence::outbox> outbox{};
   /// Parked run actors kept in memory; past this many, the least recently
   /// parked quit and are re-activated from the store when woken.

@@ -14,6 +14,9 @@ namespace signoff::http {
 /// Where and how owed notifications are delivered.
 struct notifier_options {
   /// `http://host:port/path` receivers; each event goes to all of them.
+  /// An event leaves the outbox once every receiver answered 2xx, so with
+  /// none it leaves at once: events other processes keep (the CLI's
+  /// decisions) do not pile up in a directory nobody is notified of.
   std::vector<std::string> urls{};
   /// Signs every delivery: header `X-Signoff-Signature: sha256=<hex>` is
   /// HMAC-SHA256(secret, timestamp + "." + body), with the timestamp in
