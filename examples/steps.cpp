@@ -49,14 +49,17 @@ struct calls {
 
 calls counted;
 
-budget_actor::behavior_type budget_service() {
+// Takes an argument besides its `self`: CAF 0.17 dereferences a null
+// pointer (harmless, but UndefinedBehaviorSanitizer stops) when a function
+// actor is spawned without one.
+budget_actor::behavior_type budget_service(budget_actor::pointer, calls* n) {
   return {
-    [](reserve_atom, const std::string& expense, std::int64_t amount) {
-      ++counted.reserved;
+    [n](reserve_atom, const std::string& expense, std::int64_t amount) {
+      ++n->reserved;
       return "res-" + expense + "-" + std::to_string(amount);
     },
-    [](confirm_atom, const std::string&) {
-      ++counted.confirmed;
+    [n](confirm_atom, const std::string&) {
+      ++n->confirmed;
       return true;
     },
   };
@@ -163,7 +166,7 @@ int main() {
     return signoff::model::from_millis(*now_ms);
   };
   signoff::orchestrator orchestrator{std::move(options)};
-  auto budget = orchestrator.system().spawn(budget_service);
+  auto budget = orchestrator.system().spawn(budget_service, &counted);
   orchestrator.register_workflow("expense", expense_workflow(budget));
   bool ok = true;
 
