@@ -1,0 +1,191 @@
+# Checks that every C++ block of the README is a marked region of an example
+# program, verbatim, so the README shows only code that compiles and runs.
+#
+#   cmake -DREADME=README.md -DSOURCE_DIR=<repository> -P check_examples.cmake
+#
+# Each ```cpp block must follow a line
+#   <!-- example: examples/steps.cpp#try-approval -->
+# and equal the lines between `// [readme:try-approval]` and the next
+# `// [readme:end]` in that file, without the indentation they share.
+#
+# Plain CMake, no Python: CI may not have it. Text is handled as strings and
+# cut with string(FIND)/string(SUBSTRING), never as lists, so semicolons and
+# brackets in code survive.
+
+cmake_minimum_required(VERSION 3.25) # policies NEW: no implicit dereference
+
+if(NOT DEFINED README OR NOT DEFINED SOURCE_DIR)
+  message(FATAL_ERROR "usage: cmake -DREADME=... -DSOURCE_DIR=... -P ${CMAKE_CURRENT_LIST_FILE}")
+endif()
+
+set(failures "")
+
+# The 1-based line number of offset `offset` in `text`.
+function(line_of text offset out)
+  string(SUBSTRING "${text}" 0 ${offset} before)
+  string(REGEX MATCHALL "\n" newlines "${before}")
+  list(LENGTH newlines n)
+  math(EXPR n "${n} + 1")
+  set(${out} ${n} PARENT_SCOPE)
+endfunction()
+
+# `text` without the leading spaces all its non-blank lines share; blank
+# lines become empty.
+function(dedent text out)
+  # The smallest indentation of a non-blank line.
+  set(rest "${text}")
+  set(shared -1)
+  while(NOT rest STREQUAL "")
+    string(FIND "${rest}" "\n" eol)
+    if(eol EQUAL -1)
+      set(line "${rest}")
+      set(rest "")
+    else()
+      string(SUBSTRING "${rest}" 0 ${eol} line)
+      math(EXPR next "${eol} + 1")
+      string(SUBSTRING "${rest}" ${next} -1 rest)
+    endif()
+    if(line MATCHES "^( *)[^ ]")
+      string(LENGTH "${CMAKE_MATCH_1}" indent)
+      if(shared EQUAL -1 OR indent LESS shared)
+        set(shared ${indent})
+      endif()
+    endif()
+  endwhile()
+  if(shared EQUAL -1)
+    set(shared 0)
+  endif()
+  # Every line again, cut.
+  set(rest "${text}")
+  set(result "")
+  while(NOT rest STREQUAL "")
+    string(FIND "${rest}" "\n" eol)
+    if(eol EQUAL -1)
+      set(line "${rest}")
+      set(rest "")
+    else()
+      string(SUBSTRING "${rest}" 0 ${eol} line)
+      math(EXPR next "${eol} + 1")
+      string(SUBSTRING "${rest}" ${next} -1 rest)
+    endif()
+    if(line MATCHES "^ *$")
+      set(line "")
+    else()
+      string(SUBSTRING "${line}" ${shared} -1 line)
+    endif()
+    string(APPEND result "${line}\n")
+  endwhile()
+  set(${out} "${result}" PARENT_SCOPE)
+endfunction()
+
+# The region `name` of the file `path` (relative to SOURCE_DIR), dedented;
+# sets `out` to the text, or `error` to why there is none.
+function(read_region path name out error)
+  set(${out} "" PARENT_SCOPE)
+  set(file "${SOURCE_DIR}/${path}")
+  if(NOT EXISTS "${file}")
+    set(${error} "${path} does not exist" PARENT_SCOPE)
+    return()
+  endif()
+  file(READ "${file}" source)
+  set(begin_marker "// [readme:${name}]\n")
+  string(FIND "${source}" "${begin_marker}" at)
+  if(at EQUAL -1)
+    set(${error} "${path} has no line `// [readme:${name}]`" PARENT_SCOPE)
+    return()
+  endif()
+  string(LENGTH "${begin_marker}" marker_length)
+  math(EXPR start "${at} + ${marker_length}")
+  string(SUBSTRING "${source}" ${start} -1 after)
+  # A second region of the same name would be ambiguous.
+  string(FIND "${after}" "${begin_marker}" again)
+  if(NOT again EQUAL -1)
+    set(${error} "${path} marks `${name}` twice" PARENT_SCOPE)
+    return()
+  endif()
+  string(FIND "${after}" "// [readme:end]" stop)
+  if(stop EQUAL -1)
+    set(${error} "${path}: region `${name}` has no `// [readme:end]`" PARENT_SCOPE)
+    return()
+  endif()
+  string(SUBSTRING "${after}" 0 ${stop} body)
+  # The region ends with the line before the end marker's.
+  string(FIND "${body}" "\n" last_newline REVERSE)
+  math(EXPR kept "${last_newline} + 1")
+  string(SUBSTRING "${body}" ${kept} -1 marker_indent)
+  if(NOT marker_indent MATCHES "^ *$")
+    set(${error} "${path}: `// [readme:end]` of `${name}` is not alone on its line" PARENT_SCOPE)
+    return()
+  endif()
+  string(SUBSTRING "${body}" 0 ${kept} body)
+  string(FIND "${body}" "// [readme:" nested)
+  if(NOT nested EQUAL -1)
+    set(${error} "${path}: region `${name}` holds another marker" PARENT_SCOPE)
+    return()
+  endif()
+  dedent("${body}" body)
+  set(${out} "${body}" PARENT_SCOPE)
+  set(${error} "" PARENT_SCOPE)
+endfunction()
+
+file(READ "${README}" readme)
+set(annotation_prefix "<!-- example: ")
+set(checked 0)
+set(offset 0)
+set(rest "${readme}")
+while(TRUE)
+  # The next C++ block, at the start of a line.
+  string(FIND "${rest}" "\n```cpp\n" fence)
+  if(fence EQUAL -1)
+    break()
+  endif()
+  math(EXPR block_start "${fence} + 8") # after "\n```cpp\n"
+  math(EXPR fence_line_offset "${offset} + ${fence} + 1")
+  line_of("${readme}" ${fence_line_offset} line)
+  # Its body, up to the closing fence.
+  string(SUBSTRING "${rest}" ${block_start} -1 tail)
+  if(tail MATCHES "^```\n")
+    set(close 0)
+  else()
+    string(FIND "${tail}" "\n```\n" close)
+    if(close EQUAL -1)
+      string(APPEND failures "  README.md:${line}: the C++ block is never closed\n")
+      break()
+    endif()
+    math(EXPR close "${close} + 1")
+  endif()
+  string(SUBSTRING "${tail}" 0 ${close} block)
+  # The line before the fence must name its region.
+  string(SUBSTRING "${rest}" 0 ${fence} before)
+  string(FIND "${before}" "\n" previous_eol REVERSE)
+  math(EXPR previous_start "${previous_eol} + 1")
+  string(SUBSTRING "${before}" ${previous_start} -1 previous_line)
+  if(previous_line MATCHES "^<!-- example: ([^#]+)#([A-Za-z0-9_-]+) -->$")
+    set(path "${CMAKE_MATCH_1}")
+    set(name "${CMAKE_MATCH_2}")
+    read_region("${path}" "${name}" region error)
+    if(NOT error STREQUAL "")
+      string(APPEND failures "  README.md:${line}: ${error}\n")
+    elseif(NOT block STREQUAL region)
+      string(APPEND failures "  README.md:${line}: the block differs from ${path}#${name}\n--- README.md\n${block}--- ${path}#${name}\n${region}---\n")
+    else()
+      math(EXPR checked "${checked} + 1")
+    endif()
+  else()
+    string(APPEND failures "  README.md:${line}: a C++ block without `<!-- example: path#region -->` on the line before\n")
+  endif()
+  # Go on after the closing fence.
+  math(EXPR skip "${block_start} + ${close} + 3")
+  math(EXPR offset "${offset} + ${skip}")
+  string(SUBSTRING "${rest}" ${skip} -1 rest)
+endwhile()
+
+if(NOT failures STREQUAL "")
+  # NOTICE prints the text as it is; FATAL_ERROR would reflow the code.
+  message(NOTICE "${failures}")
+  message(FATAL_ERROR "README.md's C++ blocks are out of date (above)")
+endif()
+if(checked EQUAL 0)
+  message(FATAL_ERROR "README.md has no C++ block to check")
+endif()
+message(STATUS "README.md: ${checked} C++ blocks match their example regions")
