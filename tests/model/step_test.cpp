@@ -332,6 +332,45 @@ BOOST_AUTO_TEST_CASE(run_with_explicit_keys_returns_values) {
   BOOST_TEST(state.pending_approvals.empty());
 }
 
+// Step functions capturing objects with destructors (a shared_ptr), plain
+// and async, with a pause between: each capture is released exactly once.
+// They are named before the co_await: g++ 12 destroys a temporary closure
+// written inside a co_await expression twice, so `step::run` refuses one at
+// compile time (see tests/model/gcc12_temporary_guard.cpp).
+BOOST_AUTO_TEST_CASE(step_functions_release_their_captures_once) {
+  map_gate gate;
+  auto state = new_run();
+  auto shared = std::make_shared<int>(7);
+  long paused_count = 0;
+  workflow wf = [shared, &paused_count](model::step& s, const bj::value&)
+    -> task<model::result<bj::value>> {
+    auto plain = [shared] { return *shared; };
+    auto async = [shared]() -> task<int> { co_return *shared + 1; };
+    int a = co_await s.run("plain", plain);
+    int b = co_await s.run("async", async);
+    paused_count = shared.use_count();
+    co_await s.approval("k");
+    auto after = [shared, a, b] { return *shared + a + b; };
+    int c = co_await s.run("after", after);
+    co_return bj::value(c);
+  };
+  {
+    resident_run run{wf, state, gate};
+    run.start(t0);
+    // Ours, the workflow function's two copies (ours and the run's) and the
+    // two step functions the paused frame keeps: no copy a finished step
+    // made is left behind.
+    BOOST_TEST(paused_count == shared.use_count());
+    BOOST_TEST(shared.use_count() == 3 + 2);
+    gate.decide("k", approval_state::approved);
+    BOOST_TEST(run.resume(t0));
+  }
+  BOOST_TEST(state.status == run_status::completed);
+  BOOST_TEST(outcome_value(state) == bj::value(7 + 7 + 8));
+  wf = nullptr;
+  BOOST_TEST(shared.use_count() == 1);
+}
+
 BOOST_AUTO_TEST_CASE(typed_values_use_their_json_conversions) {
   map_gate gate;
   auto state = new_run();

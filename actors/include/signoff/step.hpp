@@ -140,36 +140,36 @@ public:
   /// deduced; for `caf::actor`, name it: `request<receipt>(...)`.
   template <class Reply = void, class Handle, class... Ts>
   auto request(std::string key, model::duration timeout, Handle dest,
-               Ts... xs) {
+               Ts&&... xs) {
     return make_request<true, Reply>(std::move(key), timeout, std::move(dest),
-                                     std::move(xs)...);
+                                     std::forward<Ts>(xs)...);
   }
 
   /// As `request(key, timeout, dest, xs...)` with the orchestrator's
   /// `request_timeout`.
   template <class Reply = void, class Handle, class... Ts>
   requires(!std::is_convertible_v<Handle, model::duration>)
-  auto request(std::string key, Handle dest, Ts... xs) {
+  auto request(std::string key, Handle dest, Ts&&... xs) {
     return request<Reply>(std::move(key), requests().request_timeout(),
-                          std::move(dest), std::move(xs)...);
+                          std::move(dest), std::forward<Ts>(xs)...);
   }
 
   /// As `request`, but an error comes back to branch on instead of ending
   /// the run.
   template <class Reply = void, class Handle, class... Ts>
   auto try_request(std::string key, model::duration timeout, Handle dest,
-                   Ts... xs) {
+                   Ts&&... xs) {
     return make_request<false, Reply>(std::move(key), timeout,
-                                      std::move(dest), std::move(xs)...);
+                                      std::move(dest), std::forward<Ts>(xs)...);
   }
 
   /// As `try_request(key, timeout, dest, xs...)` with the orchestrator's
   /// `request_timeout`.
   template <class Reply = void, class Handle, class... Ts>
   requires(!std::is_convertible_v<Handle, model::duration>)
-  auto try_request(std::string key, Handle dest, Ts... xs) {
+  auto try_request(std::string key, Handle dest, Ts&&... xs) {
     return try_request<Reply>(std::move(key), requests().request_timeout(),
-                              std::move(dest), std::move(xs)...);
+                              std::move(dest), std::forward<Ts>(xs)...);
   }
 
 private:
@@ -179,12 +179,15 @@ private:
 
   template <bool Ends, class Reply, class Handle, class... Ts>
   auto make_request(std::string key, model::duration timeout, Handle dest,
-                    Ts... xs) {
-    using reply_type =
-      typename detail::request_reply<Reply, Handle, Ts...>::type;
-    return detail::request_awaiter<reply_type, Handle, Ends, Ts...>(
+                    Ts&&... xs) {
+    static_assert((!model::detail::is_gcc12_doomed_temporary<Ts> && ...),
+                  SIGNOFF_GCC12_TEMPORARY_ADVICE);
+    using reply_type = typename detail::request_reply<Reply, Handle,
+                                                      std::decay_t<Ts>...>::type;
+    return detail::request_awaiter<reply_type, Handle, Ends,
+                                   std::decay_t<Ts>...>(
       requests(), std::move(key), timeout, std::move(dest),
-      std::tuple<Ts...>{std::move(xs)...});
+      std::tuple<std::decay_t<Ts>...>{std::forward<Ts>(xs)...});
   }
 };
 

@@ -19,6 +19,14 @@
 #include "signoff/model/task.hpp"
 #include "signoff/model/workflow_state.hpp"
 
+/// Why a step refuses a temporary argument on g++ 12, and what to write.
+#define SIGNOFF_GCC12_TEMPORARY_ADVICE                                        \
+  "g++ 12 destroys a temporary lambda (or aggregate) written inside a "      \
+  "co_await expression twice when it holds something with a destructor "    \
+  "(a capture by copy of a shared_ptr, a string, ...). Name it first and "   \
+  "pass it by name: `auto charge = [order] { ... }; co_await "               \
+  "step.run(\"charge\", charge);`, or capture by reference."
+
 namespace signoff::model {
 
 /// How a workflow asks for an approval, built with setters:
@@ -208,6 +216,24 @@ using step_value_t = typename step_value<step_produced_t<F>>::type;
 template <class F>
 inline constexpr bool is_async_step
   = step_return<std::invoke_result_t<F&>>::is_async;
+
+/// True for an argument g++ 12 destroys twice: a temporary closure (or
+/// another aggregate) whose members have destructors, made inside a
+/// `co_await` expression, is destroyed once more when the coroutine goes
+/// on (a bug of g++ before 13: a shared_ptr it captured by copy loses a
+/// reference it never had, and is freed under its owners). A closure with
+/// such captures cannot be assigned, which tells it from a class with
+/// constructors (std::function, a functor), which g++ handles right.
+template <class T>
+inline constexpr bool is_gcc12_doomed_temporary =
+#if defined(__GNUC__) && !defined(__clang__) && __GNUC__ < 13
+  !std::is_lvalue_reference_v<T>
+  && !std::is_trivially_destructible_v<std::decay_t<T>>
+  && (std::is_aggregate_v<std::decay_t<T>>
+      || !std::is_copy_assignable_v<std::decay_t<T>>);
+#else
+  false;
+#endif
 
 /// What a step function's call came to: its checkpoint, and whether to
 /// keep it. An exception, or a value that cannot be stored, is reported
@@ -493,25 +519,25 @@ public:
   /// result (or an exception, as `UNEXPECTED_ERROR`) ends the run with that
   /// error. Keys must be unique within a workflow.
   template <class F>
-  requires std::is_invocable_v<F&>
-  auto run(std::string key, F fn) {
-    return make_step<true>(std::move(key), std::move(fn));
+  requires std::is_invocable_v<std::decay_t<F>&>
+  auto run(std::string key, F&& fn) {
+    return make_step<true>(std::move(key), std::forward<F>(fn));
   }
 
   /// As `run(key, fn)` with an implicit key from the call order ("#1", ...).
   /// Explicit keys survive edits to the workflow; prefer them.
   template <class F>
-  requires std::is_invocable_v<F&>
-  auto run(F fn) {
-    return run(next_implicit_key(), std::move(fn));
+  requires std::is_invocable_v<std::decay_t<F>&>
+  auto run(F&& fn) {
+    return run(next_implicit_key(), std::forward<F>(fn));
   }
 
   /// As `run(key, fn)`, but an error is returned instead of ending the run,
   /// so the workflow can branch on it.
   template <class F>
-  requires std::is_invocable_v<F&>
-  auto try_run(std::string key, F fn) {
-    return make_step<false>(std::move(key), std::move(fn));
+  requires std::is_invocable_v<std::decay_t<F>&>
+  auto try_run(std::string key, F&& fn) {
+    return make_step<false>(std::move(key), std::forward<F>(fn));
   }
 
   /// Waits for the approval `request` names, checkpointed under `key`:
@@ -560,12 +586,15 @@ protected:
 
 private:
   template <bool Ends, class F>
-  auto make_step(std::string key, F fn) {
-    if constexpr (detail::is_async_step<F>)
-      return async_step<Ends>(std::move(key), std::move(fn));
+  auto make_step(std::string key, F&& fn) {
+    static_assert(!detail::is_gcc12_doomed_temporary<F>,
+                  SIGNOFF_GCC12_TEMPORARY_ADVICE);
+    using function = std::decay_t<F>;
+    if constexpr (detail::is_async_step<function>)
+      return async_step<Ends>(std::move(key), function(std::forward<F>(fn)));
     else
-      return detail::call_awaiter<F, Ends>(*host_, std::move(key),
-                                           std::move(fn));
+      return detail::call_awaiter<function, Ends>(*host_, std::move(key),
+                                                  std::forward<F>(fn));
   }
 
   /// A coroutine step function, awaited here on the run's actor.
