@@ -31,7 +31,9 @@ void bare_actor_scenario_in(caf::actor_system& system, std::size_t n) {
   const auto before = resident_now();
   for (std::size_t i = 0; i < n; ++i)
     actors.push_back(system.spawn([](caf::event_based_actor*) -> caf::behavior {
-      return {[](ping_atom) { return true; }};
+      return {[](ping_atom) {
+        return true;
+      }};
     }));
   // Each actor has run its first message (its behavior is built) once it
   // answered one.
@@ -55,10 +57,9 @@ constexpr tick_atom tick_atom_v{};
 
 /// Answers each charge (with twice its amount) after `reply_delay`, holding
 /// no thread meanwhile: a service that is slow, not busy.
-using slow_service
-  = caf::typed_actor<caf::replies_to<charge_atom, std::uint64_t>::with<
-                       std::uint64_t>,
-                     caf::reacts_to<tick_atom>>;
+using slow_service = caf::typed_actor<
+  caf::replies_to<charge_atom, std::uint64_t>::with<std::uint64_t>,
+  caf::reacts_to<tick_atom>>;
 
 constexpr std::chrono::milliseconds reply_delay{100};
 
@@ -86,8 +87,8 @@ slow_service_behavior(slow_service::stateful_pointer<slow_state> self,
                       std::shared_ptr<service_progress> progress) {
   self->state.progress = std::move(progress);
   return {
-    [self](charge_atom, std::uint64_t amount)
-      -> caf::typed_response_promise<std::uint64_t> {
+    [self](charge_atom,
+           std::uint64_t amount) -> caf::typed_response_promise<std::uint64_t> {
       auto& st = self->state;
       auto rp = self->make_response_promise<std::uint64_t>();
       st.queue.push_back(
@@ -139,14 +140,14 @@ std::future<double> start_charging_runs(caf::actor_system& system,
     auto left = std::make_shared<std::size_t>(n);
     for (std::size_t i = 0; i < n; ++i)
       self
-        ->request(orch, caf::infinite, actors::execute_atom_v,
-                  actors::execute_request{
-                    .workflow_name = "charge",
-                    .input = {{"amount", i}},
-                    .run_id = "charge-" + std::to_string(i)})
+        ->request(
+          orch, caf::infinite, actors::execute_atom_v,
+          actors::execute_request{.workflow_name = "charge",
+                                  .input = {{"amount", i}},
+                                  .run_id = "charge-" + std::to_string(i)})
         .then(
-          [self, i, left, done, start](
-            model::result<model::execution_result>& r) {
+          [self, i, left, done,
+           start](model::result<model::execution_result>& r) {
             if (r.is_err() || r->status != model::run_status::completed
                 || !r->outcome || r->outcome->is_err()
                 || r->outcome->value() != boost::json::value(2 * i))
@@ -184,9 +185,8 @@ void slow_actor_scenario(const bench_options& o) {
   auto counts = std::make_shared<step_counts>();
   orch.register_workflow(workflow_name, order_workflow(counts));
   // An order waits on its manager before the charges start.
-  expect_paused(orch.execute(workflow_name, order_input(0),
-                             {.run_id = run_id(0)}),
-                0);
+  expect_paused(
+    orch.execute(workflow_name, order_input(0), {.run_id = run_id(0)}), 0);
 
   auto finished = start_charging_runs(orch.system(), orch.handle(), o.pending);
   // Every run awaits the service now; the grant comes meanwhile.

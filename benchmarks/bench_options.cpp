@@ -65,8 +65,8 @@ struct choice_flag {
 const std::map<std::string_view, choice_flag> choice_flags{
   {"--scenario",
    {&bench_options::scenario,
-    {"cycle", "pending", "durable", "restart", "park", "recover",
-     "bare-actor", "slow-actor", "http"}}},
+    {"cycle", "pending", "durable", "restart", "park", "recover", "bare-actor",
+     "slow-actor", "http"}}},
   {"--store", {&bench_options::store, {"memory", "lmdb"}}},
   {"--api", {&bench_options::api, {"typed", "facade", "both"}}},
 };

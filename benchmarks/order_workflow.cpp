@@ -53,12 +53,12 @@ model::decision grant_decision(std::size_t i) {
 workflow order_workflow(std::shared_ptr<step_counts> n) {
   return [n](step& step, const boost::json::value& in)
            -> task<model::result<boost::json::value>> {
-    auto order = co_await step.run(
-      "create-order", [&]() -> task<boost::json::value> {
-        ++n->created;
-        co_return boost::json::value{{"orderId", in.at("orderId")},
-                                     {"total", 15000}};
-      });
+    auto order
+      = co_await step.run("create-order", [&]() -> task<boost::json::value> {
+          ++n->created;
+          co_return boost::json::value{{"orderId", in.at("orderId")},
+                                       {"total", 15000}};
+        });
     const std::string id{order.at("orderId").as_string()};
     auto approval = co_await step.approval("approval:manager:" + id);
     co_await step.run("fulfil-order", [&]() -> task<boost::json::value> {

@@ -324,8 +324,7 @@ void recover_scenario(const bench_options& o, bench_clock::time_point start) {
   if (first.is_err() || first->status != model::run_status::paused)
     fail(run_id(0) + " is not paused after the restart");
   report(label + ".ready_time", seconds_since(start) * 1e3, "ms");
-  report(label + ".rss_after_start",
-         resident_now().total / mebibyte, "MiB");
+  report(label + ".rss_after_start", resident_now().total / mebibyte, "MiB");
   auto paused = stores.runs->list({.status = model::run_status::paused});
   if (paused.is_err() || paused->size() != o.pending)
     fail("the store does not hold " + std::to_string(o.pending)

@@ -86,9 +86,9 @@ public:
                std::string_view value) {
     const auto& db = env_->db();
     const std::array<MDB_dbi, 13> targets{
-      db.approvals,       db.runs,           db.audit,       db.run_inputs,
-      db.outbox,          db.pending,        db.deadlines,   db.finished,
-      db.runs_by_pending, db.paused_by_name, db.running,     db.wakes,
+      db.approvals,       db.runs,           db.audit,     db.run_inputs,
+      db.outbox,          db.pending,        db.deadlines, db.finished,
+      db.runs_by_pending, db.paused_by_name, db.running,   db.wakes,
       db.checkpoints};
     const auto dbi = targets.at(pick % targets.size());
     return env_

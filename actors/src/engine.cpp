@@ -47,8 +47,9 @@ engine::engine(orchestrator_config config, std::size_t workers)
     config_.recovery_concurrency = 1;
   if (config_.wakes_in_flight == 0)
     config_.wakes_in_flight = 1;
-  shard_count_ = config_.registry_shards != 0 ? config_.registry_shards
-                                              : std::max<std::size_t>(1, workers);
+  shard_count_ = config_.registry_shards != 0
+                   ? config_.registry_shards
+                   : std::max<std::size_t>(1, workers);
   if (config_.step_threads != 0)
     executor_ = std::make_unique<step_executor>(config_.step_threads);
 }
@@ -57,8 +58,8 @@ void engine::start(caf::actor_system& system, directory_actor dir,
                    std::shared_ptr<engine> self) {
   directory_ = std::move(dir);
   if (config_.journal)
-    writer_ = spawn_store_writer(system, config_.journal,
-                                 config_.detached_writer);
+    writer_
+      = spawn_store_writer(system, config_.journal, config_.detached_writer);
   shards_.reserve(shard_count_);
   for (std::size_t i = 0; i < shard_count_; ++i)
     shards_.push_back(spawn_registry_shard(system, self));
@@ -99,8 +100,8 @@ void engine::keep_event(const boost::json::value& event) const noexcept {
   }
 }
 
-void engine::approval_needed(const model::approval_record& record) const
-  noexcept {
+void engine::approval_needed(
+  const model::approval_record& record) const noexcept {
   if (config_.logger)
     log("run '" + record.spec.run_id + "' waits for approval '" + record.key
         + "'");
@@ -109,16 +110,15 @@ void engine::approval_needed(const model::approval_record& record) const
               approval_event::of(record));
 }
 
-void engine::approval_resolved(const model::approval_record& record,
-                               std::vector<std::string> waiting) const
-  noexcept {
+void engine::approval_resolved(
+  const model::approval_record& record,
+  std::vector<std::string> waiting) const noexcept {
   const auto& status = record.status;
   if (config_.logger)
     log("approval '" + record.key + "' " + std::string{to_string(status.state)}
         + (status.decided_by.empty() ? "" : " by " + status.decided_by));
   if (config_.hooks.on_approval_resolved)
-    call_hook(*this, "on_approval_resolved",
-              config_.hooks.on_approval_resolved,
+    call_hook(*this, "on_approval_resolved", config_.hooks.on_approval_resolved,
               approval_event::of(record, std::move(waiting)));
 }
 

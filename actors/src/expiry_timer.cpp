@@ -62,12 +62,11 @@ void arm_for_next_deadline(timer_pointer self) {
 /// Expires one batch of due approvals through their shards and hands the
 /// keys that expired to `then`, once their runs reached their next
 /// suspension. `full` tells whether the batch was full (more may be due).
-void expire_batch(
-  timer_pointer self,
-  std::function<void(keys_reply, bool full)> then) {
+void expire_batch(timer_pointer self,
+                  std::function<void(keys_reply, bool full)> then) {
   const auto& eng = *self->state.eng;
-  auto due = eng.approvals().due_for_expiry(eng.now(),
-                                            eng.config().expiry_batch);
+  auto due
+    = eng.approvals().due_for_expiry(eng.now(), eng.config().expiry_batch);
   if (due.is_err()) {
     then(due.error(), false);
     return;
@@ -83,8 +82,8 @@ void expire_batch(
     std::size_t left;
     std::vector<std::optional<std::string>> expired;
   };
-  auto p = std::make_shared<progress>(
-    progress{due->size(), std::vector<std::optional<std::string>>(due->size())});
+  auto p = std::make_shared<progress>(progress{
+    due->size(), std::vector<std::optional<std::string>>(due->size())});
   auto one_done = [p, then, full] {
     if (--p->left > 0)
       return;

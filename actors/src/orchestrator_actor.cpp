@@ -205,16 +205,18 @@ void recover_next(directory_pointer self) {
       self->state.eng->log("recovering '" + run_id + "' failed: " + e.message);
       next();
     };
-    ask_run<execution_reply>(
-      self, run_id,
-      {[failed, next](execution_reply r) {
-         if (r.is_err())
-           failed(r.error());
-         else
-           next();
-       },
-       failed, [next](const execution_result&) { next(); }},
-      true, detail::start_atom_v);
+    ask_run<execution_reply>(self, run_id,
+                             {[failed, next](execution_reply r) {
+                                if (r.is_err())
+                                  failed(r.error());
+                                else
+                                  next();
+                              },
+                              failed,
+                              [next](const execution_result&) {
+                                next();
+                              }},
+                             true, detail::start_atom_v);
   }
 }
 
@@ -241,10 +243,9 @@ caf::result<execution_reply> start(directory_pointer self,
   auto& st = self->state;
   auto fn = st.workflows.find(req.workflow_name);
   if (fn == st.workflows.end())
-    return execution_reply{
-      model::make_error(model::error_type::unknown_workflow,
-                        "no workflow is registered as '" + req.workflow_name
-                          + "'")};
+    return execution_reply{model::make_error(
+      model::error_type::unknown_workflow,
+      "no workflow is registered as '" + req.workflow_name + "'")};
   if (req.run_id.empty())
     req.run_id = new_run_id(st);
   model::saved_workflow_state state;
@@ -294,10 +295,9 @@ caf::result<execution_reply> cancel_run(directory_pointer self,
     auto left = std::make_shared<std::size_t>(keys.size());
     for (const auto& key : keys)
       self
-        ->request(self->state.eng->shard_for(key), caf::infinite,
-                  decide_atom_v,
-                  decision_request{model::decision::cancel(key, reason, actor),
-                                   true})
+        ->request(
+          self->state.eng->shard_for(key), caf::infinite, decide_atom_v,
+          decision_request{model::decision::cancel(key, reason, actor), true})
         .then(
           [self, rp, reply, left, key](result<decision_report>& r) mutable {
             if (r.is_err())
@@ -409,12 +409,11 @@ void child_down(directory_pointer self) {
   self->quit(*st.exit_reason);
 }
 
-directory_actor::behavior_type
-directory_behavior(directory_pointer self, std::shared_ptr<engine> eng) {
+directory_actor::behavior_type directory_behavior(directory_pointer self,
+                                                  std::shared_ptr<engine> eng) {
   auto& st = self->state;
   st.eng = std::move(eng);
-  self->set_exit_handler(
-    [self](caf::exit_msg& msg) { stop(self, msg); });
+  self->set_exit_handler([self](caf::exit_msg& msg) { stop(self, msg); });
   self->set_down_handler([self](caf::down_msg&) { child_down(self); });
   schedule_sweep(self);
   return {
@@ -446,8 +445,8 @@ directory_behavior(directory_pointer self, std::shared_ptr<engine> eng) {
                                resume_atom_v);
       return rp;
     },
-    [self](decide_atom, decision_request& req)
-      -> caf::result<result<decision_report>> {
+    [self](decide_atom,
+           decision_request& req) -> caf::result<result<decision_report>> {
       auto rp = self->make_response_promise<result<decision_report>>();
       rp.delegate(self->state.eng->shard_for(req.decision.key), decide_atom_v,
                   std::move(req));
@@ -494,8 +493,7 @@ directory_behavior(directory_pointer self, std::shared_ptr<engine> eng) {
         persistence::cleanup_cutoff(eng.now(), req.max_age));
     },
     [self](expire_atom) -> caf::result<result<std::vector<std::string>>> {
-      auto rp
-        = self->make_response_promise<result<std::vector<std::string>>>();
+      auto rp = self->make_response_promise<result<std::vector<std::string>>>();
       rp.delegate(self->state.eng->timer(), expire_atom_v);
       return rp;
     },
@@ -521,8 +519,8 @@ directory_behavior(directory_pointer self, std::shared_ptr<engine> eng) {
         st.resident.erase(it);
       }
     },
-    [self](detail::wake_atom, detail::routed_wake& routed)
-      -> caf::result<detail::wake_report> {
+    [self](detail::wake_atom,
+           detail::routed_wake& routed) -> caf::result<detail::wake_report> {
       // Stopping: nothing is re-activated; the key stays owed.
       if (self->state.stopping)
         return detail::wake_report{false, true};
@@ -550,8 +548,8 @@ directory_behavior(directory_pointer self, std::shared_ptr<engine> eng) {
 
 orchestrator_actor spawn_orchestrator(caf::actor_system& system,
                                       orchestrator_config config) {
-  auto eng = std::make_shared<engine>(
-    std::move(config), system.scheduler().num_workers());
+  auto eng = std::make_shared<engine>(std::move(config),
+                                      system.scheduler().num_workers());
   auto dir = system.spawn(directory_behavior, eng);
   eng->start(system, dir, eng);
   return dir;

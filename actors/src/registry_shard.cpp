@@ -114,9 +114,9 @@ void write(shard_pointer self, persistence::approval_change change,
   ++self->state.keys[key].writes;
   persistence::write_batch batch;
   journal->encode(change, batch);
-  auto record = std::make_shared<model::approval_record>(std::move(change.after));
-  self
-    ->request(eng.writer(), caf::infinite, commit_atom_v, std::move(batch))
+  auto record
+    = std::make_shared<model::approval_record>(std::move(change.after));
+  self->request(eng.writer(), caf::infinite, commit_atom_v, std::move(batch))
     .then(
       [self, key, then, record](model::result<void>& committed) {
         then(std::move(committed), std::move(*record));
@@ -176,15 +176,13 @@ void wake_through_directory(shard_pointer self,
   self
     ->request(eng.directory(), caf::infinite, wake_atom_v,
               routed_wake{run_id, round->wake})
-    .then(
-      [self, round, run_id](wake_report& report) {
-        woken(self, round, run_id, report);
-      },
-      [self, round, run_id](caf::error& e) {
-        self->state.eng->log("waking run '" + run_id
-                             + "' failed: " + self->system().render(e));
-        woken(self, round, run_id, wake_report{false, true});
-      });
+    .then([self, round,
+           run_id](wake_report& report) { woken(self, round, run_id, report); },
+          [self, round, run_id](caf::error& e) {
+            self->state.eng->log("waking run '" + run_id
+                                 + "' failed: " + self->system().render(e));
+            woken(self, round, run_id, wake_report{false, true});
+          });
 }
 
 /// Sends the next wakes of the round, keeping at most `wakes_in_flight`
@@ -200,15 +198,13 @@ void wake_next(shard_pointer self, std::shared_ptr<wake_round> round) {
       continue;
     }
     self->request(target.run, caf::infinite, wake_atom_v, round->wake)
-      .then(
-        [self, round, run_id = target.run_id](wake_report& report) {
-          woken(self, round, run_id, report);
-        },
-        // The run passivated or ended since it registered: the directory
-        // finds it in the store.
-        [self, round, run_id = target.run_id](caf::error&) {
-          wake_through_directory(self, round, run_id);
-        });
+      .then([self, round, run_id = target.run_id](
+              wake_report& report) { woken(self, round, run_id, report); },
+            // The run passivated or ended since it registered: the directory
+            // finds it in the store.
+            [self, round, run_id = target.run_id](caf::error&) {
+              wake_through_directory(self, round, run_id);
+            });
   }
   if (round->pending > 0 || round->next < round->targets.size())
     return;
@@ -295,8 +291,10 @@ void decide_now(shard_pointer self, decision_request req,
   const auto status = transition->record.status;
   const bool resolved = !status.is_pending();
   if (!transition->applied) {
-    decision_report report{std::move(transition->record), false,
-                           status.decided_at.value_or(now), {}};
+    decision_report report{std::move(transition->record),
+                           false,
+                           status.decided_at.value_or(now),
+                           {}};
     // An idempotent repeat wakes the waiting runs too: that repairs a wake
     // lost earlier.
     if (resolved && req.auto_resume)
@@ -316,13 +314,12 @@ void decide_now(shard_pointer self, decision_request req,
                    ? waiting_runs(self, key)
                    : std::vector<std::string>{};
   auto change = persistence::make_approval_change(
-    before, std::move(transition.value()), now,
-    {eng.keeps_events(), waiting});
+    before, std::move(transition.value()), now, {eng.keeps_events(), waiting});
   change.owe_wake = change.owe_wake && req.auto_resume;
   write(self, std::move(change),
-        [self, req, rp, attempt, now, status, waiting = std::move(waiting)](
-          model::result<void> committed,
-          model::approval_record record) mutable {
+        [self, req, rp, attempt, now, status,
+         waiting = std::move(waiting)](model::result<void> committed,
+                                       model::approval_record record) mutable {
           if (committed.is_err()) {
             if (committed.error().is(model::error_type::stale_write)
                 && attempt + 1 < attempts_on_stale_write)
@@ -334,8 +331,8 @@ void decide_now(shard_pointer self, decision_request req,
           const auto& eng = *self->state.eng;
           if (!status.is_pending() && eng.tells_resolutions())
             eng.approval_resolved(record, std::move(waiting));
-          decision_report report{std::move(record), true,
-                                 status.decided_at.value_or(now), {}};
+          decision_report report{
+            std::move(record), true, status.decided_at.value_or(now), {}};
           if (status.is_pending() || !req.auto_resume) {
             rp.deliver(decision_reply{std::move(report)});
             return;
@@ -370,8 +367,8 @@ void create_for(shard_pointer self, const reach_request& req,
                 caf::typed_response_promise<status_reply>& rp) {
   const auto& eng = *self->state.eng;
   const auto now = eng.now();
-  auto transition = model::create_approval(req.key, req.spec,
-                                           "run:" + req.run_id, now);
+  auto transition
+    = model::create_approval(req.key, req.spec, "run:" + req.run_id, now);
   if (transition.is_err()) {
     rp.deliver(status_reply{transition.error()});
     return;
@@ -445,8 +442,7 @@ registry_shard_actor::behavior_type
 shard_behavior(shard_pointer self, std::shared_ptr<engine> eng) {
   self->state.eng = std::move(eng);
   return {
-    [self](decide_atom,
-           decision_request& req) -> caf::result<decision_reply> {
+    [self](decide_atom, decision_request& req) -> caf::result<decision_reply> {
       auto rp = self->make_response_promise<decision_reply>();
       decide(self, std::move(req), rp, 0);
       return rp;

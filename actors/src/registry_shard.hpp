@@ -25,8 +25,8 @@ using registry_shard_actor = caf::typed_actor<
                   decision_request>::with<model::result<decision_report>>,
   // A run reached the approval: replies its status as of now, creating it
   // pending and registering the run as a waiter when it is not decided.
-  caf::replies_to<reach_atom, reach_request>::with<
-    model::result<model::approval_status>>,
+  caf::replies_to<reach_atom,
+                  reach_request>::with<model::result<model::approval_status>>,
   // The run (key, run id) no longer waits in memory: it passivated.
   caf::reacts_to<forget_atom, std::string, std::string>,
   // The store says the runs waiting on this key are owed a wake (another

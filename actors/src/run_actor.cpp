@@ -69,8 +69,7 @@ struct run_state : request_host {
   }
 
   std::optional<model::approval_status>
-  reach(const model::approval_request& request,
-        model::step_waiter& w) override;
+  reach(const model::approval_request& request, model::step_waiter& w) override;
 
   bool run_blocking(model::blocking_job& job, model::step_waiter& w) override;
 
@@ -96,8 +95,7 @@ struct run_state : request_host {
 
   void complete(std::uint64_t t, model::checkpoint result) override;
 
-  [[nodiscard]] model::error
-  request_error(const caf::error& e) const override {
+  [[nodiscard]] model::error request_error(const caf::error& e) const override {
     if (e == caf::sec::request_timeout)
       return model::make_error(model::error_type::request_timeout,
                                "no reply in time");
@@ -164,7 +162,8 @@ void go_on(run_pointer self, Deliver deliver) {
 }
 
 void go_on(run_pointer self, model::approval_status status) {
-  go_on(self, [&status](model::step_waiter& w) { w.decided(std::move(status)); });
+  go_on(self,
+        [&status](model::step_waiter& w) { w.decided(std::move(status)); });
 }
 
 void go_on(run_pointer self) {
@@ -499,8 +498,9 @@ void start(run_pointer self) {
     st.frame->root = (*st.frame->fn)(*st.frame->steps, st.frame->input);
   } catch (...) {
     // A workflow function that is no coroutine may throw when called.
-    finish(self, model::detail::thrown_outcome(std::current_exception())
-                   .result.error());
+    finish(
+      self,
+      model::detail::thrown_outcome(std::current_exception()).result.error());
     return;
   }
   st.frame->root.start();
@@ -519,15 +519,13 @@ void take_wake(run_pointer self, const wake_message& wake) {
   go_on(self, wake.status);
 }
 
-caf::result<execution_reply> cancel(run_pointer self,
-                                    cancel_run_request& req) {
+caf::result<execution_reply> cancel(run_pointer self, cancel_run_request& req) {
   auto& st = self->state;
   if (!st.parked)
-    return execution_reply{
-      model::make_error(model::error_type::invalid_run_state,
-                        "run '" + st.run.run_id + "' is "
-                          + std::string{to_string(st.run.status)}
-                          + "; only a paused run can be cancelled")};
+    return execution_reply{model::make_error(
+      model::error_type::invalid_run_state,
+      "run '" + st.run.run_id + "' is " + std::string{to_string(st.run.status)}
+        + "; only a paused run can be cancelled")};
   auto waited_on = st.run.pending_approvals;
   st.run.status = model::run_status::cancelled;
   st.run.pending_approvals.clear();
@@ -538,19 +536,19 @@ caf::result<execution_reply> cancel(run_pointer self,
     req.actor.empty() ? boost::json::value{}
                       : boost::json::value{{"cancelledBy", req.actor}}));
   auto rp = self->make_response_promise<execution_reply>();
-  persist(self, [rp, waited_on](run_pointer self,
-                                model::result<void> done) mutable {
-    auto& st = self->state;
-    if (done.is_err()) {
-      rp.deliver(execution_reply{done.error()});
-      fail_write(self, done.error());
-      return;
-    }
-    auto reply = model::execution_result::of(st.run);
-    reply.pending_approvals = std::move(waited_on);
-    rp.deliver(execution_reply{std::move(reply)});
-    leave(self);
-  });
+  persist(self,
+          [rp, waited_on](run_pointer self, model::result<void> done) mutable {
+            auto& st = self->state;
+            if (done.is_err()) {
+              rp.deliver(execution_reply{done.error()});
+              fail_write(self, done.error());
+              return;
+            }
+            auto reply = model::execution_result::of(st.run);
+            reply.pending_approvals = std::move(waited_on);
+            rp.deliver(execution_reply{std::move(reply)});
+            leave(self);
+          });
   return rp;
 }
 
@@ -634,8 +632,8 @@ caf::behavior run_behavior(run_pointer self, std::shared_ptr<engine> eng,
     },
     [self](passivate_atom) {
       auto& st = self->state;
-      const bool idle = st.parked && st.until_pause.empty()
-                        && st.until_suspension.empty();
+      const bool idle
+        = st.parked && st.until_pause.empty() && st.until_suspension.empty();
       if (idle)
         leave(self);
       return idle;

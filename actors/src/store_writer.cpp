@@ -67,8 +67,8 @@ writer_behavior(writer_pointer self,
     self->quit(msg.reason);
   });
   return {
-    [self](commit_atom,
-           persistence::write_batch& batch) -> caf::result<model::result<void>> {
+    [self](commit_atom, persistence::write_batch& batch)
+      -> caf::result<model::result<void>> {
       auto& st = self->state;
       auto promise = self->make_response_promise<model::result<void>>();
       st.waiting.emplace_back(st.batches.size(), promise);

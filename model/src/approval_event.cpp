@@ -6,14 +6,10 @@ namespace signoff::model {
 
 approval_event approval_event::of(const approval_record& record,
                                   std::vector<std::string> waiting) {
-  return {record.key,
-          record.status,
-          record.spec.run_id,
-          record.spec.workflow_name,
-          std::move(waiting),
-          record.spec.pending_reason,
-          record.spec.metadata,
-          record.spec.expires_at};
+  return {record.key,           record.status,
+          record.spec.run_id,   record.spec.workflow_name,
+          std::move(waiting),   record.spec.pending_reason,
+          record.spec.metadata, record.spec.expires_at};
 }
 
 boost::json::value event_json(const approval_event& event,

@@ -54,7 +54,9 @@ std::string step::next_implicit_key() {
 
 checkpoint approval_checkpoint(const std::string& key,
                                const approval_status& status) {
-  auto details = [&status] { return boost::json::value_from(status); };
+  auto details = [&status] {
+    return boost::json::value_from(status);
+  };
   switch (status.state) {
     case approval_state::pending:
       break;
@@ -106,8 +108,8 @@ detail::approval_awaiter<true> step::approval(std::string key,
                   approval_options{}.with_reason(std::move(pending_reason)));
 }
 
-detail::approval_awaiter<false>
-step::try_approval(std::string key, std::string pending_reason) {
+detail::approval_awaiter<false> step::try_approval(std::string key,
+                                                   std::string pending_reason) {
   return try_approval(
     std::move(key), approval_options{}.with_reason(std::move(pending_reason)));
 }

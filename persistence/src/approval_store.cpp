@@ -40,11 +40,9 @@ approval_change make_approval_change(std::optional<approval_index> before,
   return change;
 }
 
-model::result<created_approval>
-approval_store::create_approval(const std::string& key,
-                                const model::approval_spec& spec,
-                                const std::string& actor,
-                                model::time_point now) {
+model::result<created_approval> approval_store::create_approval(
+  const std::string& key, const model::approval_spec& spec,
+  const std::string& actor, model::time_point now) {
   auto transition = model::create_approval(key, spec, actor, now);
   if (transition.is_err())
     return transition.error();

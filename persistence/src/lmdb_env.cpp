@@ -89,8 +89,7 @@ model::result<void> check_format(MDB_txn* txn, const lmdb_dbs& dbs,
         "--migrate) to upgrade it in place; older builds cannot open it "
         "afterwards, so back it up first");
   for (auto k = found; k < current_format; ++k)
-    if (auto stepped = migrations[k - first_format](txn, dbs);
-        stepped.is_err())
+    if (auto stepped = migrations[k - first_format](txn, dbs); stepped.is_err())
       return storage_error("migrating the store in '" + path + "' from format "
                            + std::to_string(k) + " to " + std::to_string(k + 1)
                            + " failed, and nothing was changed: "

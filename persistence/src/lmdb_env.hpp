@@ -124,11 +124,11 @@ public:
     return env_;
   }
 
-  /// Runs `fn` in a read transaction. The read transaction comes from a pool and goes back to it reset: reads
-  /// claim no new reader slot (the pool keeps one per read that ran at
-  /// once) and pin no pages once done. Errors: what `fn` returns, or
-  /// STORAGE_ERROR when LMDB fails (the reader table is full, a map another
-  /// process grew cannot be mapped, a failure `fn` throws).
+  /// Runs `fn` in a read transaction. The read transaction comes from a pool
+  /// and goes back to it reset: reads claim no new reader slot (the pool keeps
+  /// one per read that ran at once) and pin no pages once done. Errors: what
+  /// `fn` returns, or STORAGE_ERROR when LMDB fails (the reader table is full,
+  /// a map another process grew cannot be mapped, a failure `fn` throws).
   template <class T>
   model::result<T>
   read(const std::function<model::result<T>(MDB_txn*)>& fn) const {
@@ -147,8 +147,9 @@ public:
   }
 
   /// Runs `fn` in a write transaction of its own that is committed
-  /// (durably) when `fn` returns ok and aborted when it returns an error. `fn` must check before it
-  /// writes: an error it returns must leave nothing written.
+  /// (durably) when `fn` returns ok and aborted when it returns an error. `fn`
+  /// must check before it writes: an error it returns must leave nothing
+  /// written.
   template <class T>
   model::result<T> write(const std::function<model::result<T>(MDB_txn*)>& fn) {
     model::result<T> out = lmdb_error(MDB_PANIC, "no result");

@@ -79,7 +79,8 @@ void index_approval(write_batch& out, const model::approval_record& r) {
     return;
   add(out, op::put, table::pending, r.key, pending_value(r));
   if (r.spec.expires_at)
-    add(out, op::put, table::deadlines, deadline_key(*r.spec.expires_at, r.key));
+    add(out, op::put, table::deadlines,
+        deadline_key(*r.spec.expires_at, r.key));
 }
 
 void unindex_approval(write_batch& out, const std::string& key,
@@ -88,7 +89,8 @@ void unindex_approval(write_batch& out, const std::string& key,
     return;
   add(out, op::erase, table::pending, key);
   if (before.expires_at)
-    add(out, op::erase, table::deadlines, deadline_key(*before.expires_at, key));
+    add(out, op::erase, table::deadlines,
+        deadline_key(*before.expires_at, key));
 }
 
 void index_run(write_batch& out, const std::string& run_id,
@@ -170,7 +172,8 @@ model::result<void> apply_ops(MDB_txn* txn, const lmdb_dbs& dbs,
 /// rolled back alone with the batch's error. A full map unwinds to the
 /// outer transaction, which grows the map and tries every batch again.
 model::result<void> apply_nested(MDB_env* env, MDB_txn* parent,
-                                 const lmdb_dbs& dbs, const write_batch& batch) {
+                                 const lmdb_dbs& dbs,
+                                 const write_batch& batch) {
   MDB_txn* child = nullptr;
   if (int rc = mdb_txn_begin(env, parent, 0, &child); rc != MDB_SUCCESS)
     throw lmdb_failure{rc};
@@ -253,13 +256,14 @@ void lmdb_journal::encode_wakes_settled(const std::vector<std::string>& keys,
 std::vector<model::result<void>>
 lmdb_journal::commit(std::span<const write_batch> batches) {
   using results = std::vector<model::result<void>>;
-  auto committed = env_->write<results>([&](MDB_txn* txn) -> model::result<results> {
-    results out;
-    out.reserve(batches.size());
-    for (const auto& batch : batches)
-      out.push_back(apply_nested(env_->handle(), txn, env_->db(), batch));
-    return out;
-  });
+  auto committed
+    = env_->write<results>([&](MDB_txn* txn) -> model::result<results> {
+        results out;
+        out.reserve(batches.size());
+        for (const auto& batch : batches)
+          out.push_back(apply_nested(env_->handle(), txn, env_->db(), batch));
+        return out;
+      });
   if (committed.is_err())
     return results(batches.size(), committed.error());
   return std::move(committed.value());

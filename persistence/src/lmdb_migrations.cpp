@@ -43,8 +43,8 @@ model::result<void> runs_split_into_logs(MDB_txn* txn, const lmdb_dbs& dbs) {
     if (run.is_err())
       return run.error();
     put(txn, dbs.runs, id,
-         encode_run_header(run.value(), static_cast<std::uint32_t>(
-                                          run->checkpoints.size())));
+        encode_run_header(run.value(),
+                          static_cast<std::uint32_t>(run->checkpoints.size())));
     put(txn, dbs.run_inputs, id, encode_run_inputs(run.value()));
     std::uint32_t number = 0;
     for (const auto& [key, saved] : run->checkpoints)

@@ -125,8 +125,8 @@ std::string checkpoint_key(std::string_view run_id, std::uint32_t number) {
 
 std::string encode_checkpoint(const std::string& key,
                               const model::checkpoint& result) {
-  return boost::json::serialize(
-    boost::json::value{{"key", key}, {"result", boost::json::value_from(result)}});
+  return boost::json::serialize(boost::json::value{
+    {"key", key}, {"result", boost::json::value_from(result)}});
 }
 
 model::result<void> decode_checkpoint(std::string_view value,

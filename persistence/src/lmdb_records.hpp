@@ -41,8 +41,9 @@ decode_approval(std::string_view key, std::string_view value);
 
 /// runs: the header of `run` (its JSON without checkpoints, input and
 /// metadata) and how many checkpoints its log holds.
-[[nodiscard]] std::string encode_run_header(const model::saved_workflow_state& run,
-                                            std::uint32_t checkpoints);
+[[nodiscard]] std::string
+encode_run_header(const model::saved_workflow_state& run,
+                  std::uint32_t checkpoints);
 
 /// A decoded header: the run without checkpoints, input and metadata.
 struct run_header {
@@ -50,14 +51,15 @@ struct run_header {
   std::uint32_t checkpoints = 0;
 };
 
-[[nodiscard]] model::result<run_header> decode_run_header(std::string_view id,
-                                                          std::string_view value);
+[[nodiscard]] model::result<run_header>
+decode_run_header(std::string_view id, std::string_view value);
 
 /// run_inputs: `{"input": ..., "metadata": ...}`.
-[[nodiscard]] std::string encode_run_inputs(const model::saved_workflow_state& run);
+[[nodiscard]] std::string
+encode_run_inputs(const model::saved_workflow_state& run);
 /// Fills `run.input` and `run.metadata`.
-[[nodiscard]] model::result<void> decode_run_inputs(std::string_view value,
-                                                    model::saved_workflow_state& run);
+[[nodiscard]] model::result<void>
+decode_run_inputs(std::string_view value, model::saved_workflow_state& run);
 
 /// checkpoints: the run id's length (1 byte), the run id, the number of the
 /// checkpoint (4 bytes). A run's log is the range under its prefix.

@@ -9,10 +9,10 @@ model::result<lmdb_stores> open_lmdb_stores(const lmdb_options& options) {
   if (env.is_err())
     return env.error();
   auto journal = std::make_shared<detail::lmdb_journal>(env.value());
-  return lmdb_stores{detail::make_lmdb_approval_store(env.value(), journal),
-                     detail::make_lmdb_workflow_state_store(env.value(),
-                                                            journal),
-                     journal, detail::make_lmdb_outbox(env.value())};
+  return lmdb_stores{
+    detail::make_lmdb_approval_store(env.value(), journal),
+    detail::make_lmdb_workflow_state_store(env.value(), journal), journal,
+    detail::make_lmdb_outbox(env.value())};
 }
 
 } // namespace signoff::persistence

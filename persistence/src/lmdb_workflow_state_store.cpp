@@ -47,8 +47,8 @@ public:
         erase_log(txn, state.run_id);
       }
       put(txn, db().runs, state.run_id,
-          encode_run_header(state,
-                            static_cast<std::uint32_t>(state.checkpoints.size())));
+          encode_run_header(
+            state, static_cast<std::uint32_t>(state.checkpoints.size())));
       put(txn, db().run_inputs, state.run_id, encode_run_inputs(state));
       std::uint32_t number = 0;
       for (const auto& [key, saved] : state.checkpoints)
@@ -193,7 +193,8 @@ private:
     const auto prefix = checkpoint_prefix(run_id);
     scan_from(txn, db().checkpoints, prefix,
               [&](std::string_view k, std::string_view bytes) {
-                if (!k.starts_with(prefix) || seen >= header.value()->checkpoints)
+                if (!k.starts_with(prefix)
+                    || seen >= header.value()->checkpoints)
                   return false;
                 if (k != checkpoint_key(run_id, seen)) {
                   failed = corrupt_index("checkpoints");

@@ -23,11 +23,10 @@ task<result<value>> order(step& step, const value& input) {
   boost::json::value metadata{
     {"orderId", id}, {"customer", input.at("customer")}, {"total", total}};
   auto approval = co_await step.try_approval(
-    "approval:order:" + id,
-    model::approval_options{}
-      .with_reason("Orders above 10,000 need a manager")
-      .expiring_in(std::chrono::hours{48})
-      .with_metadata(std::move(metadata)));
+    "approval:order:" + id, model::approval_options{}
+                              .with_reason("Orders above 10,000 need a manager")
+                              .expiring_in(std::chrono::hours{48})
+                              .with_metadata(std::move(metadata)));
   if (approval.is_err())
     co_return value{{"orderId", id},
                     {"outcome", approval.error().type},

@@ -91,7 +91,8 @@ BOOST_AUTO_TEST_CASE(cancellation_reaches_the_workflow) {
 }
 
 BOOST_AUTO_TEST_CASE(expiry_reaches_the_workflow_and_blocks_decisions) {
-  single_approval f{true, signoff::model::approval_options{}.expiring_in(model::duration{1h})};
+  single_approval f{
+    true, signoff::model::approval_options{}.expiring_in(model::duration{1h})};
   auto run = f.start("k");
   auto record = f.orch->get_approval("k");
   BOOST_REQUIRE(record.is_ok());
@@ -125,9 +126,11 @@ BOOST_AUTO_TEST_CASE(expiry_reaches_the_workflow_and_blocks_decisions) {
 BOOST_AUTO_TEST_CASE(expiry_fires_without_any_call) {
   auto after = std::make_shared<std::atomic<int>>(0);
   orchestrator orch;
-  orch.register_workflow("single",
-                         test::single_approval_workflow(
-                           after, true, signoff::model::approval_options{}.expiring_in(model::duration{50ms})));
+  orch.register_workflow(
+    "single",
+    test::single_approval_workflow(
+      after, true,
+      signoff::model::approval_options{}.expiring_in(model::duration{50ms})));
   auto run = orch.execute("single", test::key_input("soon"));
   BOOST_REQUIRE(run.is_ok());
   BOOST_TEST(to_string(run->status) == "paused");
@@ -265,7 +268,9 @@ BOOST_AUTO_TEST_CASE(notification_hooks_see_every_pause_and_decision) {
     std::lock_guard guard{m};
     log.emplace_back(line);
   };
-  single_approval f{false, signoff::model::approval_options{}.with_reason("sign"), std::move(config)};
+  single_approval f{false,
+                    signoff::model::approval_options{}.with_reason("sign"),
+                    std::move(config)};
   f.start("a");
   f.start("b");
   f.start("c");
@@ -291,7 +296,8 @@ BOOST_AUTO_TEST_CASE(expiry_is_notified) {
     seen.push_back(e.key + ":" + std::string{to_string(e.status.state)});
   };
   single_approval f{
-    true, signoff::model::approval_options{}.expiring_in(model::duration{1min}), std::move(config)};
+    true, signoff::model::approval_options{}.expiring_in(model::duration{1min}),
+    std::move(config)};
   f.start("x");
   f.clock.advance(2min);
   BOOST_REQUIRE(f.orch->expire_due().is_ok());

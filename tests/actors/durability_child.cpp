@@ -54,7 +54,8 @@ std::string key(int i) {
 }
 
 signoff::workflow order_workflow(effects_log& log) {
-  return [&log](signoff::step& step, const value& in) -> signoff::task<result<value>> {
+  return [&log](signoff::step& step,
+                const value& in) -> signoff::task<result<value>> {
     const std::string id{in.at("orderId").as_string()};
     co_await step.run("create", [&] {
       log.line("create", id);
@@ -72,11 +73,13 @@ signoff::workflow order_workflow(effects_log& log) {
 /// Prepares the order, waits for its approval and runs the step of the
 /// branch the approval takes: expiry logs "expired".
 signoff::workflow expiring_workflow(effects_log& log) {
-  return [&log](signoff::step& step, const value& in) -> signoff::task<result<value>> {
+  return [&log](signoff::step& step,
+                const value& in) -> signoff::task<result<value>> {
     const std::string id{in.at("orderId").as_string()};
     co_await step.run("prepare", [&] { log.line("prepare", id); });
-    auto decided = co_await step.try_approval("approval:" + id,
-                                     signoff::model::approval_options{}.expiring_in(std::chrono::hours{1}));
+    auto decided = co_await step.try_approval(
+      "approval:" + id,
+      signoff::model::approval_options{}.expiring_in(std::chrono::hours{1}));
     const std::string branch
       = decided.is_ok() ? "approved" : decided.error().type;
     co_await step.run("on-" + branch, [&] {

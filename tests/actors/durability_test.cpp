@@ -56,7 +56,6 @@ void check_all_completed(const test::temp_dir& dir, int n) {
   }
 }
 
-
 using charge_atom = caf::atom_constant<caf::atom("charge")>;
 constexpr charge_atom charge_atom_v{};
 
@@ -91,7 +90,9 @@ workflow charge_after_approval(charger service,
     co_await step.approval(key);
     const int amount = co_await step.request("charge", std::chrono::hours{1},
                                              service, charge_atom_v, 21);
-    auto tell = [charged, amount] { charged->set_value(amount); };
+    auto tell = [charged, amount] {
+      charged->set_value(amount);
+    };
     co_await step.run("tell", tell);
     co_return boost::json::value(amount);
   };
@@ -213,7 +214,8 @@ BOOST_AUTO_TEST_CASE(expiries_due_during_downtime_fire_after_restart) {
   test::temp_dir dir;
   auto after = std::make_shared<std::atomic<int>>(0);
   auto workflow = test::single_approval_workflow(
-    after, true, signoff::model::approval_options{}.expiring_in(model::duration{100ms}));
+    after, true,
+    signoff::model::approval_options{}.expiring_in(model::duration{100ms}));
   std::vector<std::string> runs;
   {
     auto stores = reopen(dir);
@@ -263,10 +265,10 @@ BOOST_AUTO_TEST_CASE(a_woken_run_awaiting_a_reply_survives_a_restart) {
     BOOST_TEST(granted->resumed_workflows
                == std::vector<std::string>{"run-charge"});
     // Another run's pause: a commit after the decision's.
-    BOOST_REQUIRE(orch
-                    .execute("charge", {{"key", "approval:other"}},
-                             {.run_id = "run-other"})
-                    .is_ok());
+    BOOST_REQUIRE(
+      orch
+        .execute("charge", {{"key", "approval:other"}}, {.run_id = "run-other"})
+        .is_ok());
     auto stored = stores->runs->load("run-charge");
     BOOST_REQUIRE(stored.is_ok() && stored.value());
     BOOST_TEST(to_string(stored.value()->status) == "running");

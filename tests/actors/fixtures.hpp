@@ -42,8 +42,8 @@ inline workflow order_workflow(std::shared_ptr<order_counters> n) {
       [](std::string_view order_id) {
         return "approval:manager:" + std::string{order_id};
       },
-    .options = model::approval_options{}.with_reason(
-      "Waiting for manager approval"),
+    .options
+    = model::approval_options{}.with_reason("Waiting for manager approval"),
   });
   return [n, require_manager](step& step, const boost::json::value& in)
            -> task<model::result<boost::json::value>> {
@@ -116,23 +116,24 @@ bool eventually(Predicate done,
 inline workflow
 single_approval_workflow(std::shared_ptr<std::atomic<int>> after_approval,
                          bool branch, model::approval_options options = {}) {
-  return [after_approval, branch, options](step& step,
-                                           const boost::json::value& in)
-           -> task<model::result<boost::json::value>> {
-    const std::string key{in.at("key").as_string()};
-    if (!branch) {
-      auto value = co_await step.approval(key, options);
+  return
+    [after_approval, branch, options](
+      step& step,
+      const boost::json::value& in) -> task<model::result<boost::json::value>> {
+      const std::string key{in.at("key").as_string()};
+      if (!branch) {
+        auto value = co_await step.approval(key, options);
+        co_await step.run("after", [&] { ++*after_approval; });
+        co_return value;
+      }
+      auto decided = co_await step.try_approval(key, options);
       co_await step.run("after", [&] { ++*after_approval; });
-      co_return value;
-    }
-    auto decided = co_await step.try_approval(key, options);
-    co_await step.run("after", [&] { ++*after_approval; });
-    if (decided.is_err())
-      co_return boost::json::value{{"branch", decided.error().type},
-                                   {"message", decided.error().message}};
-    co_return boost::json::value{{"branch", "approved"},
-                                 {"value", decided.value()}};
-  };
+      if (decided.is_err())
+        co_return boost::json::value{{"branch", decided.error().type},
+                                     {"message", decided.error().message}};
+      co_return boost::json::value{{"branch", "approved"},
+                                   {"value", decided.value()}};
+    };
 }
 
 inline boost::json::value key_input(const std::string& key) {

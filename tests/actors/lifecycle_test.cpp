@@ -19,15 +19,18 @@ BOOST_AUTO_TEST_CASE(three_approvals_in_sequence_run_each_step_once) {
   orchestrator orch;
   orch.register_workflow(
     "three",
-    [calls, m](signoff::step& step, const boost::json::value&) -> signoff::task<model::result<boost::json::value>> {
+    [calls, m](signoff::step& step, const boost::json::value&)
+      -> signoff::task<model::result<boost::json::value>> {
       auto count = [&](const std::string& name) {
         std::lock_guard guard{*m};
         return ++(*calls)[name];
       };
       boost::json::array approvers;
       for (const auto* level : {"team", "finance", "ceo"}) {
-        co_await step.run(std::string{"prepare-"} + level, [&] { count(level); });
-        approvers.push_back(co_await step.approval(std::string{"approve:"} + level));
+        co_await step.run(std::string{"prepare-"} + level,
+                          [&] { count(level); });
+        approvers.push_back(
+          co_await step.approval(std::string{"approve:"} + level));
       }
       co_await step.run("ship", [&] { count("ship"); });
       co_return boost::json::value(approvers);
@@ -71,12 +74,14 @@ BOOST_AUTO_TEST_CASE(execute_errors) {
 
 BOOST_AUTO_TEST_CASE(exceptions_fail_the_run_with_unexpected_error) {
   orchestrator orch;
-  orch.register_workflow(
-    "boom",
-    [](signoff::step& step, const boost::json::value&) -> signoff::task<model::result<boost::json::value>> {
-      co_await step.run("explode", []() -> int { throw std::runtime_error("kaput"); });
-      co_return nullptr;
-    });
+  orch.register_workflow("boom",
+                         [](signoff::step& step, const boost::json::value&)
+                           -> signoff::task<model::result<boost::json::value>> {
+                           co_await step.run("explode", []() -> int {
+                             throw std::runtime_error("kaput");
+                           });
+                           co_return nullptr;
+                         });
   auto run = orch.execute("boom", nullptr);
   BOOST_REQUIRE(run.is_ok());
   BOOST_TEST(to_string(run->status) == "failed");

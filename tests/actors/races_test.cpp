@@ -125,8 +125,9 @@ void contend(watched_orchestrator& env, store_kind kind) {
       const auto key = "race:" + tag;
       const auto run_a = "a-" + tag;
       const auto run_b = "b-" + tag;
-      auto counters
-        = env.fresh_workflow("race-" + tag, signoff::model::approval_options{}.expiring_in(time_to_decide));
+      auto counters = env.fresh_workflow(
+        "race-" + tag,
+        signoff::model::approval_options{}.expiring_in(time_to_decide));
       env.start_paused("race-" + tag, key, run_a);
       env.start_paused("race-" + tag, key, run_b);
 
@@ -252,7 +253,8 @@ BOOST_DATA_TEST_CASE(one_contender_wins_with_runs_passivated, both_stores,
 // the decision's branch exactly once and never stays paused.
 BOOST_DATA_TEST_CASE(decision_lands_while_the_run_pauses, both_stores, kind) {
   watched_orchestrator env{kind};
-  auto counters = env.fresh_workflow("pausing", signoff::model::approval_options{}.expiring_in(time_to_decide));
+  auto counters = env.fresh_workflow(
+    "pausing", signoff::model::approval_options{}.expiring_in(time_to_decide));
   constexpr std::array kinds{move::grant, move::reject, move::edit,
                              move::cancel};
   const int n = rounds(100);
@@ -325,8 +327,9 @@ BOOST_DATA_TEST_CASE(decision_lands_while_the_run_pauses, both_stores, kind) {
 BOOST_DATA_TEST_CASE(resume_races_cancel_run, both_stores, kind) {
   constexpr int callers = 8;
   watched_orchestrator env{kind};
-  auto counters
-    = env.fresh_workflow("resume-or-cancel", signoff::model::approval_options{}.expiring_in(time_to_decide));
+  auto counters = env.fresh_workflow(
+    "resume-or-cancel",
+    signoff::model::approval_options{}.expiring_in(time_to_decide));
   const int n = rounds(60);
   int completed = 0;
   for (int round = 0; round < n; ++round) {
@@ -389,7 +392,9 @@ BOOST_DATA_TEST_CASE(quorum_grants_race, both_stores, kind) {
   constexpr std::uint32_t quorum = 3;
   watched_orchestrator env{kind};
   auto counters = env.fresh_workflow(
-    "quorum", signoff::model::approval_options{}.with_quorum(quorum).expiring_in(time_to_decide));
+    "quorum",
+    signoff::model::approval_options{}.with_quorum(quorum).expiring_in(
+      time_to_decide));
   const int n = rounds(60);
   int rejected = 0;
   for (int round = 0; round < n; ++round) {

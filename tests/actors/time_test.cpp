@@ -174,7 +174,8 @@ BOOST_DATA_TEST_CASE(expiry_fires_once_however_many_ask, both_stores, kind) {
   constexpr int keys = 6;
   constexpr int callers = 8;
   watched_orchestrator w{kind};
-  auto counters = w.fresh_workflow("expiring", signoff::model::approval_options{}.expiring_in(time_to_decide));
+  auto counters = w.fresh_workflow(
+    "expiring", signoff::model::approval_options{}.expiring_in(time_to_decide));
   const int n = rounds(40);
   for (int round = 0; round < n; ++round) {
     BOOST_TEST_CONTEXT("round " << round) {
@@ -220,7 +221,8 @@ BOOST_DATA_TEST_CASE(expiry_fires_once_however_many_ask, both_stores, kind) {
 BOOST_DATA_TEST_CASE(a_late_decision_is_refused_and_changes_nothing,
                      both_stores, kind) {
   watched_orchestrator w{kind};
-  auto counters = w.fresh_workflow("late", signoff::model::approval_options{}.expiring_in(time_to_decide));
+  auto counters = w.fresh_workflow(
+    "late", signoff::model::approval_options{}.expiring_in(time_to_decide));
   w.start_paused("late", "late", "run");
   const auto deadline = deadline_of(w, "late");
   const auto before = w.approval("late");
@@ -267,7 +269,8 @@ BOOST_DATA_TEST_CASE(a_late_decision_is_refused_and_changes_nothing,
 BOOST_DATA_TEST_CASE(a_decision_just_before_the_deadline_wins, both_stores,
                      kind) {
   watched_orchestrator w{kind};
-  auto counters = w.fresh_workflow("close", signoff::model::approval_options{}.expiring_in(time_to_decide));
+  auto counters = w.fresh_workflow(
+    "close", signoff::model::approval_options{}.expiring_in(time_to_decide));
   std::vector<model::decision> decisions;
   for (const auto& d : every_decision("close")) {
     const auto key = "close:" + std::string{to_string(d.kind)};
@@ -317,7 +320,8 @@ BOOST_DATA_TEST_CASE(staggered_deadlines_expire_in_order, both_stores, kind) {
     const auto name = "staggered-" + std::to_string(minute);
     w.orch->register_workflow(
       name, test::branching_workflow(
-              counters, signoff::model::approval_options{}.expiring_in(model::duration{1min} * minute)));
+              counters, signoff::model::approval_options{}.expiring_in(
+                          model::duration{1min} * minute)));
     w.start_paused(name, key_of(minute), "run-" + std::to_string(minute));
   }
   const auto start = w.clock.now();
@@ -357,8 +361,9 @@ BOOST_DATA_TEST_CASE(the_registry_timer_races_callers_at_the_deadline,
                            options.clock = model::system_now;
                          }};
   constexpr auto short_deadline = 20ms;
-  auto counters = w.fresh_workflow(
-    "timer", signoff::model::approval_options{}.expiring_in(model::duration{short_deadline}));
+  auto counters
+    = w.fresh_workflow("timer", signoff::model::approval_options{}.expiring_in(
+                                  model::duration{short_deadline}));
   const int n = rounds(20);
   int expired = 0;
   for (int round = 0; round < n; ++round) {
@@ -443,8 +448,9 @@ BOOST_AUTO_TEST_CASE(a_restart_in_the_middle_of_expiries_misses_none) {
         };
     auto orch = std::make_unique<orchestrator>(std::move(options));
     orch->register_workflow(
-      "expiring",
-      test::branching_workflow(counters, signoff::model::approval_options{}.expiring_in(time_to_decide)));
+      "expiring", test::branching_workflow(
+                    counters, signoff::model::approval_options{}.expiring_in(
+                                time_to_decide)));
     return orch;
   };
 

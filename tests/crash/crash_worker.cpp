@@ -82,22 +82,22 @@ private:
 
 /// An order: a step before the approval, then fulfil (granted or edited)
 /// or refund (rejected), each a logged side effect.
-signoff::workflow order_workflow(effects& log,
-                                        executing_runs& executing) {
-  return [&log, &executing](signoff::step& step, const value& in) -> signoff::task<result<value>> {
+signoff::workflow order_workflow(effects& log, executing_runs& executing) {
+  return [&log, &executing](signoff::step& step,
+                            const value& in) -> signoff::task<result<value>> {
     const std::string order{in.at("orderId").as_string()};
     auto guard = executing.enter(step.run_id(), log, order);
-    auto reserved
-      = co_await step.run("reserve", [&] { return log.effect("reserve", order); });
+    auto reserved = co_await step.run(
+      "reserve", [&] { return log.effect("reserve", order); });
     auto decision = co_await step.try_approval("approval:" + order);
     if (decision.is_err()) {
-      auto refunded
-        = co_await step.run("refund", [&] { return log.effect("refund", order); });
+      auto refunded = co_await step.run(
+        "refund", [&] { return log.effect("refund", order); });
       co_return value{
         {"branch", "rejected"}, {"reserve", reserved}, {"refund", refunded}};
     }
-    auto fulfilled
-      = co_await step.run("fulfil", [&] { return log.effect("fulfil", order); });
+    auto fulfilled = co_await step.run(
+      "fulfil", [&] { return log.effect("fulfil", order); });
     co_return value{
       {"branch", "granted"}, {"reserve", reserved}, {"fulfil", fulfilled}};
   };

@@ -204,8 +204,7 @@ public:
                std::shared_ptr<fault_switch> faults)
       : inner_(std::move(inner)), faults_(std::move(faults)) {}
 
-  model::result<void>
-  apply(persistence::approval_change change) override {
+  model::result<void> apply(persistence::approval_change change) override {
     // A decision changes a record that exists; a run's first reach of a
     // key creates one, and goes through.
     if (faults_->fail_decide && change.before)
@@ -1694,8 +1693,7 @@ BOOST_FIXTURE_TEST_CASE(the_approval_page_shows_status_steps_audit_and_forms,
   SIGNOFF_CHECK_HAS(body, "<strong id=\"status\">pending</strong>");
   SIGNOFF_CHECK_HAS(body, "<p>Invoices above 5,000 need finance</p>");
   SIGNOFF_CHECK_HAS(body, "Wayne &lt;Enterprises&gt; &amp; Co");
-  BOOST_TEST(shows_time_left(body, 3, "Grants: 0 of 1; time left: ", ""),
-             body);
+  BOOST_TEST(shows_time_left(body, 3, "Grants: 0 of 1; time left: ", ""), body);
   // The run waiting on it and the steps it completed.
   SIGNOFF_CHECK_HAS(body, "<h3>gate <code>run-fin-1</code></h3>");
   SIGNOFF_CHECK_HAS(body, "&quot;key&quot;:&quot;approval:finance:inv_1&quot;");

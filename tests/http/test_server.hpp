@@ -88,8 +88,7 @@ inline std::string form_token_for(std::string_view token) {
 /// the runs that got past their approval.
 inline workflow gate_workflow(std::shared_ptr<std::atomic<int>> after) {
   using boost::json::value;
-  return [after](step& step,
-                 const value& in) -> task<model::result<value>> {
+  return [after](step& step, const value& in) -> task<model::result<value>> {
     const auto& obj = in.as_object();
     const std::string key{obj.at("key").as_string()};
     model::approval_options options;

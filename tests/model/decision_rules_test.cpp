@@ -81,8 +81,9 @@ BOOST_AUTO_TEST_CASE(create_approval_is_pending_with_its_spec) {
   // One "created" entry by the run, with the pending reason; revision 1.
   BOOST_TEST(r.revision == 1U);
   BOOST_REQUIRE(t->audit.size() == 1U);
-  BOOST_TEST((t->audit.front() == audit_entry{key, 1, "created", "run:r1", t0,
-                                              spec.pending_reason, {}}));
+  BOOST_TEST(
+    (t->audit.front()
+     == audit_entry{key, 1, "created", "run:r1", t0, spec.pending_reason, {}}));
 }
 
 BOOST_AUTO_TEST_CASE(create_approval_refuses_an_empty_key) {
@@ -106,8 +107,7 @@ BOOST_AUTO_TEST_CASE(values_json_cannot_carry_are_refused) {
                .error()
                .is(error_type::invalid_argument));
   const auto before = pending();
-  BOOST_TEST(apply_err(&before,
-                       decision::grant(key, std::nan(""), "jane"), t0)
+  BOOST_TEST(apply_err(&before, decision::grant(key, std::nan(""), "jane"), t0)
                .is(error_type::invalid_argument));
 }
 
@@ -127,7 +127,8 @@ BOOST_AUTO_TEST_CASE(a_decision_that_comes_first_also_appends_the_creation) {
   auto t = apply_ok(nullptr, decision::grant(key, {{"v", 1}}, "jane"), t0);
   BOOST_TEST(t.record.revision == 2U);
   BOOST_REQUIRE(t.audit.size() == 2U);
-  BOOST_TEST((t.audit[0] == audit_entry{key, 1, "created", "jane", t0, "", {}}));
+  BOOST_TEST(
+    (t.audit[0] == audit_entry{key, 1, "created", "jane", t0, "", {}}));
   BOOST_TEST((t.audit[1]
               == audit_entry{key, 2, "approved", "jane", t0, "", {{"v", 1}}}));
 }

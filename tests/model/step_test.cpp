@@ -17,8 +17,8 @@
 #include "signoff/model/approval.hpp"
 #include "signoff/model/error.hpp"
 #include "signoff/model/result.hpp"
-#include "signoff/model/time.hpp"
 #include "signoff/model/task.hpp"
+#include "signoff/model/time.hpp"
 #include "signoff/model/workflow_state.hpp"
 
 namespace bj = boost::json;
@@ -128,10 +128,9 @@ const bj::value& outcome_value(const saved_workflow_state& s) {
   return s.outcome->value();
 }
 
-
 /// A workflow over the model's step (the actor layer adds `request`).
-using workflow
-  = std::function<task<model::result<bj::value>>(model::step&, const bj::value&)>;
+using workflow = std::function<task<model::result<bj::value>>(
+  model::step&, const bj::value&)>;
 
 /// Hosts one execution of a workflow as the run actor does, over a map of
 /// approvals, with the run's state as its checkpoints. Blocking jobs run at
@@ -309,11 +308,13 @@ BOOST_AUTO_TEST_CASE(run_with_explicit_keys_returns_values) {
   map_gate gate;
   auto state = new_run({{"qty", 3}});
   std::string seen_run_id;
-  workflow wf
-    = [&](model::step& s, const bj::value& input) -> task<model::result<bj::value>> {
+  workflow wf = [&](model::step& s,
+                    const bj::value& input) -> task<model::result<bj::value>> {
     seen_run_id = s.run_id();
-    int price = co_await s.run("price", []() -> model::result<int> { return 5; });
-    std::string sku = co_await s.run("sku", [] { return std::string{"WIDGET"}; });
+    int price
+      = co_await s.run("price", []() -> model::result<int> { return 5; });
+    std::string sku
+      = co_await s.run("sku", [] { return std::string{"WIDGET"}; });
     bj::value qty = co_await s.run("qty", [&] { return input.at("qty"); });
     co_return bj::value{{"sku", sku}, {"total", price * qty.to_number<int>()}};
   };
@@ -342,15 +343,22 @@ BOOST_AUTO_TEST_CASE(step_functions_release_their_captures_once) {
   auto state = new_run();
   auto shared = std::make_shared<int>(7);
   long paused_count = 0;
-  workflow wf = [shared, &paused_count](model::step& s, const bj::value&)
-    -> task<model::result<bj::value>> {
-    auto plain = [shared] { return *shared; };
-    auto async = [shared]() -> task<int> { co_return *shared + 1; };
+  workflow wf
+    = [shared, &paused_count](
+        model::step& s, const bj::value&) -> task<model::result<bj::value>> {
+    auto plain = [shared] {
+      return *shared;
+    };
+    auto async = [shared]() -> task<int> {
+      co_return *shared + 1;
+    };
     int a = co_await s.run("plain", plain);
     int b = co_await s.run("async", async);
     paused_count = shared.use_count();
     co_await s.approval("k");
-    auto after = [shared, a, b] { return *shared + a + b; };
+    auto after = [shared, a, b] {
+      return *shared + a + b;
+    };
     int c = co_await s.run("after", after);
     co_return bj::value(c);
   };
@@ -520,7 +528,8 @@ BOOST_AUTO_TEST_CASE(error_result_ends_the_run_early) {
 BOOST_AUTO_TEST_CASE(workflow_returning_an_error_fails) {
   map_gate gate;
   auto state = new_run();
-  workflow wf = [](model::step&, const bj::value&) -> task<model::result<bj::value>> {
+  workflow wf
+    = [](model::step&, const bj::value&) -> task<model::result<bj::value>> {
     co_return make_error("VALIDATION", "bad input");
   };
   run_workflow(wf, state, gate, t0);
@@ -617,16 +626,16 @@ BOOST_AUTO_TEST_CASE(try_run_returns_the_error_without_ending_the_run) {
       return make_error("OUT_OF_STOCK", "none");
     });
     BOOST_TEST(reserved.is_err());
-    auto thrown
-      = co_await s.try_run("throws", []() -> int { throw std::runtime_error("boom"); });
+    auto thrown = co_await s.try_run(
+      "throws", []() -> int { throw std::runtime_error("boom"); });
     BOOST_TEST(thrown.is_err());
     auto fine = co_await s.try_run("fine", [] { return 3; });
     BOOST_TEST(fine.is_ok());
     co_await s.run("later", [&] { ++later; });
     co_return bj::value{{"reserve", reserved.error().type},
-                     {"throws", thrown.error().type},
-                     {"throwsMessage", thrown.error().message},
-                     {"fine", fine.value()}};
+                        {"throws", thrown.error().type},
+                        {"throwsMessage", thrown.error().message},
+                        {"fine", fine.value()}};
   };
   run_workflow(wf, state, gate, t0);
   BOOST_TEST(state.status == run_status::completed);
@@ -693,13 +702,12 @@ BOOST_AUTO_TEST_CASE(pending_approval_pauses_the_run) {
     // A braced JSON object inside a co_await expression does not compile
     // with g++ 12 ("array used as initializer"): built before it.
     bj::value metadata{{"orderId", "ord_1"}};
-    auto v = co_await s.approval(
-      "approval:manager:ord_1",
-      approval_options{}
-        .with_reason("Waiting for manager approval")
-        .with_quorum(2)
-        .expiring_in(duration{60'000})
-        .with_metadata(std::move(metadata)));
+    auto v = co_await s.approval("approval:manager:ord_1",
+                                 approval_options{}
+                                   .with_reason("Waiting for manager approval")
+                                   .with_quorum(2)
+                                   .expiring_in(duration{60'000})
+                                   .with_metadata(std::move(metadata)));
     ++after;
     co_return v;
   };
@@ -802,13 +810,14 @@ BOOST_AUTO_TEST_CASE(rejected_expired_cancelled_are_errors_to_branch_on) {
       // Branchable with try_approval: the run goes on.
       auto handled = new_run();
       workflow branch
-        = [&](model::step& s, const bj::value&) -> task<model::result<bj::value>> {
+        = [&](model::step& s,
+              const bj::value&) -> task<model::result<bj::value>> {
         auto r = co_await s.try_approval("approve");
         if (r.is_ok())
           co_return bj::value("approved");
         co_return bj::value{{"branch", r.error().type},
-                         {"message", r.error().message},
-                         {"status", r.error().details.at("status")}};
+                            {"message", r.error().message},
+                            {"status", r.error().details.at("status")}};
       };
       run_workflow(branch, handled, gate, t0);
       BOOST_TEST(handled.status == run_status::completed);
@@ -823,8 +832,8 @@ BOOST_AUTO_TEST_CASE(rejected_expired_cancelled_are_errors_to_branch_on) {
       // Unhandled: the run ends failed with that error.
       auto unhandled = new_run();
       int after = 0;
-      workflow plain
-        = [&](model::step& s, const bj::value&) -> task<model::result<bj::value>> {
+      workflow plain = [&](model::step& s,
+                           const bj::value&) -> task<model::result<bj::value>> {
         auto value = co_await s.approval("approve");
         ++after;
         co_return value;
@@ -862,8 +871,8 @@ BOOST_AUTO_TEST_CASE(approval_step_like_create_approval_step) {
        [](std::string_view order_id) {
          return "approval:manager:" + std::string{order_id};
        },
-     .options = approval_options{}.with_reason(
-       "Waiting for manager approval")}};
+     .options
+     = approval_options{}.with_reason("Waiting for manager approval")}};
 
   const auto request = require_manager("ord_123");
   BOOST_TEST(request.key == "approval:manager:ord_123");
@@ -878,10 +887,11 @@ BOOST_AUTO_TEST_CASE(approval_step_like_create_approval_step) {
       ++create_calls;
       return order{"ord_123", 15000};
     });
-    auto approval = co_await s.run("approval:manager:" + o.id, require_manager(o.id));
+    auto approval
+      = co_await s.run("approval:manager:" + o.id, require_manager(o.id));
     co_await s.run("fulfil-order", [&] { ++fulfil_calls; });
     co_return bj::value{{"orderId", o.id},
-                     {"approvedBy", approval.at("approvedBy")}};
+                        {"approvedBy", approval.at("approvedBy")}};
   };
   run_workflow(wf, state, gate, t0);
   BOOST_TEST(state.status == run_status::paused);
@@ -903,7 +913,8 @@ BOOST_AUTO_TEST_CASE(approval_step_like_create_approval_step) {
 }
 
 BOOST_AUTO_TEST_CASE(approval_step_without_key_function_uses_the_subject) {
-  const approval_step by_subject{{.options = approval_options{}.with_quorum(3)}};
+  const approval_step by_subject{
+    {.options = approval_options{}.with_quorum(3)}};
   auto request = by_subject("raw-key");
   BOOST_TEST(request.key == "raw-key");
   BOOST_TEST(request.options.quorum == 3U);
@@ -917,13 +928,14 @@ BOOST_AUTO_TEST_CASE(step_returning_pending_approval_pauses_uncheckpointed) {
   int after = 0;
   workflow wf
     = [&](model::step& s, const bj::value&) -> task<model::result<bj::value>> {
-    auto v = co_await s.run("external:approval", [&]() -> model::result<bj::value> {
-      ++calls;
-      if (!decided)
-        return make_error(error_type::pending_approval,
-                          "Waiting for the external system");
-      return bj::value{{"approvedBy", "ext"}};
-    });
+    auto v
+      = co_await s.run("external:approval", [&]() -> model::result<bj::value> {
+          ++calls;
+          if (!decided)
+            return make_error(error_type::pending_approval,
+                              "Waiting for the external system");
+          return bj::value{{"approvedBy", "ext"}};
+        });
     ++after;
     co_return v;
   };
@@ -1067,8 +1079,8 @@ BOOST_AUTO_TEST_CASE(a_resident_run_continues_where_it_paused) {
   auto state = new_run();
   int entries = 0;
   std::map<std::string, int> steps;
-  workflow wf = [&](model::step& s,
-                    const bj::value&) -> task<model::result<bj::value>> {
+  workflow wf
+    = [&](model::step& s, const bj::value&) -> task<model::result<bj::value>> {
     ++entries;
     auto a = co_await s.run("a", [&] { return ++steps["a"]; });
     auto v = co_await s.approval("k", "wait");
@@ -1111,8 +1123,8 @@ BOOST_AUTO_TEST_CASE(a_catch_all_cannot_swallow_a_pause) {
   auto state = new_run();
   int caught = 0;
   int effects = 0;
-  workflow wf = [&](model::step& s,
-                    const bj::value&) -> task<model::result<bj::value>> {
+  workflow wf
+    = [&](model::step& s, const bj::value&) -> task<model::result<bj::value>> {
     try {
       co_await s.approval("k");
     } catch (...) {
@@ -1133,8 +1145,8 @@ BOOST_AUTO_TEST_CASE(a_catch_all_cannot_swallow_an_ending_error) {
   auto state = new_run();
   int caught = 0;
   int effects = 0;
-  workflow wf = [&](model::step& s,
-                    const bj::value&) -> task<model::result<bj::value>> {
+  workflow wf
+    = [&](model::step& s, const bj::value&) -> task<model::result<bj::value>> {
     try {
       co_await s.approval("k");
       co_await s.run("fails", []() -> model::result<int> {
@@ -1157,9 +1169,11 @@ BOOST_AUTO_TEST_CASE(an_async_step_is_awaited_and_kept) {
   map_gate gate;
   auto state = new_run();
   int calls = 0;
-  auto twice = [](int x) -> task<int> { co_return 2 * x; };
-  workflow wf = [&](model::step& s,
-                    const bj::value&) -> task<model::result<bj::value>> {
+  auto twice = [](int x) -> task<int> {
+    co_return 2 * x;
+  };
+  workflow wf
+    = [&](model::step& s, const bj::value&) -> task<model::result<bj::value>> {
     auto v = co_await s.run("async", [&]() -> task<model::result<int>> {
       ++calls;
       co_return co_await twice(21);
@@ -1192,8 +1206,8 @@ BOOST_AUTO_TEST_CASE(nested_tasks_are_destroyed_with_an_ended_run) {
       ++n;
     }
   };
-  workflow wf = [&](model::step& s,
-                    const bj::value&) -> task<model::result<bj::value>> {
+  workflow wf
+    = [&](model::step& s, const bj::value&) -> task<model::result<bj::value>> {
     guard outer{destroyed};
     auto inner = [&]() -> task<int> {
       guard g{destroyed};
@@ -1212,8 +1226,8 @@ BOOST_AUTO_TEST_CASE(nested_tasks_are_destroyed_with_an_ended_run) {
 BOOST_AUTO_TEST_CASE(values_json_cannot_carry_are_refused_naming_the_step) {
   map_gate gate;
   auto state = new_run();
-  workflow wf = [&](model::step& s,
-                    const bj::value&) -> task<model::result<bj::value>> {
+  workflow wf
+    = [&](model::step& s, const bj::value&) -> task<model::result<bj::value>> {
     co_await s.run("ratio", [] { return std::nan(""); });
     co_return bj::value("unreachable");
   };
@@ -1225,10 +1239,11 @@ BOOST_AUTO_TEST_CASE(values_json_cannot_carry_are_refused_naming_the_step) {
   BOOST_TEST(state.checkpoints.count("ratio") == 0U);
 
   auto inf = new_run();
-  workflow branch = [&](model::step& s,
-                        const bj::value&) -> task<model::result<bj::value>> {
-    auto r = co_await s.try_run(
-      "inf", [] { return bj::value{{"x", -HUGE_VAL}}; });
+  workflow branch
+    = [&](model::step& s, const bj::value&) -> task<model::result<bj::value>> {
+    auto r = co_await s.try_run("inf", [] {
+      return bj::value{{"x", -HUGE_VAL}};
+    });
     co_return bj::value(r.is_err());
   };
   run_workflow(branch, inf, gate, t0);
@@ -1240,8 +1255,8 @@ BOOST_AUTO_TEST_CASE(a_blocking_step_suspends_until_its_job_ran) {
   map_gate gate;
   auto state = new_run();
   int calls = 0;
-  workflow wf = [&](model::step& s,
-                    const bj::value&) -> task<model::result<bj::value>> {
+  workflow wf
+    = [&](model::step& s, const bj::value&) -> task<model::result<bj::value>> {
     auto v = co_await s.run("slow", [&] { return ++calls; });
     co_return v;
   };
@@ -1263,8 +1278,8 @@ BOOST_AUTO_TEST_CASE(a_long_replay_does_not_grow_the_stack) {
   auto state = new_run();
   for (int i = 0; i < steps; ++i)
     state.checkpoints.emplace("s" + std::to_string(i), ok(bj::value(i)));
-  workflow wf = [&](model::step& s,
-                    const bj::value&) -> task<model::result<bj::value>> {
+  workflow wf
+    = [&](model::step& s, const bj::value&) -> task<model::result<bj::value>> {
     std::int64_t sum = 0;
     for (int i = 0; i < steps; ++i)
       sum += co_await s.run("s" + std::to_string(i), [] { return -1; });
@@ -1274,6 +1289,5 @@ BOOST_AUTO_TEST_CASE(a_long_replay_does_not_grow_the_stack) {
   BOOST_TEST(outcome_value(state)
              == bj::value(std::int64_t{steps} * (steps - 1) / 2));
 }
-
 
 BOOST_AUTO_TEST_SUITE_END()

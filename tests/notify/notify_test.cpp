@@ -229,11 +229,11 @@ BOOST_AUTO_TEST_CASE(without_an_outbox_a_journal_keeps_no_event) {
     orch.register_workflow("single",
                            test::single_approval_workflow(after, true));
     BOOST_REQUIRE(orch.execute("single", test::key_input("k")).is_ok());
-    BOOST_REQUIRE(orch.reject_approval("k", "no", {.rejected_by = "jo"}).is_ok());
+    BOOST_REQUIRE(
+      orch.reject_approval("k", "no", {.rejected_by = "jo"}).is_ok());
     BOOST_TEST(after->load() == 1);
   }
-  BOOST_TEST(
-    stores->notifications->due(model::system_now() + 1h, 10)->empty());
+  BOOST_TEST(stores->notifications->due(model::system_now() + 1h, 10)->empty());
 }
 
 BOOST_AUTO_TEST_CASE(the_orchestrator_keeps_every_pause_and_decision) {
@@ -269,7 +269,9 @@ BOOST_AUTO_TEST_CASE(a_resolution_names_every_run_waiting_on_it) {
   orchestrator orch{std::move(options)};
   auto after = std::make_shared<std::atomic<int>>(0);
   orch.register_workflow(
-    "single", test::single_approval_workflow(after, true, signoff::model::approval_options{}.expiring_in(1h)));
+    "single",
+    test::single_approval_workflow(
+      after, true, signoff::model::approval_options{}.expiring_in(1h)));
   for (const auto* id : {"run-b", "run-a"})
     BOOST_REQUIRE(orch.execute("single", test::key_input("shared"), {id}));
   BOOST_REQUIRE(orch.execute("single", test::key_input("late"), {"run-late"}));

@@ -182,9 +182,9 @@ int durable(const std::string& dir, const std::string& mode,
        // What the orchestrator's writer does: owners' batches, one commit.
        std::vector<p::write_batch> batches(3);
        for (int i = 0; i < 3; ++i) {
-         auto t = m::create_approval(
-           "g-" + std::to_string(round) + "-" + std::to_string(i),
-           padded_spec(64), "run:g", at(round));
+         auto t = m::create_approval("g-" + std::to_string(round) + "-"
+                                       + std::to_string(i),
+                                     padded_spec(64), "run:g", at(round));
          if (t.is_err())
            return false;
          stores->journal->encode(p::make_approval_change(std::nullopt,

@@ -432,12 +432,13 @@ void write_format_1(const temp_dir& dir) {
       out[static_cast<std::size_t>(i)] = static_cast<char>(n & 0xFFU);
     return out;
   };
-  raw.put("approvals", "k",
-          R"({"version":1,"key":"k","status":{"status":"approved","value":7,)"
-          R"("decidedBy":"alice","decidedAt":1700000000001,"reason":""},)"
-          R"("pendingReason":"needs sign-off","metadata":null,"expiresAt":null,)"
-          R"("quorum":1,"createdAt":1700000000000,"grants":[{"approver":)"
-          R"("alice","at":1700000000001,"value":7,"edited":false}]})");
+  raw.put(
+    "approvals", "k",
+    R"({"version":1,"key":"k","status":{"status":"approved","value":7,)"
+    R"("decidedBy":"alice","decidedAt":1700000000001,"reason":""},)"
+    R"("pendingReason":"needs sign-off","metadata":null,"expiresAt":null,)"
+    R"("quorum":1,"createdAt":1700000000000,"grants":[{"approver":)"
+    R"("alice","at":1700000000001,"value":7,"edited":false}]})");
   raw.put("audit", "k" + be64(1),
           R"({"key":"k","sequence":1,"action":"created","actor":"run:r",)"
           R"("at":1700000000000,"reason":"needs sign-off","value":null})");

@@ -395,8 +395,8 @@ BOOST_AUTO_TEST_CASE(map_grows_inside_a_group_commit) {
   std::vector<p::write_batch> batches;
   for (int i = 0; i < count; ++i) {
     batches.push_back(creation(s, numbered("batch-", i), spec, at(i)));
-    batches.push_back(
-      first_write(s, paused(numbered("run-", i), "wf", {numbered("batch-", i)})));
+    batches.push_back(first_write(
+      s, paused(numbered("run-", i), "wf", {numbered("batch-", i)})));
   }
   for (const auto& written : s.journal->commit(batches))
     must(written);
@@ -805,8 +805,7 @@ BOOST_AUTO_TEST_CASE(a_failing_batch_rolls_back_alone) {
   const std::vector<p::write_batch> batches{
     creation(s, "first", make_spec(), at(2)),
     decision(s, stale, m::decision::reject("taken", "late", "bob"), at(2)),
-    writes_then_fails,
-    first_write(s, paused("bad-run", "wf", {huge})),
+    writes_then_fails, first_write(s, paused("bad-run", "wf", {huge})),
     first_write(s, paused("good-run", "wf", {"first"}))};
   const auto count = s.journal->commit_count();
   auto results = s.journal->commit(batches);

@@ -59,8 +59,7 @@ public:
   explicit kv_approval_store(std::shared_ptr<kv_database> db)
       : db_(std::move(db)) {}
 
-  model::result<void>
-  apply(persistence::approval_change change) override {
+  model::result<void> apply(persistence::approval_change change) override {
     const auto& key = change.after.key;
     std::lock_guard guard{db_->mutex};
     auto current = db_->get<model::approval_record>("approval/" + key);

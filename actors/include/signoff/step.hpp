@@ -148,8 +148,8 @@ public:
   /// As `request(key, timeout, dest, xs...)` with the orchestrator's
   /// `request_timeout`.
   template <class Reply = void, class Handle, class... Ts>
-  requires(!std::is_convertible_v<Handle, model::duration>)
-  auto request(std::string key, Handle dest, Ts&&... xs) {
+  requires(!std::is_convertible_v<Handle, model::duration>) auto request(
+    std::string key, Handle dest, Ts&&... xs) {
     return request<Reply>(std::move(key), requests().request_timeout(),
                           std::move(dest), std::forward<Ts>(xs)...);
   }
@@ -159,15 +159,15 @@ public:
   template <class Reply = void, class Handle, class... Ts>
   auto try_request(std::string key, model::duration timeout, Handle dest,
                    Ts&&... xs) {
-    return make_request<false, Reply>(std::move(key), timeout,
-                                      std::move(dest), std::forward<Ts>(xs)...);
+    return make_request<false, Reply>(std::move(key), timeout, std::move(dest),
+                                      std::forward<Ts>(xs)...);
   }
 
   /// As `try_request(key, timeout, dest, xs...)` with the orchestrator's
   /// `request_timeout`.
   template <class Reply = void, class Handle, class... Ts>
-  requires(!std::is_convertible_v<Handle, model::duration>)
-  auto try_request(std::string key, Handle dest, Ts&&... xs) {
+  requires(!std::is_convertible_v<Handle, model::duration>) auto try_request(
+    std::string key, Handle dest, Ts&&... xs) {
     return try_request<Reply>(std::move(key), requests().request_timeout(),
                               std::move(dest), std::forward<Ts>(xs)...);
   }
@@ -182,8 +182,8 @@ private:
                     Ts&&... xs) {
     static_assert((!model::detail::is_gcc12_doomed_temporary<Ts> && ...),
                   SIGNOFF_GCC12_TEMPORARY_ADVICE);
-    using reply_type = typename detail::request_reply<Reply, Handle,
-                                                      std::decay_t<Ts>...>::type;
+    using reply_type =
+      typename detail::request_reply<Reply, Handle, std::decay_t<Ts>...>::type;
     return detail::request_awaiter<reply_type, Handle, Ends,
                                    std::decay_t<Ts>...>(
       requests(), std::move(key), timeout, std::move(dest),

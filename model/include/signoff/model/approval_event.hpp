@@ -32,8 +32,8 @@ struct approval_event {
   std::optional<time_point> expires_at{};
 
   /// The event about `record` as it stands, with the runs waiting on it.
-  [[nodiscard]] static approval_event
-  of(const approval_record& record, std::vector<std::string> waiting = {});
+  [[nodiscard]] static approval_event of(const approval_record& record,
+                                         std::vector<std::string> waiting = {});
 };
 
 /// The event types.
@@ -44,8 +44,7 @@ inline constexpr std::string_view approval_resolved = "approval.resolved";
 /// `{"type", "key", "status": {...}, "runId", "workflowName", "runIds",
 /// "pendingReason", "metadata", "expiresAt", "at"}`; for `approval.needed`,
 /// `runIds` is `[runId]`.
-[[nodiscard]] boost::json::value event_json(const approval_event& event,
-                                            std::string_view type,
-                                            time_point at);
+[[nodiscard]] boost::json::value
+event_json(const approval_event& event, std::string_view type, time_point at);
 
 } // namespace signoff::model

@@ -20,11 +20,11 @@
 #include "signoff/model/workflow_state.hpp"
 
 /// Why a step refuses a temporary argument on g++ 12, and what to write.
-#define SIGNOFF_GCC12_TEMPORARY_ADVICE                                        \
-  "g++ 12 destroys a temporary lambda (or aggregate) written inside a "      \
-  "co_await expression twice when it holds something with a destructor "    \
-  "(a capture by copy of a shared_ptr, a string, ...). Name it first and "   \
-  "pass it by name: `auto charge = [order] { ... }; co_await "               \
+#define SIGNOFF_GCC12_TEMPORARY_ADVICE                                         \
+  "g++ 12 destroys a temporary lambda (or aggregate) written inside a "        \
+  "co_await expression twice when it holds something with a destructor "       \
+  "(a capture by copy of a shared_ptr, a string, ...). Name it first and "     \
+  "pass it by name: `auto charge = [order] { ... }; co_await "                 \
   "step.run(\"charge\", charge);`, or capture by reference."
 
 namespace signoff::model {
@@ -227,10 +227,8 @@ inline constexpr bool is_async_step
 template <class T>
 inline constexpr bool is_gcc12_doomed_temporary =
 #if defined(__GNUC__) && !defined(__clang__) && __GNUC__ < 13
-  !std::is_lvalue_reference_v<T>
-  && !std::is_trivially_destructible_v<std::decay_t<T>>
-  && (std::is_aggregate_v<std::decay_t<T>>
-      || !std::is_copy_assignable_v<std::decay_t<T>>);
+  !std::is_lvalue_reference_v<
+    T> && !std::is_trivially_destructible_v<std::decay_t<T>> && (std::is_aggregate_v<std::decay_t<T>> || !std::is_copy_assignable_v<std::decay_t<T>>);
 #else
   false;
 #endif
@@ -383,8 +381,7 @@ protected:
 /// Waits for an approval: the step the workflow awaits for
 /// `step.approval(key)` or `step.run(key, request)`.
 template <bool Ends>
-class approval_awaiter final
-    : public step_awaiter<boost::json::value, Ends> {
+class approval_awaiter final : public step_awaiter<boost::json::value, Ends> {
   using base = step_awaiter<boost::json::value, Ends>;
 
 public:
@@ -519,24 +516,24 @@ public:
   /// result (or an exception, as `UNEXPECTED_ERROR`) ends the run with that
   /// error. Keys must be unique within a workflow.
   template <class F>
-  requires std::is_invocable_v<std::decay_t<F>&>
-  auto run(std::string key, F&& fn) {
+  requires std::is_invocable_v < std::decay_t<F>
+  & > auto run(std::string key, F&& fn) {
     return make_step<true>(std::move(key), std::forward<F>(fn));
   }
 
   /// As `run(key, fn)` with an implicit key from the call order ("#1", ...).
   /// Explicit keys survive edits to the workflow; prefer them.
   template <class F>
-  requires std::is_invocable_v<std::decay_t<F>&>
-  auto run(F&& fn) {
+  requires std::is_invocable_v < std::decay_t<F>
+  & > auto run(F&& fn) {
     return run(next_implicit_key(), std::forward<F>(fn));
   }
 
   /// As `run(key, fn)`, but an error is returned instead of ending the run,
   /// so the workflow can branch on it.
   template <class F>
-  requires std::is_invocable_v<std::decay_t<F>&>
-  auto try_run(std::string key, F&& fn) {
+  requires std::is_invocable_v < std::decay_t<F>
+  & > auto try_run(std::string key, F&& fn) {
     return make_step<false>(std::move(key), std::forward<F>(fn));
   }
 

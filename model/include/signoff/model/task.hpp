@@ -201,7 +201,8 @@ task<T> task_promise<T>::get_return_object() noexcept {
 }
 
 inline task<void> task_promise<void>::get_return_object() noexcept {
-  return task<void>{std::coroutine_handle<task_promise<void>>::from_promise(*this)};
+  return task<void>{
+    std::coroutine_handle<task_promise<void>>::from_promise(*this)};
 }
 
 } // namespace detail

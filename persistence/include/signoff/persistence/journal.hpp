@@ -41,15 +41,14 @@ public:
 
   /// Appends the writes of `change` to `out`. Never fails: what cannot be
   /// written is refused by `commit`.
-  virtual void encode(const approval_change& change, write_batch& out) const
-    = 0;
+  virtual void encode(const approval_change& change,
+                      write_batch& out) const = 0;
   virtual void encode(const run_change& change, write_batch& out) const = 0;
 
   /// Appends the writes that forget the owed wakes of `keys` (their
   /// waiting runs were all woken).
   virtual void encode_wakes_settled(const std::vector<std::string>& keys,
-                                    write_batch& out) const
-    = 0;
+                                    write_batch& out) const = 0;
 
   /// Commits `batches` durably in one transaction, each batch atomically
   /// on its own: one result per batch, in order. A batch fails alone with
