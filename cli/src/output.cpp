@@ -6,12 +6,13 @@
 #include <boost/json/value_from.hpp>
 
 #include "cli_error.hpp"
+#include "signoff/model/json_text.hpp"
 
 namespace signoff::cli {
 
 void print_report(std::ostream& out, const report& r, bool json) {
   if (json)
-    out << boost::json::serialize(to_json(r)) << '\n';
+    out << model::write_json(to_json(r)) << '\n';
   else
     print_text(out, r);
 }

@@ -15,6 +15,7 @@
 #include <boost/locale/utf.hpp>
 
 #include "output.hpp"
+#include "signoff/model/json_text.hpp"
 
 namespace signoff::cli {
 
@@ -91,7 +92,7 @@ void print_fields(std::ostream& out, const std::vector<field>& fields) {
 }
 
 std::string json_text(const boost::json::value& v) {
-  return v.is_null() ? std::string{} : boost::json::serialize(v);
+  return v.is_null() ? std::string{} : model::write_json(v);
 }
 
 /// "pending (1 of 2 grants)", "approved by jane at ...", "expired at ...".

@@ -37,7 +37,7 @@ std::string time_left(const model::approval_record& r, model::time_point now) {
 }
 
 std::string pretty(const boost::json::value& v) {
-  return html_escape(boost::json::serialize(v));
+  return html_escape(model::write_json(v));
 }
 
 std::string approval_url(std::string_view key) {

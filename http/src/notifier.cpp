@@ -13,6 +13,7 @@
 #include <boost/url/parse.hpp>
 
 #include "signoff/http/crypto.hpp"
+#include "signoff/model/json_text.hpp"
 #include "text.hpp"
 
 namespace signoff::http {
@@ -134,7 +135,7 @@ private:
     auto event = entry.event;
     if (auto* obj = event.if_object())
       (*obj)["id"] = entry.id;
-    const auto body = boost::json::serialize(event);
+    const auto body = model::write_json(event);
     const auto timestamp
       = std::to_string(model::to_millis(model::system_now()));
     request_ = {beast::http::verb::post, where_->target, 11};

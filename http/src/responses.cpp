@@ -4,6 +4,7 @@
 
 #include "handlers.hpp"
 #include "signoff/http/crypto.hpp"
+#include "signoff/model/json_text.hpp"
 #include "text.hpp"
 
 namespace signoff::http::detail {
@@ -121,7 +122,7 @@ response json_response(const request& req, beast_http::status status,
   // JSON is UTF-8 (RFC 8259, 8.1), but its strings may hold any bytes a
   // client sent, echoed in a message; outside strings it is ASCII, so
   // replacing what is not UTF-8 keeps the document whole.
-  res.body() = valid_utf8(boost::json::serialize(body));
+  res.body() = valid_utf8(model::write_json(body));
   res.prepare_payload();
   return res;
 }

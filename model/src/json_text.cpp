@@ -1,5 +1,6 @@
 #include "signoff/model/json_text.hpp"
 
+#include <array>
 #include <charconv>
 #include <cmath>
 #include <cstddef>
@@ -7,6 +8,7 @@
 #include <string>
 
 #include <boost/json/basic_parser_impl.hpp>
+#include <boost/json/serialize.hpp>
 #include <boost/json/value_stack.hpp>
 
 namespace signoff::model {
@@ -126,6 +128,63 @@ boost::json::value parse_json(std::string_view text,
   if (ec)
     return nullptr;
   return parser.handler().stack.release();
+}
+
+namespace {
+
+void write_number(std::string& out, double d) {
+  // std::to_chars without a format picks the shortest text that reads back
+  // exactly, plain or scientific, whichever is shorter.
+  std::array<char, 32> buffer{};
+  const auto [end, ec]
+    = std::to_chars(buffer.data(), buffer.data() + buffer.size(), d);
+  out.append(buffer.data(), ec == std::errc{} ? end : buffer.data());
+}
+
+void write_value(std::string& out, const boost::json::value& v) {
+  switch (v.kind()) {
+    case boost::json::kind::double_:
+      if (std::isfinite(v.get_double())) {
+        write_number(out, v.get_double());
+        return;
+      }
+      break; // Boost's text for what JSON cannot carry, as before
+    case boost::json::kind::array: {
+      out += '[';
+      const char* separator = "";
+      for (const auto& x : v.get_array()) {
+        out += separator;
+        write_value(out, x);
+        separator = ",";
+      }
+      out += ']';
+      return;
+    }
+    case boost::json::kind::object: {
+      out += '{';
+      const char* separator = "";
+      for (const auto& kv : v.get_object()) {
+        out += separator;
+        out += json::serialize(kv.key());
+        out += ':';
+        write_value(out, kv.value());
+        separator = ",";
+      }
+      out += '}';
+      return;
+    }
+    default:
+      break;
+  }
+  out += json::serialize(v);
+}
+
+} // namespace
+
+std::string write_json(const boost::json::value& v) {
+  std::string out;
+  write_value(out, v);
+  return out;
 }
 
 bool is_storable(const boost::json::value& v) noexcept {

@@ -171,8 +171,9 @@ std::vector<seeded_run> seed_runs() {
              {{"note", "100% sure"}}),
     gate_run("run-utf8", utf8_key, "A key in Unicode",
              {{"city", "Z\xC3\xBCrich"}}),
+    // A double, as a price computed by code is.
     gate_run("run-order-1", "approval:order:1", "Orders need a manager",
-             {{"total", 15000}}),
+             {{"total", 15000.0}}),
     gate_run("run-lookalike", "approval:finance_x",
              "Looks like finance but is not under its prefix", {{"amount", 1}}),
     {"order", "run-manager-1", "approval:manager:ord_1",
@@ -1681,6 +1682,19 @@ BOOST_FIXTURE_TEST_CASE(the_inbox_lists_what_the_token_may_read, api_fixture) {
   SIGNOFF_CHECK_LACKS(later.body, inbox_path("approval:finance:inv_1"));
   BOOST_TEST(count_of(later.body, "<tr><td><a href=")
              == finance_keys().size() - 1);
+}
+
+// Boost.JSON writes the double 15000 as 1.5E4; people and the JavaScript
+// original write 15000, in the API's answers as on the inbox's pages.
+BOOST_FIXTURE_TEST_CASE(numbers_show_as_people_write_them, api_fixture) {
+  const std::string key = "approval:order:1";
+  auto api = get(approval_path(key));
+  BOOST_TEST_REQUIRE(api.status == 200U, api.body);
+  SIGNOFF_CHECK_HAS(api.body, "\"metadata\":{\"total\":15000}");
+  auto html = page(inbox_path(key), admin_token);
+  BOOST_TEST_REQUIRE(html.status == 200U, html.body);
+  SIGNOFF_CHECK_HAS(html.body, "{&quot;total&quot;:15000}");
+  SIGNOFF_CHECK_LACKS(html.body, "1.5E4");
 }
 
 BOOST_FIXTURE_TEST_CASE(the_approval_page_shows_status_steps_audit_and_forms,

@@ -10,6 +10,7 @@
 
 namespace json = boost::json;
 using signoff::model::parse_json;
+using signoff::model::write_json;
 
 namespace {
 
@@ -84,6 +85,31 @@ BOOST_AUTO_TEST_CASE(malformed_text_is_refused_and_options_apply) {
   boost::system::error_code ec;
   (void)parse_json("[[[1]]]", ec, shallow);
   BOOST_TEST(ec == json::error::too_deep);
+}
+
+BOOST_AUTO_TEST_CASE(written_numbers_read_as_people_write_them) {
+  BOOST_TEST(write_json(json::value(15000.0)) == "15000");
+  BOOST_TEST(write_json(json::value(0.1)) == "0.1");
+  BOOST_TEST(write_json(json::value(-2.5)) == "-2.5");
+  BOOST_TEST(write_json(json::value(1e300)) == "1e+300");
+  BOOST_TEST(write_json(json::value(std::int64_t{-7})) == "-7");
+  BOOST_TEST(write_json(json::value(18446744073709551615ULL))
+             == "18446744073709551615");
+  const json::value nested{
+    {"price", 15000.0}, {"tags", {"a\"b", nullptr, true, 1.25}}, {"", nullptr}};
+  BOOST_TEST(write_json(nested)
+             == R"({"price":15000,"tags":["a\"b",null,true,1.25],"":null})");
+  BOOST_TEST(write_json(json::value(json::string("line\n\x01")))
+             == json::serialize(json::value(json::string("line\n\x01"))));
+  // Every finite double reads back as the same number.
+  std::mt19937_64 bits{11};
+  for (int i = 0; i < 20'000; ++i) {
+    const auto d = std::bit_cast<double>(bits() & 0xFFEF'FFFF'FFFF'FFFFULL);
+    const auto text = write_json(json::value{d, json::object{{"d", d}}});
+    const auto back = parsed(text);
+    BOOST_TEST_REQUIRE(back.at(0).to_number<double>() == d, text);
+    BOOST_TEST_REQUIRE(back.at(1).at("d").to_number<double>() == d, text);
+  }
 }
 
 BOOST_AUTO_TEST_SUITE_END()

@@ -1,5 +1,6 @@
 #pragma once
 
+#include <string>
 #include <string_view>
 
 #include <boost/json/parse_options.hpp>
@@ -16,6 +17,13 @@ namespace signoff::model {
 [[nodiscard]] boost::json::value
 parse_json(std::string_view text, boost::system::error_code& ec,
            const boost::json::parse_options& options = {});
+
+/// Writes `v` as JSON text the way people write numbers: a double as the
+/// shortest decimal text that reads back as the same double, without an
+/// exponent where a plain number is as short (15000, not Boost's 1.5E4).
+/// For text people and other programs read: API answers, the inbox, the
+/// CLI, notifications. The stores keep Boost's own text.
+[[nodiscard]] std::string write_json(const boost::json::value& v);
 
 /// False if `v` holds a number JSON text cannot carry (NaN, an infinity):
 /// such a value would be written as text no parser reads back.
