@@ -50,6 +50,10 @@ struct handler_context {
   const server_options& options;
 };
 
+/// The value of the cookie `name` the request sent; empty if none.
+[[nodiscard]] std::string_view cookie_value(const request& req,
+                                            std::string_view name);
+
 /// The bearer token of the request (header, or the inbox cookie when
 /// `cookie_ok`), resolved; nothing if missing or unknown.
 [[nodiscard]] std::optional<caller>

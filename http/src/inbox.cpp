@@ -1,12 +1,16 @@
 // The approver inbox: server-rendered pages that work without JavaScript,
 // and the pages behind signed action links.
 
+#include <algorithm>
 #include <chrono>
+#include <utility>
 #include <variant>
+#include <vector>
 
 #include <boost/beast/core/string.hpp>
 
 #include "handlers.hpp"
+#include "readable.hpp"
 #include "signoff/http/action_links.hpp"
 #include "signoff/http/crypto.hpp"
 #include "signoff/model/json_text.hpp"
@@ -19,21 +23,21 @@ namespace {
 
 using status = beast_http::status;
 
-std::string time_left(const model::approval_record& r, model::time_point now) {
+constexpr std::string_view zone_cookie = "signoff_zone";
+
+/// The reader's zone, from the cookie the zone form sets; UTC without one.
+reader_zone zone_of(const request& req) {
+  return parse_zone(cookie_value(req, zone_cookie)).value_or(reader_zone{});
+}
+
+/// When a pending approval is due, as a date and how soon.
+std::string due_html(const model::approval_record& r, model::time_point now,
+                     const reader_zone& zone) {
   if (!r.spec.expires_at)
     return "no deadline";
-  auto left = *r.spec.expires_at - now;
-  if (left <= model::duration::zero())
-    return "expired";
-  using namespace std::chrono;
-  auto d = duration_cast<days>(left);
-  auto h = duration_cast<hours>(left - d);
-  auto m = duration_cast<minutes>(left - d - h);
-  if (d.count() > 0)
-    return std::to_string(d.count()) + "d " + std::to_string(h.count()) + "h";
-  if (h.count() > 0)
-    return std::to_string(h.count()) + "h " + std::to_string(m.count()) + "m";
-  return std::to_string(std::max<long>(m.count(), 1)) + "m";
+  if (*r.spec.expires_at <= now)
+    return "expired " + time_html(*r.spec.expires_at, now, zone);
+  return time_html(*r.spec.expires_at, now, zone);
 }
 
 std::string pretty(const boost::json::value& v) {
@@ -175,35 +179,81 @@ std::string signed_in(const handler_context& ctx, const caller& who) {
   return out + "</div>";
 }
 
+/// Which zone the page's times are in, and the form to change it.
+std::string zone_form(const handler_context& ctx, const caller& who,
+                      const reader_zone& zone) {
+  std::string options;
+  for (const auto& choice : zone_choices()) {
+    const bool chosen = parse_zone(choice)->offset == zone.offset;
+    options += "<option value=\"" + choice + "\"" + (chosen ? " selected" : "")
+               + ">" + parse_zone(choice)->name() + "</option>";
+  }
+  return "<form method=\"post\" action=\"/inbox/zone\">"
+         + form_token_field(ctx, who)
+         + "<label>Times in <select name=\"zone\" id=\"zone\">" + options
+         + "</select></label> <button id=\"set-zone\">Show</button></form>";
+}
+
 response list(const handler_context& ctx, const caller& who,
               const parsed_request& req) {
   auto keys = ctx.target.list_pending_approvals();
   if (keys.is_err())
     return page_error(req.raw, keys.error());
   const auto now = model::system_now();
-  std::string rows;
+  const auto zone = zone_of(req.raw);
+  // Soonest due first; approvals without a deadline last, by key.
+  std::vector<std::pair<model::time_point, std::string>> rows;
   for (const auto& key : keys.value()) {
     if (!who.may(permission::read, key))
       continue;
     auto record = ctx.target.get_approval(key);
     if (record.is_err())
       continue;
-    rows += "<tr><td><a href=\"" + html_escape(approval_url(key)) + "\">"
-            + html_escape(key) + "</a></td><td>"
-            + html_escape(record->spec.pending_reason) + "</td><td><code>"
-            + pretty(record->spec.metadata) + "</code></td><td>"
-            + std::to_string(record->grants.size()) + " of "
-            + std::to_string(record->spec.quorum) + "</td><td>"
-            + time_left(record.value(), now) + "</td></tr>";
+    rows.emplace_back(
+      record->spec.expires_at.value_or(model::time_point::max()),
+      "<tr><td><a href=\"" + html_escape(approval_url(key)) + "\">"
+        + html_escape(key) + "</a></td><td>"
+        + html_escape(record->spec.pending_reason) + "</td><td>"
+        + fields_html(record->spec.metadata) + "</td><td>"
+        + std::to_string(record->grants.size()) + " of "
+        + std::to_string(record->spec.quorum) + "</td><td>"
+        + due_html(record.value(), now, zone) + "</td></tr>");
   }
-  if (rows.empty())
-    rows = "<tr><td colspan=\"5\">Nothing waits for you.</td></tr>";
+  std::stable_sort(rows.begin(), rows.end(), [](const auto& a, const auto& b) {
+    return a.first < b.first;
+  });
+  std::string table;
+  for (const auto& row : rows)
+    table += row.second;
+  if (table.empty())
+    table = "<tr><td colspan=\"5\">Nothing waits for you.</td></tr>";
   return html_response(
     req.raw, status::ok, "Inbox",
     "<h1>Waiting for a decision</h1>" + signed_in(ctx, who)
+      + zone_form(ctx, who, zone)
       + "<table><thead><tr><th>Approval</th><th>Why</th><th>Details</th>"
-        "<th>Grants</th><th>Time left</th></tr></thead><tbody>"
-      + rows + "</tbody></table>");
+        "<th>Grants</th><th>Due</th></tr></thead><tbody>"
+      + table + "</tbody></table>");
+}
+
+/// Sets the zone cookie and goes back to the inbox; an unknown zone
+/// changes nothing.
+response set_zone(const handler_context& ctx, const caller& who,
+                  const parsed_request& req) {
+  auto posted = posted_form(ctx, req, &who);
+  if (auto* refused = std::get_if<response>(&posted))
+    return std::move(*refused);
+  auto& form = std::get<parameters>(posted);
+  if (!parse_zone(form["zone"]))
+    return page_error(req.raw,
+                      model::make_error(model::error_type::invalid_argument,
+                                        "'zone' must be UTC or an offset "
+                                        "such as +01:00"));
+  auto res = redirect(req.raw, "/inbox");
+  res.set(beast_http::field::set_cookie,
+          std::string{zone_cookie} + "=" + form["zone"]
+            + "; HttpOnly; SameSite=Strict; Path=/; Max-Age=31536000");
+  return res;
 }
 
 std::string runs_section(const handler_context& ctx, const std::string& key) {
@@ -228,18 +278,19 @@ std::string runs_section(const handler_context& ctx, const std::string& key) {
   return out;
 }
 
-std::string audit_section(const handler_context& ctx, const std::string& key) {
+std::string audit_section(const handler_context& ctx, const std::string& key,
+                          model::time_point now, const reader_zone& zone) {
   auto trail = ctx.target.audit_trail(key);
   std::string rows;
   if (trail.is_ok())
     for (const auto& e : trail.value())
       rows += "<tr><td>" + std::to_string(e.sequence) + "</td><td>"
               + html_escape(e.action) + "</td><td>" + html_escape(e.actor)
-              + "</td><td>" + std::to_string(model::to_millis(e.at))
-              + "</td><td>" + html_escape(e.reason) + "</td><td><code>"
-              + pretty(e.value) + "</code></td></tr>";
+              + "</td><td>" + time_html(e.at, now, zone) + "</td><td>"
+              + html_escape(e.reason) + "</td><td><code>" + pretty(e.value)
+              + "</code></td></tr>";
   return "<h2>Audit trail</h2><table><thead><tr><th>#</th><th>Action</th>"
-         "<th>Who</th><th>When (ms)</th><th>Reason</th><th>Value</th></tr>"
+         "<th>Who</th><th>When</th><th>Reason</th><th>Value</th></tr>"
          "</thead><tbody>"
          + rows + "</tbody></table>";
 }
@@ -279,19 +330,20 @@ response detail(const handler_context& ctx, const caller& who,
     return page_error(req.raw, record.error());
   const auto now = model::system_now();
   const auto state = record->status_at(now);
+  const auto zone = zone_of(req.raw);
   std::string body
     = "<h1>" + html_escape(key) + "</h1>" + signed_in(ctx, who) + notice(req)
       + "<p>Status: <strong id=\"status\">"
       + std::string{to_string(state.state)} + "</strong>"
       + (state.decided_by.empty() ? "" : " by " + html_escape(state.decided_by))
       + "</p><p>" + html_escape(record->spec.pending_reason)
-      + "</p><p>Details: <code>" + pretty(record->spec.metadata)
-      + "</code></p><p>Grants: " + std::to_string(record->grants.size())
-      + " of " + std::to_string(record->spec.quorum)
-      + "; time left: " + time_left(record.value(), now) + "</p>";
+      + "</p><h2>Details</h2>" + fields_html(record->spec.metadata)
+      + "<p>Grants: " + std::to_string(record->grants.size()) + " of "
+      + std::to_string(record->spec.quorum)
+      + "; due: " + due_html(record.value(), now, zone) + "</p>";
   if (state.is_pending())
     body += decision_forms(ctx, who, key);
-  body += runs_section(ctx, key) + audit_section(ctx, key);
+  body += runs_section(ctx, key) + audit_section(ctx, key, now, zone);
   return html_response(req.raw, status::ok, key, body);
 }
 
@@ -361,6 +413,8 @@ answer handle_inbox(const handler_context& ctx, const parsed_request& req) {
     return detail(ctx, *who, req);
   if (path.size() == 2 && path[1] == "decide" && post)
     return decide(ctx, *who, req);
+  if (path.size() == 2 && path[1] == "zone" && post)
+    return set_zone(ctx, *who, req);
   return not_found_page(req.raw);
 }
 

@@ -11,8 +11,6 @@ namespace signoff::http::detail {
 
 namespace {
 
-constexpr std::string_view cookie_name = "signoff_token";
-
 std::string_view bearer_token(const request& req) {
   std::string_view header = req[beast_http::field::authorization];
   constexpr std::string_view scheme = "bearer ";
@@ -22,7 +20,9 @@ std::string_view bearer_token(const request& req) {
   return header.substr(scheme.size());
 }
 
-std::string_view cookie_token(const request& req) {
+} // namespace
+
+std::string_view cookie_value(const request& req, std::string_view name) {
   std::string_view cookies = req[beast_http::field::cookie];
   for (std::size_t start = 0; start < cookies.size();) {
     auto end = cookies.find(';', start);
@@ -31,15 +31,13 @@ std::string_view cookie_token(const request& req) {
     auto pair = cookies.substr(start, end - start);
     while (pair.starts_with(' '))
       pair.remove_prefix(1);
-    if (pair.starts_with(cookie_name) && pair.size() > cookie_name.size()
-        && pair[cookie_name.size()] == '=')
-      return pair.substr(cookie_name.size() + 1);
+    if (pair.starts_with(name) && pair.size() > name.size()
+        && pair[name.size()] == '=')
+      return pair.substr(name.size() + 1);
     start = end + 1;
   }
   return {};
 }
-
-} // namespace
 
 bool caller::may(permission p) const {
   return unrestricted || (grant != nullptr && grant->permissions.contains(p));
@@ -67,7 +65,7 @@ std::optional<caller> authenticate(const handler_context& ctx,
     return caller{"anonymous", nullptr, true};
   auto token = bearer_token(req);
   if (token.empty() && cookie_ok)
-    token = cookie_token(req);
+    token = cookie_value(req, "signoff_token");
   const auto* grant = ctx.options.tokens.find(token);
   if (grant == nullptr)
     return std::nullopt;
@@ -161,6 +159,10 @@ response html_response(const request& req, beast_http::status status,
                  "pre{background:#f6f6f6;padding:.5em;overflow:auto}"
                  "form{display:inline-block;margin:.5em 1em .5em 0}"
                  ".notice{background:#eef;padding:.5em}"
+                 "dl.fields{display:grid;grid-template-columns:auto 1fr;"
+                 "gap:0 .75em;margin:0}"
+                 "dl.fields dt{color:#555}dl.fields dd{margin:0}"
+                 "time+small{color:#555}"
                  "</style></head><body><p><a href=\"/inbox\">Inbox</a></p>"
                + std::string{body} + "</body></html>";
   res.prepare_payload();

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # A real browser approves through the inbox: signoffd runs on a fresh
 # directory; chromedriver drives headless Chromium through the sign-in form
-# (the printed admin token) to the demo order's page and clicks Approve (a
+# (the printed admin token), picks a zone for the list's dates, goes to the
+# demo order's page and clicks Approve (a
 # form with its form token, posted with the browser's Origin); the page and
 # the API must then say approved. The screenshot lands in the output folder.
 #
@@ -90,6 +91,19 @@ curl -sf -X POST "$s/element/$(find_css '#sign-in')/click" \
 inbox_text=$(curl -sf "$s/element/$(find_css h1)/text" | json "['value']")
 [ "$inbox_text" = "Waiting for a decision" ] || { echo "inbox heading: $inbox_text" >&2; exit 1; }
 
+# The reader picks a zone with the keyboard-usable select (no JavaScript):
+# the list's dates are then in it, the soonest due first.
+curl -sf -X POST "$s/element/$(find_css "#zone option[value='+01:00']")/click" \
+  -H 'Content-Type: application/json' -d '{}' > /dev/null
+curl -sf -X POST "$s/element/$(find_css '#set-zone')/click" \
+  -H 'Content-Type: application/json' -d '{}' > /dev/null
+first_due=$(curl -sf "$s/element/$(find_css 'tbody time')/text" | json "['value']")
+case "$first_due" in
+  *" UTC+01:00") ;;
+  *) echo "due date not in the picked zone: $first_due" >&2; exit 1 ;;
+esac
+curl -sf "$s/screenshot" | json "['value']" | base64 -d > "$out/inbox-list.png"
+
 go "$base/inbox/approval?key=approval%3Aorder%3Aord_123"
 curl -sf -X POST "$s/element/$(find_css '#approve')/click" \
   -H 'Content-Type: application/json' -d '{}' > /dev/null
@@ -101,5 +115,8 @@ curl -sf -X DELETE "$s" > /dev/null || true
 api=$(curl -sf -H "Authorization: Bearer $token" \
   "$base/api/approvals/approval%3Aorder%3Aord_123" | json "['status']['status']")
 [ "$api" = "approved" ] || { echo "API status: $api" >&2; exit 1; }
-[ -s "$out/inbox-approved.png" ] || { echo "no screenshot" >&2; exit 1; }
-echo "approved through the browser; screenshot: $out/inbox-approved.png"
+for shot in inbox-list inbox-approved; do
+  [ -s "$out/$shot.png" ] || { echo "no screenshot $shot" >&2; exit 1; }
+done
+echo "approved through the browser; screenshots: $out/inbox-list.png," \
+  "$out/inbox-approved.png"
