@@ -1,7 +1,11 @@
 #include "signoff/orchestrator.hpp"
 
+#include <atomic>
+#include <future>
 #include <limits>
+#include <string_view>
 #include <thread>
+#include <unordered_set>
 
 #include <caf/all.hpp>
 
@@ -33,6 +37,21 @@ model::result<T> found_or(model::result<std::optional<T>> found,
     return model::make_error(model::error_type::not_found, what);
   return std::move(*found.value());
 }
+
+model::error bad_bulk(std::string message) {
+  return model::make_error(model::error_type::invalid_argument,
+                           std::move(message));
+}
+
+/// Gathers a bulk decision's outcomes as the decisions answer, on whatever
+/// threads they answer on; the last one hands them all on. Each answer
+/// writes only its own slot, and the counter orders the writes before the
+/// hand-over.
+struct bulk_collector {
+  std::vector<bulk_outcome> outcomes;
+  std::atomic<std::size_t> left{0};
+  completion<std::vector<bulk_outcome>> then;
+};
 
 } // namespace
 
@@ -187,6 +206,78 @@ orchestrator::cancel_approval(const std::string& key, cancel_options options) {
   return decide(model::decision::cancel(key, std::move(options.reason),
                                         std::move(options.cancelled_by)),
                 options.auto_resume);
+}
+
+model::result<void> check_bulk_keys(const std::vector<std::string>& keys) {
+  if (keys.empty())
+    return bad_bulk("a bulk decision needs at least one key");
+  if (keys.size() > max_bulk_keys)
+    return bad_bulk("a bulk decision takes at most "
+                    + std::to_string(max_bulk_keys) + " keys, not "
+                    + std::to_string(keys.size()));
+  std::unordered_set<std::string_view> seen;
+  for (const auto& key : keys) {
+    if (key.empty())
+      return bad_bulk("a bulk decision's key is empty");
+    if (!seen.insert(key).second)
+      return bad_bulk("the key '" + key + "' is given twice");
+  }
+  return {};
+}
+
+model::result<std::vector<bulk_outcome>>
+orchestrator::decide_each(std::vector<std::string> keys,
+                          const model::decision& d, bool auto_resume) {
+  std::promise<model::result<std::vector<bulk_outcome>>> done;
+  auto outcomes = done.get_future();
+  async_decide_each(std::move(keys), d, auto_resume,
+                    [&done](model::result<std::vector<bulk_outcome>> r) {
+                      done.set_value(std::move(r));
+                    });
+  return outcomes.get();
+}
+
+model::result<std::vector<bulk_outcome>>
+orchestrator::decide_pending(const std::string& prefix,
+                             const model::decision& d, bool auto_resume) {
+  // One more than the limit tells "too many" from "exactly the limit".
+  auto keys
+    = impl_->approvals->list_pending(prefix, impl_->clock(), max_bulk_keys + 1);
+  if (keys.is_err())
+    return keys.error();
+  if (keys->empty())
+    return std::vector<bulk_outcome>{};
+  if (keys->size() > max_bulk_keys)
+    return bad_bulk("more than " + std::to_string(max_bulk_keys)
+                    + " approvals are pending under '" + prefix
+                    + "': narrow the prefix");
+  return decide_each(std::move(keys.value()), d, auto_resume);
+}
+
+void orchestrator::async_decide_each(
+  std::vector<std::string> keys, model::decision d, bool auto_resume,
+  completion<std::vector<bulk_outcome>> then) {
+  if (auto checked = check_bulk_keys(keys); checked.is_err()) {
+    then(checked.error());
+    return;
+  }
+  auto collector = std::make_shared<bulk_collector>();
+  collector->then = std::move(then);
+  collector->left = keys.size();
+  collector->outcomes.reserve(keys.size());
+  for (auto& key : keys)
+    collector->outcomes.push_back({std::move(key), {}});
+  for (std::size_t i = 0; i < collector->outcomes.size(); ++i) {
+    auto one = d;
+    one.key = collector->outcomes[i].key;
+    async_decide(std::move(one), auto_resume,
+                 [collector, i](model::result<decision_report> r) {
+                   collector->outcomes[i].report = std::move(r);
+                   if (collector->left.fetch_sub(1, std::memory_order_acq_rel)
+                       == 1)
+                     collector->then(std::move(collector->outcomes));
+                 });
+  }
 }
 
 model::result<model::execution_result>

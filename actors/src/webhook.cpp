@@ -39,6 +39,46 @@ std::string past_tense(const model::decision& d) {
   return "expired";
 }
 
+/// The decision a body's `action`, `value`, `reason` and `actorId` describe,
+/// for the key `key`.
+model::result<model::decision> decision_of(const boost::json::object& obj,
+                                           std::string key) {
+  const auto* action = obj.if_contains("action");
+  if (action == nullptr || !action->is_string())
+    return bad_body("'action' must be one of approve, reject, edit, cancel");
+  const std::string_view name = action->get_string();
+  auto reason = optional_string(obj, "reason");
+  if (reason.is_err())
+    return reason.error();
+  auto actor = optional_string(obj, "actorId");
+  if (actor.is_err())
+    return actor.error();
+  model::decision d;
+  d.key = std::move(key);
+  d.reason = std::move(reason.value());
+  d.actor = std::move(actor.value());
+  d.require_existing = true;
+  if (const auto* value = obj.if_contains("value"))
+    d.value = *value;
+  if (name == "approve") {
+    d.kind = model::decision_kind::grant;
+  } else if (name == "edit") {
+    if (obj.if_contains("value") == nullptr)
+      return bad_body("an edit needs a 'value'");
+    d.kind = model::decision_kind::edit;
+  } else if (name == "reject") {
+    if (d.reason.empty())
+      return bad_body("a rejection needs a non-empty 'reason'");
+    d.kind = model::decision_kind::reject;
+  } else if (name == "cancel") {
+    d.kind = model::decision_kind::cancel;
+  } else {
+    return bad_body("unknown action '" + std::string{name}
+                    + "'; expected approve, reject, edit or cancel");
+  }
+  return d;
+}
+
 } // namespace
 
 boost::json::value webhook_response::to_json() const {
@@ -57,40 +97,39 @@ parse_webhook_body(const boost::json::value& body) {
     return bad_body("'key' must be a string");
   if (key->get_string().empty())
     return bad_body("'key' must not be empty");
-  const auto* action = obj->if_contains("action");
-  if (action == nullptr || !action->is_string())
-    return bad_body("'action' must be one of approve, reject, edit, cancel");
-  const std::string_view name = action->get_string();
-  auto reason = optional_string(*obj, "reason");
-  if (reason.is_err())
-    return reason.error();
-  auto actor = optional_string(*obj, "actorId");
-  if (actor.is_err())
-    return actor.error();
-  model::decision d;
-  d.key = key->get_string();
-  d.reason = std::move(reason.value());
-  d.actor = std::move(actor.value());
-  d.require_existing = true;
-  if (const auto* value = obj->if_contains("value"))
-    d.value = *value;
-  if (name == "approve") {
-    d.kind = model::decision_kind::grant;
-  } else if (name == "edit") {
-    if (obj->if_contains("value") == nullptr)
-      return bad_body("an edit needs a 'value'");
-    d.kind = model::decision_kind::edit;
-  } else if (name == "reject") {
-    if (d.reason.empty())
-      return bad_body("a rejection needs a non-empty 'reason'");
-    d.kind = model::decision_kind::reject;
-  } else if (name == "cancel") {
-    d.kind = model::decision_kind::cancel;
+  return decision_of(*obj, std::string{key->get_string()});
+}
+
+model::result<bulk_body> parse_bulk_body(const boost::json::value& body) {
+  const auto* obj = body.if_object();
+  if (obj == nullptr)
+    return bad_body("the body must be a JSON object");
+  const auto* keys = obj->if_contains("keys");
+  const auto* prefix = obj->if_contains("prefix");
+  if ((keys == nullptr) == (prefix == nullptr))
+    return bad_body("give either 'keys' (an array of keys) or 'prefix' (a "
+                    "string)");
+  if (obj->contains("key"))
+    return bad_body("a bulk decision takes 'keys' or 'prefix', not 'key'");
+  bulk_body out;
+  if (prefix != nullptr) {
+    if (!prefix->is_string())
+      return bad_body("'prefix' must be a string");
+    out.prefix = std::string{prefix->get_string()};
   } else {
-    return bad_body("unknown action '" + std::string{name}
-                    + "'; expected approve, reject, edit or cancel");
+    if (!keys->is_array())
+      return bad_body("'keys' must be an array of keys");
+    for (const auto& key : keys->get_array()) {
+      if (!key.is_string())
+        return bad_body("'keys' must be an array of strings");
+      out.keys.emplace_back(key.get_string());
+    }
   }
-  return d;
+  auto d = decision_of(*obj, {});
+  if (d.is_err())
+    return d.error();
+  out.decision = std::move(d.value());
+  return out;
 }
 
 approval_webhook_handler::approval_webhook_handler(orchestrator& target)

@@ -2,6 +2,9 @@
 // a run, listing runs in any status, cleanup and the health check.
 
 #include <cstdint>
+#include <string_view>
+#include <unordered_map>
+#include <vector>
 
 #include "handlers.hpp"
 #include "signoff/model/json_text.hpp"
@@ -128,12 +131,117 @@ answer decide(const handler_context& ctx, const caller& who,
     });
 }
 
+/// One key's line in a bulk decision's answer.
+value bulk_line(const std::string& key,
+                const model::result<decision_report>& report) {
+  if (report.is_err())
+    return {{"key", key},
+            {"success", false},
+            {"error", report.error().type},
+            {"message", public_message(report.error())}};
+  return {
+    {"key", key},
+    {"success", true},
+    {"applied", report->applied},
+    {"status", to_string(report->approval.status.state)},
+    {"resumedWorkflows", boost::json::value_from(report->resumed_workflows)}};
+}
+
+/// POST /api/approvals/bulk: the webhook body with `keys` or `prefix`
+/// instead of `key`, decided as the token's identity. Permission is
+/// checked per key: a key the token may not decide is reported refused
+/// and left alone; under a prefix, keys it may not read are not shown.
+answer decide_bulk(const handler_context& ctx, const caller& who,
+                   const request& req) {
+  auto body = parse_body(req);
+  if (!body)
+    return bad_request(req, "the body is not valid JSON");
+  auto bulk = parse_bulk_body(*body);
+  if (bulk.is_err())
+    return error_response(req, bulk.error());
+  auto& d = bulk->decision;
+  if (!who.unrestricted || d.actor.empty())
+    d.actor = who.identity;
+  auto keys = std::move(bulk->keys);
+  if (bulk->prefix) {
+    auto pending = ctx.target.list_pending_approvals(*bulk->prefix);
+    if (pending.is_err())
+      return error_response(req, pending.error());
+    for (auto& key : pending.value())
+      if (who.may(permission::read, key))
+        keys.push_back(std::move(key));
+    if (keys.empty())
+      return json_response(req, status::ok,
+                           {{"success", true},
+                            {"actorId", d.actor},
+                            {"decided", 0},
+                            {"failed", 0},
+                            {"results", boost::json::array{}}});
+  }
+  if (auto checked = check_bulk_keys(keys); checked.is_err())
+    return error_response(req, checked.error());
+  const auto needed = permission_for(d.kind);
+  std::vector<std::string> allowed;
+  for (const auto& key : keys)
+    if (who.may(needed, key))
+      allowed.push_back(key);
+  // Refused keys get their line without asking the orchestrator.
+  auto answer_with
+    = [keys, actor = d.actor, kind = d.kind](
+        const request& answered, const std::vector<bulk_outcome>& outcomes) {
+        std::unordered_map<std::string_view, const bulk_outcome*> decided;
+        for (const auto& outcome : outcomes)
+          decided.emplace(outcome.key, &outcome);
+        boost::json::array lines;
+        std::size_t failed = 0;
+        for (const auto& key : keys) {
+          const auto found = decided.find(key);
+          if (found == decided.end()) {
+            ++failed;
+            lines.push_back(
+              {{"key", key},
+               {"success", false},
+               {"error", "FORBIDDEN"},
+               {"message", "this token may not " + std::string{to_string(kind)}
+                             + " '" + key + "'"}});
+            continue;
+          }
+          failed += found->second->report.is_err() ? 1 : 0;
+          lines.push_back(bulk_line(key, found->second->report));
+        }
+        return json_response(answered, status::ok,
+                             {{"success", true},
+                              {"actorId", actor},
+                              {"decided", keys.size() - failed},
+                              {"failed", failed},
+                              {"results", std::move(lines)}});
+      };
+  if (allowed.empty())
+    return answer_with(req, {});
+  return when_done<std::vector<bulk_outcome>>(
+    [&target = ctx.target, allowed = std::move(allowed),
+     d = std::move(d)](completion<std::vector<bulk_outcome>> then) mutable {
+      target.async_decide_each(std::move(allowed), std::move(d), true,
+                               std::move(then));
+    },
+    [answer_with = std::move(answer_with)](
+      const request& answered,
+      const model::result<std::vector<bulk_outcome>>& outcomes) {
+      if (outcomes.is_err())
+        return error_response(answered, outcomes.error());
+      return answer_with(answered, outcomes.value());
+    });
+}
+
 answer approvals(const handler_context& ctx, const caller& who,
                  const parsed_request& req) {
   const auto& path = req.path;
   const auto& raw = req.raw;
   if (path.size() == 2 && raw.method() == beast_http::verb::post)
     return decide(ctx, who, raw);
+  if (path.size() == 3 && path[2] == "bulk"
+      && raw.method() == beast_http::verb::post)
+    return decide_bulk(ctx, who, raw);
   if (raw.method() != beast_http::verb::get)
     return no_such_endpoint(raw);
   if (!who.may(permission::read))

@@ -1,10 +1,12 @@
 #include "signoff/orchestrator.hpp"
 
+#include <future>
 #include <mutex>
 
 #include <boost/test/unit_test.hpp>
 
 #include "fixtures.hpp"
+#include "signoff/persistence/memory_store.hpp"
 
 using namespace signoff;
 using namespace std::chrono_literals;
@@ -347,6 +349,131 @@ BOOST_AUTO_TEST_CASE(poll_approval_respects_its_timeout) {
   BOOST_TEST(status->is_pending());
   BOOST_TEST(polls >= 1);
   BOOST_TEST(polls <= 7);
+}
+
+// Bulk decisions: one call, each key decided atomically and audited on its
+// own, each outcome reported in the caller's order.
+BOOST_AUTO_TEST_CASE(a_bulk_decision_decides_each_key_on_its_own) {
+  single_approval f{false};
+  auto a = f.start("team:a");
+  auto b = f.start("team:b");
+  BOOST_REQUIRE(
+    f.orch->reject_approval("team:b", "too late", {.rejected_by = "sam"})
+      .is_ok());
+  auto d = model::decision::grant({}, {{"ok", true}}, "lead");
+  d.require_existing = true;
+  auto bulk = f.orch->decide_each({"team:a", "team:b", "team:nobody"}, d);
+  BOOST_REQUIRE(bulk.is_ok());
+  const auto& outcomes = bulk.value();
+  BOOST_REQUIRE(outcomes.size() == 3U);
+  BOOST_TEST(outcomes[0].key == "team:a");
+  BOOST_REQUIRE(outcomes[0].report.is_ok());
+  BOOST_TEST(to_string(outcomes[0].report->approval.status.state)
+             == "approved");
+  BOOST_TEST(outcomes[0].report->resumed_workflows
+             == std::vector<std::string>{a.run_id});
+  BOOST_TEST(outcomes[1].key == "team:b");
+  BOOST_TEST(outcomes[1].report.error().type
+             == model::error_type::approval_conflict);
+  BOOST_TEST(outcomes[2].key == "team:nobody");
+  BOOST_TEST(outcomes[2].report.error().type == model::error_type::not_found);
+  // Each key's own audit entry, by the bulk's actor; nothing else changed.
+  auto trail = f.orch->audit_trail("team:a");
+  BOOST_REQUIRE(trail.is_ok());
+  BOOST_TEST(trail->back().action == "approved");
+  BOOST_TEST(trail->back().actor == "lead");
+  BOOST_TEST(to_string(f.status(a.run_id).status) == "completed");
+  BOOST_TEST(to_string(f.status(b.run_id).status) == "failed");
+  BOOST_TEST(f.orch->get_approval("team:nobody").is_err());
+  BOOST_TEST(*f.after == 1);
+}
+
+BOOST_AUTO_TEST_CASE(a_bad_key_list_is_refused_whole) {
+  single_approval f{false};
+  auto a = f.start("team:a");
+  const auto grant = model::decision::grant({}, nullptr, "lead");
+  std::vector<std::string> too_many;
+  for (std::size_t i = 0; i <= max_bulk_keys; ++i)
+    too_many.push_back("team:" + std::to_string(i));
+  too_many.front() = "team:a";
+  for (const auto& keys : std::vector<std::vector<std::string>>{
+         {}, {"team:a", ""}, {"team:a", "team:a"}, too_many}) {
+    auto bulk = f.orch->decide_each(keys, grant);
+    BOOST_REQUIRE(bulk.is_err());
+    BOOST_TEST(bulk.error().type == model::error_type::invalid_argument);
+  }
+  BOOST_TEST(f.orch->list_pending_approvals().value()
+             == std::vector<std::string>{"team:a"});
+  BOOST_TEST(to_string(f.status(a.run_id).status) == "paused");
+}
+
+BOOST_AUTO_TEST_CASE(a_bulk_decision_takes_what_is_pending_under_a_prefix) {
+  auto approvals = persistence::make_memory_approval_store();
+  orchestrator_options config;
+  config.approval_store = approvals;
+  single_approval f{true, {}, std::move(config)};
+  auto a = f.start("team:a");
+  auto b = f.start("team:b");
+  auto other = f.start("other:c");
+  const auto reject = model::decision::reject({}, "budget frozen", "cfo");
+  auto bulk = f.orch->decide_pending("team:", reject);
+  BOOST_REQUIRE(bulk.is_ok());
+  BOOST_REQUIRE(bulk->size() == 2U);
+  for (const auto& outcome : bulk.value()) {
+    BOOST_REQUIRE(outcome.report.is_ok());
+    BOOST_TEST(outcome.report->approval.status.reason == "budget frozen");
+  }
+  BOOST_TEST(f.status(a.run_id).outcome->value().at("branch").as_string()
+             == "APPROVAL_REJECTED");
+  BOOST_TEST(to_string(f.status(b.run_id).status) == "completed");
+  BOOST_TEST(to_string(f.status(other.run_id).status) == "paused");
+  BOOST_TEST(f.orch->list_pending_approvals().value()
+             == std::vector<std::string>{"other:c"});
+  // Nothing pending there: nothing to do, no error.
+  auto none = f.orch->decide_pending("team:", reject);
+  BOOST_REQUIRE(none.is_ok());
+  BOOST_TEST(none->empty());
+  // More pending than one call takes: refused, nothing decided.
+  for (std::size_t i = 0; i < max_bulk_keys; ++i)
+    BOOST_REQUIRE(approvals
+                    ->create_approval("other:" + std::to_string(i), {}, "test",
+                                      f.clock.now())
+                    .is_ok());
+  auto refused = f.orch->decide_pending("other:", reject);
+  BOOST_REQUIRE(refused.is_err());
+  BOOST_TEST(refused.error().type == model::error_type::invalid_argument);
+  BOOST_TEST(f.orch->list_pending_approvals("other:").value().size()
+             == max_bulk_keys + 1);
+  BOOST_TEST(to_string(f.status(other.run_id).status) == "paused");
+}
+
+BOOST_AUTO_TEST_CASE(an_async_bulk_decision_answers_once_with_every_outcome) {
+  single_approval f{false};
+  f.start("team:a");
+  f.start("team:b");
+  std::promise<model::result<std::vector<bulk_outcome>>> answered;
+  std::atomic<int> calls{0};
+  f.orch->async_decide_each({"team:b", "team:a"},
+                            model::decision::grant({}, 1, "lead"), true,
+                            [&](model::result<std::vector<bulk_outcome>> r) {
+                              if (++calls == 1)
+                                answered.set_value(std::move(r));
+                            });
+  auto r = answered.get_future().get();
+  BOOST_REQUIRE(r.is_ok());
+  BOOST_REQUIRE(r->size() == 2U);
+  BOOST_TEST(r->at(0).key == "team:b");
+  BOOST_TEST(r->at(1).key == "team:a");
+  BOOST_TEST(r->at(0).report.is_ok());
+  BOOST_TEST(r->at(1).report.is_ok());
+  BOOST_TEST(*f.after == 2);
+  // A refused list answers at once, on this thread.
+  bool refused = false;
+  f.orch->async_decide_each(
+    {}, model::decision::grant({}, 1, "lead"), true,
+    [&](model::result<std::vector<bulk_outcome>> r) { refused = r.is_err(); });
+  BOOST_TEST(refused);
+  BOOST_TEST(calls == 1);
 }
 
 BOOST_AUTO_TEST_SUITE_END()

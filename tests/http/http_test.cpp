@@ -627,6 +627,102 @@ BOOST_FIXTURE_TEST_CASE(approve_acts_as_the_token_and_resumes_the_run,
   BOOST_TEST(snapshot() == before);
 }
 
+// One call decides a list of keys, each on its own: its own audit entry,
+// its own outcome, in the caller's order.
+BOOST_FIXTURE_TEST_CASE(a_bulk_decision_reports_each_key, api_fixture) {
+  auto r = post_json("/api/approvals/bulk",
+                     R"({"keys":["approval:finance:inv_1","approval:order:1",)"
+                     R"("approval:nobody"],"action":"approve","value":1})");
+  BOOST_TEST_REQUIRE(r.status == 200U, r.body);
+  const auto answer = r.json();
+  BOOST_TEST(answer.at("decided") == 2);
+  BOOST_TEST(answer.at("failed") == 1);
+  const auto& lines = answer.at("results").as_array();
+  BOOST_TEST_REQUIRE(lines.size() == 3U);
+  BOOST_TEST(text(lines[0].at("key")) == "approval:finance:inv_1");
+  BOOST_TEST(text(lines[0].at("status")) == "approved");
+  BOOST_TEST(join(strings_of(lines[0].at("resumedWorkflows"))) == "run-fin-1");
+  BOOST_TEST(text(lines[1].at("key")) == "approval:order:1");
+  BOOST_TEST(lines[1].at("success") == true);
+  BOOST_TEST(text(lines[2].at("error")) == "NOT_FOUND");
+  BOOST_TEST(text(run("run-fin-1").at("status")) == "completed");
+  BOOST_TEST(text(run("run-order-1").at("status")) == "completed");
+  for (const auto* key : {"approval:finance:inv_1", "approval:order:1"}) {
+    auto entries = trail(key).as_array();
+    BOOST_TEST_REQUIRE(entries.size() == 2U, key);
+    BOOST_TEST(text(entries[1].at("actor")) == "admin");
+  }
+}
+
+// Under a prefix: what is pending there now, as far as the token may read
+// it; a key it may read but not decide is reported and left alone.
+BOOST_FIXTURE_TEST_CASE(a_bulk_decision_under_a_prefix_checks_each_key,
+                        api_fixture) {
+  auto r
+    = post_json("/api/approvals/bulk",
+                R"({"prefix":"approval:","action":"approve"})", finance_token);
+  BOOST_TEST_REQUIRE(r.status == 200U, r.body);
+  const auto answer = r.json();
+  BOOST_TEST(text(answer.at("actorId")) == "finance-bot");
+  std::vector<std::string> keys;
+  for (const auto& line : answer.at("results").as_array()) {
+    keys.push_back(text(line.at("key")));
+    BOOST_TEST(line.at("success") == true, line);
+  }
+  BOOST_TEST(join(keys) == join(finance_keys()));
+  BOOST_TEST(pending("approval:finance:", admin_token)
+             == std::vector<std::string>{"approval:finance:q_2"});
+  BOOST_TEST(join(pending("approval:order:")) == "approval:order:1");
+
+  // The reader may read every key and decide none.
+  const auto before = snapshot();
+  auto refused = post_json("/api/approvals/bulk",
+                           R"({"prefix":"approval:order:","action":"reject",)"
+                           R"("reason":"no"})",
+                           reader_token);
+  BOOST_TEST_REQUIRE(refused.status == 200U, refused.body);
+  const auto refusal = refused.json();
+  BOOST_TEST(refusal.at("decided") == 0);
+  const auto& line = refusal.at("results").at(0);
+  BOOST_TEST(text(line.at("error")) == "FORBIDDEN");
+  BOOST_TEST(snapshot() == before);
+}
+
+BOOST_FIXTURE_TEST_CASE(a_malformed_bulk_decision_changes_nothing,
+                        api_fixture) {
+  for (const auto& [what, body] :
+       std::vector<std::pair<std::string, std::string>>{
+         {"no keys nor prefix", R"({"action":"approve"})"},
+         {"keys and prefix",
+          R"({"keys":["a"],"prefix":"a","action":"approve"})"},
+         {"a key", R"({"key":"a","keys":["a"],"action":"approve"})"},
+         {"keys not an array",
+          R"({"keys":"approval:order:1","action":"approve"})"},
+         {"a key not a string",
+          R"({"keys":["approval:order:1",7],"action":"approve"})"},
+         {"no keys", R"({"keys":[],"action":"approve"})"},
+         {"an empty key",
+          R"({"keys":["approval:order:1",""],"action":"approve"})"},
+         {"a key twice", R"({"keys":["approval:order:1","approval:order:1"],)"
+                         R"("action":"approve"})"},
+         {"a rejection without reason",
+          R"({"keys":["approval:order:1"],"action":"reject"})"},
+         {"an unknown action",
+          R"({"keys":["approval:order:1"],"action":"ok"})"},
+         {"not JSON", "{"}}) {
+    expect_refused(what, 400U, "INVALID_ARGUMENT",
+                   [&] { return post_json("/api/approvals/bulk", body); });
+  }
+  std::string many = R"({"action":"approve","keys":[)";
+  for (std::size_t i = 0; i <= max_bulk_keys; ++i)
+    many += (i == 0 ? "\"" : ",\"") + std::to_string(i) + "\"";
+  many += "]}";
+  expect_refused("too many keys", 400U, "INVALID_ARGUMENT",
+                 [&] { return post_json("/api/approvals/bulk", many); });
+  expect_refused("a GET", 404U, "NOT_FOUND",
+                 [&] { return get("/api/approvals/bulk/x"); });
+}
+
 BOOST_FIXTURE_TEST_CASE(reject_edit_and_cancel, api_fixture) {
   auto rejected = decide({{"key", "approval:finance:inv_2"},
                           {"action", "reject"},

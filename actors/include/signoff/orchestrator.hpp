@@ -78,14 +78,32 @@ struct poll_options {
 /// plus the approval as it now stands.
 using decision_report = actors::decision_report;
 
+/// One key's part of a bulk decision: what deciding it returned.
+struct bulk_outcome {
+  std::string key;
+  model::result<decision_report> report;
+};
+
+/// The most keys one bulk decision takes: a bigger batch is refused whole
+/// (narrow the prefix, or split the list), so that one call cannot hold
+/// the orchestrator for long or answer with an unbounded report.
+inline constexpr std::size_t max_bulk_keys = 1000;
+
+/// What `decide_each` checks before deciding anything: at least one key,
+/// none empty or given twice, at most `max_bulk_keys`. Errors:
+/// INVALID_ARGUMENT naming the problem.
+[[nodiscard]] model::result<void>
+check_bulk_keys(const std::vector<std::string>& keys);
+
 /// Where the outcome of an asynchronous call (`async_decide`, ...) goes.
 /// It is called exactly once, with the reply or an error, on the thread of
 /// the actor that answered (or, when the orchestrator is gone, on the
-/// calling thread or the one that dropped the request). So it must be
-/// quick and must not block: in particular it must not call the blocking
-/// members of `orchestrator` (it may hold the very thread that would
-/// answer them); hand longer work to a thread of your own. An exception it
-/// throws is dropped.
+/// calling thread or the one that dropped the request; for a call refused
+/// before anything is sent, such as `async_decide_each` with bad keys, on
+/// the calling thread). So it must be quick and must not block: in
+/// particular it must not call the blocking members of `orchestrator` (it
+/// may hold the very thread that would answer them); hand longer work to a
+/// thread of your own. An exception it throws is dropped.
 template <class T>
 using completion = std::function<void(model::result<T>)>;
 
@@ -145,6 +163,23 @@ public:
   model::result<decision_report> decide(model::decision d,
                                         bool auto_resume = true);
 
+  /// Decides each of `keys` as `d` says (its own key is not used): one
+  /// decision per key, each atomic and audited on its own, all in flight
+  /// at once. The outcomes come in the order of `keys`; one key's error
+  /// (a conflict, a key nobody asked for with `d.require_existing`) does
+  /// not stop the others. Errors (nothing decided): INVALID_ARGUMENT for
+  /// no keys, an empty or repeated key, or more than `max_bulk_keys`.
+  model::result<std::vector<bulk_outcome>>
+  decide_each(std::vector<std::string> keys, const model::decision& d,
+              bool auto_resume = true);
+
+  /// `decide_each` over every approval pending under `prefix` now (all of
+  /// them for an empty prefix). Errors: those of `list_pending_approvals`;
+  /// INVALID_ARGUMENT when more than `max_bulk_keys` are pending there.
+  model::result<std::vector<bulk_outcome>>
+  decide_pending(const std::string& prefix, const model::decision& d,
+                 bool auto_resume = true);
+
   /// Cancels a paused run, then its pending approvals, as `actor` (kept in
   /// the run's outcome and the approvals' audit trail; "run:<id>" when
   /// empty). Errors: NOT_FOUND, INVALID_RUN_STATE.
@@ -165,6 +200,11 @@ public:
   /// waiting on the key reached its next suspension.
   void async_decide(model::decision d, bool auto_resume,
                     completion<decision_report> then);
+
+  /// `decide_each`, answered through `then` once every key is decided.
+  void async_decide_each(std::vector<std::string> keys, model::decision d,
+                         bool auto_resume,
+                         completion<std::vector<bulk_outcome>> then);
 
   /// `cancel_run`, answered through `then`.
   void async_cancel_run(const std::string& run_id, std::string reason,

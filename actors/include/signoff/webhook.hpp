@@ -3,8 +3,10 @@
 #include <cstddef>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include <boost/json/value.hpp>
 
@@ -33,6 +35,21 @@ struct webhook_response {
 /// a message naming the field.
 [[nodiscard]] model::result<model::decision>
 parse_webhook_body(const boost::json::value& body);
+
+/// A bulk decision's body: the webhook body with `keys` (an array of keys)
+/// or `prefix` (a string: every approval pending under it) instead of
+/// `key`; `decision` has no key.
+struct bulk_body {
+  std::vector<std::string> keys{};
+  std::optional<std::string> prefix{};
+  model::decision decision{};
+};
+
+/// Reads a bulk decision's body. Checks its shape only (the keys
+/// themselves are the orchestrator's to check). Errors: INVALID_ARGUMENT
+/// with a message naming the field.
+[[nodiscard]] model::result<bulk_body>
+parse_bulk_body(const boost::json::value& body);
 
 /// Decides approvals from webhook bodies. A key nobody asked for is refused
 /// (an approver deciding on a mistyped key would otherwise leave a decision
