@@ -208,23 +208,6 @@ orchestrator::cancel_approval(const std::string& key, cancel_options options) {
                 options.auto_resume);
 }
 
-model::result<void> check_bulk_keys(const std::vector<std::string>& keys) {
-  if (keys.empty())
-    return bad_bulk("a bulk decision needs at least one key");
-  if (keys.size() > max_bulk_keys)
-    return bad_bulk("a bulk decision takes at most "
-                    + std::to_string(max_bulk_keys) + " keys, not "
-                    + std::to_string(keys.size()));
-  std::unordered_set<std::string_view> seen;
-  for (const auto& key : keys) {
-    if (key.empty())
-      return bad_bulk("a bulk decision's key is empty");
-    if (!seen.insert(key).second)
-      return bad_bulk("the key '" + key + "' is given twice");
-  }
-  return {};
-}
-
 model::result<std::vector<bulk_outcome>>
 orchestrator::decide_each(std::vector<std::string> keys,
                           const model::decision& d, bool auto_resume) {
@@ -241,14 +224,14 @@ model::result<std::vector<bulk_outcome>>
 orchestrator::decide_pending(const std::string& prefix,
                              const model::decision& d, bool auto_resume) {
   // One more than the limit tells "too many" from "exactly the limit".
-  auto keys
-    = impl_->approvals->list_pending(prefix, impl_->clock(), max_bulk_keys + 1);
+  auto keys = impl_->approvals->list_pending(prefix, impl_->clock(),
+                                             model::max_bulk_keys + 1);
   if (keys.is_err())
     return keys.error();
   if (keys->empty())
     return std::vector<bulk_outcome>{};
-  if (keys->size() > max_bulk_keys)
-    return bad_bulk("more than " + std::to_string(max_bulk_keys)
+  if (keys->size() > model::max_bulk_keys)
+    return bad_bulk("more than " + std::to_string(model::max_bulk_keys)
                     + " approvals are pending under '" + prefix
                     + "': narrow the prefix");
   return decide_each(std::move(keys.value()), d, auto_resume);
@@ -257,7 +240,7 @@ orchestrator::decide_pending(const std::string& prefix,
 void orchestrator::async_decide_each(
   std::vector<std::string> keys, model::decision d, bool auto_resume,
   completion<std::vector<bulk_outcome>> then) {
-  if (auto checked = check_bulk_keys(keys); checked.is_err()) {
+  if (auto checked = model::check_bulk_keys(keys); checked.is_err()) {
     then(checked.error());
     return;
   }

@@ -5,7 +5,9 @@
 // command prints does not depend on which one it used.
 
 #include <memory>
+#include <optional>
 #include <string>
+#include <vector>
 
 #include "http_client.hpp"
 #include "reports.hpp"
@@ -15,6 +17,13 @@
 #include "signoff/persistence/workflow_state_store.hpp"
 
 namespace signoff::cli {
+
+/// Which approvals `bulk` decides: the listed keys, or those pending under
+/// `prefix` now.
+struct bulk_target {
+  std::vector<std::string> keys{};
+  std::optional<std::string> prefix{};
+};
 
 /// The operations behind the commands. On any error nothing was changed
 /// (for a server: unless it was SERVER_UNREACHABLE after a timeout). Every
@@ -35,6 +44,14 @@ public:
   /// decision names the actor it was recorded under. Errors: NOT_FOUND,
   /// APPROVAL_CONFLICT (details: the winning status), INVALID_ARGUMENT.
   virtual model::result<decision_report> decide(model::decision d) = 0;
+
+  /// Decides each approval `which` names as `d` says (its key unused), one
+  /// atomic decision per key; a key's error does not stop the others.
+  /// Errors (nothing decided): INVALID_ARGUMENT for no keys, an empty or
+  /// repeated key, or more than `model::max_bulk_keys`.
+  virtual model::result<bulk_report> decide_bulk(const bulk_target& which,
+                                                 model::decision d)
+    = 0;
 
   /// The runs matching `filter`, in id order.
   virtual model::result<runs_report> runs(const persistence::run_filter& filter)

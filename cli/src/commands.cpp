@@ -30,6 +30,17 @@ const std::vector<command>& command_table() {
      edit},
     {{"cancel", "KEY", {{"reason", "R"}, by_flag}, "cancel an approval"},
      cancel},
+    {{"bulk",
+      "ACTION",
+      {{"prefix", "P"},
+       {"keys-from", "FILE"},
+       value_flag,
+       {"reason", "R"},
+       by_flag},
+      "approve, reject, edit or cancel every approval pending under "
+      "--prefix, or each key of --keys-from (one per line; - reads standard "
+      "input): one decision per key, at most 1000"},
+     bulk},
     {{"runs",
       {},
       {{"workflow", "NAME"}, {"status", "S", false, &check<parse_status>}},

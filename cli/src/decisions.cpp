@@ -1,8 +1,16 @@
-// The commands that decide an approval: approve, reject, edit, cancel. Each
-// is one decision, refused for a key nobody asked for.
+// The commands that decide approvals: approve, reject, edit, cancel (one
+// decision each, refused for a key nobody asked for) and bulk (one such
+// decision per key of a list or a prefix).
 
+#include <fstream>
+#include <iostream>
+#include <optional>
+#include <string>
+#include <string_view>
 #include <utility>
+#include <vector>
 
+#include "cli_error.hpp"
 #include "commands.hpp"
 #include "values.hpp"
 
@@ -57,7 +65,82 @@ decide_reason(const context& ctx, const invocation& inv,
                           std::move(actor.value())));
 }
 
+/// The decision kind a `bulk` ACTION names.
+std::optional<model::decision_kind> bulk_action(std::string_view name) {
+  if (name == "approve")
+    return model::decision_kind::grant;
+  if (name == "edit")
+    return model::decision_kind::edit;
+  if (name == "reject")
+    return model::decision_kind::reject;
+  if (name == "cancel")
+    return model::decision_kind::cancel;
+  return std::nullopt;
+}
+
+/// The keys of `--keys-from`: one per line of the file ("-" for standard
+/// input); blank lines are skipped.
+model::result<std::vector<std::string>> keys_from(const std::string& path) {
+  std::ifstream file;
+  if (path != "-") {
+    file.open(path);
+    if (!file)
+      return make_usage_error("cannot read keys from '" + path + "'");
+  }
+  std::istream& in = path == "-" ? std::cin : file;
+  std::vector<std::string> keys;
+  for (std::string line; std::getline(in, line);) {
+    if (!line.empty() && line.back() == '\r')
+      line.pop_back();
+    if (!line.empty())
+      keys.push_back(std::move(line));
+  }
+  if (in.bad())
+    return make_usage_error("cannot read keys from '" + path + "'");
+  return keys;
+}
+
 } // namespace
+
+model::result<report> bulk(const context& ctx, const invocation& inv) {
+  const auto kind = bulk_action(inv.subject);
+  if (!kind)
+    return make_usage_error("unknown action '" + inv.subject
+                            + "'; expected approve, reject, edit or cancel");
+  const auto prefix = inv.flag("prefix");
+  const auto list = inv.flag("keys-from");
+  if (prefix.has_value() == list.has_value())
+    return make_usage_error("bulk needs either --prefix P or --keys-from FILE");
+  if (*kind == model::decision_kind::reject
+      && inv.flag("reason").value_or("").empty())
+    return make_usage_error("bulk reject needs --reason R");
+  if (*kind == model::decision_kind::edit && !inv.flag("value"))
+    return make_usage_error("bulk edit needs --value JSON");
+  auto value = value_of(inv);
+  if (value.is_err())
+    return value.error();
+  auto actor = actor_of(ctx, inv);
+  if (actor.is_err())
+    return actor.error();
+  bulk_target which;
+  which.prefix = prefix;
+  if (list) {
+    auto keys = keys_from(*list);
+    if (keys.is_err())
+      return keys.error();
+    which.keys = std::move(keys.value());
+  }
+  model::decision d;
+  d.kind = *kind;
+  d.value = std::move(value.value());
+  d.reason = inv.flag("reason").value_or("");
+  d.actor = std::move(actor.value());
+  d.require_existing = true;
+  auto decided = ctx.target.decide_bulk(which, std::move(d));
+  if (decided.is_err())
+    return decided.error();
+  return report{std::move(decided.value())};
+}
 
 model::result<report> approve(const context& ctx, const invocation& inv) {
   return decide_value(ctx, inv, &model::decision::grant);

@@ -9,6 +9,7 @@
 #include <utility>
 
 #include "backend.hpp"
+#include "signoff/model/decision_rules.hpp"
 #include "signoff/persistence/cleanup.hpp"
 #include "signoff/persistence/lmdb_store.hpp"
 
@@ -61,6 +62,34 @@ public:
     if (outcome.is_err())
       return outcome.error();
     return decision_report{std::move(d), std::move(outcome.value())};
+  }
+
+  model::result<bulk_report> decide_bulk(const bulk_target& which,
+                                         model::decision d) override {
+    bulk_report out{d.kind, d.actor, {}};
+    auto keys = which.keys;
+    if (which.prefix) {
+      // One more than a bulk takes tells "too many" apart.
+      auto pending = stores_.approvals->list_pending(*which.prefix, now_,
+                                                     model::max_bulk_keys + 1);
+      if (pending.is_err())
+        return pending.error();
+      if (pending->empty())
+        return out;
+      keys = std::move(pending.value());
+    }
+    if (auto checked = model::check_bulk_keys(keys); checked.is_err())
+      return checked.error();
+    for (auto& key : keys) {
+      d.key = key;
+      auto decided = stores_.approvals->decide(d, now_);
+      out.lines.push_back(
+        {std::move(key),
+         decided.is_ok()
+           ? model::result<model::approval_state>{decided->record.status.state}
+           : model::result<model::approval_state>{decided.error()}});
+    }
+    return out;
   }
 
   model::result<runs_report>

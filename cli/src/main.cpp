@@ -8,6 +8,7 @@
 #include <string>
 #include <string_view>
 #include <utility>
+#include <variant>
 #include <vector>
 
 #include "arguments.hpp"
@@ -51,7 +52,10 @@ int run(const cli::invocation& inv) {
   if (done.is_err())
     return fail(done.error(), inv.json);
   cli::print_report(std::cout, done.value(), inv.json);
-  return cli::exit_ok;
+  // A bulk decision reports every key; one not decided fails the command.
+  const auto* bulk = std::get_if<cli::bulk_report>(&done.value());
+  return bulk != nullptr && bulk->failed() > 0 ? cli::exit_domain_error
+                                               : cli::exit_ok;
 }
 
 } // namespace

@@ -39,6 +39,26 @@ json::value report_json(const decision_report& r) {
           {"approval", json::value_from(r.outcome.record)}};
 }
 
+json::value report_json(const bulk_report& r) {
+  json::array lines;
+  for (const auto& line : r.lines) {
+    if (line.outcome.is_ok())
+      lines.push_back({{"key", line.key},
+                       {"success", true},
+                       {"status", to_string(line.outcome.value())}});
+    else
+      lines.push_back({{"key", line.key},
+                       {"success", false},
+                       {"error", line.outcome.error().type},
+                       {"message", line.outcome.error().message}});
+  }
+  return {{"decision", to_string(r.kind)},
+          {"actorId", r.actor},
+          {"decided", r.lines.size() - r.failed()},
+          {"failed", r.failed()},
+          {"results", std::move(lines)}};
+}
+
 json::value report_json(const runs_report& r) {
   json::array runs;
   for (const auto& s : r.runs)

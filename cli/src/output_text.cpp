@@ -175,6 +175,22 @@ void print(std::ostream& out, const decision_report& r) {
         << decider << '\n';
 }
 
+void print(std::ostream& out, const bulk_report& r) {
+  if (r.lines.empty()) {
+    out << "nothing pending there: nothing decided\n";
+    return;
+  }
+  std::vector<row> rows;
+  for (const auto& line : r.lines)
+    rows.push_back({line.key, line.outcome.is_ok()
+                                ? std::string{to_string(line.outcome.value())}
+                                : line.outcome.error().type + ": "
+                                    + line.outcome.error().message});
+  print_table(out, {"KEY", "OUTCOME"}, rows);
+  out << (r.lines.size() - r.failed()) << " decided by "
+      << terminal_text(r.actor) << ", " << r.failed() << " not\n";
+}
+
 void print(std::ostream& out, const runs_report& r) {
   if (r.runs.empty()) {
     out << "no runs\n";

@@ -2,6 +2,7 @@
 
 // What each command found or did, before it is printed as text or JSON.
 
+#include <cstddef>
 #include <string>
 #include <variant>
 #include <vector>
@@ -32,6 +33,29 @@ struct decision_report {
   model::decision_outcome outcome;
 };
 
+/// One key of `bulk`: the state the decision left it in, or why it was not
+/// decided.
+struct bulk_line {
+  std::string key;
+  model::result<model::approval_state> outcome;
+};
+
+/// `bulk`: each key's outcome, in the order they were decided, and who
+/// decided (a server records its token's identity).
+struct bulk_report {
+  model::decision_kind kind = model::decision_kind::grant;
+  std::string actor;
+  std::vector<bulk_line> lines;
+
+  /// How many keys were not decided.
+  [[nodiscard]] std::size_t failed() const {
+    std::size_t n = 0;
+    for (const auto& line : lines)
+      n += line.outcome.is_err() ? 1 : 0;
+    return n;
+  }
+};
+
 /// `runs`: the matching runs, in id order.
 struct runs_report {
   std::vector<model::saved_workflow_state> runs;
@@ -45,7 +69,8 @@ struct run_report {
 /// `cleanup`: the cutoff, and the runs and approvals removed.
 using cleanup_report = persistence::cleanup_report;
 
-using report = std::variant<pending_report, approval_report, decision_report,
-                            runs_report, run_report, cleanup_report>;
+using report
+  = std::variant<pending_report, approval_report, decision_report, bulk_report,
+                 runs_report, run_report, cleanup_report>;
 
 } // namespace signoff::cli

@@ -44,6 +44,33 @@ std::optional<std::string_view> action_of(model::decision_kind kind) {
   return std::nullopt;
 }
 
+/// One line of a bulk decision's answer; nothing if it is not one.
+std::optional<bulk_line> bulk_line_of(const json::value& v) {
+  const auto* obj = v.if_object();
+  const auto* key = obj ? obj->if_contains("key") : nullptr;
+  const auto* success = obj ? obj->if_contains("success") : nullptr;
+  if (key == nullptr || !key->is_string() || success == nullptr
+      || !success->is_bool())
+    return std::nullopt;
+  const std::string name{key->get_string()};
+  if (success->get_bool()) {
+    const auto* status = obj->if_contains("status");
+    const auto state = status != nullptr && status->is_string()
+                         ? model::parse_approval_state(status->get_string())
+                         : std::nullopt;
+    if (!state)
+      return std::nullopt;
+    return bulk_line{name, *state};
+  }
+  const auto* type = obj->if_contains("error");
+  const auto* message = obj->if_contains("message");
+  if (type == nullptr || !type->is_string() || message == nullptr
+      || !message->is_string())
+    return std::nullopt;
+  return bulk_line{name, model::make_error(std::string{type->get_string()},
+                                           std::string{message->get_string()})};
+}
+
 class server_backend final : public backend {
 public:
   server_backend(server_url url, std::string token, http_limits limits)
@@ -108,6 +135,40 @@ public:
     return decision_report{
       std::move(d),
       model::decision_outcome{std::move(*record), applied->get_bool()}};
+  }
+
+  model::result<bulk_report> decide_bulk(const bulk_target& which,
+                                         model::decision d) override {
+    const auto action = action_of(d.kind);
+    if (!action)
+      return model::make_error(model::error_type::invalid_argument,
+                               "only approve, edit, reject and cancel can be "
+                               "sent to a server");
+    json::object body{{"action", *action},
+                      {"value", d.value},
+                      {"reason", d.reason},
+                      {"actorId", d.actor}};
+    if (which.prefix)
+      body["prefix"] = *which.prefix;
+    else
+      body["keys"] = json::value_from(which.keys);
+    auto answer = expect_ok(client_.post("/api/approvals/bulk", body));
+    if (answer.is_err())
+      return answer.error();
+    const auto* obj = answer->if_object();
+    const auto* actor = obj ? obj->if_contains("actorId") : nullptr;
+    const auto* results = obj ? obj->if_contains("results") : nullptr;
+    if (actor == nullptr || !actor->is_string() || results == nullptr
+        || !results->is_array())
+      return unreadable();
+    bulk_report out{d.kind, std::string{actor->get_string()}, {}};
+    for (const auto& result : results->get_array()) {
+      auto line = bulk_line_of(result);
+      if (!line)
+        return unreadable();
+      out.lines.push_back(std::move(*line));
+    }
+    return out;
   }
 
   model::result<runs_report>

@@ -178,7 +178,7 @@ answer decide_bulk(const handler_context& ctx, const caller& who,
                             {"failed", 0},
                             {"results", boost::json::array{}}});
   }
-  if (auto checked = check_bulk_keys(keys); checked.is_err())
+  if (auto checked = model::check_bulk_keys(keys); checked.is_err())
     return error_response(req, checked.error());
   const auto needed = permission_for(d.kind);
   std::vector<std::string> allowed;

@@ -1,6 +1,8 @@
 #include "signoff/model/decision_rules.hpp"
 
 #include <algorithm>
+#include <string_view>
+#include <unordered_set>
 
 #include "signoff/model/json_text.hpp"
 #include "signoff/model/limits.hpp"
@@ -8,6 +10,10 @@
 namespace signoff::model {
 
 namespace {
+
+error invalid(std::string message) {
+  return make_error(error_type::invalid_argument, std::move(message));
+}
 
 error conflict(const approval_record& record, time_point now) {
   auto status = record.status_at(now);
@@ -200,6 +206,23 @@ apply_decision(std::optional<approval_record> current, const decision& d,
   }
   decide_as(r, approval_state::cancelled, d, now);
   return decided(std::move(r), d, now, "cancelled");
+}
+
+result<void> check_bulk_keys(const std::vector<std::string>& keys) {
+  if (keys.empty())
+    return invalid("a bulk decision needs at least one key");
+  if (keys.size() > max_bulk_keys)
+    return invalid("a bulk decision takes at most "
+                   + std::to_string(max_bulk_keys) + " keys, not "
+                   + std::to_string(keys.size()));
+  std::unordered_set<std::string_view> seen;
+  for (const auto& key : keys) {
+    if (key.empty())
+      return invalid("a bulk decision's key is empty");
+    if (!seen.insert(key).second)
+      return invalid("the key '" + key + "' is given twice");
+  }
+  return {};
 }
 
 } // namespace signoff::model

@@ -393,7 +393,7 @@ BOOST_AUTO_TEST_CASE(a_bad_key_list_is_refused_whole) {
   auto a = f.start("team:a");
   const auto grant = model::decision::grant({}, nullptr, "lead");
   std::vector<std::string> too_many;
-  for (std::size_t i = 0; i <= max_bulk_keys; ++i)
+  for (std::size_t i = 0; i <= model::max_bulk_keys; ++i)
     too_many.push_back("team:" + std::to_string(i));
   too_many.front() = "team:a";
   for (const auto& keys : std::vector<std::vector<std::string>>{
@@ -434,7 +434,7 @@ BOOST_AUTO_TEST_CASE(a_bulk_decision_takes_what_is_pending_under_a_prefix) {
   BOOST_REQUIRE(none.is_ok());
   BOOST_TEST(none->empty());
   // More pending than one call takes: refused, nothing decided.
-  for (std::size_t i = 0; i < max_bulk_keys; ++i)
+  for (std::size_t i = 0; i < model::max_bulk_keys; ++i)
     BOOST_REQUIRE(approvals
                     ->create_approval("other:" + std::to_string(i), {}, "test",
                                       f.clock.now())
@@ -443,7 +443,7 @@ BOOST_AUTO_TEST_CASE(a_bulk_decision_takes_what_is_pending_under_a_prefix) {
   BOOST_REQUIRE(refused.is_err());
   BOOST_TEST(refused.error().type == model::error_type::invalid_argument);
   BOOST_TEST(f.orch->list_pending_approvals("other:").value().size()
-             == max_bulk_keys + 1);
+             == model::max_bulk_keys + 1);
   BOOST_TEST(to_string(f.status(other.run_id).status) == "paused");
 }
 

@@ -276,4 +276,64 @@ BOOST_FIXTURE_TEST_CASE(keys_with_percent_slash_space_and_unicode,
   BOOST_TEST(approval(odd).status.decided_by == "jane");
 }
 
+// bulk: one decision per key of a list or a prefix, each reported; a key
+// not decided fails the command (exit 1) without undoing the others.
+BOOST_FIXTURE_TEST_CASE(bulk_decides_each_key_of_a_list, seeded) {
+  const auto keys = write_file("keys.txt", key + "\r\n\n" + quorum_key
+                                             + "\napproval:order:typo\n");
+  auto r = run_as("jane", {"bulk", "approve", "--keys-from", keys, "--json"});
+  BOOST_TEST(r.exit_code == 1, r.err);
+  const auto answer = r.out_json();
+  BOOST_TEST(answer.at("decided") == 2);
+  BOOST_TEST(answer.at("failed") == 1);
+  const auto& lines = answer.at("results").as_array();
+  BOOST_TEST_REQUIRE(lines.size() == 3U);
+  BOOST_TEST(lines[0].at("status").as_string() == "approved");
+  BOOST_TEST(lines[1].at("status").as_string() == "pending"); // 1 of 2
+  BOOST_TEST(lines[2].at("error").as_string() == "NOT_FOUND");
+  BOOST_TEST(approval(key).status.decided_by == "jane");
+  BOOST_TEST(approval(quorum_key).grants.size() == 1U);
+  BOOST_TEST(!find("approval:order:typo").has_value());
+  BOOST_TEST(trail_length(key) == 2U);
+}
+
+BOOST_FIXTURE_TEST_CASE(bulk_rejects_what_is_pending_under_a_prefix, seeded) {
+  add_approval("approval:invoice:9", "Finance");
+  auto r = run_as("cfo", {"bulk", "reject", "--prefix",
+                          "approval:order:", "--reason", "budget frozen"});
+  BOOST_TEST(r.exit_code == 0, r.err);
+  BOOST_TEST(contains(r.out, "2 decided by cfo, 0 not"), r.out);
+  BOOST_TEST(contains(r.out, "rejected"), r.out);
+  for (const auto& k : {key, quorum_key}) {
+    BOOST_TEST(to_string(approval(k).status.state) == "rejected", k);
+    BOOST_TEST(approval(k).status.reason == "budget frozen", k);
+  }
+  BOOST_TEST(approval("approval:invoice:9").status.is_pending());
+  // Nothing pending there any more: nothing to do, no error.
+  auto again = run({"bulk", "cancel", "--prefix", "approval:order:"});
+  BOOST_TEST(again.exit_code == 0, again.err);
+  BOOST_TEST(contains(again.out, "nothing decided"), again.out);
+}
+
+BOOST_FIXTURE_TEST_CASE(a_bad_bulk_decision_changes_nothing, seeded) {
+  const auto before = everything();
+  const auto twice = write_file("twice.txt", key + "\n" + key + "\n");
+  const auto none = write_file("none.txt", "\n");
+  for (const auto& [args, code] :
+       std::vector<std::pair<std::vector<std::string>, int>>{
+         {{"bulk", "approve"}, 2},
+         {{"bulk", "approve", "--prefix", "a", "--keys-from", none}, 2},
+         {{"bulk", "sign", "--prefix", "approval:"}, 2},
+         {{"bulk", "reject", "--prefix", "approval:"}, 2},
+         {{"bulk", "edit", "--prefix", "approval:"}, 2},
+         {{"bulk", "approve", "--keys-from", "/nonexistent/keys"}, 2},
+         {{"bulk", "approve", "--keys-from", twice}, 1},
+         {{"bulk", "approve", "--keys-from", none}, 1}}) {
+    auto r = run(args);
+    BOOST_TEST(r.exit_code == code, args[1] << " " << r.err);
+    BOOST_TEST(r.out.empty(), r.out);
+  }
+  BOOST_TEST(everything() == before);
+}
+
 BOOST_AUTO_TEST_SUITE_END()

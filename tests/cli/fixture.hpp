@@ -126,6 +126,14 @@ public:
     return (dir_.path() / "db").string();
   }
 
+  /// Writes `text` to the file `name` in the test's directory; its path.
+  [[nodiscard]] std::string write_file(const std::string& name,
+                                       const std::string& text) const {
+    const auto path = dir_.path() / name;
+    std::ofstream{path} << text;
+    return path.string();
+  }
+
   /// True when the commands go to a server.
   [[nodiscard]] bool on_server() const {
     return server_ != nullptr;

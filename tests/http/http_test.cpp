@@ -714,7 +714,7 @@ BOOST_FIXTURE_TEST_CASE(a_malformed_bulk_decision_changes_nothing,
                    [&] { return post_json("/api/approvals/bulk", body); });
   }
   std::string many = R"({"action":"approve","keys":[)";
-  for (std::size_t i = 0; i <= max_bulk_keys; ++i)
+  for (std::size_t i = 0; i <= model::max_bulk_keys; ++i)
     many += (i == 0 ? "\"" : ",\"") + std::to_string(i) + "\"";
   many += "]}";
   expect_refused("too many keys", 400U, "INVALID_ARGUMENT",

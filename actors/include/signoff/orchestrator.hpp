@@ -11,6 +11,7 @@
 #include <caf/fwd.hpp>
 
 #include "signoff/actors/orchestrator_actor.hpp"
+#include "signoff/model/decision_rules.hpp"
 
 namespace signoff {
 
@@ -83,17 +84,6 @@ struct bulk_outcome {
   std::string key;
   model::result<decision_report> report;
 };
-
-/// The most keys one bulk decision takes: a bigger batch is refused whole
-/// (narrow the prefix, or split the list), so that one call cannot hold
-/// the orchestrator for long or answer with an unbounded report.
-inline constexpr std::size_t max_bulk_keys = 1000;
-
-/// What `decide_each` checks before deciding anything: at least one key,
-/// none empty or given twice, at most `max_bulk_keys`. Errors:
-/// INVALID_ARGUMENT naming the problem.
-[[nodiscard]] model::result<void>
-check_bulk_keys(const std::vector<std::string>& keys);
 
 /// Where the outcome of an asynchronous call (`async_decide`, ...) goes.
 /// It is called exactly once, with the reply or an error, on the thread of
@@ -168,14 +158,14 @@ public:
   /// at once. The outcomes come in the order of `keys`; one key's error
   /// (a conflict, a key nobody asked for with `d.require_existing`) does
   /// not stop the others. Errors (nothing decided): INVALID_ARGUMENT for
-  /// no keys, an empty or repeated key, or more than `max_bulk_keys`.
+  /// no keys, an empty or repeated key, or more than `model::max_bulk_keys`.
   model::result<std::vector<bulk_outcome>>
   decide_each(std::vector<std::string> keys, const model::decision& d,
               bool auto_resume = true);
 
   /// `decide_each` over every approval pending under `prefix` now (all of
   /// them for an empty prefix). Errors: those of `list_pending_approvals`;
-  /// INVALID_ARGUMENT when more than `max_bulk_keys` are pending there.
+  /// INVALID_ARGUMENT when more than `model::max_bulk_keys` are pending there.
   model::result<std::vector<bulk_outcome>>
   decide_pending(const std::string& prefix, const model::decision& d,
                  bool auto_resume = true);

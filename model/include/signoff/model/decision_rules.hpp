@@ -1,5 +1,6 @@
 #pragma once
 
+#include <cstddef>
 #include <optional>
 #include <string>
 #include <vector>
@@ -46,5 +47,16 @@ apply_decision(const approval_record* current, const decision& d,
 [[nodiscard]] result<approval_transition>
 apply_decision(std::optional<approval_record> current, const decision& d,
                time_point now);
+
+/// The most keys one bulk decision takes: a bigger batch is refused whole
+/// (narrow the prefix, or split the list), so that one call cannot hold
+/// the orchestrator or a store for long or answer with an unbounded report.
+inline constexpr std::size_t max_bulk_keys = 1000;
+
+/// What a bulk decision checks before deciding anything: at least one key,
+/// none empty or given twice, at most `max_bulk_keys`. Errors:
+/// `INVALID_ARGUMENT` naming the problem.
+[[nodiscard]] result<void>
+check_bulk_keys(const std::vector<std::string>& keys);
 
 } // namespace signoff::model
