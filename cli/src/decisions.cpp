@@ -31,38 +31,39 @@ model::result<boost::json::value> value_of(const invocation& inv) {
   return boost::json::value{};
 }
 
-model::result<report> decide(const context& ctx, model::decision d) {
-  d.require_existing = true;
-  auto decided = ctx.target.decide(std::move(d));
-  if (decided.is_err())
-    return decided.error();
-  return report{std::move(decided.value())};
-}
-
-/// Grants or edits (`make` is `decision::grant` or `decision::edit`).
-model::result<report> decide_value(const context& ctx, const invocation& inv,
-                                   model::decision (*make)(std::string,
-                                                           boost::json::value,
-                                                           std::string)) {
+/// The decision of kind `kind` on `key` the flags describe: `--value`
+/// (null when not given), `--reason`, `--by` (else the default actor). It
+/// must find its approval: a typo must not create one.
+model::result<model::decision> decision_from(const context& ctx,
+                                             const invocation& inv,
+                                             model::decision_kind kind,
+                                             std::string key) {
   auto value = value_of(inv);
   if (value.is_err())
     return value.error();
   auto actor = actor_of(ctx, inv);
   if (actor.is_err())
     return actor.error();
-  return decide(
-    ctx, make(inv.subject, std::move(value.value()), std::move(actor.value())));
+  model::decision d;
+  d.key = std::move(key);
+  d.kind = kind;
+  d.value = std::move(value.value());
+  d.reason = inv.flag("reason").value_or("");
+  d.actor = std::move(actor.value());
+  d.require_existing = true;
+  return d;
 }
 
-/// Rejects or cancels (`make` is `decision::reject` or `decision::cancel`).
-model::result<report>
-decide_reason(const context& ctx, const invocation& inv,
-              model::decision (*make)(std::string, std::string, std::string)) {
-  auto actor = actor_of(ctx, inv);
-  if (actor.is_err())
-    return actor.error();
-  return decide(ctx, make(inv.subject, inv.flag("reason").value_or(""),
-                          std::move(actor.value())));
+/// One decision of kind `kind` on the command's KEY.
+model::result<report> decide(const context& ctx, const invocation& inv,
+                             model::decision_kind kind) {
+  auto d = decision_from(ctx, inv, kind, inv.subject);
+  if (d.is_err())
+    return d.error();
+  auto decided = ctx.target.decide(std::move(d.value()));
+  if (decided.is_err())
+    return decided.error();
+  return report{std::move(decided.value())};
 }
 
 /// The decision kind a `bulk` ACTION names.
@@ -116,12 +117,9 @@ model::result<report> bulk(const context& ctx, const invocation& inv) {
     return make_usage_error("bulk reject needs --reason R");
   if (*kind == model::decision_kind::edit && !inv.flag("value"))
     return make_usage_error("bulk edit needs --value JSON");
-  auto value = value_of(inv);
-  if (value.is_err())
-    return value.error();
-  auto actor = actor_of(ctx, inv);
-  if (actor.is_err())
-    return actor.error();
+  auto d = decision_from(ctx, inv, *kind, {});
+  if (d.is_err())
+    return d.error();
   bulk_target which;
   which.prefix = prefix;
   if (list) {
@@ -130,32 +128,26 @@ model::result<report> bulk(const context& ctx, const invocation& inv) {
       return keys.error();
     which.keys = std::move(keys.value());
   }
-  model::decision d;
-  d.kind = *kind;
-  d.value = std::move(value.value());
-  d.reason = inv.flag("reason").value_or("");
-  d.actor = std::move(actor.value());
-  d.require_existing = true;
-  auto decided = ctx.target.decide_bulk(which, std::move(d));
+  auto decided = ctx.target.decide_bulk(which, std::move(d.value()));
   if (decided.is_err())
     return decided.error();
   return report{std::move(decided.value())};
 }
 
 model::result<report> approve(const context& ctx, const invocation& inv) {
-  return decide_value(ctx, inv, &model::decision::grant);
+  return decide(ctx, inv, model::decision_kind::grant);
 }
 
 model::result<report> edit(const context& ctx, const invocation& inv) {
-  return decide_value(ctx, inv, &model::decision::edit);
+  return decide(ctx, inv, model::decision_kind::edit);
 }
 
 model::result<report> reject(const context& ctx, const invocation& inv) {
-  return decide_reason(ctx, inv, &model::decision::reject);
+  return decide(ctx, inv, model::decision_kind::reject);
 }
 
 model::result<report> cancel(const context& ctx, const invocation& inv) {
-  return decide_reason(ctx, inv, &model::decision::cancel);
+  return decide(ctx, inv, model::decision_kind::cancel);
 }
 
 } // namespace signoff::cli
