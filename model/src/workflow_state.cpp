@@ -1,5 +1,7 @@
 #include "signoff/model/workflow_state.hpp"
 
+#include <ostream>
+
 #include "enum_names.hpp"
 #include "json_fields.hpp"
 #include "signoff/model/limits.hpp"
@@ -41,6 +43,10 @@ bool read_outcome(const boost::json::object& obj, outcome_type& out) {
 
 std::string_view to_string(run_status s) noexcept {
   return detail::name_of(run_status_names, s);
+}
+
+std::ostream& operator<<(std::ostream& os, run_status s) {
+  return os << to_string(s);
 }
 
 std::optional<run_status> parse_run_status(std::string_view text) noexcept {
