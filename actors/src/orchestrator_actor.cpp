@@ -278,8 +278,11 @@ caf::result<execution_reply> start(directory_pointer self,
 caf::result<execution_reply> cancel_run(directory_pointer self,
                                         cancel_run_request& req) {
   auto rp = self->make_response_promise<execution_reply>();
-  const auto actor = req.actor.empty() ? "run:" + req.run_id : req.actor;
-  auto done = [self, rp, actor,
+  // Resolved here, once, so the run and its approvals' audit trail name
+  // the same actor.
+  if (req.actor.empty())
+    req.actor = "run:" + req.run_id;
+  auto done = [self, rp, actor = req.actor,
                reason = req.reason](execution_reply reply) mutable {
     if (reply.is_err()) {
       rp.deliver(std::move(reply));

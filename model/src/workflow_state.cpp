@@ -10,6 +10,10 @@ namespace signoff::model {
 
 namespace {
 
+// "cancelledBy" came later without a new version: it is optional, so a
+// record written before it reads as cancelled by nobody named, and an
+// older build reading a newer record ignores it (it never writes a
+// cancelled run again).
 constexpr int run_format_version = 1;
 
 constexpr detail::name_table<run_status, 5> run_status_names{{
@@ -107,7 +111,8 @@ void tag_invoke(boost::json::value_from_tag, boost::json::value& out,
          {"metadata", s.metadata},
          {"startedAt", to_millis(s.started_at)},
          {"updatedAt", to_millis(s.updated_at)},
-         {"result", outcome_to_json(s.outcome)}};
+         {"result", outcome_to_json(s.outcome)},
+         {"cancelledBy", s.cancelled_by}};
 }
 
 boost::json::result<saved_workflow_state>
@@ -125,7 +130,8 @@ tag_invoke(boost::json::try_value_to_tag<saved_workflow_state>,
       || !detail::read_optional_field(*obj, "pendingReason", s.pending_reason)
       || !detail::read_time(*obj, "startedAt", s.started_at)
       || !detail::read_time(*obj, "updatedAt", s.updated_at)
-      || !read_outcome(*obj, s.outcome))
+      || !read_outcome(*obj, s.outcome)
+      || !detail::read_optional_field(*obj, "cancelledBy", s.cancelled_by))
     return detail::malformed();
   detail::read_value_field(*obj, "input", s.input);
   detail::read_value_field(*obj, "metadata", s.metadata);

@@ -1143,6 +1143,34 @@ BOOST_AUTO_TEST_CASE_TEMPLATE(save_load_round_trip, Factory,
   BOOST_TEST(!must(store->load("run-10")).has_value());
 }
 
+BOOST_AUTO_TEST_CASE_TEMPLATE(a_cancelled_run_keeps_who_cancelled_it, Factory,
+                              workflow_state_stores) {
+  auto store = Factory::make();
+  auto run = paused("run-c", "refund", {"k1"}, at(1));
+  p::run_change first;
+  first.run = run;
+  first.created = true;
+  must(store->apply(first));
+
+  // The progress a run's actor writes when `cancel_run` stops it.
+  p::run_change cancel;
+  cancel.before = p::run_index::of(run);
+  cancel.run = run;
+  cancel.run.status = m::run_status::cancelled;
+  cancel.run.pending_approvals.clear();
+  cancel.run.pending_reason.clear();
+  cancel.run.updated_at = at(2);
+  cancel.run.outcome = m::result<json::value>{
+    m::err(m::make_error(m::error_type::approval_cancelled, "withdrawn"))};
+  cancel.run.cancelled_by = "ops@example.com";
+  must(store->apply(cancel));
+
+  auto loaded = must(store->load("run-c"));
+  BOOST_TEST_REQUIRE(loaded.has_value());
+  BOOST_TEST(loaded->cancelled_by == "ops@example.com");
+  BOOST_TEST(*loaded == cancel.run);
+}
+
 BOOST_AUTO_TEST_CASE_TEMPLATE(save_replaces_and_keeps_indexes_in_step, Factory,
                               workflow_state_stores) {
   auto store = Factory::make();

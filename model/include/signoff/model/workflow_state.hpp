@@ -53,6 +53,9 @@ struct saved_workflow_state {
   time_point updated_at;
   /// Set once the run is finished.
   std::optional<result<boost::json::value>> outcome;
+  /// Who cancelled the run through `cancel_run` (the same actor the audit
+  /// trail of its approvals names); empty for a run not cancelled so.
+  std::string cancelled_by;
 
   friend bool operator==(const saved_workflow_state&,
                          const saved_workflow_state&)
