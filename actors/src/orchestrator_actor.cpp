@@ -12,6 +12,7 @@
 #include "engine.hpp"
 #include "run_actor.hpp"
 #include "signoff/model/json_text.hpp"
+#include "signoff/persistence/lmdb_store.hpp"
 
 namespace signoff::actors {
 
@@ -548,6 +549,17 @@ directory_actor::behavior_type directory_behavior(directory_pointer self,
 }
 
 } // namespace
+
+orchestrator_config&
+orchestrator_config::use_lmdb_stores(const persistence::lmdb_stores& stores,
+                                     bool keep_events) {
+  approval_store = stores.approvals;
+  workflow_state_store = stores.runs;
+  journal = stores.journal;
+  if (keep_events)
+    outbox = stores.notifications;
+  return *this;
+}
 
 orchestrator_actor spawn_orchestrator(caf::actor_system& system,
                                       orchestrator_config config) {
