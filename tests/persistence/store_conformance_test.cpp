@@ -591,6 +591,38 @@ BOOST_AUTO_TEST_CASE_TEMPLATE(decision_before_creation_is_kept, Factory,
   BOOST_TEST(made2.record.status.decided_by == "bob");
 }
 
+BOOST_AUTO_TEST_CASE_TEMPLATE(each_decision_writes_the_rules_audit_entries,
+                              Factory, approval_stores) {
+  auto store = Factory::make();
+  // The entries a decision appends are exactly those the shared rules
+  // computed for it: a store numbers, adds and drops none of its own.
+  auto decide_and_check = [&](const m::decision& d, time_point now) {
+    const auto before = snapshot(*store, d.key);
+    auto rules = m::apply_decision(before.record, d, now);
+    BOOST_TEST_REQUIRE(rules.is_ok());
+    BOOST_TEST(must(store->decide(d, now)).applied);
+    auto expected = before.trail;
+    expected.insert(expected.end(), rules->audit.begin(), rules->audit.end());
+    BOOST_TEST(must(store->audit_trail(d.key)) == expected);
+    return rules->audit.size();
+  };
+  const json::value v = json::parse(R"({"ok":true})");
+  // Before its approval exists: the decider's "created", then the decision.
+  BOOST_TEST(decide_and_check(m::decision::grant("early", v, "alice"), at(5))
+             == 2u);
+  BOOST_TEST(decide_and_check(
+               m::decision::reject("early-no", "not allowed", "bob"), at(6))
+             == 2u);
+  must(store->create_approval("q", make_spec(at(1000), 2), "run:r1", at(0)));
+  BOOST_TEST(decide_and_check(m::decision::grant("q", v, "alice"), at(10))
+             == 1u);
+  BOOST_TEST(decide_and_check(m::decision::grant("q", v, "bob"), at(11)) == 1u);
+  must(store->create_approval("c", make_spec(), "run:r2", at(0)));
+  BOOST_TEST(
+    decide_and_check(m::decision::cancel("c", "withdrawn", "ops"), at(12))
+    == 1u);
+}
+
 BOOST_AUTO_TEST_CASE_TEMPLATE(require_existing_on_unknown_key_is_not_found,
                               Factory, approval_stores) {
   auto store = Factory::make();
