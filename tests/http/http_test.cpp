@@ -1276,7 +1276,8 @@ BOOST_FIXTURE_TEST_CASE(cancelling_a_run_records_the_token_identity,
     BOOST_TEST(text(s.at("status")) == "cancelled");
     BOOST_TEST(text(s.at("cancelledBy")) == identity);
     BOOST_TEST(text(approval(key).at("status").at("decidedBy")) == identity);
-    const auto& entries = trail(key).as_array();
+    const auto audit = trail(key);
+    const auto& entries = audit.as_array();
     BOOST_TEST_REQUIRE(!entries.empty());
     BOOST_TEST(text(entries.back().at("action")) == "cancelled");
     BOOST_TEST(text(entries.back().at("actor")) == identity);
