@@ -80,9 +80,7 @@ void with_lmdb_orchestrator(const std::string& directory, Body body) {
     throw std::runtime_error(stores.error().message);
 
   signoff::orchestrator_options options;
-  options.approval_store = stores->approvals;
-  options.workflow_state_store = stores->runs;
-  options.journal = stores->journal; // group commit
+  options.use_lmdb_stores(*stores); // stores and journal (group commit)
   signoff::orchestrator orchestrator{std::move(options)};
   // Registering a workflow also resumes its runs stored as running.
   orchestrator.register_workflow("order-approval", order_workflow());

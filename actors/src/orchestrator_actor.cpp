@@ -12,6 +12,7 @@
 #include "engine.hpp"
 #include "run_actor.hpp"
 #include "signoff/model/json_text.hpp"
+#include "signoff/persistence/lmdb_store.hpp"
 
 namespace signoff::actors {
 
@@ -278,8 +279,11 @@ caf::result<execution_reply> start(directory_pointer self,
 caf::result<execution_reply> cancel_run(directory_pointer self,
                                         cancel_run_request& req) {
   auto rp = self->make_response_promise<execution_reply>();
-  const auto actor = req.actor.empty() ? "run:" + req.run_id : req.actor;
-  auto done = [self, rp, actor,
+  // Resolved here, once, so the run and its approvals' audit trail name
+  // the same actor.
+  if (req.actor.empty())
+    req.actor = "run:" + req.run_id;
+  auto done = [self, rp, actor = req.actor,
                reason = req.reason](execution_reply reply) mutable {
     if (reply.is_err()) {
       rp.deliver(std::move(reply));
@@ -545,6 +549,17 @@ directory_actor::behavior_type directory_behavior(directory_pointer self,
 }
 
 } // namespace
+
+orchestrator_config&
+orchestrator_config::use_lmdb_stores(const persistence::lmdb_stores& stores,
+                                     bool keep_events) {
+  approval_store = stores.approvals;
+  workflow_state_store = stores.runs;
+  journal = stores.journal;
+  if (keep_events)
+    outbox = stores.notifications;
+  return *this;
+}
 
 orchestrator_actor spawn_orchestrator(caf::actor_system& system,
                                       orchestrator_config config) {

@@ -228,6 +228,7 @@ persistence::run_change progress(run_state& st) {
   run.started_at = st.run.started_at;
   run.updated_at = st.run.updated_at;
   run.outcome = st.run.outcome;
+  run.cancelled_by = st.run.cancelled_by;
   for (auto& [key, saved] : st.unsaved) {
     st.written.push_back(std::hash<std::string_view>{}(key));
     run.checkpoints.insert_or_assign(std::move(key), std::move(saved));
@@ -533,8 +534,8 @@ caf::result<execution_reply> cancel(run_pointer self, cancel_run_request& req) {
   st.run.outcome = model::err(model::make_error(
     model::error_type::approval_cancelled,
     req.reason.empty() ? "the run was cancelled" : std::move(req.reason),
-    req.actor.empty() ? boost::json::value{}
-                      : boost::json::value{{"cancelledBy", req.actor}}));
+    boost::json::value{{"cancelledBy", req.actor}}));
+  st.run.cancelled_by = std::move(req.actor);
   auto rp = self->make_response_promise<execution_reply>();
   persist(self,
           [rp, waited_on](run_pointer self, model::result<void> done) mutable {

@@ -16,7 +16,9 @@
 // - (wake_atom, wake_message) -> wake_report: the approval was decided;
 //   answers once the run reached its next suspension.
 // - (cancel_run_atom, cancel_run_request) -> result<execution_result>:
-//   cancels a parked run; the reply lists the approvals it waited on.
+//   cancels a parked run as the request's actor (never empty here: the
+//   orchestrator fills in its default); the reply lists the approvals it
+//   waited on.
 // - (passivate_atom) -> bool: quits if parked and idle (true).
 
 #include <memory>

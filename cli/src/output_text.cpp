@@ -221,7 +221,8 @@ void print(std::ostream& out, const run_report& r) {
      {"steps done", join(steps)},
      {"input", json_text(s.input)},
      {"metadata", json_text(s.metadata)},
-     {"result", s.outcome ? describe(*s.outcome) : ""}});
+     {"result", s.outcome ? describe(*s.outcome) : ""},
+     {"cancelled by", s.cancelled_by}});
 }
 
 void print(std::ostream& out, const cleanup_report& r) {

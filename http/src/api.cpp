@@ -296,10 +296,12 @@ answer workflows(const handler_context& ctx, const caller& who,
       if (r != nullptr)
         reason = r->get_string();
     }
+    // Cancelled as the token's identity, as decisions are decided.
     return when_done<model::execution_result>(
-      [&target = ctx.target, run_id = path[2], reason = std::move(reason)](
-        completion<model::execution_result> then) mutable {
-        target.async_cancel_run(run_id, std::move(reason), {}, std::move(then));
+      [&target = ctx.target, run_id = path[2], reason = std::move(reason),
+       actor = who.identity](completion<model::execution_result> then) mutable {
+        target.async_cancel_run(run_id, std::move(reason), std::move(actor),
+                                std::move(then));
       },
       [](const request& answered,
          const model::result<model::execution_result>& r) {

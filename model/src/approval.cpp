@@ -1,5 +1,7 @@
 #include "signoff/model/approval.hpp"
 
+#include <ostream>
+
 #include "enum_names.hpp"
 #include "json_fields.hpp"
 
@@ -30,6 +32,10 @@ constexpr detail::name_table<decision_kind, 5> decision_kind_names{{
 
 std::string_view to_string(approval_state s) noexcept {
   return detail::name_of(approval_state_names, s);
+}
+
+std::ostream& operator<<(std::ostream& os, approval_state s) {
+  return os << to_string(s);
 }
 
 std::optional<approval_state>

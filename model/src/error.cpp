@@ -1,5 +1,7 @@
 #include "signoff/model/error.hpp"
 
+#include <ostream>
+
 #include "json_fields.hpp"
 
 namespace signoff::model {
@@ -7,6 +9,13 @@ namespace signoff::model {
 error make_error(std::string_view type, std::string message,
                  boost::json::value details) {
   return error{std::string{type}, std::move(message), std::move(details)};
+}
+
+std::ostream& operator<<(std::ostream& os, const error& e) {
+  os << e.type;
+  if (!e.message.empty())
+    os << ": " << e.message;
+  return os;
 }
 
 void tag_invoke(boost::json::value_from_tag, boost::json::value& out,

@@ -1,5 +1,7 @@
 #include "signoff/model/workflow_state.hpp"
 
+#include <ostream>
+
 #include "enum_names.hpp"
 #include "json_fields.hpp"
 #include "signoff/model/limits.hpp"
@@ -8,6 +10,10 @@ namespace signoff::model {
 
 namespace {
 
+// "cancelledBy" came later without a new version: it is optional, so a
+// record written before it reads as cancelled by nobody named, and an
+// older build reading a newer record ignores it (it never writes a
+// cancelled run again).
 constexpr int run_format_version = 1;
 
 constexpr detail::name_table<run_status, 5> run_status_names{{
@@ -41,6 +47,10 @@ bool read_outcome(const boost::json::object& obj, outcome_type& out) {
 
 std::string_view to_string(run_status s) noexcept {
   return detail::name_of(run_status_names, s);
+}
+
+std::ostream& operator<<(std::ostream& os, run_status s) {
+  return os << to_string(s);
 }
 
 std::optional<run_status> parse_run_status(std::string_view text) noexcept {
@@ -101,7 +111,8 @@ void tag_invoke(boost::json::value_from_tag, boost::json::value& out,
          {"metadata", s.metadata},
          {"startedAt", to_millis(s.started_at)},
          {"updatedAt", to_millis(s.updated_at)},
-         {"result", outcome_to_json(s.outcome)}};
+         {"result", outcome_to_json(s.outcome)},
+         {"cancelledBy", s.cancelled_by}};
 }
 
 boost::json::result<saved_workflow_state>
@@ -119,7 +130,8 @@ tag_invoke(boost::json::try_value_to_tag<saved_workflow_state>,
       || !detail::read_optional_field(*obj, "pendingReason", s.pending_reason)
       || !detail::read_time(*obj, "startedAt", s.started_at)
       || !detail::read_time(*obj, "updatedAt", s.updated_at)
-      || !read_outcome(*obj, s.outcome))
+      || !read_outcome(*obj, s.outcome)
+      || !detail::read_optional_field(*obj, "cancelledBy", s.cancelled_by))
     return detail::malformed();
   detail::read_value_field(*obj, "input", s.input);
   detail::read_value_field(*obj, "metadata", s.metadata);

@@ -45,6 +45,7 @@ public:
     stored.pending_reason = std::move(run.pending_reason);
     stored.updated_at = run.updated_at;
     stored.outcome = std::move(run.outcome);
+    stored.cancelled_by = std::move(run.cancelled_by);
     stored.checkpoints.merge(run.checkpoints);
     index(it->first, stored);
     return model::ok();

@@ -142,15 +142,11 @@ int main(int argc, char** argv) {
     return 1;
   }
   signoff::orchestrator_options options;
-  options.approval_store = stores->approvals;
-  options.workflow_state_store = stores->runs;
-  options.journal = stores->journal;
+  // Notifications are kept durably only when someone receives them.
+  options.use_lmdb_stores(*stores, !s.notify.empty());
   options.logger = [](std::string_view line) {
     std::clog << "[signoff] " << line << '\n';
   };
-  // Notifications are kept durably only when someone receives them.
-  if (!s.notify.empty())
-    options.outbox = stores->notifications;
   signoff::orchestrator orch{std::move(options)};
   signoff::demo::register_demo_workflows(orch);
   if (s.seed && fresh)

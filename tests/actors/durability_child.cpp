@@ -194,16 +194,13 @@ int main(int argc, char** argv) {
     return 2;
   }
   signoff::orchestrator_options options;
-  options.approval_store = stores->approvals;
-  options.workflow_state_store = stores->runs;
-  options.journal = stores->journal;
   // The expiry modes keep their notifications, which the test counts.
+  options.use_lmdb_stores(*stores, expiring);
   if (expiring) {
     const auto now = signoff::model::from_millis(std::atoll(argv[4]));
     options.clock = [now] {
       return now;
     };
-    options.outbox = stores->notifications;
   }
   signoff::orchestrator orch{std::move(options)};
   orch.register_workflow("order", order_workflow(log));

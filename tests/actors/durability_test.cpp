@@ -101,6 +101,24 @@ workflow charge_after_approval(charger service,
 
 BOOST_AUTO_TEST_SUITE(durability)
 
+BOOST_AUTO_TEST_CASE(use_lmdb_stores_takes_what_the_directory_opened) {
+  test::temp_dir dir;
+  auto stores = reopen(dir);
+  orchestrator_options options;
+  const auto own_outbox = persistence::make_memory_outbox();
+  options.outbox = own_outbox;
+  options.max_resident_runs = 7;
+  options.use_lmdb_stores(stores);
+  BOOST_TEST(options.approval_store == stores.approvals);
+  BOOST_TEST(options.workflow_state_store == stores.runs);
+  BOOST_TEST(options.journal == stores.journal);
+  // Events are kept only when asked; the other fields stay as they were.
+  BOOST_TEST(options.outbox == own_outbox);
+  BOOST_TEST(options.max_resident_runs == 7U);
+  options.use_lmdb_stores(stores, true);
+  BOOST_TEST(options.outbox == stores.notifications);
+}
+
 // A process pauses 1,000 runs and exits; a new process grants them from the
 // same directory. Every run completes and each side effect happened once.
 BOOST_AUTO_TEST_CASE(paused_runs_survive_a_restart) {

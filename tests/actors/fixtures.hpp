@@ -232,9 +232,7 @@ inline std::string_view expected_branch(model::approval_state state) {
 inline orchestrator_options
 lmdb_orchestrator_options(const persistence::lmdb_stores& stores) {
   orchestrator_options options;
-  options.approval_store = stores.approvals;
-  options.workflow_state_store = stores.runs;
-  options.journal = stores.journal;
+  options.use_lmdb_stores(stores);
   return options;
 }
 
@@ -264,8 +262,7 @@ public:
        .durability = persistence::lmdb_durability::no_sync});
     if (opened.is_err())
       throw std::runtime_error(opened.error().message);
-    options_ = lmdb_orchestrator_options(opened.value());
-    options_.outbox = opened->notifications;
+    options_.use_lmdb_stores(opened.value(), true);
   }
 
   /// Options for an orchestrator over these stores.

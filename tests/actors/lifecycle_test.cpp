@@ -4,12 +4,19 @@
 #include <map>
 #include <mutex>
 
+#include <boost/test/data/test_case.hpp>
 #include <boost/test/unit_test.hpp>
 
 #include "fixtures.hpp"
 
 using namespace signoff;
 using namespace std::chrono_literals;
+
+// Named, not anonymous: Boost.Test's data test cases are templates.
+namespace lifecycle_cases {
+const auto both_stores = boost::unit_test::data::make(
+  {test::store_kind::memory, test::store_kind::lmdb});
+} // namespace lifecycle_cases
 
 BOOST_AUTO_TEST_SUITE(lifecycle)
 
@@ -138,6 +145,44 @@ BOOST_AUTO_TEST_CASE(cancel_run_cancels_it_and_its_approvals) {
   auto again = orch.cancel_run(target.run_id);
   BOOST_REQUIRE(again.is_err());
   BOOST_TEST(again.error().type == "INVALID_RUN_STATE");
+}
+
+BOOST_DATA_TEST_CASE(cancel_run_records_who_cancelled_it,
+                     lifecycle_cases::both_stores, kind) {
+  test::test_stores stores{kind};
+  auto after = std::make_shared<std::atomic<int>>(0);
+  std::string named;
+  std::string unnamed;
+  {
+    orchestrator orch{stores.options()};
+    orch.register_workflow("single",
+                           test::single_approval_workflow(after, true));
+    named = orch.execute("single", test::key_input("k-named")).value().run_id;
+    unnamed
+      = orch.execute("single", test::key_input("k-unnamed")).value().run_id;
+    auto cancelled = orch.cancel_run(named, "withdrawn", "ops@example.com");
+    BOOST_REQUIRE(cancelled.is_ok());
+    BOOST_TEST(cancelled->outcome->error().details.at("cancelledBy")
+               == "ops@example.com");
+    BOOST_REQUIRE(orch.cancel_run(unnamed).is_ok());
+  }
+  // A new orchestrator over the same stores reads what was stored.
+  orchestrator orch{stores.options()};
+  const auto check = [&](const std::string& run_id, const std::string& key,
+                         const std::string& actor) {
+    auto run = orch.get_workflow_status(run_id).value();
+    BOOST_TEST(to_string(run.status) == "cancelled");
+    BOOST_TEST(run.cancelled_by == actor);
+    BOOST_TEST(run.outcome->error().details.at("cancelledBy") == actor.c_str());
+    BOOST_TEST(orch.get_approval(key).value().status.decided_by == actor);
+    auto trail = orch.audit_trail(key).value();
+    BOOST_REQUIRE(!trail.empty());
+    BOOST_TEST(trail.back().action == "cancelled");
+    BOOST_TEST(trail.back().actor == actor);
+  };
+  check(named, "k-named", "ops@example.com");
+  // Nobody named: recorded as cancelled on the run's behalf.
+  check(unnamed, "k-unnamed", "run:" + unnamed);
 }
 
 BOOST_AUTO_TEST_CASE(cleanup_removes_old_finished_runs_never_paused_ones) {

@@ -313,9 +313,7 @@ private:
   /// token for each of `people` plus `extra`.
   void start_server(const std::vector<std::string>& extra) {
     orchestrator_options options;
-    options.approval_store = stores.approvals;
-    options.workflow_state_store = stores.runs;
-    options.journal = stores.journal;
+    options.use_lmdb_stores(stores);
     orchestrator_ = std::make_unique<orchestrator>(std::move(options));
     http::server_options http;
     http.port = 0;

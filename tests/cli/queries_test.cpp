@@ -161,6 +161,27 @@ BOOST_FIXTURE_TEST_CASE(status_shows_one_run, seeded) {
   BOOST_TEST(state.at("result").at("ok").as_bool());
 }
 
+BOOST_FIXTURE_TEST_CASE(status_names_who_cancelled_a_run, cli_fixture) {
+  model::saved_workflow_state s;
+  s.run_id = "run-c";
+  s.workflow_name = "order-approval";
+  s.status = model::run_status::cancelled;
+  s.started_at = s.updated_at = now() - hour;
+  s.outcome = model::make_error(model::error_type::approval_cancelled, "dup");
+  s.cancelled_by = "ops@example.com";
+  BOOST_REQUIRE(stores.runs->save(s).is_ok());
+  auto r = run({"status", "run-c"});
+  BOOST_TEST(r.exit_code == 0, r.err);
+  BOOST_TEST(contains(r.out, "cancelled by  ops@example.com"), r.out);
+  auto answer = run({"status", "run-c", "--json"}).out_json();
+  BOOST_TEST(answer.at("run").at("cancelledBy").as_string()
+             == "ops@example.com");
+  // A run nobody cancelled shows no such line.
+  add_run("run-d", "order-approval", model::run_status::completed, {}, {},
+          hour);
+  BOOST_TEST(!contains(run({"status", "run-d"}).out, "cancelled by"));
+}
+
 BOOST_FIXTURE_TEST_CASE(a_run_id_with_slash_percent_and_unicode, cli_fixture) {
   const std::string odd = "run/100% \xC3\xBC";
   add_run(odd, "order-approval", model::run_status::completed, {}, {}, hour);

@@ -123,9 +123,7 @@ int main(int argc, char** argv) {
     return 2;
   }
   signoff::orchestrator_options options;
-  options.approval_store = stores->approvals;
-  options.workflow_state_store = stores->runs;
-  options.journal = stores->journal;
+  options.use_lmdb_stores(*stores);
   options.wake_poll_interval = std::chrono::milliseconds{100};
   signoff::orchestrator orch{std::move(options)};
   // Registering recovers the runs a kill left running and starts polling

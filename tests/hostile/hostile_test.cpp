@@ -183,10 +183,7 @@ private:
   static orchestrator_options
   options_for(const persistence::lmdb_stores& stores) {
     orchestrator_options options;
-    options.approval_store = stores.approvals;
-    options.workflow_state_store = stores.runs;
-    options.journal = stores.journal;
-    options.outbox = stores.notifications;
+    options.use_lmdb_stores(stores, true);
     options.wake_poll_interval = model::duration::zero();
     return options;
   }

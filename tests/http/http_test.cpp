@@ -1359,6 +1359,30 @@ BOOST_FIXTURE_TEST_CASE(cancelling_runs_is_limited_by_the_token_prefix,
              == "cancelled");
 }
 
+BOOST_FIXTURE_TEST_CASE(cancelling_a_run_records_the_token_identity,
+                        api_fixture) {
+  const auto check = [&](std::string_view token, std::string_view run_id,
+                         std::string_view key, std::string_view identity) {
+    auto r
+      = post_json(run_path(run_id) + "/cancel", R"({"reason":"dup"})", token);
+    BOOST_TEST_REQUIRE(r.status == 200U, r.body);
+    BOOST_TEST(
+      text(r.json().at("result").at("error").at("details").at("cancelledBy"))
+      == identity);
+    auto s = run(run_id);
+    BOOST_TEST(text(s.at("status")) == "cancelled");
+    BOOST_TEST(text(s.at("cancelledBy")) == identity);
+    BOOST_TEST(text(approval(key).at("status").at("decidedBy")) == identity);
+    const auto audit = trail(key);
+    const auto& entries = audit.as_array();
+    BOOST_TEST_REQUIRE(!entries.empty());
+    BOOST_TEST(text(entries.back().at("action")) == "cancelled");
+    BOOST_TEST(text(entries.back().at("actor")) == identity);
+  };
+  check(finops_token, "run-fin-2", "approval:finance:inv_2", "finance-ops");
+  check(admin_token, "run-order-1", "approval:order:1", "admin");
+}
+
 BOOST_FIXTURE_TEST_CASE(reading_runs_is_limited_by_the_token_prefix,
                         api_fixture) {
   // A run shows its input and the keys it waits on: a token that may not

@@ -291,6 +291,27 @@ BOOST_AUTO_TEST_CASE(saved_workflow_state_round_trips_paused_and_completed) {
   BOOST_TEST(done.outcome->is_ok());
 }
 
+BOOST_AUTO_TEST_CASE(a_cancelled_run_keeps_who_cancelled_it) {
+  auto s = full_state();
+  s.status = run_status::cancelled;
+  s.cancelled_by = "ops@example.com";
+  auto jv = bj::value_from(s);
+  BOOST_TEST(jv.at("cancelledBy").as_string() == "ops@example.com");
+  BOOST_TEST(round_trip(s) == s);
+  // A record written before the field existed still reads, as cancelled by
+  // nobody named, with the same version.
+  BOOST_TEST(jv.at("version").to_number<int>() == 1);
+  jv.as_object().erase("cancelledBy");
+  auto old = bj::try_value_to<saved_workflow_state>(jv);
+  BOOST_REQUIRE(old.has_value());
+  BOOST_TEST(old->cancelled_by.empty());
+  s.cancelled_by.clear();
+  BOOST_TEST(*old == s);
+  // A mistyped one is refused.
+  jv.as_object()["cancelledBy"] = 7;
+  BOOST_TEST(!bj::try_value_to<saved_workflow_state>(jv).has_value());
+}
+
 BOOST_AUTO_TEST_CASE(saved_workflow_state_carries_its_format_version) {
   auto jv = bj::value_from(full_state());
   BOOST_TEST(jv.at("version").to_number<int>() == 1);

@@ -221,9 +221,7 @@ BOOST_AUTO_TEST_CASE(without_an_outbox_a_journal_keeps_no_event) {
   BOOST_REQUIRE(stores.is_ok());
   {
     orchestrator_options options;
-    options.approval_store = stores->approvals;
-    options.workflow_state_store = stores->runs;
-    options.journal = stores->journal;
+    options.use_lmdb_stores(*stores);
     orchestrator orch{std::move(options)};
     auto after = std::make_shared<std::atomic<int>>(0);
     orch.register_workflow("single",

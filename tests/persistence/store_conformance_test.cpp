@@ -591,6 +591,38 @@ BOOST_AUTO_TEST_CASE_TEMPLATE(decision_before_creation_is_kept, Factory,
   BOOST_TEST(made2.record.status.decided_by == "bob");
 }
 
+BOOST_AUTO_TEST_CASE_TEMPLATE(each_decision_writes_the_rules_audit_entries,
+                              Factory, approval_stores) {
+  auto store = Factory::make();
+  // The entries a decision appends are exactly those the shared rules
+  // computed for it: a store numbers, adds and drops none of its own.
+  auto decide_and_check = [&](const m::decision& d, time_point now) {
+    const auto before = snapshot(*store, d.key);
+    auto rules = m::apply_decision(before.record, d, now);
+    BOOST_TEST_REQUIRE(rules.is_ok());
+    BOOST_TEST(must(store->decide(d, now)).applied);
+    auto expected = before.trail;
+    expected.insert(expected.end(), rules->audit.begin(), rules->audit.end());
+    BOOST_TEST(must(store->audit_trail(d.key)) == expected);
+    return rules->audit.size();
+  };
+  const json::value v = json::parse(R"({"ok":true})");
+  // Before its approval exists: the decider's "created", then the decision.
+  BOOST_TEST(decide_and_check(m::decision::grant("early", v, "alice"), at(5))
+             == 2u);
+  BOOST_TEST(decide_and_check(
+               m::decision::reject("early-no", "not allowed", "bob"), at(6))
+             == 2u);
+  must(store->create_approval("q", make_spec(at(1000), 2), "run:r1", at(0)));
+  BOOST_TEST(decide_and_check(m::decision::grant("q", v, "alice"), at(10))
+             == 1u);
+  BOOST_TEST(decide_and_check(m::decision::grant("q", v, "bob"), at(11)) == 1u);
+  must(store->create_approval("c", make_spec(), "run:r2", at(0)));
+  BOOST_TEST(
+    decide_and_check(m::decision::cancel("c", "withdrawn", "ops"), at(12))
+    == 1u);
+}
+
 BOOST_AUTO_TEST_CASE_TEMPLATE(require_existing_on_unknown_key_is_not_found,
                               Factory, approval_stores) {
   auto store = Factory::make();
@@ -1141,6 +1173,34 @@ BOOST_AUTO_TEST_CASE_TEMPLATE(save_load_round_trip, Factory,
   BOOST_TEST(*must(store->load("run-1")) == s);
   BOOST_TEST(!must(store->load("run-")).has_value());
   BOOST_TEST(!must(store->load("run-10")).has_value());
+}
+
+BOOST_AUTO_TEST_CASE_TEMPLATE(a_cancelled_run_keeps_who_cancelled_it, Factory,
+                              workflow_state_stores) {
+  auto store = Factory::make();
+  auto run = paused("run-c", "refund", {"k1"}, at(1));
+  p::run_change first;
+  first.run = run;
+  first.created = true;
+  must(store->apply(first));
+
+  // The progress a run's actor writes when `cancel_run` stops it.
+  p::run_change cancel;
+  cancel.before = p::run_index::of(run);
+  cancel.run = run;
+  cancel.run.status = m::run_status::cancelled;
+  cancel.run.pending_approvals.clear();
+  cancel.run.pending_reason.clear();
+  cancel.run.updated_at = at(2);
+  cancel.run.outcome = m::result<json::value>{
+    m::err(m::make_error(m::error_type::approval_cancelled, "withdrawn"))};
+  cancel.run.cancelled_by = "ops@example.com";
+  must(store->apply(cancel));
+
+  auto loaded = must(store->load("run-c"));
+  BOOST_TEST_REQUIRE(loaded.has_value());
+  BOOST_TEST(loaded->cancelled_by == "ops@example.com");
+  BOOST_TEST(*loaded == cancel.run);
 }
 
 BOOST_AUTO_TEST_CASE_TEMPLATE(save_replaces_and_keeps_indexes_in_step, Factory,

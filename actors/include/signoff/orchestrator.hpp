@@ -170,9 +170,10 @@ public:
   decide_pending(const std::string& prefix, const model::decision& d,
                  bool auto_resume = true);
 
-  /// Cancels a paused run, then its pending approvals, as `actor` (kept in
-  /// the run's outcome and the approvals' audit trail; "run:<id>" when
-  /// empty). Errors: NOT_FOUND, INVALID_RUN_STATE.
+  /// Cancels a paused run, then its pending approvals, as `actor`: kept in
+  /// the run (`cancelled_by`, and its outcome's details) and in the
+  /// approvals' audit trail. An empty `actor` records "run:<id>" (nobody
+  /// named). Errors: NOT_FOUND, INVALID_RUN_STATE.
   model::result<model::execution_result> cancel_run(const std::string& run_id,
                                                     std::string reason = {},
                                                     std::string actor = {});

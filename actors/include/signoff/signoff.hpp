@@ -29,7 +29,8 @@
 ///
 /// Actors (`signoff::actors`, target signoff::actors)
 /// - `orchestrator_actor`: the typed protocol of the orchestrator actor;
-///   `spawn_orchestrator()`, `orchestrator_config`, `notification_hooks`.
+///   `spawn_orchestrator()`, `orchestrator_config` (its `use_lmdb_stores()`
+///   takes what `open_lmdb_stores()` opened), `notification_hooks`.
 /// - `workflow_registration`, `execute_request`, `decision_request`,
 ///   `decision_report`, `cancel_run_request`, `cleanup_request`,
 ///   `cleanup_report`: the messages' payloads.

@@ -64,8 +64,9 @@ struct cancel_run_request {
   std::string run_id{};
   /// Why; the run's error message (a default one when empty).
   std::string reason{};
-  /// Who cancels: recorded in the run's outcome and in the audit trail of
-  /// the approvals cancelled with it ("run:<id>" when empty).
+  /// Who cancels: recorded in the run (`cancelled_by`, and its outcome's
+  /// details) and in the audit trail of the approvals cancelled with it.
+  /// Empty records "run:<id>": cancelled on the run's behalf, nobody named.
   std::string actor{};
 };
 

@@ -19,6 +19,10 @@
 #include "signoff/persistence/outbox.hpp"
 #include "signoff/persistence/workflow_state_store.hpp"
 
+namespace signoff::persistence {
+struct lmdb_stores;
+} // namespace signoff::persistence
+
 namespace signoff::actors {
 
 /// The orchestrator is the entry point: it starts runs (one actor each),
@@ -150,6 +154,14 @@ struct orchestrator_config {
   /// own. False runs it on the scheduler, for deterministic tests under
   /// CAF's test coordinator.
   bool detached_writer = true;
+
+  /// Sets the approval and run stores and the journal to those
+  /// `persistence::open_lmdb_stores` opened (so group commit is never
+  /// forgotten), and the outbox to the directory's when `keep_events`
+  /// (only where something delivers them: see `outbox`). The other fields
+  /// are left as they are.
+  orchestrator_config& use_lmdb_stores(const persistence::lmdb_stores& stores,
+                                       bool keep_events = false);
 };
 
 /// Spawns an orchestrator (and its registry shards, expiry timer and

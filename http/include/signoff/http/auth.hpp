@@ -29,7 +29,8 @@ parse_permission(std::string_view text) noexcept;
 
 /// Who a token speaks for and what it may touch.
 struct token_grant {
-  /// Recorded as the actor of every decision made with the token.
+  /// Recorded as the actor of every decision and run cancel made with the
+  /// token.
   std::string identity{};
   /// Approval key prefixes it may see and decide (literal); empty: all.
   std::vector<std::string> prefixes{};

@@ -1,6 +1,7 @@
 #pragma once
 
 #include <cstdint>
+#include <iosfwd>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -25,6 +26,9 @@ enum class approval_state {
 
 /// Lower-case name: "pending", "approved", ...
 [[nodiscard]] std::string_view to_string(approval_state s) noexcept;
+
+/// Prints `to_string(s)`, the name the JSON and HTTP answers use.
+std::ostream& operator<<(std::ostream& os, approval_state s);
 
 /// Parses a lower-case name; empty on anything else.
 [[nodiscard]] std::optional<approval_state>

@@ -1,5 +1,6 @@
 #pragma once
 
+#include <iosfwd>
 #include <string>
 #include <string_view>
 
@@ -60,6 +61,11 @@ struct error {
 /// Builds an error from a code, a message and optional details.
 [[nodiscard]] error make_error(std::string_view type, std::string message,
                                boost::json::value details = nullptr);
+
+/// Prints `TYPE: message` (the code the JSON and HTTP answers carry, then
+/// the message; the code alone when there is no message), for logs and
+/// test failures. The details are left out: they may be large.
+std::ostream& operator<<(std::ostream& os, const error& e);
 
 /// JSON form: `{"type": ..., "message": ..., "details": ...}`.
 void tag_invoke(boost::json::value_from_tag, boost::json::value& out,

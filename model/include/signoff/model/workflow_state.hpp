@@ -1,5 +1,6 @@
 #pragma once
 
+#include <iosfwd>
 #include <map>
 #include <optional>
 #include <string>
@@ -18,6 +19,8 @@ namespace signoff::model {
 enum class run_status { running, paused, completed, failed, cancelled };
 
 [[nodiscard]] std::string_view to_string(run_status s) noexcept;
+/// Prints `to_string(s)`, the name the JSON and HTTP answers use.
+std::ostream& operator<<(std::ostream& os, run_status s);
 [[nodiscard]] std::optional<run_status>
 parse_run_status(std::string_view text) noexcept;
 
@@ -50,6 +53,9 @@ struct saved_workflow_state {
   time_point updated_at;
   /// Set once the run is finished.
   std::optional<result<boost::json::value>> outcome;
+  /// Who cancelled the run through `cancel_run` (the same actor the audit
+  /// trail of its approvals names); empty for a run not cancelled so.
+  std::string cancelled_by;
 
   friend bool operator==(const saved_workflow_state&,
                          const saved_workflow_state&)

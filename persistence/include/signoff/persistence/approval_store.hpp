@@ -28,6 +28,21 @@ struct created_approval {
 /// the shared rules of `decision_rules.hpp` and applied through it, so each
 /// store writes the same records and audit entries.
 ///
+/// Writing a store of your own: implement `apply` and the reads. The audit
+/// entries arrive computed, in `approval_change::audit`: numbered after
+/// `before`'s revision, naming their actor, and led by the decider's
+/// "created" entry when a decision comes before its approval exists. They
+/// are `model::approval_transition::audit`, from `model::create_approval`
+/// and `model::apply_decision`, the one place entries are made: append them
+/// as they are, and compute none of your own.
+///
+/// Keys may hold any bytes, not only UTF-8, and records repeat their keys.
+/// Boost.JSON serializes such bytes as they are, but parses the text back
+/// only with `boost::json::parse_options::allow_invalid_utf8` set: a store
+/// keeping JSON text must parse with it. `model::parse_json` does not set
+/// it by default (pass the options); the LMDB store sets it when it
+/// decodes records.
+///
 /// Thread safety: every implementation must allow concurrent calls from
 /// any thread. Errors: `STORAGE_ERROR` when the medium fails; the
 /// operations below list the others. Instants are passed in, so a store
