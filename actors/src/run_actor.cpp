@@ -521,7 +521,12 @@ void take_wake(run_pointer self, const wake_message& wake) {
 
 caf::result<execution_reply> cancel(run_pointer self, cancel_run_request& req) {
   auto& st = self->state;
-  if (!st.parked)
+  // A run re-activated from the store only to be cancelled has not started:
+  // it is paused as stored, and no shard knows its actor, so there is
+  // nothing to forget when it leaves.
+  const bool paused
+    = st.parked || (!st.started && st.run.status == model::run_status::paused);
+  if (!paused)
     return execution_reply{model::make_error(
       model::error_type::invalid_run_state,
       "run '" + st.run.run_id + "' is " + std::string{to_string(st.run.status)}

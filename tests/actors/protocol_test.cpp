@@ -655,4 +655,75 @@ BOOST_AUTO_TEST_CASE(a_decision_beaten_by_another_process_is_a_conflict) {
   BOOST_TEST(env.approval("k").status.decided_by == "bob");
 }
 
+// A run passivated while paused can be cancelled: the directory
+// re-activates it from the store to cancel it, and its approval with it.
+BOOST_AUTO_TEST_CASE(a_passivated_run_can_be_cancelled) {
+  deterministic_engine env{[](actors::orchestrator_config& c) {
+    c.max_resident_runs = 0;
+  }};
+  auto n = std::make_shared<test::entry_counters>();
+  env.register_workflow("counted", test::counted_workflow(n));
+  park(env, "r1", {"k"});
+  env.run();
+  BOOST_TEST_REQUIRE(env.resident() == 0U);
+  actors::cancel_run_request cancel;
+  cancel.run_id = "r1";
+  cancel.reason = "withdrawn";
+  env.send(actors::cancel_run_atom_v, cancel);
+  env.run();
+  auto cancelled = test::must(env.reply<execution_reply>());
+  BOOST_TEST(cancelled.status == model::run_status::cancelled);
+  BOOST_TEST(cancelled.pending_approvals == std::vector<std::string>{"k"},
+             boost::test_tools::per_element());
+  BOOST_TEST(env.stored("r1").status == model::run_status::cancelled);
+  auto approval = env.approval("k").status;
+  BOOST_TEST(approval.state == model::approval_state::cancelled);
+  BOOST_TEST(approval.decided_by == "run:r1");
+  BOOST_TEST(n->entries_of("r1") == 1);
+  BOOST_TEST(env.resident() == 0U);
+}
+
+// A passivated run is re-activated to take a wake, and a cancel_run
+// reaches the directory first: the cancel wins, and the wake, bounced
+// off the gone actor, finds the run cancelled and resumes nothing.
+BOOST_AUTO_TEST_CASE(cancel_of_a_run_reactivated_for_a_wake) {
+  deterministic_engine env{[](actors::orchestrator_config& c) {
+    c.max_resident_runs = 0;
+  }};
+  auto n = std::make_shared<test::entry_counters>();
+  env.register_workflow("counted", test::counted_workflow(n));
+  park(env, "r1", {"k"});
+  env.run();
+  BOOST_TEST_REQUIRE(env.resident() == 0U);
+  env.send_grant("k");
+  env.expect_next<actors::decide_atom, actors::decision_request>(env.orch);
+  actors::cancel_run_request cancel;
+  cancel.run_id = "r1";
+  env.send(actors::cancel_run_atom_v, cancel);
+  // The shard's wake for the stored run queues behind the cancel.
+  env.expect_next<actors::decide_atom, actors::decision_request>(shard_actor);
+  env.expect_next<actors::cancel_run_atom, actors::cancel_run_request>(
+    env.orch);
+  env.expect_next<wake_atom, routed_wake>(env.orch);
+  auto run
+    = env
+        .expect_next<actors::cancel_run_atom, actors::cancel_run_request>(
+          run_actor)
+        .to;
+  env.run();
+  std::optional<execution_reply> cancelled;
+  std::optional<decision_reply> decided;
+  while (env.has_reply())
+    env.self->receive([&](execution_reply& r) { cancelled = std::move(r); },
+                      [&](decision_reply& r) { decided = std::move(r); });
+  BOOST_TEST_REQUIRE(cancelled.has_value());
+  BOOST_TEST_REQUIRE(decided.has_value());
+  BOOST_TEST(test::must(*cancelled).status == model::run_status::cancelled);
+  BOOST_TEST(test::must(*decided).resumed_workflows.empty());
+  BOOST_TEST(env.stored("r1").status == model::run_status::cancelled);
+  BOOST_TEST(n->steps_of("r1", "after-k") == 0);
+  BOOST_TEST(env.resident() == 0U);
+  (void)run;
+}
+
 BOOST_AUTO_TEST_SUITE_END()
