@@ -406,6 +406,43 @@ BOOST_AUTO_TEST_CASE(the_resident_limit_passivates_the_least_recently_parked) {
   (void)r2;
 }
 
+// Two runs park while the directory still waits for a run it asked to
+// passivate to say it did: only as many runs as needed go, so the limit is
+// kept, not undercut.
+BOOST_AUTO_TEST_CASE(runs_asked_to_passivate_are_not_counted_twice) {
+  deterministic_engine env{[](actors::orchestrator_config& c) {
+    c.max_resident_runs = 2;
+  }};
+  auto n = std::make_shared<test::entry_counters>();
+  env.register_workflow("counted", test::counted_workflow(n));
+  park(env, "r1", {"k1"});
+  park(env, "r2", {"k2"});
+  env.send_execute("counted", test::keys_input({"k3"}), "r3");
+  env.send_execute("counted", test::keys_input({"k4"}), "r4");
+  env.expect_next<actors::execute_atom, actors::execute_request>(env.orch);
+  env.expect_next<actors::execute_atom, actors::execute_request>(env.orch);
+  // Both new runs park before the directory hears of either park.
+  for (int i = 0; i < 2; ++i) {
+    auto run = env.expect_next<start_atom>(run_actor).to;
+    env.expect_next<reach_atom, reach_request>(shard_actor);
+    env.expect_next<status_reply>(run);
+  }
+  env.expect_next<parked_atom, std::string>(env.orch);
+  env.expect_next<parked_atom, std::string>(env.orch);
+  env.run();
+  while (env.has_reply())
+    test::must(env.reply<execution_reply>());
+  BOOST_TEST(env.resident() == 2U);
+  // The two oldest went; the two newest stayed.
+  for (const auto* key : {"k1", "k2", "k3", "k4"})
+    env.send_grant(key);
+  env.run();
+  BOOST_TEST(n->entries_of("r1") == 2);
+  BOOST_TEST(n->entries_of("r2") == 2);
+  BOOST_TEST(n->entries_of("r3") == 1);
+  BOOST_TEST(n->entries_of("r4") == 1);
+}
+
 // Parked runs passivate once idle for `idle_passivation` on the injected
 // clock, each after its own idle time.
 BOOST_AUTO_TEST_CASE(idle_runs_passivate_after_their_idle_time) {
