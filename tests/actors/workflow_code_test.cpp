@@ -1,0 +1,273 @@
+// What user code in a workflow can do to a run, through the blocking
+// facade on real threads: entries into the workflow function and its steps
+// on the resident path and on the replay path (passivated, restarted), a
+// catch-all around an approval, values JSON cannot carry, and workflow
+// functions that are no proper coroutines.
+
+#include "signoff/orchestrator.hpp"
+
+#include <cmath>
+#include <limits>
+
+#include <boost/test/unit_test.hpp>
+#include <caf/all.hpp>
+
+#include "fixtures.hpp"
+#include "support/must.hpp"
+#include "support/printing.hpp"
+
+using namespace signoff;
+using namespace std::chrono_literals;
+
+namespace {
+
+using value_task = task<model::result<boost::json::value>>;
+
+/// Entries into the workflow function and into each step, by run.
+struct entries {
+  std::mutex mutex;
+  std::map<std::string, int> counts;
+
+  void count(const std::string& what) {
+    std::lock_guard guard{mutex};
+    ++counts[what];
+  }
+  int operator[](const std::string& what) {
+    std::lock_guard guard{mutex};
+    return counts[what];
+  }
+};
+
+/// Three approvals in sequence, a step before each and one at the end,
+/// every entry counted under "<run>/<what>".
+workflow three_approvals(std::shared_ptr<entries> n) {
+  return [n](step& step, const boost::json::value&) -> value_task {
+    const auto run = step.run_id();
+    n->count(run + "/entry");
+    boost::json::array got;
+    for (const auto* level : {"a", "b", "c"}) {
+      co_await step.run(std::string{"prepare-"} + level,
+                        [&] { n->count(run + "/prepare-" + level); });
+      got.push_back(co_await step.approval(run + ":" + level));
+    }
+    co_await step.run("ship", [&] { n->count(run + "/ship"); });
+    co_return boost::json::value(std::move(got));
+  };
+}
+
+/// Grants the three approvals of `run` in turn; each must resume it.
+void grant_three(orchestrator& orch, const std::string& run) {
+  for (const auto* level : {"a", "b", "c"}) {
+    auto report
+      = test::must(orch.grant_approval(run + ":" + level, level, {"jane"}));
+    BOOST_TEST(report.resumed_workflows == std::vector<std::string>{run},
+               boost::test_tools::per_element());
+  }
+  BOOST_TEST(test::must(orch.get_workflow_status(run)).status
+             == model::run_status::completed);
+}
+
+void check_steps_once(entries& n, const std::string& run) {
+  for (const auto* step : {"prepare-a", "prepare-b", "prepare-c", "ship"})
+    BOOST_TEST(n[run + "/" + step] == 1, run << "/" << step);
+}
+
+persistence::lmdb_stores open_stores(const test::temp_dir& dir) {
+  auto opened = persistence::open_lmdb_stores(
+    {.path = dir.str(), .durability = persistence::lmdb_durability::no_sync});
+  BOOST_TEST_REQUIRE(opened.is_ok());
+  return opened.value();
+}
+
+/// Run actors the orchestrator holds in memory.
+std::size_t resident(orchestrator& orch) {
+  caf::scoped_actor self{orch.system()};
+  std::size_t out = 0;
+  self->request(orch.handle(), caf::infinite, actors::resident_atom_v)
+    .receive([&](std::size_t n) { out = n; },
+             [](caf::error& e) { BOOST_FAIL(to_string(e)); });
+  return out;
+}
+
+double nan() {
+  return std::numeric_limits<double>::quiet_NaN();
+}
+
+} // namespace
+
+BOOST_AUTO_TEST_SUITE(workflow_code)
+
+// A resident run continues where it paused: the workflow function is
+// entered once over three pauses, each step once.
+BOOST_AUTO_TEST_CASE(a_resident_run_is_entered_once) {
+  auto n = std::make_shared<entries>();
+  orchestrator orch;
+  test::must(orch.register_workflow("three", three_approvals(n)));
+  auto run = test::must(orch.execute("three", nullptr, {.run_id = "r"}));
+  BOOST_TEST(run.status == model::run_status::paused);
+  grant_three(orch, "r");
+  BOOST_TEST((*n)["r/entry"] == 1);
+  check_steps_once(*n, "r");
+}
+
+// A run passivated at every pause (no resident run allowed) replays from
+// the top on each wake: four entries, each step still once.
+BOOST_AUTO_TEST_CASE(a_passivated_run_replays_from_the_top) {
+  test::temp_dir dir;
+  auto stores = open_stores(dir);
+  auto n = std::make_shared<entries>();
+  auto options = test::lmdb_orchestrator_options(stores);
+  options.max_resident_runs = 0;
+  orchestrator orch{options};
+  test::must(orch.register_workflow("three", three_approvals(n)));
+  test::must(orch.execute("three", nullptr, {.run_id = "r"}));
+  grant_three(orch, "r");
+  BOOST_TEST((*n)["r/entry"] == 4);
+  check_steps_once(*n, "r");
+}
+
+// A restart of the orchestrator over the same directory between each
+// decision: the run is replayed from the store by the new orchestrator.
+BOOST_AUTO_TEST_CASE(a_restarted_run_replays_from_the_top) {
+  test::temp_dir dir;
+  auto n = std::make_shared<entries>();
+  {
+    auto stores = open_stores(dir);
+    orchestrator orch{test::lmdb_orchestrator_options(stores)};
+    test::must(orch.register_workflow("three", three_approvals(n)));
+    test::must(orch.execute("three", nullptr, {.run_id = "r"}));
+  }
+  for (const auto* level : {"a", "b", "c"}) {
+    auto stores = open_stores(dir);
+    orchestrator orch{test::lmdb_orchestrator_options(stores)};
+    test::must(orch.register_workflow("three", three_approvals(n)));
+    auto report = test::must(
+      orch.grant_approval(std::string{"r:"} + level, level, {"jane"}));
+    BOOST_TEST(report.resumed_workflows == std::vector<std::string>{"r"},
+               boost::test_tools::per_element());
+  }
+  auto stores = open_stores(dir);
+  auto final_state = test::must(stores.runs->load("r"));
+  BOOST_TEST_REQUIRE(final_state.has_value());
+  BOOST_TEST(final_state->status == model::run_status::completed);
+  BOOST_TEST((*n)["r/entry"] == 4);
+  check_steps_once(*n, "r");
+}
+
+// A catch-all around an approval cannot swallow the pause: the run pauses,
+// the code in the handler never runs, and the grant resumes it normally.
+BOOST_AUTO_TEST_CASE(a_catch_all_around_an_approval_still_pauses) {
+  auto swallowed = std::make_shared<std::atomic<int>>(0);
+  auto after = std::make_shared<std::atomic<int>>(0);
+  orchestrator orch;
+  test::must(orch.register_workflow(
+    "greedy",
+    [swallowed, after](step& step, const boost::json::value&) -> value_task {
+      boost::json::value got;
+      try {
+        got = co_await step.approval("greedy");
+      } catch (...) {
+        ++*swallowed;
+        co_return boost::json::value("swallowed");
+      }
+      co_await step.run("after", [&] { ++*after; });
+      co_return got;
+    }));
+  auto run = test::must(orch.execute("greedy", nullptr, {.run_id = "g"}));
+  BOOST_TEST(run.status == model::run_status::paused);
+  BOOST_TEST(*swallowed == 0);
+  BOOST_TEST(*after == 0);
+  test::must(orch.grant_approval("greedy", "yes", {"jane"}));
+  auto done = test::must(orch.get_workflow_status("g"));
+  BOOST_TEST(done.status == model::run_status::completed);
+  BOOST_TEST(done.outcome->value() == boost::json::value("yes"));
+  BOOST_TEST(*swallowed == 0);
+  BOOST_TEST(*after == 1);
+}
+
+// Nor can it swallow the error that ends the run: a rejection of
+// `step.approval` fails the run, and the handler never runs.
+BOOST_AUTO_TEST_CASE(a_catch_all_cannot_swallow_a_rejection) {
+  auto swallowed = std::make_shared<std::atomic<int>>(0);
+  orchestrator orch;
+  test::must(orch.register_workflow(
+    "greedy", [swallowed](step& step, const boost::json::value&) -> value_task {
+      try {
+        co_await step.approval("greedy");
+      } catch (...) {
+        ++*swallowed;
+      }
+      co_return boost::json::value("went on");
+    }));
+  test::must(orch.execute("greedy", nullptr, {.run_id = "g"}));
+  test::must(orch.reject_approval("greedy", "no", {"jane"}));
+  auto done = test::must(orch.get_workflow_status("g"));
+  BOOST_TEST(done.status == model::run_status::failed);
+  BOOST_TEST(done.outcome->error().type
+             == model::error_type::approval_rejected);
+  BOOST_TEST(*swallowed == 0);
+}
+
+// A workflow returning a value with NaN fails with an error saying so, and
+// the LMDB store keeps a run it can read back.
+BOOST_AUTO_TEST_CASE(a_result_json_cannot_carry_fails_the_run) {
+  test::temp_dir dir;
+  auto stores = open_stores(dir);
+  orchestrator orch{test::lmdb_orchestrator_options(stores)};
+  test::must(orch.register_workflow(
+    "nan", [](step& step, const boost::json::value&) -> value_task {
+      co_await step.run("fine", [] { return 1; });
+      co_return boost::json::value{{"ratio", nan()}};
+    }));
+  auto run = test::must(orch.execute("nan", nullptr, {.run_id = "n"}));
+  BOOST_TEST(run.status == model::run_status::failed);
+  BOOST_TEST_REQUIRE(run.outcome.has_value());
+  BOOST_TEST(run.outcome->error().type == model::error_type::unexpected_error);
+  BOOST_TEST(run.outcome->error().message.find("NaN") != std::string::npos,
+             run.outcome->error().message);
+  auto stored = test::must(orch.get_workflow_status("n"));
+  BOOST_TEST(stored.status == model::run_status::failed);
+  BOOST_TEST(stored.checkpoints.contains("fine"));
+}
+
+// A step returning NaN ends the run with an error naming the step; its
+// value is not kept.
+BOOST_AUTO_TEST_CASE(a_step_value_json_cannot_carry_names_the_step) {
+  test::temp_dir dir;
+  auto stores = open_stores(dir);
+  orchestrator orch{test::lmdb_orchestrator_options(stores)};
+  test::must(orch.register_workflow(
+    "nan", [](step& step, const boost::json::value&) -> value_task {
+      auto x = co_await step.run("measure", [] { return nan(); });
+      co_return boost::json::value(x);
+    }));
+  auto run = test::must(orch.execute("nan", nullptr, {.run_id = "n"}));
+  BOOST_TEST(run.status == model::run_status::failed);
+  BOOST_TEST(run.outcome->error().message.find("'measure'")
+               != std::string::npos,
+             run.outcome->error().message);
+  auto stored = test::must(orch.get_workflow_status("n"));
+  BOOST_TEST(!stored.checkpoints.contains("measure"));
+}
+
+// A workflow function that is no coroutine and throws when called fails
+// the run with the exception's message; the run is stored failed and no
+// actor of it stays behind.
+BOOST_AUTO_TEST_CASE(a_workflow_function_throwing_when_called_fails_the_run) {
+  orchestrator orch;
+  test::must(orch.register_workflow(
+    "eager", [](step&, const boost::json::value& in) -> value_task {
+      if (!in.is_object())
+        throw std::invalid_argument("an object, please");
+      throw std::logic_error("unreachable");
+    }));
+  auto run = test::must(orch.execute("eager", 42, {.run_id = "e"}));
+  BOOST_TEST(run.status == model::run_status::failed);
+  BOOST_TEST(run.outcome->error().type == model::error_type::unexpected_error);
+  BOOST_TEST(run.outcome->error().message == "an object, please");
+  BOOST_TEST(test::must(orch.get_workflow_status("e")).status
+             == model::run_status::failed);
+  BOOST_TEST(resident(orch) == 0U);
+}
+
+BOOST_AUTO_TEST_SUITE_END()
