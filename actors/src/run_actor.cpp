@@ -295,7 +295,9 @@ void answer_pause(run_state& st, const execution_reply& reply) {
 }
 
 /// Leaves memory: tells the shard the run no longer waits here and the
-/// directory to forget its actor. The store holds everything.
+/// directory to forget its actor. The store holds everything. Called before
+/// the run's callers are answered, so that what they send next finds the
+/// run gone; the actor quits once the current message is handled.
 void leave(run_pointer self) {
   auto& st = self->state;
   if (st.parked)
@@ -311,10 +313,10 @@ void leave(run_pointer self) {
 void fail_write(run_pointer self, const model::error& e) {
   auto& st = self->state;
   st.eng->log("saving run '" + st.run.run_id + "' failed: " + e.message);
-  answer_pause(st, e);
-  answer_suspension(st, false);
   st.parked = false;
   leave(self);
+  answer_pause(st, e);
+  answer_suspension(st, false);
 }
 
 void finish(run_pointer self, model::result<boost::json::value> outcome) {
@@ -335,9 +337,10 @@ void finish(run_pointer self, model::result<boost::json::value> outcome) {
     }
     st.eng->log("run '" + st.run.run_id + "' "
                 + std::string{to_string(st.run.status)});
+    // As for a pause: the directory hears first (see `pause`).
+    leave(self);
     answer_pause(st, model::execution_result::of(st.run));
     answer_suspension(st, true);
-    leave(self);
   });
 }
 
@@ -353,9 +356,13 @@ void pause(run_pointer self) {
       return;
     }
     st.parked = true;
+    // The directory hears of the pause before anyone waiting for it: a
+    // caller woken by the answer may send the orchestrator something at
+    // once (a decision), which must find the run parked (counted, and
+    // passivated as the limits say), not still working.
+    self->send(st.eng->directory(), parked_atom_v, st.run.run_id);
     answer_pause(st, model::execution_result::of(st.run));
     answer_suspension(st, true);
-    self->send(st.eng->directory(), parked_atom_v, st.run.run_id);
   });
 }
 
@@ -545,14 +552,14 @@ caf::result<execution_reply> cancel(run_pointer self, cancel_run_request& req) {
           [rp, waited_on](run_pointer self, model::result<void> done) mutable {
             auto& st = self->state;
             if (done.is_err()) {
-              rp.deliver(execution_reply{done.error()});
               fail_write(self, done.error());
+              rp.deliver(execution_reply{done.error()});
               return;
             }
             auto reply = model::execution_result::of(st.run);
             reply.pending_approvals = std::move(waited_on);
-            rp.deliver(execution_reply{std::move(reply)});
             leave(self);
+            rp.deliver(execution_reply{std::move(reply)});
           });
   return rp;
 }

@@ -126,6 +126,30 @@ BOOST_AUTO_TEST_CASE(a_passivated_run_replays_from_the_top) {
   check_steps_once(*n, "r");
 }
 
+// Each run passivates as soon as it parked, before the caller can decide:
+// `execute` answers once the directory knows the run parked, so the grant
+// that follows always finds it passivated, and replays it (200 runs, none
+// may be woken resident).
+BOOST_AUTO_TEST_CASE(execute_answers_once_the_directory_knows_the_pause) {
+  auto n = std::make_shared<entries>();
+  orchestrator_options options;
+  options.max_resident_runs = 0;
+  orchestrator orch{options};
+  test::must(orch.register_workflow(
+    "one", [n](step& step, const boost::json::value&) -> value_task {
+      n->count(step.run_id());
+      co_return co_await step.approval("one:" + step.run_id());
+    }));
+  int resumed_resident = 0;
+  for (int i = 0; i < 200; ++i) {
+    const auto id = std::to_string(i);
+    test::must(orch.execute("one", nullptr, {.run_id = id}));
+    test::must(orch.grant_approval("one:" + id, "yes", {"jane"}));
+    resumed_resident += (*n)[id] == 1 ? 1 : 0;
+  }
+  BOOST_TEST(resumed_resident == 0);
+}
+
 // A restart of the orchestrator over the same directory between each
 // decision: the run is replayed from the store by the new orchestrator.
 BOOST_AUTO_TEST_CASE(a_restarted_run_replays_from_the_top) {
