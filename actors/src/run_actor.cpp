@@ -510,6 +510,14 @@ void start(run_pointer self) {
       model::detail::thrown_outcome(std::current_exception()).result.error());
     return;
   }
+  if (!st.frame->root) {
+    // A function that is no coroutine may return an empty task: there is
+    // no coroutine to start, and resuming a null handle would crash.
+    finish(self, model::make_error(model::error_type::unexpected_error,
+                                   "the workflow function returned no "
+                                   "coroutine (an empty task)"));
+    return;
+  }
   st.frame->root.start();
   after_resume(self);
 }

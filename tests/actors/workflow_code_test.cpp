@@ -7,6 +7,7 @@
 #include "signoff/orchestrator.hpp"
 
 #include <cmath>
+#include <coroutine>
 #include <limits>
 
 #include <boost/test/unit_test.hpp>
@@ -291,6 +292,42 @@ BOOST_AUTO_TEST_CASE(a_workflow_function_throwing_when_called_fails_the_run) {
   BOOST_TEST(run.outcome->error().message == "an object, please");
   BOOST_TEST(test::must(orch.get_workflow_status("e")).status
              == model::run_status::failed);
+  BOOST_TEST(resident(orch) == 0U);
+}
+
+// A workflow function that is no coroutine and returns an empty task has
+// nothing to run: the run fails with an error saying so.
+BOOST_AUTO_TEST_CASE(a_workflow_function_returning_no_coroutine_fails_the_run) {
+  orchestrator orch;
+  test::must(orch.register_workflow(
+    "hollow",
+    [](step&, const boost::json::value&) -> value_task { return {}; }));
+  auto run = test::must(orch.execute("hollow", nullptr, {.run_id = "h"}));
+  BOOST_TEST(run.status == model::run_status::failed);
+  BOOST_TEST(run.outcome->error().type == model::error_type::unexpected_error);
+  BOOST_TEST(run.outcome->error().message.find("no coroutine")
+               != std::string::npos,
+             run.outcome->error().message);
+  BOOST_TEST(test::must(orch.get_workflow_status("h")).status
+             == model::run_status::failed);
+  BOOST_TEST(resident(orch) == 0U);
+}
+
+// A workflow awaiting something that is no signoff step would never be
+// resumed: the run fails with an error saying so instead of hanging.
+BOOST_AUTO_TEST_CASE(a_foreign_awaitable_fails_the_run) {
+  orchestrator orch;
+  test::must(orch.register_workflow(
+    "foreign", [](step& step, const boost::json::value&) -> value_task {
+      co_await step.run("first", [] { return 1; });
+      co_await std::suspend_always{};
+      co_return nullptr;
+    }));
+  auto run = test::must(orch.execute("foreign", nullptr, {.run_id = "f"}));
+  BOOST_TEST(run.status == model::run_status::failed);
+  BOOST_TEST(run.outcome->error().message.find("not a signoff step")
+               != std::string::npos,
+             run.outcome->error().message);
   BOOST_TEST(resident(orch) == 0U);
 }
 
