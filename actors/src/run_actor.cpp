@@ -397,6 +397,12 @@ model::result<boost::json::value> outcome_of(run_frame& frame) {
       return model::make_error(model::error_type::unexpected_error,
                                "the workflow returned a value that cannot be "
                                "saved: it holds NaN or an infinity");
+    if (outcome.is_err() && !model::is_storable(outcome.error().details))
+      return model::make_error(model::error_type::unexpected_error,
+                               "the workflow returned an error ("
+                                 + outcome.error().type
+                                 + ") whose details cannot be saved: they "
+                                   "hold NaN or an infinity");
     return outcome;
   } catch (const std::exception& e) {
     return model::make_error(model::error_type::unexpected_error, e.what());

@@ -331,4 +331,60 @@ BOOST_AUTO_TEST_CASE(a_foreign_awaitable_fails_the_run) {
   BOOST_TEST(resident(orch) == 0U);
 }
 
+// A step's error result whose details JSON cannot carry (an infinity), the
+// workflow branching on it and then pausing: the run is stored so that a
+// replay reads it back (no resident run allowed) and completes.
+BOOST_AUTO_TEST_CASE(an_error_with_details_json_cannot_carry_is_stored_safely) {
+  test::temp_dir dir;
+  auto stores = open_stores(dir);
+  auto options = test::lmdb_orchestrator_options(stores);
+  options.max_resident_runs = 0;
+  orchestrator orch{options};
+  test::must(orch.register_workflow(
+    "odd", [](step& step, const boost::json::value&) -> value_task {
+      // Named first: no JSON initializer inside the co_await expression.
+      auto measure = []() -> model::result<int> {
+        return model::make_error(
+          "OUT_OF_RANGE", "too far",
+          boost::json::value{
+            {"distance", std::numeric_limits<double>::infinity()}});
+      };
+      auto r = co_await step.try_run("measure", measure);
+      co_await step.approval("odd");
+      co_return boost::json::value(r.is_err() ? r.error().type : "ok");
+    }));
+  auto run = test::must(orch.execute("odd", nullptr, {.run_id = "o"}));
+  BOOST_TEST_REQUIRE(run.status == model::run_status::paused);
+  // Readable: the refused error was not kept.
+  auto paused = test::must(orch.get_workflow_status("o"));
+  BOOST_TEST(!paused.checkpoints.contains("measure"));
+  auto report = test::must(orch.grant_approval("odd", "yes", {"jane"}));
+  BOOST_TEST(report.resumed_workflows == std::vector<std::string>{"o"},
+             boost::test_tools::per_element());
+  auto done = test::must(orch.get_workflow_status("o"));
+  BOOST_TEST(done.status == model::run_status::completed);
+  BOOST_TEST(done.outcome->value() == boost::json::value("UNEXPECTED_ERROR"));
+}
+
+// A workflow returning an error whose details JSON cannot carry fails with
+// an error saying so, and the run stays readable.
+BOOST_AUTO_TEST_CASE(a_returned_error_json_cannot_carry_fails_readably) {
+  test::temp_dir dir;
+  auto stores = open_stores(dir);
+  orchestrator orch{test::lmdb_orchestrator_options(stores)};
+  test::must(orch.register_workflow(
+    "odd", [](step&, const boost::json::value&) -> value_task {
+      co_return model::make_error("OUT_OF_RANGE", "too far",
+                                  boost::json::value{{"distance", nan()}});
+    }));
+  auto run = test::must(orch.execute("odd", nullptr, {.run_id = "o"}));
+  BOOST_TEST(run.status == model::run_status::failed);
+  BOOST_TEST(run.outcome->error().type == model::error_type::unexpected_error);
+  BOOST_TEST(run.outcome->error().message.find("OUT_OF_RANGE")
+               != std::string::npos,
+             run.outcome->error().message);
+  auto stored = test::must(orch.get_workflow_status("o"));
+  BOOST_TEST(stored.status == model::run_status::failed);
+}
+
 BOOST_AUTO_TEST_SUITE_END()

@@ -1251,6 +1251,29 @@ BOOST_AUTO_TEST_CASE(values_json_cannot_carry_are_refused_naming_the_step) {
   BOOST_TEST(inf.checkpoints.count("inf") == 0U);
 }
 
+// The same for an error result whose details JSON cannot carry: the step
+// fails naming itself, and nothing is kept.
+BOOST_AUTO_TEST_CASE(error_details_json_cannot_carry_are_refused_too) {
+  map_gate gate;
+  auto state = new_run();
+  workflow wf
+    = [&](model::step& s, const bj::value&) -> task<model::result<bj::value>> {
+    // Named first: no JSON initializer inside the co_await expression.
+    auto far = []() -> model::result<int> {
+      return model::make_error("OUT_OF_RANGE", "too far",
+                               bj::value{{"distance", HUGE_VAL}});
+    };
+    auto r = co_await s.try_run("far", far);
+    co_return bj::value(r.is_err() ? r.error().message : "ok");
+  };
+  run_workflow(wf, state, gate, t0);
+  BOOST_TEST(outcome_value(state).as_string().find("'far'")
+             != bj::string::npos);
+  BOOST_TEST(outcome_value(state).as_string().find("OUT_OF_RANGE")
+             != bj::string::npos);
+  BOOST_TEST(state.checkpoints.count("far") == 0U);
+}
+
 BOOST_AUTO_TEST_CASE(a_blocking_step_suspends_until_its_job_ran) {
   map_gate gate;
   auto state = new_run();
