@@ -1196,6 +1196,28 @@ BOOST_AUTO_TEST_CASE(an_async_step_is_awaited_and_kept) {
   BOOST_TEST(outcome_value(state) == bj::value({42, "async boom"}));
 }
 
+// An async step returning nothing (`task<void>`), like a plain one.
+BOOST_AUTO_TEST_CASE(an_async_step_may_return_nothing) {
+  map_gate gate;
+  auto state = new_run();
+  int calls = 0;
+  workflow wf
+    = [&](model::step& s, const bj::value&) -> task<model::result<bj::value>> {
+    co_await s.run("notify", [&]() -> task<void> {
+      ++calls;
+      co_return;
+    });
+    co_await s.approval("k");
+    co_return bj::value("done");
+  };
+  run_workflow(wf, state, gate, t0);
+  BOOST_TEST(state.checkpoints.at("notify").value() == bj::value{});
+  gate.approve("k", true);
+  run_workflow(wf, state, gate, t0);
+  BOOST_TEST(calls == 1);
+  BOOST_TEST(outcome_value(state) == bj::value("done"));
+}
+
 BOOST_AUTO_TEST_CASE(nested_tasks_are_destroyed_with_an_ended_run) {
   map_gate gate;
   auto state = new_run();

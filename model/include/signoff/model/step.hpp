@@ -611,7 +611,13 @@ private:
     } else {
       std::exception_ptr thrown;
       try {
-        made = detail::produce_outcome(key, co_await fn());
+        // A task<void> step keeps a null value, as a plain void step does.
+        if constexpr (std::is_void_v<detail::step_produced_t<F>>) {
+          co_await fn();
+          made = {ok(boost::json::value{})};
+        } else {
+          made = detail::produce_outcome(key, co_await fn());
+        }
       } catch (...) {
         thrown = std::current_exception();
       }
