@@ -1216,6 +1216,25 @@ BOOST_AUTO_TEST_CASE(an_async_step_may_return_nothing) {
   run_workflow(wf, state, gate, t0);
   BOOST_TEST(calls == 1);
   BOOST_TEST(outcome_value(state) == bj::value("done"));
+
+  auto counted = std::make_shared<int>(0);
+  auto after = new_run();
+  workflow later
+    = [&](model::step& s, const bj::value&) -> task<model::result<bj::value>> {
+    co_await s.approval("k2");
+    // Named first: a by-copy capture in a temporary inside the co_await is
+    // refused on g++ 12 (see gcc12_temporary_guard.cpp).
+    auto notify = [counted]() -> task<void> {
+      ++*counted;
+      co_return;
+    };
+    co_await s.run("notify", notify);
+    co_return bj::value("done");
+  };
+  run_workflow(later, after, gate, t0);
+  gate.approve("k2", true);
+  run_workflow(later, after, gate, t0);
+  BOOST_TEST(*counted == 1);
 }
 
 BOOST_AUTO_TEST_CASE(nested_tasks_are_destroyed_with_an_ended_run) {
