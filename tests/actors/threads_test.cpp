@@ -227,8 +227,11 @@ BOOST_AUTO_TEST_CASE(stopping_with_work_in_flight_leaks_no_frame) {
     options.max_resident_runs = 16;
     orchestrator orch{options};
     auto asked = std::make_shared<std::atomic<int>>(0);
+    // `asked` is an argument, not a capture: CAF 0.17 spawning a function
+    // actor with no argument binds a reference to a null tuple (UBSan).
     auto silent = orch.system().spawn(
-      [asked](caf::event_based_actor* self) -> caf::behavior {
+      [](caf::event_based_actor* self,
+         std::shared_ptr<std::atomic<int>> asked) -> caf::behavior {
         return {
           [self, asked](ask_atom, const std::string&) {
             ++*asked;
@@ -236,7 +239,8 @@ BOOST_AUTO_TEST_CASE(stopping_with_work_in_flight_leaks_no_frame) {
             (void)self->make_response_promise<std::string>();
           },
         };
-      });
+      },
+      asked);
     test::must(orch.register_workflow(
       "parker", [live](step& step, const boost::json::value&) -> value_task {
         frame_guard guard{live};
