@@ -35,6 +35,8 @@ struct resident_run {
   /// Its place among the parked runs, while it is parked.
   std::optional<std::list<std::pair<std::string, model::time_point>>::iterator>
     parked{};
+  /// Asked to passivate, and neither gone nor parked again since.
+  bool quitting = false;
 };
 
 struct directory_state {
@@ -43,6 +45,8 @@ struct directory_state {
   /// Run actors alive now. A run has at most one actor, spawned only here:
   /// that is what serializes everything a run does.
   std::unordered_map<std::string, resident_run> resident;
+  /// Resident runs asked to passivate: not counted against the limit.
+  std::size_t quitting = 0;
   /// Parked runs and when they parked, least recently first: the order of
   /// passivation.
   std::list<std::pair<std::string, model::time_point>> parked;
@@ -87,6 +91,16 @@ void unpark(directory_state& st, resident_run& run) {
   }
 }
 
+/// Forgets a resident run: it is gone.
+void erase_resident(
+  directory_state& st,
+  std::unordered_map<std::string, resident_run>::iterator it) {
+  unpark(st, it->second);
+  if (it->second.quitting)
+    --st.quitting;
+  st.resident.erase(it);
+}
+
 /// Asks the least recently parked run to quit (it does if still idle).
 void passivate_oldest(directory_pointer self) {
   auto& st = self->state;
@@ -96,6 +110,10 @@ void passivate_oldest(directory_pointer self) {
   if (it == st.resident.end())
     return;
   it->second.parked.reset();
+  if (!it->second.quitting) {
+    it->second.quitting = true;
+    ++st.quitting;
+  }
   caf::anon_send(it->second.handle, detail::passivate_atom_v);
 }
 
@@ -134,10 +152,8 @@ result<std::optional<caf::actor>> activate(directory_pointer self,
 void forget_gone(directory_state& st, const std::string& run_id,
                  const caf::actor& handle) {
   auto it = st.resident.find(run_id);
-  if (it != st.resident.end() && it->second.handle == handle) {
-    unpark(st, it->second);
-    st.resident.erase(it);
-  }
+  if (it != st.resident.end() && it->second.handle == handle)
+    erase_resident(st, it);
 }
 
 /// Where the answer of a run's actor goes: its reply, or why there is
@@ -394,6 +410,7 @@ void stop(directory_pointer self, const caf::exit_msg& msg) {
   if (eng.writer())
     children.push_back(caf::actor_cast<caf::actor>(eng.writer()));
   st.resident.clear();
+  st.quitting = 0;
   st.parked.clear();
   st.to_recover.clear();
   st.stopping = children.size();
@@ -508,20 +525,25 @@ directory_actor::behavior_type directory_behavior(directory_pointer self,
       if (it == st.resident.end())
         return;
       unpark(st, it->second);
+      if (it->second.quitting) {
+        // It was not idle when asked to passivate, and parked again since.
+        it->second.quitting = false;
+        --st.quitting;
+      }
       it->second.parked
         = st.parked.insert(st.parked.end(), {run_id, st.eng->now()});
       const auto limit = st.eng->config().max_resident_runs;
-      // Runs asked to quit stay counted until they say they did.
-      auto over = st.resident.size() > limit ? st.resident.size() - limit : 0;
+      // Runs asked to quit are on their way out: counting them again would
+      // passivate one more run for each of them.
+      const auto staying = st.resident.size() - st.quitting;
+      auto over = staying > limit ? staying - limit : 0;
       while (over-- > 0 && !st.parked.empty())
         passivate_oldest(self);
     },
     [self](detail::finished_atom, const std::string& run_id) {
       auto& st = self->state;
-      if (auto it = st.resident.find(run_id); it != st.resident.end()) {
-        unpark(st, it->second);
-        st.resident.erase(it);
-      }
+      if (auto it = st.resident.find(run_id); it != st.resident.end())
+        erase_resident(st, it);
     },
     [self](detail::wake_atom,
            detail::routed_wake& routed) -> caf::result<detail::wake_report> {

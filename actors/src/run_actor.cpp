@@ -296,7 +296,9 @@ void answer_pause(run_state& st, const execution_reply& reply) {
 }
 
 /// Leaves memory: tells the shard the run no longer waits here and the
-/// directory to forget its actor. The store holds everything.
+/// directory to forget its actor. The store holds everything. Called before
+/// the run's callers are answered, so that what they send next finds the
+/// run gone; the actor quits once the current message is handled.
 void leave(run_pointer self) {
   auto& st = self->state;
   if (st.parked)
@@ -312,10 +314,10 @@ void leave(run_pointer self) {
 void fail_write(run_pointer self, const model::error& e) {
   auto& st = self->state;
   st.eng->log("saving run '" + st.run.run_id + "' failed: " + e.message);
-  answer_pause(st, e);
-  answer_suspension(st, false);
   st.parked = false;
   leave(self);
+  answer_pause(st, e);
+  answer_suspension(st, false);
 }
 
 void finish(run_pointer self, model::result<boost::json::value> outcome) {
@@ -336,9 +338,10 @@ void finish(run_pointer self, model::result<boost::json::value> outcome) {
     }
     st.eng->log("run '" + st.run.run_id + "' "
                 + std::string{to_string(st.run.status)});
+    // As for a pause: the directory hears first (see `pause`).
+    leave(self);
     answer_pause(st, model::execution_result::of(st.run));
     answer_suspension(st, true);
-    leave(self);
   });
 }
 
@@ -354,9 +357,13 @@ void pause(run_pointer self) {
       return;
     }
     st.parked = true;
+    // The directory hears of the pause before anyone waiting for it: a
+    // caller woken by the answer may send the orchestrator something at
+    // once (a decision), which must find the run parked (counted, and
+    // passivated as the limits say), not still working.
+    self->send(st.eng->directory(), parked_atom_v, st.run.run_id);
     answer_pause(st, model::execution_result::of(st.run));
     answer_suspension(st, true);
-    self->send(st.eng->directory(), parked_atom_v, st.run.run_id);
   });
 }
 
@@ -391,6 +398,12 @@ model::result<boost::json::value> outcome_of(run_frame& frame) {
       return model::make_error(model::error_type::unexpected_error,
                                "the workflow returned a value that cannot be "
                                "saved: it holds NaN or an infinity");
+    if (outcome.is_err() && !model::is_storable(outcome.error().details))
+      return model::make_error(model::error_type::unexpected_error,
+                               "the workflow returned an error ("
+                                 + outcome.error().type
+                                 + ") whose details cannot be saved: they "
+                                   "hold NaN or an infinity");
     return outcome;
   } catch (const std::exception& e) {
     return model::make_error(model::error_type::unexpected_error, e.what());
@@ -504,6 +517,14 @@ void start(run_pointer self) {
       model::detail::thrown_outcome(std::current_exception()).result.error());
     return;
   }
+  if (!st.frame->root) {
+    // A function that is no coroutine may return an empty task: there is
+    // no coroutine to start, and resuming a null handle would crash.
+    finish(self, model::make_error(model::error_type::unexpected_error,
+                                   "the workflow function returned no "
+                                   "coroutine (an empty task)"));
+    return;
+  }
   st.frame->root.start();
   after_resume(self);
 }
@@ -522,7 +543,12 @@ void take_wake(run_pointer self, const wake_message& wake) {
 
 caf::result<execution_reply> cancel(run_pointer self, cancel_run_request& req) {
   auto& st = self->state;
-  if (!st.parked)
+  // A run re-activated from the store only to be cancelled has not started:
+  // it is paused as stored, and no shard knows its actor, so there is
+  // nothing to forget when it leaves.
+  const bool paused
+    = st.parked || (!st.started && st.run.status == model::run_status::paused);
+  if (!paused)
     return execution_reply{model::make_error(
       model::error_type::invalid_run_state,
       "run '" + st.run.run_id + "' is " + std::string{to_string(st.run.status)}
@@ -541,14 +567,14 @@ caf::result<execution_reply> cancel(run_pointer self, cancel_run_request& req) {
           [rp, waited_on](run_pointer self, model::result<void> done) mutable {
             auto& st = self->state;
             if (done.is_err()) {
-              rp.deliver(execution_reply{done.error()});
               fail_write(self, done.error());
+              rp.deliver(execution_reply{done.error()});
               return;
             }
             auto reply = model::execution_result::of(st.run);
             reply.pending_approvals = std::move(waited_on);
-            rp.deliver(execution_reply{std::move(reply)});
             leave(self);
+            rp.deliver(execution_reply{std::move(reply)});
           });
   return rp;
 }

@@ -27,6 +27,17 @@ step_outcome json_outcome(std::string_view key, boost::json::value v) {
   return {ok(std::move(v))};
 }
 
+step_outcome error_outcome(std::string_view key, error e) {
+  if (!is_storable(e.details))
+    return {err(make_error(error_type::unexpected_error,
+                           "step '" + std::string{key} + "' returned an error ("
+                             + e.type
+                             + ") whose details cannot be saved: they hold "
+                               "NaN or an infinity, which JSON cannot carry")),
+            false};
+  return {err(std::move(e))};
+}
+
 step_outcome thrown_outcome(std::exception_ptr e) {
   try {
     std::rethrow_exception(std::move(e));

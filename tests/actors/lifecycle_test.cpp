@@ -32,6 +32,8 @@ BOOST_AUTO_TEST_CASE(three_approvals_in_sequence_run_each_step_once) {
         std::lock_guard guard{*m};
         return ++(*calls)[name];
       };
+      // A resident run goes on where it paused: entered once in all.
+      count("entry");
       boost::json::array approvers;
       for (const auto* level : {"team", "finance", "ceo"}) {
         co_await step.run(std::string{"prepare-"} + level,
@@ -55,7 +57,7 @@ BOOST_AUTO_TEST_CASE(three_approvals_in_sequence_run_each_step_once) {
   BOOST_TEST(boost::json::serialize(s.outcome->value())
              == R"(["team","finance","ceo"])");
   std::lock_guard guard{*m};
-  for (const auto* name : {"team", "finance", "ceo", "ship"})
+  for (const auto* name : {"entry", "team", "finance", "ceo", "ship"})
     BOOST_TEST((*calls)[name] == 1, name);
   BOOST_TEST(s.approval_keys.size() == 3U);
 }

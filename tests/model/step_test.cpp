@@ -1196,6 +1196,47 @@ BOOST_AUTO_TEST_CASE(an_async_step_is_awaited_and_kept) {
   BOOST_TEST(outcome_value(state) == bj::value({42, "async boom"}));
 }
 
+// An async step returning nothing (`task<void>`), like a plain one.
+BOOST_AUTO_TEST_CASE(an_async_step_may_return_nothing) {
+  map_gate gate;
+  auto state = new_run();
+  int calls = 0;
+  workflow wf
+    = [&](model::step& s, const bj::value&) -> task<model::result<bj::value>> {
+    co_await s.run("notify", [&]() -> task<void> {
+      ++calls;
+      co_return;
+    });
+    co_await s.approval("k");
+    co_return bj::value("done");
+  };
+  run_workflow(wf, state, gate, t0);
+  BOOST_TEST(state.checkpoints.at("notify").value() == bj::value{});
+  gate.approve("k", true);
+  run_workflow(wf, state, gate, t0);
+  BOOST_TEST(calls == 1);
+  BOOST_TEST(outcome_value(state) == bj::value("done"));
+
+  auto counted = std::make_shared<int>(0);
+  auto after = new_run();
+  workflow later
+    = [&](model::step& s, const bj::value&) -> task<model::result<bj::value>> {
+    co_await s.approval("k2");
+    // Named first: a by-copy capture in a temporary inside the co_await is
+    // refused on g++ 12 (see gcc12_temporary_guard.cpp).
+    auto notify = [counted]() -> task<void> {
+      ++*counted;
+      co_return;
+    };
+    co_await s.run("notify", notify);
+    co_return bj::value("done");
+  };
+  run_workflow(later, after, gate, t0);
+  gate.approve("k2", true);
+  run_workflow(later, after, gate, t0);
+  BOOST_TEST(*counted == 1);
+}
+
 BOOST_AUTO_TEST_CASE(nested_tasks_are_destroyed_with_an_ended_run) {
   map_gate gate;
   auto state = new_run();
@@ -1249,6 +1290,29 @@ BOOST_AUTO_TEST_CASE(values_json_cannot_carry_are_refused_naming_the_step) {
   run_workflow(branch, inf, gate, t0);
   BOOST_TEST(outcome_value(inf) == bj::value(true));
   BOOST_TEST(inf.checkpoints.count("inf") == 0U);
+}
+
+// The same for an error result whose details JSON cannot carry: the step
+// fails naming itself, and nothing is kept.
+BOOST_AUTO_TEST_CASE(error_details_json_cannot_carry_are_refused_too) {
+  map_gate gate;
+  auto state = new_run();
+  workflow wf
+    = [&](model::step& s, const bj::value&) -> task<model::result<bj::value>> {
+    // Named first: no JSON initializer inside the co_await expression.
+    auto far = []() -> model::result<int> {
+      return model::make_error("OUT_OF_RANGE", "too far",
+                               bj::value{{"distance", HUGE_VAL}});
+    };
+    auto r = co_await s.try_run("far", far);
+    co_return bj::value(r.is_err() ? r.error().message : "ok");
+  };
+  run_workflow(wf, state, gate, t0);
+  BOOST_TEST(outcome_value(state).as_string().find("'far'")
+             != bj::string::npos);
+  BOOST_TEST(outcome_value(state).as_string().find("OUT_OF_RANGE")
+             != bj::string::npos);
+  BOOST_TEST(state.checkpoints.count("far") == 0U);
 }
 
 BOOST_AUTO_TEST_CASE(a_blocking_step_suspends_until_its_job_ran) {

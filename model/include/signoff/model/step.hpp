@@ -246,13 +246,18 @@ struct step_outcome {
 [[nodiscard]] step_outcome json_outcome(std::string_view key,
                                         boost::json::value v);
 
+/// The outcome for a step's error result: kept as it is, or refused like a
+/// value if JSON cannot carry its details back (a store could not read the
+/// run again).
+[[nodiscard]] step_outcome error_outcome(std::string_view key, error e);
+
 /// The outcome for what a step function returned.
 template <class Produced>
 step_outcome produce_outcome(std::string_view key, Produced&& produced) {
   using traits = step_value<std::decay_t<Produced>>;
   if constexpr (traits::is_result) {
     if (produced.is_err())
-      return {err(std::move(produced.error()))};
+      return error_outcome(key, std::move(produced.error()));
     if constexpr (std::is_void_v<typename traits::type>)
       return {ok(boost::json::value{})};
     else
@@ -606,7 +611,13 @@ private:
     } else {
       std::exception_ptr thrown;
       try {
-        made = detail::produce_outcome(key, co_await fn());
+        // A task<void> step keeps a null value, as a plain void step does.
+        if constexpr (std::is_void_v<detail::step_produced_t<F>>) {
+          co_await fn();
+          made = {ok(boost::json::value{})};
+        } else {
+          made = detail::produce_outcome(key, co_await fn());
+        }
       } catch (...) {
         thrown = std::current_exception();
       }
