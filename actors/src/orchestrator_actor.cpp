@@ -165,11 +165,19 @@ struct run_answer {
   std::function<void(const execution_result&)> finished;
 };
 
+/// How often `ask_run` re-activates a run whose actor quit before reading
+/// the request. Each time it quit, it had left memory with its state
+/// stored (passivated, or finished after a contender's wake), so the next
+/// activation finds something newer; the bound only stops an actor that
+/// dies at once from being spawned forever.
+constexpr int max_reactivations = 8;
+
 /// Sends `xs...` to the run's actor (re-activated as needed) and hands the
-/// outcome to `to`; a run that quit meanwhile is re-activated once more.
+/// outcome to `to`; a run that quit meanwhile is re-activated again, up to
+/// `reactivations` times.
 template <class Reply, class... Ts>
 void ask_run(directory_pointer self, const std::string& run_id,
-             run_answer<Reply> to, bool retry, Ts... xs) {
+             run_answer<Reply> to, int reactivations, Ts... xs) {
   execution_result finished;
   auto active = activate(self, run_id, &finished);
   if (active.is_err()) {
@@ -183,10 +191,10 @@ void ask_run(directory_pointer self, const std::string& run_id,
   auto handle = *active.value();
   self->request(handle, caf::infinite, xs...)
     .then([to](Reply& reply) { to.reply(std::move(reply)); },
-          [self, run_id, handle, to, retry, xs...](caf::error& e) {
-            if (e == caf::sec::request_receiver_down && retry) {
+          [self, run_id, handle, to, reactivations, xs...](caf::error& e) {
+            if (e == caf::sec::request_receiver_down && reactivations > 0) {
               forget_gone(self->state, run_id, handle);
-              ask_run<Reply>(self, run_id, to, false, xs...);
+              ask_run<Reply>(self, run_id, to, reactivations - 1, xs...);
               return;
             }
             to.failed(model::make_error(model::error_type::unexpected_error,
@@ -233,7 +241,7 @@ void recover_next(directory_pointer self) {
                               [next](const execution_result&) {
                                 next();
                               }},
-                             true, detail::start_atom_v);
+                             max_reactivations, detail::start_atom_v);
   }
 }
 
@@ -341,7 +349,7 @@ caf::result<execution_reply> cancel_run(directory_pointer self,
          "run '" + run_id + "' is " + std::string{to_string(finished.status)}
            + "; only a paused run can be cancelled")});
      }},
-    true, cancel_run_atom_v, std::move(req));
+    max_reactivations, cancel_run_atom_v, std::move(req));
   return rp;
 }
 
@@ -462,8 +470,8 @@ directory_actor::behavior_type directory_behavior(directory_pointer self,
       if (self->state.stopping)
         return execution_reply{stopping_error()};
       auto rp = self->make_response_promise<execution_reply>();
-      ask_run<execution_reply>(self, run_id, execution_answer(rp), true,
-                               resume_atom_v);
+      ask_run<execution_reply>(self, run_id, execution_answer(rp),
+                               max_reactivations, resume_atom_v);
       return rp;
     },
     [self](decide_atom,
@@ -562,7 +570,7 @@ directory_actor::behavior_type directory_behavior(directory_pointer self,
          [rp](const execution_result&) mutable {
            rp.deliver(detail::wake_report{});
          }},
-        true, detail::wake_atom_v, std::move(routed.wake));
+        max_reactivations, detail::wake_atom_v, std::move(routed.wake));
       return rp;
     },
     [self](detail::tick_atom) { poll_owed_wakes(self); },
