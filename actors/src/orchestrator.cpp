@@ -263,6 +263,22 @@ void orchestrator::async_decide_each(
   }
 }
 
+model::result<model::audit_entry> orchestrator::comment(const std::string& key,
+                                                        std::string text,
+                                                        std::string actor) {
+  return impl_->ask<model::audit_entry>(
+    actors::comment_atom_v,
+    actors::comment_request{key, std::move(text), std::move(actor)});
+}
+
+void orchestrator::async_comment(const std::string& key, std::string text,
+                                 std::string actor,
+                                 completion<model::audit_entry> then) {
+  impl_->ask_async<model::audit_entry>(
+    std::move(then), actors::comment_atom_v,
+    actors::comment_request{key, std::move(text), std::move(actor)});
+}
+
 model::result<model::execution_result>
 orchestrator::cancel_run(const std::string& run_id, std::string reason,
                          std::string actor) {

@@ -481,6 +481,13 @@ directory_actor::behavior_type directory_behavior(directory_pointer self,
                   std::move(req));
       return rp;
     },
+    [self](comment_atom,
+           comment_request& req) -> caf::result<result<model::audit_entry>> {
+      auto rp = self->make_response_promise<result<model::audit_entry>>();
+      const auto& shard = self->state.eng->shard_for(req.key);
+      rp.delegate(shard, comment_atom_v, std::move(req));
+      return rp;
+    },
     [self](cancel_run_atom,
            cancel_run_request& req) -> caf::result<execution_reply> {
       if (self->state.stopping)

@@ -19,6 +19,7 @@ namespace {
 constexpr int attempts_on_stale_write = 8;
 
 using decision_reply = model::result<decision_report>;
+using comment_reply = model::result<model::audit_entry>;
 using status_reply = model::result<model::approval_status>;
 
 /// A resident run waiting on a key.
@@ -71,6 +72,18 @@ bool busy(shard_pointer self, const std::string& key) {
 void after_writes(shard_pointer self, const std::string& key,
                   std::function<void()> op) {
   self->state.keys[key].queued.push_back(std::move(op));
+}
+
+/// Runs `op` now if no write of `key` is in flight, else once none is, so
+/// every operation on a key is computed from its durable record.
+void when_idle(shard_pointer self, const std::string& key,
+               std::function<void()> op) {
+  if (busy(self, key)) {
+    after_writes(self, key, std::move(op));
+    return;
+  }
+  op();
+  release(self, key);
 }
 
 /// A write of `key` became durable (or failed): runs what waited for it.
@@ -350,13 +363,58 @@ void decide_now(shard_pointer self, decision_request req,
 void decide(shard_pointer self, decision_request req,
             caf::typed_response_promise<decision_reply> rp, int attempt) {
   const auto key = req.decision.key;
-  if (!busy(self, key)) {
+  when_idle(self, key, [self, req = std::move(req), rp, attempt]() mutable {
     decide_now(self, std::move(req), rp, attempt);
-    release(self, key);
+  });
+}
+
+void comment(shard_pointer self, comment_request req,
+             caf::typed_response_promise<comment_reply> rp, int attempt);
+
+/// Computes and writes a comment; the key has no write in flight. It
+/// decides nothing, so nobody is woken or told.
+void comment_now(shard_pointer self, comment_request req,
+                 caf::typed_response_promise<comment_reply> rp, int attempt) {
+  const auto& eng = *self->state.eng;
+  const auto now = eng.now();
+  auto stored = eng.approvals().find_approval(req.key);
+  if (stored.is_err()) {
+    rp.deliver(comment_reply{stored.error()});
     return;
   }
-  after_writes(self, key, [self, req = std::move(req), rp, attempt]() mutable {
-    decide_now(self, std::move(req), rp, attempt);
+  auto& current = stored.value();
+  const auto before
+    = current ? std::optional{persistence::approval_index::of(*current)}
+              : std::nullopt;
+  auto transition = model::apply_comment(std::move(current), req.key, req.actor,
+                                         req.text, now);
+  if (transition.is_err()) {
+    rp.deliver(comment_reply{transition.error()});
+    return;
+  }
+  auto entry = transition->audit.back();
+  write(self,
+        persistence::make_approval_change(before, std::move(transition.value()),
+                                          now, {eng.keeps_events(), {}}),
+        [self, req = std::move(req), rp, attempt, entry = std::move(entry)](
+          model::result<void> committed, model::approval_record) mutable {
+          if (committed.is_ok()) {
+            rp.deliver(comment_reply{std::move(entry)});
+            return;
+          }
+          if (committed.error().is(model::error_type::stale_write)
+              && attempt + 1 < attempts_on_stale_write)
+            comment(self, std::move(req), rp, attempt + 1);
+          else
+            rp.deliver(comment_reply{committed.error()});
+        });
+}
+
+void comment(shard_pointer self, comment_request req,
+             caf::typed_response_promise<comment_reply> rp, int attempt) {
+  const auto key = req.key;
+  when_idle(self, key, [self, req = std::move(req), rp, attempt]() mutable {
+    comment_now(self, std::move(req), rp, attempt);
   });
 }
 
@@ -447,15 +505,15 @@ shard_behavior(shard_pointer self, std::shared_ptr<engine> eng) {
       decide(self, std::move(req), rp, 0);
       return rp;
     },
+    [self](comment_atom, comment_request& req) -> caf::result<comment_reply> {
+      auto rp = self->make_response_promise<comment_reply>();
+      comment(self, std::move(req), rp, 0);
+      return rp;
+    },
     [self](reach_atom, reach_request& req) -> caf::result<status_reply> {
       auto rp = self->make_response_promise<status_reply>();
       const auto key = req.key;
-      if (!busy(self, key)) {
-        reach_now(self, req, rp);
-        release(self, key);
-        return rp;
-      }
-      after_writes(self, key, [self, req = std::move(req), rp]() mutable {
+      when_idle(self, key, [self, req = std::move(req), rp]() mutable {
         reach_now(self, req, rp);
       });
       return rp;
@@ -470,12 +528,7 @@ shard_behavior(shard_pointer self, std::shared_ptr<engine> eng) {
       release(self, key);
     },
     [self](owed_atom, const std::string& key) {
-      if (!busy(self, key)) {
-        repair_owed(self, key);
-        release(self, key);
-        return;
-      }
-      after_writes(self, key, [self, key] { repair_owed(self, key); });
+      when_idle(self, key, [self, key] { repair_owed(self, key); });
     },
   };
 }

@@ -23,6 +23,10 @@ using registry_shard_actor = caf::typed_actor<
   // once the runs waiting on the key reached their next suspension.
   caf::replies_to<decide_atom,
                   decision_request>::with<model::result<decision_report>>,
+  // Commits a comment on a key this shard owns, as it commits decisions,
+  // so the shard stays the only writer of its keys.
+  caf::replies_to<comment_atom,
+                  comment_request>::with<model::result<model::audit_entry>>,
   // A run reached the approval: replies its status as of now, creating it
   // pending and registering the run as a waiter when it is not decided.
   caf::replies_to<reach_atom,

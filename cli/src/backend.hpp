@@ -45,6 +45,14 @@ public:
   /// APPROVAL_CONFLICT (details: the winning status), INVALID_ARGUMENT.
   virtual model::result<decision_report> decide(model::decision d) = 0;
 
+  /// Comments on an approval that exists, as `actor` (a server records its
+  /// token's identity): the audit entry written. Errors: NOT_FOUND,
+  /// INVALID_ARGUMENT (an empty or too long text).
+  virtual model::result<comment_report> comment(const std::string& key,
+                                                const std::string& text,
+                                                const std::string& actor)
+    = 0;
+
   /// Decides each approval `which` names as `d` says (its key unused), one
   /// atomic decision per key; a key's error does not stop the others.
   /// Errors (nothing decided): INVALID_ARGUMENT for no keys, an empty or

@@ -59,5 +59,6 @@ model::result<report> reject(const context& ctx, const invocation& inv);
 model::result<report> edit(const context& ctx, const invocation& inv);
 model::result<report> cancel(const context& ctx, const invocation& inv);
 model::result<report> bulk(const context& ctx, const invocation& inv);
+model::result<report> comment(const context& ctx, const invocation& inv);
 
 } // namespace signoff::cli

@@ -1,6 +1,7 @@
 // The commands that decide approvals: approve, reject, edit, cancel (one
 // decision each, refused for a key nobody asked for) and bulk (one such
-// decision per key of a list or a prefix).
+// decision per key of a list or a prefix); and comment, which discusses
+// one without deciding it.
 
 #include <fstream>
 #include <iostream>
@@ -132,6 +133,17 @@ model::result<report> bulk(const context& ctx, const invocation& inv) {
   if (decided.is_err())
     return decided.error();
   return report{std::move(decided.value())};
+}
+
+model::result<report> comment(const context& ctx, const invocation& inv) {
+  auto actor = actor_of(ctx, inv);
+  if (actor.is_err())
+    return actor.error();
+  auto said = ctx.target.comment(inv.subject, inv.flag("text").value_or(""),
+                                 actor.value());
+  if (said.is_err())
+    return said.error();
+  return report{std::move(said.value())};
 }
 
 model::result<report> approve(const context& ctx, const invocation& inv) {

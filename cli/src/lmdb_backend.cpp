@@ -64,6 +64,15 @@ public:
     return decision_report{std::move(d), std::move(outcome.value())};
   }
 
+  model::result<comment_report> comment(const std::string& key,
+                                        const std::string& text,
+                                        const std::string& actor) override {
+    auto entry = stores_.approvals->comment(key, actor, text, now_);
+    if (entry.is_err())
+      return entry.error();
+    return comment_report{std::move(entry.value())};
+  }
+
   model::result<bulk_report> decide_bulk(const bulk_target& which,
                                          model::decision d) override {
     bulk_report out{d.kind, d.actor, {}};

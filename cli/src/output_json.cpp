@@ -39,6 +39,10 @@ json::value report_json(const decision_report& r) {
           {"approval", json::value_from(r.outcome.record)}};
 }
 
+json::value report_json(const comment_report& r) {
+  return {{"comment", json::value_from(r.entry)}};
+}
+
 json::value report_json(const bulk_report& r) {
   json::array lines;
   for (const auto& line : r.lines) {

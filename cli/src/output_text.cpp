@@ -175,6 +175,11 @@ void print(std::ostream& out, const decision_report& r) {
         << decider << '\n';
 }
 
+void print(std::ostream& out, const comment_report& r) {
+  out << "comment by " << terminal_text(r.entry.actor) << " recorded on '"
+      << terminal_text(r.entry.key) << "' (#" << r.entry.sequence << ")\n";
+}
+
 void print(std::ostream& out, const bulk_report& r) {
   if (r.lines.empty()) {
     out << "nothing pending there: nothing decided\n";

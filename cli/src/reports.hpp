@@ -33,6 +33,12 @@ struct decision_report {
   model::decision_outcome outcome;
 };
 
+/// `comment`: the audit entry the comment was recorded as (naming who a
+/// server recorded it under).
+struct comment_report {
+  model::audit_entry entry;
+};
+
 /// One key of `bulk`: the state the decision left it in, or why it was not
 /// decided.
 struct bulk_line {
@@ -69,8 +75,8 @@ struct run_report {
 /// `cleanup`: the cutoff, and the runs and approvals removed.
 using cleanup_report = persistence::cleanup_report;
 
-using report
-  = std::variant<pending_report, approval_report, decision_report, bulk_report,
-                 runs_report, run_report, cleanup_report>;
+using report = std::variant<pending_report, approval_report, decision_report,
+                            comment_report, bulk_report, runs_report,
+                            run_report, cleanup_report>;
 
 } // namespace signoff::cli

@@ -137,6 +137,17 @@ public:
       model::decision_outcome{std::move(*record), applied->get_bool()}};
   }
 
+  model::result<comment_report> comment(const std::string& key,
+                                        const std::string& text,
+                                        const std::string& actor) override {
+    const json::value body{{"text", text}, {"actorId", actor}};
+    auto entry = read<model::audit_entry>(
+      client_.post(approval_path(key) + "/comments", body), "entry");
+    if (entry.is_err())
+      return entry.error();
+    return comment_report{std::move(entry.value())};
+  }
+
   model::result<bulk_report> decide_bulk(const bulk_target& which,
                                          model::decision d) override {
     const auto action = action_of(d.kind);

@@ -131,6 +131,39 @@ answer decide(const handler_context& ctx, const caller& who,
     });
 }
 
+/// POST /api/approvals/{key}/comments: `{"text": string}`, said as the
+/// token's identity (or, without authentication, as `actorId` when given,
+/// like a decision). A comment decides nothing, so reading the key is
+/// permission enough. Answers `{"success": true, "entry": audit entry}`.
+answer comment(const handler_context& ctx, const caller& who,
+               const request& req, const std::string& key) {
+  if (!who.may(permission::read, key))
+    return denied(req, "this token may not read '" + key + "'");
+  auto body = parse_body(req);
+  const auto* obj = body ? body->if_object() : nullptr;
+  const auto* text = obj ? obj->if_contains("text") : nullptr;
+  const auto* named = obj ? obj->if_contains("actorId") : nullptr;
+  if (text == nullptr || !text->is_string()
+      || (named != nullptr && !named->is_string()))
+    return bad_request(req, "the body must be {\"text\": string}");
+  auto actor = who.identity;
+  if (who.unrestricted && named != nullptr && !named->get_string().empty())
+    actor = named->get_string();
+  return when_done<model::audit_entry>(
+    [&target = ctx.target, key, text = std::string{text->get_string()},
+     actor = std::move(actor)](completion<model::audit_entry> then) mutable {
+      target.async_comment(key, std::move(text), std::move(actor),
+                           std::move(then));
+    },
+    [](const request& answered, const model::result<model::audit_entry>& r) {
+      return json_result<model::audit_entry>(
+        answered, r, [](const model::audit_entry& entry) {
+          return value{{"success", true},
+                       {"entry", boost::json::value_from(entry)}};
+        });
+    });
+}
+
 /// One key's line in a bulk decision's answer.
 value bulk_line(const std::string& key,
                 const model::result<decision_report>& report) {
@@ -242,6 +275,9 @@ answer approvals(const handler_context& ctx, const caller& who,
   if (path.size() == 3 && path[2] == "bulk"
       && raw.method() == beast_http::verb::post)
     return decide_bulk(ctx, who, raw);
+  if (path.size() == 4 && path[3] == "comments"
+      && raw.method() == beast_http::verb::post)
+    return comment(ctx, who, raw, path[2]);
   if (raw.method() != beast_http::verb::get)
     return no_such_endpoint(raw);
   if (!who.may(permission::read))

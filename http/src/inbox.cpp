@@ -14,6 +14,7 @@
 #include "signoff/http/action_links.hpp"
 #include "signoff/http/crypto.hpp"
 #include "signoff/model/json_text.hpp"
+#include "signoff/model/limits.hpp"
 #include "signoff/webhook.hpp"
 #include "text.hpp"
 
@@ -57,6 +58,8 @@ std::string notice(const parsed_request& req) {
   std::string_view text;
   if (code->second == "recorded")
     text = "Your decision was recorded.";
+  else if (code->second == "commented")
+    text = "Your comment was recorded.";
   else if (code->second == "signed-out")
     text = "You are signed out.";
   return text.empty() ? std::string{}
@@ -319,6 +322,19 @@ std::string decision_forms(const handler_context& ctx, const caller& who,
   return out;
 }
 
+/// Anyone who may read an approval may discuss it, decided or not.
+std::string comment_form(const handler_context& ctx, const caller& who,
+                         const std::string& key) {
+  return "<h2>Comment</h2><form method=\"post\" action=\"/inbox/comment\">"
+         + form_token_field(ctx, who)
+         + "<input type=\"hidden\" name=\"key\" value=\"" + html_escape(key)
+         + "\"><label>Comment <textarea name=\"text\" id=\"comment-text\" "
+           "rows=\"3\" cols=\"40\" required maxlength=\""
+         + std::to_string(model::max_comment_bytes)
+         + "\"></textarea></label> <button id=\"comment\">Add comment"
+           "</button></form>";
+}
+
 response detail(const handler_context& ctx, const caller& who,
                 const parsed_request& req) {
   auto key = req.query.contains("key") ? req.query.at("key") : "";
@@ -343,8 +359,21 @@ response detail(const handler_context& ctx, const caller& who,
       + "; due: " + due_html(record.value(), now, zone) + "</p>";
   if (state.is_pending())
     body += decision_forms(ctx, who, key);
-  body += runs_section(ctx, key) + audit_section(ctx, key, now, zone);
+  body += comment_form(ctx, who, key) + runs_section(ctx, key)
+          + audit_section(ctx, key, now, zone);
   return html_response(req.raw, status::ok, key, body);
+}
+
+/// What a form's POST answers once the orchestrator replied: back to
+/// `page`, or the page saying why it was not done.
+template <class T>
+auto back_to(std::string page) {
+  return [page = std::move(page)](const request& answered,
+                                  const model::result<T>& r) {
+    if (r.is_err())
+      return page_error(answered, r.error());
+    return redirect(answered, page);
+  };
 }
 
 answer decide(const handler_context& ctx, const caller& who,
@@ -378,12 +407,28 @@ answer decide(const handler_context& ctx, const caller& who,
      d = std::move(d.value())](completion<decision_report> then) mutable {
       target.async_decide(std::move(d), true, std::move(then));
     },
-    [page = std::move(page)](const request& answered,
-                             const model::result<decision_report>& report) {
-      if (report.is_err())
-        return page_error(answered, report.error());
-      return redirect(answered, page);
-    });
+    back_to<decision_report>(std::move(page)));
+}
+
+/// POST /inbox/comment: the comment form, said as the reader.
+answer comment(const handler_context& ctx, const caller& who,
+               const parsed_request& req) {
+  auto posted = posted_form(ctx, req, &who);
+  if (auto* refused = std::get_if<response>(&posted))
+    return std::move(*refused);
+  auto& form = std::get<parameters>(posted);
+  auto key = form["key"];
+  if (!who.may(permission::read, key))
+    return html_response(req.raw, status::forbidden, "Not allowed",
+                         "<h1>Not allowed</h1>");
+  auto page = approval_url(key) + "&notice=commented";
+  return when_done<model::audit_entry>(
+    [&target = ctx.target, key = std::move(key), text = std::move(form["text"]),
+     actor = who.identity](completion<model::audit_entry> then) mutable {
+      target.async_comment(key, std::move(text), std::move(actor),
+                           std::move(then));
+    },
+    back_to<model::audit_entry>(std::move(page)));
 }
 
 response not_found_page(const request& req) {
@@ -413,6 +458,8 @@ answer handle_inbox(const handler_context& ctx, const parsed_request& req) {
     return detail(ctx, *who, req);
   if (path.size() == 2 && path[1] == "decide" && post)
     return decide(ctx, *who, req);
+  if (path.size() == 2 && path[1] == "comment" && post)
+    return comment(ctx, *who, req);
   if (path.size() == 2 && path[1] == "zone" && post)
     return set_zone(ctx, *who, req);
   return not_found_page(req.raw);

@@ -208,6 +208,27 @@ apply_decision(std::optional<approval_record> current, const decision& d,
   return decided(std::move(r), d, now, "cancelled");
 }
 
+result<approval_transition>
+apply_comment(std::optional<approval_record> current, const std::string& key,
+              const std::string& actor, const std::string& text,
+              time_point now) {
+  if (auto valid = validate_key(key); valid.is_err())
+    return valid.error();
+  if (actor.empty())
+    return invalid("a comment needs an author");
+  if (text.empty())
+    return invalid("a comment must not be empty");
+  if (text.size() > max_comment_bytes)
+    return invalid("a comment must not be longer than "
+                   + std::to_string(max_comment_bytes) + " bytes");
+  if (!current)
+    return make_error(error_type::not_found,
+                      "no approval '" + key + "' exists");
+  approval_transition t{std::move(*current), true, {}};
+  audit(t, "commented", actor, now, text, {});
+  return t;
+}
+
 result<void> check_bulk_keys(const std::vector<std::string>& keys) {
   if (keys.empty())
     return invalid("a bulk decision needs at least one key");

@@ -25,7 +25,10 @@ approval_change make_approval_change(std::optional<approval_index> before,
   approval_change change{before, std::move(transition.record),
                          std::move(transition.audit)};
   const auto& after = change.after;
-  const bool resolves = !after.status.is_pending();
+  // Only the change that ends the pending state resolves: a later one
+  // (a comment) must neither tell receivers again nor wake runs again.
+  const bool resolves
+    = !after.status.is_pending() && (!change.before || change.before->pending);
   change.owe_wake = resolves;
   if (!options.event)
     return change;
@@ -63,29 +66,59 @@ model::result<created_approval> approval_store::create_approval(
   return gave_up(key);
 }
 
-model::result<model::decision_outcome>
-approval_store::decide(const model::decision& d, model::time_point now) {
+namespace {
+
+/// Computes a transition of `key` from the stored record with `rule` and
+/// applies it, computing again from a fresh read when another writer got
+/// in between. Returns the transition as applied (or the idempotent one
+/// that wrote nothing).
+template <class Rule>
+model::result<model::approval_transition>
+transition_stored(approval_store& store, const std::string& key,
+                  model::time_point now, Rule rule) {
   for (int attempt = 0; attempt < attempts_on_stale_write; ++attempt) {
-    auto stored = find_approval(d.key);
+    auto stored = store.find_approval(key);
     if (stored.is_err())
       return stored.error();
     auto& current = stored.value();
-    auto transition
-      = model::apply_decision(current ? &*current : nullptr, d, now);
-    if (transition.is_err())
-      return transition.error();
-    if (!transition->applied)
-      return model::decision_outcome{std::move(transition->record), false};
-    auto record = transition->record;
-    auto written = apply(make_approval_change(
-      current ? std::optional{approval_index::of(*current)} : std::nullopt,
-      std::move(transition.value()), now));
+    const auto before
+      = current ? std::optional{approval_index::of(*current)} : std::nullopt;
+    auto transition = rule(std::move(current));
+    if (transition.is_err() || !transition->applied)
+      return transition;
+    auto written = store.apply(make_approval_change(before, *transition, now));
     if (written.is_ok())
-      return model::decision_outcome{std::move(record), true};
+      return transition;
     if (!written.error().is(model::error_type::stale_write))
       return written.error();
   }
-  return gave_up(d.key);
+  return gave_up(key);
+}
+
+} // namespace
+
+model::result<model::decision_outcome>
+approval_store::decide(const model::decision& d, model::time_point now) {
+  auto transition = transition_stored(
+    *this, d.key, now, [&](std::optional<model::approval_record> current) {
+      return model::apply_decision(std::move(current), d, now);
+    });
+  if (transition.is_err())
+    return transition.error();
+  return model::decision_outcome{std::move(transition->record),
+                                 transition->applied};
+}
+
+model::result<model::audit_entry>
+approval_store::comment(const std::string& key, const std::string& actor,
+                        const std::string& text, model::time_point now) {
+  auto transition = transition_stored(
+    *this, key, now, [&](std::optional<model::approval_record> current) {
+      return model::apply_comment(std::move(current), key, actor, text, now);
+    });
+  if (transition.is_err())
+    return transition.error();
+  return std::move(transition->audit.back());
 }
 
 } // namespace signoff::persistence

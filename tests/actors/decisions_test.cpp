@@ -1,11 +1,15 @@
 #include "signoff/orchestrator.hpp"
 
+#include <algorithm>
 #include <future>
 #include <mutex>
 
+#include <boost/test/data/monomorphic.hpp>
+#include <boost/test/data/test_case.hpp>
 #include <boost/test/unit_test.hpp>
 
 #include "fixtures.hpp"
+#include "signoff/model/limits.hpp"
 #include "signoff/persistence/memory_store.hpp"
 
 using namespace signoff;
@@ -474,6 +478,168 @@ BOOST_AUTO_TEST_CASE(an_async_bulk_decision_answers_once_with_every_outcome) {
     [&](model::result<std::vector<bulk_outcome>> r) { refused = r.is_err(); });
   BOOST_TEST(refused);
   BOOST_TEST(calls == 1);
+}
+
+// Named, not anonymous: Boost.Test's data test cases are templates.
+namespace comments {
+
+const auto both_stores = boost::unit_test::data::make(
+  {test::store_kind::memory, test::store_kind::lmdb});
+
+/// An orchestrator over fresh stores of one kind, with one run paused on
+/// the approval `key`.
+struct commented_run {
+  test::test_stores stores;
+  std::shared_ptr<std::atomic<int>> after
+    = std::make_shared<std::atomic<int>>(0);
+  std::unique_ptr<orchestrator> orch;
+  std::string run_id;
+
+  explicit commented_run(test::store_kind kind) : stores{kind} {
+    orch = std::make_unique<orchestrator>(stores.options());
+    orch->register_workflow("single",
+                            test::single_approval_workflow(after, false));
+    auto run = orch->execute("single", test::key_input("k"));
+    BOOST_REQUIRE(run.is_ok());
+    BOOST_REQUIRE(to_string(run->status) == "paused");
+    run_id = run->run_id;
+  }
+
+  std::vector<model::audit_entry> trail() {
+    auto t = orch->audit_trail("k");
+    BOOST_REQUIRE(t.is_ok());
+    return t.value();
+  }
+
+  /// The types of the events kept in the outbox so far.
+  std::vector<std::string> events() {
+    auto due = stores.options().outbox->due(model::system_now() + 24h, 1000);
+    BOOST_REQUIRE(due.is_ok());
+    std::vector<std::string> types;
+    for (const auto& e : due.value())
+      types.emplace_back(e.event.at("type").as_string());
+    return types;
+  }
+};
+
+std::vector<std::string> actions_of(const std::vector<model::audit_entry>& t) {
+  std::vector<std::string> out;
+  for (const auto& e : t)
+    out.push_back(e.action);
+  return out;
+}
+
+void check_sequences(const std::vector<model::audit_entry>& trail) {
+  for (std::size_t i = 0; i < trail.size(); ++i)
+    BOOST_TEST(trail[i].sequence == i + 1);
+}
+
+} // namespace comments
+
+BOOST_DATA_TEST_CASE(comments_are_audited_and_decide_nothing,
+                     comments::both_stores, kind) {
+  comments::commented_run f{kind};
+  auto entry = f.orch->comment("k", "why this supplier?", "alice");
+  BOOST_REQUIRE(entry.is_ok());
+  BOOST_TEST(entry->action == "commented");
+  BOOST_TEST(entry->actor == "alice");
+  BOOST_TEST(entry->reason == "why this supplier?");
+  BOOST_TEST(entry->sequence == 2U);
+  BOOST_TEST(entry->value.is_null());
+  // Through a typed message and through the asynchronous call alike.
+  auto typed = test::ask_actor<model::audit_entry>(
+    *f.orch, actors::comment_atom_v,
+    actors::comment_request{"k", "the usual one", "bob"});
+  BOOST_REQUIRE(typed.is_ok());
+  BOOST_TEST(typed->sequence == 3U);
+  std::promise<model::result<model::audit_entry>> answered;
+  f.orch->async_comment("k", "fine then", "alice",
+                        [&](model::result<model::audit_entry> r) {
+                          answered.set_value(std::move(r));
+                        });
+  auto async = answered.get_future().get();
+  BOOST_REQUIRE(async.is_ok());
+  BOOST_TEST(async->sequence == 4U);
+
+  auto approval = f.orch->get_approval("k");
+  BOOST_REQUIRE(approval.is_ok());
+  BOOST_TEST(approval->status.is_pending());
+  BOOST_TEST(approval->revision == 4U);
+  BOOST_TEST(to_string(f.orch->get_workflow_status(f.run_id)->status)
+             == "paused");
+  BOOST_TEST(*f.after == 0);
+
+  // Discussion goes on after the decision, which still wakes the run once.
+  BOOST_REQUIRE(f.orch->grant_approval("k", 1, {.approved_by = "bob"}).is_ok());
+  BOOST_TEST(to_string(f.orch->get_workflow_status(f.run_id)->status)
+             == "completed");
+  BOOST_REQUIRE(f.orch->comment("k", "shipped", "carol").is_ok());
+  BOOST_TEST(to_string(f.orch->get_approval("k")->status.state) == "approved");
+  BOOST_TEST(*f.after == 1);
+  const auto trail = f.trail();
+  BOOST_TEST(
+    comments::actions_of(trail)
+      == (std::vector<std::string>{"created", "commented", "commented",
+                                   "commented", "approved", "commented"}),
+    boost::test_tools::per_element());
+  comments::check_sequences(trail);
+  BOOST_TEST(
+    f.events()
+      == (std::vector<std::string>{"approval.needed", "approval.resolved"}),
+    boost::test_tools::per_element());
+}
+
+BOOST_DATA_TEST_CASE(bad_comments_change_nothing, comments::both_stores, kind) {
+  comments::commented_run f{kind};
+  const auto before = f.trail();
+  const auto record = f.orch->get_approval("k");
+  BOOST_REQUIRE(record.is_ok());
+  const std::string too_long(model::max_comment_bytes + 1, 'x');
+  BOOST_TEST(f.orch->comment("k", "", "alice")
+               .error()
+               .is(model::error_type::invalid_argument));
+  BOOST_TEST(f.orch->comment("k", too_long, "alice")
+               .error()
+               .is(model::error_type::invalid_argument));
+  BOOST_TEST(f.orch->comment("k", "hello", "")
+               .error()
+               .is(model::error_type::invalid_argument));
+  BOOST_TEST(f.orch->comment("ghost", "hello", "alice")
+               .error()
+               .is(model::error_type::not_found));
+  BOOST_TEST(f.orch->get_approval("ghost").is_err());
+  BOOST_TEST((f.trail() == before));
+  BOOST_TEST((f.orch->get_approval("k").value() == record.value()));
+}
+
+BOOST_DATA_TEST_CASE(concurrent_comments_and_a_decision_keep_the_trail,
+                     comments::both_stores, kind) {
+  constexpr int commenters = 4;
+  constexpr int per_thread = 10;
+  comments::commented_run f{kind};
+  std::vector<int> failures(commenters + 1, 0);
+  test::all_at_once(commenters + 1, [&](int i) {
+    if (i == commenters) {
+      if (f.orch->grant_approval("k", 1, {.approved_by = "boss"}).is_err())
+        ++failures[static_cast<std::size_t>(i)];
+      return;
+    }
+    for (int n = 0; n < per_thread; ++n)
+      if (f.orch
+            ->comment("k", "note " + std::to_string(n),
+                      "actor-" + std::to_string(i))
+            .is_err())
+        ++failures[static_cast<std::size_t>(i)];
+  });
+  // The shard owning the key is its only writer: nothing is refused.
+  BOOST_TEST(failures == std::vector<int>(commenters + 1, 0),
+             boost::test_tools::per_element());
+  const auto trail = f.trail();
+  BOOST_TEST(trail.size() == std::size_t{commenters * per_thread + 2});
+  comments::check_sequences(trail);
+  const auto actions = comments::actions_of(trail);
+  BOOST_TEST(std::count(actions.begin(), actions.end(), "approved") == 1);
+  BOOST_TEST(f.orch->get_approval("k")->revision == trail.size());
 }
 
 BOOST_AUTO_TEST_SUITE_END()

@@ -1,7 +1,7 @@
-// The deciding commands: approve, reject, edit and cancel. Each decision is
-// in the store once the binary exited; a key nobody asked for, a decided
-// approval or bad input is refused with the right exit code and changes
-// nothing.
+// The deciding commands: approve, reject, edit and cancel, and comment,
+// which decides nothing. Each decision is in the store once the binary
+// exited; a key nobody asked for, a decided approval or bad input is
+// refused with the right exit code and changes nothing.
 
 #include <boost/test/unit_test.hpp>
 
@@ -333,6 +333,55 @@ BOOST_FIXTURE_TEST_CASE(a_bad_bulk_decision_changes_nothing, seeded) {
     BOOST_TEST(r.exit_code == code, args[1] << " " << r.err);
     BOOST_TEST(r.out.empty(), r.out);
   }
+  BOOST_TEST(everything() == before);
+}
+
+// A comment discusses an approval, before or after its decision, and
+// decides nothing.
+BOOST_FIXTURE_TEST_CASE(comment_is_audited_and_decides_nothing, seeded) {
+  auto r = run_as("jane", {"comment", key, "--text", "why this supplier?"});
+  BOOST_TEST(r.exit_code == 0, r.err);
+  BOOST_TEST(r.err.empty());
+  BOOST_TEST(contains(r.out, "comment by jane recorded on '" + key + "' (#2)"),
+             r.out);
+  BOOST_TEST(approval(key).status.is_pending());
+  auto trail = stores.approvals->audit_trail(key);
+  BOOST_TEST_REQUIRE(trail.is_ok());
+  BOOST_TEST_REQUIRE(trail->size() == 2U);
+  BOOST_TEST(trail->back().action == "commented");
+  BOOST_TEST(trail->back().actor == "jane");
+  BOOST_TEST(trail->back().reason == "why this supplier?");
+
+  BOOST_TEST(run_as("bob", {"approve", key}).exit_code == 0);
+  auto later = run({"comment", key, "--text", "paid", "--json"});
+  BOOST_TEST(later.exit_code == 0, later.err);
+  const auto entry = later.out_json().at("comment");
+  BOOST_TEST(entry.at("action").as_string() == "commented");
+  BOOST_TEST(entry.at("actor").as_string() == cli_fixture::user);
+  BOOST_TEST(entry.at("reason").as_string() == "paid");
+  BOOST_TEST(entry.at("sequence") == 4);
+  const auto a = approval(key);
+  BOOST_TEST(to_string(a.status.state) == "approved");
+  BOOST_TEST(a.status.decided_by == "bob");
+  BOOST_TEST(trail_length(key) == 4U);
+}
+
+BOOST_FIXTURE_TEST_CASE(a_bad_comment_changes_nothing, seeded) {
+  const auto before = everything();
+  for (const auto& [args, code] :
+       std::vector<std::pair<std::vector<std::string>, int>>{
+         {{"comment", key}, 2},
+         {{"comment", "--text", "hi"}, 2},
+         {{"comment", key, "--text", "hi", "--by", ""}, 2},
+         {{"comment", key, "--text", ""}, 1},
+         {{"comment", key, "--text", std::string(4001, 'x')}, 1},
+         {{"comment", "approval:order:typo", "--text", "hi"}, 1}}) {
+    auto r = run(args);
+    BOOST_TEST(r.exit_code == code, args.size() << " " << r.err);
+    BOOST_TEST(r.out.empty(), r.out);
+    BOOST_TEST(!r.err.empty());
+  }
+  BOOST_TEST(!find("approval:order:typo").has_value());
   BOOST_TEST(everything() == before);
 }
 

@@ -29,7 +29,8 @@ BOOST_FIXTURE_TEST_CASE(help_lists_every_command, cli_fixture) {
     BOOST_TEST(r.err.empty());
     for (const auto* command :
          {"pending", "show KEY", "approve KEY", "reject KEY --reason R",
-          "edit KEY", "cancel", "runs", "status RUN", "cleanup --older-than"})
+          "edit KEY", "cancel", "comment KEY --text T", "runs", "status RUN",
+          "cleanup --older-than"})
       BOOST_TEST(contains(r.out, command), command);
   }
 }

@@ -32,6 +32,7 @@
 #include "signoff/http/action_links.hpp"
 #include "signoff/http/auth.hpp"
 #include "signoff/http/server.hpp"
+#include "signoff/model/limits.hpp"
 #include "signoff/persistence/memory_store.hpp"
 #include "signoffd_process.hpp"
 #include "support/temp_dir.hpp"
@@ -1422,6 +1423,73 @@ BOOST_AUTO_TEST_CASE(token_specs_take_prefixes_with_colons) {
                ->permissions.contains(http::permission::cleanup));
 }
 
+// A comment decides nothing, so any token that may read a key may discuss
+// it, before and after its decision; the entry names the token's identity.
+BOOST_FIXTURE_TEST_CASE(comments_are_audited_as_the_token_s_identity,
+                        api_fixture) {
+  const std::string key = "approval:finance:inv_1";
+  const auto target = approval_path(key) + "/comments";
+  auto r = post_json(target, R"({"text":"why so much?"})", reader_token);
+  BOOST_TEST_REQUIRE(r.status == 200U, r.body);
+  BOOST_TEST(r.json().at("success") == true);
+  const auto entry = r.json().at("entry");
+  BOOST_TEST(text(entry.at("action")) == "commented");
+  BOOST_TEST(text(entry.at("actor")) == "auditor");
+  BOOST_TEST(text(entry.at("reason")) == "why so much?");
+  BOOST_TEST(entry.at("sequence") == 2);
+  BOOST_TEST(entry.at("value").is_null());
+  const auto first_trail = trail(key);
+  BOOST_TEST(first_trail.as_array().back() == entry);
+  BOOST_TEST(text(approval(key).at("status").at("status")) == "pending");
+  BOOST_TEST(text(run("run-fin-1").at("status")) == "paused");
+
+  BOOST_TEST_REQUIRE(
+    decide({{"key", key}, {"action", "approve"}}, finance_token).status
+    == 200U);
+  auto later = post_json(target, R"({"text":"paid on Monday"})", finance_token);
+  BOOST_TEST_REQUIRE(later.status == 200U, later.body);
+  BOOST_TEST(text(later.json().at("entry").at("actor")) == "finance-bot");
+  const auto a = approval(key);
+  BOOST_TEST(text(a.at("status").at("status")) == "approved");
+  BOOST_TEST(text(a.at("status").at("decidedBy")) == "finance-bot");
+  std::vector<std::string> actions;
+  const auto full_trail = trail(key);
+  for (const auto& e : full_trail.as_array())
+    actions.push_back(text(e.at("action")));
+  BOOST_TEST(actions
+               == (std::vector<std::string>{"created", "commented", "approved",
+                                            "commented"}),
+             boost::test_tools::per_element());
+  BOOST_TEST(after->load() == 1);
+}
+
+BOOST_FIXTURE_TEST_CASE(refused_comments_change_nothing, api_fixture) {
+  const auto on = [](std::string_view key) {
+    return approval_path(key) + "/comments";
+  };
+  expect_refused("a token that may not read the key", 403, "FORBIDDEN", [&] {
+    return post_json(on("approval:order:1"), R"({"text":"hi"})", finance_token);
+  });
+  expect_refused("no token", 401, "UNAUTHORIZED", [&] {
+    return post_json(on("approval:finance:inv_1"), R"({"text":"hi"})", "");
+  });
+  const std::string too_long(model::max_comment_bytes + 1, 'x');
+  for (const auto& body : std::vector<std::string>{
+         "{", "[]", "{}", R"({"text":1})", R"({"text":null})", R"({"text":""})",
+         R"({"text":")" + too_long + R"("})", R"({"text":"hi","actorId":5})"})
+    expect_refused(body.substr(0, 40), 400, "INVALID_ARGUMENT", [&] {
+      return post_json(on("approval:finance:inv_1"), body, admin_token);
+    });
+  expect_refused("an unknown key", 404, "NOT_FOUND", [&] {
+    return post_json(on("approval:finance:nobody-asked"), R"({"text":"hi"})",
+                     admin_token);
+  });
+  BOOST_TEST(get(approval_path("approval:finance:nobody-asked")).status
+             == 404U);
+  expect_refused("GET on comments", 404, "NOT_FOUND",
+                 [&] { return get(on("approval:finance:inv_1")); });
+}
+
 BOOST_AUTO_TEST_SUITE_END()
 
 // ============================================================================
@@ -1894,7 +1962,8 @@ BOOST_FIXTURE_TEST_CASE(the_approval_page_shows_status_steps_audit_and_forms,
                           "</td>");
   // Approve, reject and edit forms, posting to /inbox/decide.
   BOOST_TEST(count_of(body, decide_form) == 3U);
-  BOOST_TEST(count_of(body, hidden_key(key)) == 3U);
+  // The key is in each of the three and in the comment form.
+  BOOST_TEST(count_of(body, hidden_key(key)) == 4U);
   SIGNOFF_CHECK_HAS(body, "<input type=\"hidden\" name=\"action\" "
                           "value=\"approve\">");
   SIGNOFF_CHECK_HAS(body, "<input type=\"hidden\" name=\"action\" "
@@ -1919,7 +1988,7 @@ BOOST_FIXTURE_TEST_CASE(the_approval_page_shows_status_steps_audit_and_forms,
     auto p = page(inbox_path(odd), admin_token);
     BOOST_TEST(p.status == 200U, odd);
     SIGNOFF_CHECK_HAS(p.body, "<h1>" + odd + "</h1>");
-    BOOST_TEST(count_of(p.body, hidden_key(odd)) == 3U);
+    BOOST_TEST(count_of(p.body, hidden_key(odd)) == 4U);
   }
 
   // Nothing outside the token's prefix, nothing unknown.
@@ -2142,6 +2211,91 @@ BOOST_FIXTURE_TEST_CASE(forms_from_other_sites_are_refused, api_fixture) {
   auto typed = send_form("/inbox/decide", approve("approval:finance:inv_2"),
                          admin_token);
   BOOST_TEST(typed.status == 303U, typed.body);
+}
+
+BOOST_FIXTURE_TEST_CASE(the_comment_form_adds_to_the_audit_trail, api_fixture) {
+  const std::string key = "approval:finance:inv_1";
+  const std::string form = "<form method=\"post\" action=\"/inbox/comment\">";
+  auto shown = page(inbox_path(key), reader_token);
+  BOOST_TEST_REQUIRE(shown.status == 200U, shown.body);
+  SIGNOFF_CHECK_HAS(shown.body, form);
+  SIGNOFF_CHECK_HAS(shown.body, "<textarea name=\"text\" id=\"comment-text\"");
+  // The reader may comment, though it may decide nothing.
+  BOOST_TEST(!contains(shown.body, decide_form));
+
+  auto r = post_form("/inbox/comment",
+                     hc::form_encode({{"key", key}, {"text", "<b>why?</b>"}}),
+                     reader_token);
+  BOOST_TEST_REQUIRE(r.status == 303U, r.body);
+  BOOST_TEST(r.header("Location") == inbox_path(key) + "&notice=commented");
+  auto after_comment = page(r.header("Location"), reader_token);
+  SIGNOFF_CHECK_HAS(after_comment.body,
+                    "<p class=\"notice\">Your comment was recorded.</p>");
+  // Listed in the audit trail, its text escaped in the Reason column.
+  SIGNOFF_CHECK_HAS(after_comment.body, "<td>commented</td><td>auditor</td>");
+  SIGNOFF_CHECK_HAS(after_comment.body, "&lt;b&gt;why?&lt;/b&gt;");
+  BOOST_TEST(!contains(after_comment.body, "<b>why?</b>"));
+  BOOST_TEST(text(approval(key).at("status").at("status")) == "pending");
+
+  // A decided approval has no decide forms left, but still the comment one.
+  BOOST_TEST_REQUIRE(
+    decide({{"key", key}, {"action", "approve"}}, finance_token).status
+    == 200U);
+  auto decided = page(inbox_path(key), admin_token);
+  BOOST_TEST(!contains(decided.body, decide_form));
+  SIGNOFF_CHECK_HAS(decided.body, form);
+  auto late
+    = post_form("/inbox/comment",
+                hc::form_encode({{"key", key}, {"text", "done"}}), admin_token);
+  BOOST_TEST(late.status == 303U, late.body);
+  const auto entries = trail(key).as_array();
+  BOOST_TEST(text(entries.back().at("action")) == "commented");
+  BOOST_TEST(text(entries.back().at("actor")) == "admin");
+  BOOST_TEST(text(entries.back().at("reason")) == "done");
+}
+
+BOOST_FIXTURE_TEST_CASE(refused_form_comments_change_nothing, api_fixture) {
+  const auto comment_on = [](std::string_view key, std::string_view text) {
+    return hc::form_encode(
+      {{"key", std::string{key}}, {"text", std::string{text}}});
+  };
+  const auto inv_1 = comment_on("approval:finance:inv_1", "hi");
+  expect_refused("a form without cookie", 401, "",
+                 [&] { return post_form("/inbox/comment", inv_1, ""); });
+  expect_refused("a key the token may not read", 403, "", [&] {
+    return post_form("/inbox/comment", comment_on("approval:order:1", "hi"),
+                     finance_token);
+  });
+  expect_refused("a stale form token", 403, "", [&] {
+    return send_form("/inbox/comment",
+                     "form=" + form_token_for(admin_token) + "&" + inv_1,
+                     finance_token);
+  });
+  expect_refused("a form from another site", 403, "", [&] {
+    return send_form("/inbox/comment",
+                     "form=" + form_token_for(admin_token) + "&" + inv_1,
+                     admin_token, {{"Origin", "http://evil.example"}});
+  });
+  expect_refused("text/plain", 415, "", [&] {
+    return hc::send(port, "POST", "/inbox/comment",
+                    {{"Content-Type", "text/plain"},
+                     {"Cookie", "signoff_token=" + std::string{admin_token}}},
+                    "form=" + form_token_for(admin_token) + "&" + inv_1);
+  });
+  expect_refused("an empty comment", 400, "", [&] {
+    return post_form("/inbox/comment", comment_on("approval:finance:inv_1", ""),
+                     admin_token);
+  });
+  expect_refused("no key", 400, "", [&] {
+    return post_form("/inbox/comment", "text=hi", admin_token);
+  });
+  expect_refused("an unknown key", 404, "", [&] {
+    return post_form("/inbox/comment",
+                     comment_on("approval:finance:nobody-asked", "hi"),
+                     admin_token);
+  });
+  expect_refused("GET on comment", 404, "",
+                 [&] { return page("/inbox/comment", admin_token); });
 }
 
 BOOST_FIXTURE_TEST_CASE(pages_escape_what_users_wrote, api_fixture) {

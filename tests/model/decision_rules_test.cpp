@@ -4,6 +4,7 @@
 #include <limits>
 #include <ostream>
 #include <string>
+#include <utility>
 
 #include <boost/json.hpp>
 #include <boost/test/unit_test.hpp>
@@ -12,6 +13,7 @@
 
 #include "signoff/model/approval.hpp"
 #include "signoff/model/error.hpp"
+#include "signoff/model/limits.hpp"
 #include "signoff/model/time.hpp"
 
 namespace bj = boost::json;
@@ -529,6 +531,63 @@ BOOST_AUTO_TEST_CASE(one_rejection_rejects_a_quorum_approval) {
   // Later grants are conflicts.
   BOOST_TEST(apply_err(&rejected.record, decision::grant(key, 1, "carol"), t0)
                .is(error_type::approval_conflict));
+}
+
+// --- apply_comment --------------------------------------------------------
+
+BOOST_AUTO_TEST_CASE(a_comment_appends_one_entry_and_changes_no_decision) {
+  const auto before = pending();
+  auto t
+    = apply_comment(before, key, "alice", "looks fine to me", t0 + one_hour);
+  BOOST_REQUIRE(t.is_ok());
+  BOOST_TEST(t->applied);
+  BOOST_REQUIRE_EQUAL(t->audit.size(), 1U);
+  const auto& e = t->audit.front();
+  BOOST_TEST(e.key == key);
+  BOOST_TEST(e.sequence == before.revision + 1);
+  BOOST_TEST(e.action == "commented");
+  BOOST_TEST(e.actor == "alice");
+  BOOST_TEST(e.reason == "looks fine to me");
+  BOOST_TEST(e.value.is_null());
+  BOOST_TEST((e.at == t0 + one_hour));
+  auto expected = before;
+  expected.revision = before.revision + 1;
+  BOOST_TEST((t->record == expected));
+}
+
+BOOST_AUTO_TEST_CASE(a_decided_approval_takes_comments) {
+  const auto base = pending();
+  auto rejected
+    = apply_ok(&base, decision::reject(key, "too expensive", "bob"), t0);
+  auto t = apply_comment(rejected.record, key, "alice", "agreed", t0);
+  BOOST_REQUIRE(t.is_ok());
+  BOOST_TEST((t->record.status == rejected.record.status));
+  BOOST_TEST(t->record.revision == rejected.record.revision + 1);
+  BOOST_TEST(t->audit.front().sequence == t->record.revision);
+}
+
+BOOST_AUTO_TEST_CASE(a_comment_on_an_unknown_key_is_not_found) {
+  auto t = apply_comment(std::nullopt, key, "alice", "hello", t0);
+  BOOST_REQUIRE(t.is_err());
+  BOOST_TEST(t.error().is(error_type::not_found));
+}
+
+BOOST_AUTO_TEST_CASE(a_comment_needs_text_within_the_limit_and_an_author) {
+  const auto r = pending();
+  const std::string longest(max_comment_bytes, 'x');
+  BOOST_TEST(apply_comment(r, key, "alice", longest, t0).is_ok());
+  for (const auto& [actor, text] :
+       {std::pair<std::string, std::string>{"alice", ""},
+        {"alice", longest + "x"},
+        {"", "hello"}}) {
+    auto t = apply_comment(r, key, actor, text, t0);
+    BOOST_TEST_INFO("actor '" << actor << "', " << text.size() << " bytes");
+    BOOST_REQUIRE(t.is_err());
+    BOOST_TEST(t.error().is(error_type::invalid_argument));
+  }
+  BOOST_TEST(apply_comment(r, "", "alice", "hello", t0)
+               .error()
+               .is(error_type::invalid_argument));
 }
 
 BOOST_AUTO_TEST_SUITE_END()

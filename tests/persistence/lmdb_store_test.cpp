@@ -677,6 +677,22 @@ BOOST_AUTO_TEST_CASE(corrupt_outbox_entries_are_storage_errors) {
   }
 }
 
+// The outbox keeps one event per approval asked for and one per decision:
+// a comment, even on a decided approval, must not tell receivers again.
+BOOST_AUTO_TEST_CASE(comments_keep_no_event) {
+  signoff::test::temp_dir dir;
+  auto s = open_at({.path = dir.str()});
+  must(s.approvals->create_approval("k", {}, "run:r1", at(0)));
+  must(s.approvals->comment("k", "alice", "before", at(1)));
+  must(
+    s.approvals->decide(m::decision::grant("k", json::value(1), "bob"), at(2)));
+  must(s.approvals->comment("k", "alice", "after", at(3)));
+  strings types;
+  for (const auto& entry : must(s.notifications->due(at(4), no_limit)))
+    types.emplace_back(entry.event.at("type").as_string());
+  BOOST_TEST(types == (strings{"approval.needed", "approval.resolved"}));
+}
+
 // Found by fuzz/model_json: Boost.JSON 1.81 reads about one in ten of the
 // doubles it writes back as a neighbouring double, so a checkpoint changed
 // between saving a run and loading it.

@@ -32,6 +32,7 @@
 #include "signoff/model/audit_entry.hpp"
 #include "signoff/model/decision_rules.hpp"
 #include "signoff/model/error.hpp"
+#include "signoff/model/limits.hpp"
 #include "signoff/model/result.hpp"
 #include "signoff/model/time.hpp"
 #include "signoff/model/workflow_state.hpp"
@@ -1089,6 +1090,145 @@ BOOST_AUTO_TEST_CASE_TEMPLATE(concurrent_decisions_have_one_winner, Factory,
       check_sequences(trail, key);
     }
   }
+}
+
+BOOST_AUTO_TEST_CASE_TEMPLATE(a_comment_is_audited_and_decides_nothing, Factory,
+                              approval_stores) {
+  auto store = Factory::make();
+  must(store->create_approval("k", make_spec(at(1000)), "run:r1", at(0)));
+  const auto before = require_record(*store, "k");
+
+  const auto entry = must(store->comment("k", "alice", "why so much?", at(5)));
+  BOOST_TEST(entry.key == "k");
+  BOOST_TEST(entry.sequence == 2U);
+  BOOST_TEST(entry.action == "commented");
+  BOOST_TEST(entry.actor == "alice");
+  BOOST_TEST(entry.reason == "why so much?");
+  BOOST_TEST(entry.value.is_null());
+  BOOST_TEST(ms(entry.at) == ms(at(5)));
+
+  auto after = require_record(*store, "k");
+  BOOST_TEST(after.revision == before.revision + 1);
+  after.revision = before.revision;
+  BOOST_TEST(after == before); // status, grants and spec untouched
+  BOOST_TEST(must(store->list_pending("", at(5), no_limit))
+             == std::vector<std::string>{"k"});
+  BOOST_TEST(ms(must(store->next_expiry())) == ms(at(1000)));
+  const auto trail = must(store->audit_trail("k"));
+  BOOST_TEST(actions_of(trail)
+             == (std::vector<std::string>{"created", "commented"}));
+  BOOST_TEST(trail.back() == entry);
+
+  // The approval still takes its decision, audited after the comment.
+  must(store->decide(m::decision::reject("k", "too much", "bob"), at(6)));
+  BOOST_TEST(actions_of(must(store->audit_trail("k")))
+             == (std::vector<std::string>{"created", "commented", "rejected"}));
+}
+
+BOOST_AUTO_TEST_CASE_TEMPLATE(a_decided_approval_takes_comments, Factory,
+                              approval_stores) {
+  auto store = Factory::make();
+  must(store->create_approval("k", make_spec(), "run:r1", at(0)));
+  must(store->decide(m::decision::grant("k", json::value(1), "bob"), at(1)));
+  // The decision's wake is done with: a comment must not owe another.
+  must(store->wakes_done(must(store->owed_wakes(no_limit))));
+  const auto decided = require_record(*store, "k");
+
+  must(store->comment("k", "alice", "approved in the meeting", at(2)));
+  must(store->comment("k", "bob", "thanks", at(3)));
+  auto after = require_record(*store, "k");
+  BOOST_TEST(after.revision == decided.revision + 2);
+  after.revision = decided.revision;
+  BOOST_TEST(after == decided);
+  BOOST_TEST(must(store->owed_wakes(no_limit)).empty());
+  const auto trail = must(store->audit_trail("k"));
+  BOOST_TEST(actions_of(trail)
+             == (std::vector<std::string>{"created", "approved", "commented",
+                                          "commented"}));
+  BOOST_TEST(actors_of(trail)
+             == (std::vector<std::string>{"run:r1", "bob", "alice", "bob"}));
+  check_sequences(trail, "k");
+}
+
+BOOST_AUTO_TEST_CASE_TEMPLATE(bad_comments_change_nothing, Factory,
+                              approval_stores) {
+  auto store = Factory::make();
+  must(store->create_approval("k", make_spec(), "run:r1", at(0)));
+  const auto before = snapshot(*store, "k");
+  const std::string too_long(m::max_comment_bytes + 1, 'x');
+
+  must_fail(store->comment("k", "alice", "", at(1)),
+            m::error_type::invalid_argument);
+  must_fail(store->comment("k", "alice", too_long, at(1)),
+            m::error_type::invalid_argument);
+  must_fail(store->comment("k", "", "hello", at(1)),
+            m::error_type::invalid_argument);
+  must_fail(store->comment("", "alice", "hello", at(1)),
+            m::error_type::invalid_argument);
+  check_unchanged(*store, "k", before);
+
+  // A comment never creates the approval it names.
+  must_fail(store->comment("ghost", "alice", "hello", at(1)),
+            m::error_type::not_found);
+  BOOST_TEST(!must(store->find_approval("ghost")).has_value());
+  BOOST_TEST(must(store->audit_trail("ghost")).empty());
+}
+
+BOOST_AUTO_TEST_CASE_TEMPLATE(concurrent_comments_and_a_decision_keep_the_trail,
+                              Factory, approval_stores) {
+  constexpr int commenters = 4;
+  constexpr int per_thread = 25;
+  auto store = Factory::make();
+  must(store->create_approval("k", make_spec(), "run:r1", at(0)));
+  std::vector<int> written(commenters, 0);
+  std::vector<int> failed(commenters, 0);
+  m::result<m::decision_outcome> decided
+    = m::make_error(m::error_type::unexpected_error, "not run");
+  std::latch start{commenters + 1};
+  {
+    std::vector<std::jthread> pool;
+    for (int t = 0; t < commenters; ++t)
+      pool.emplace_back([&, t] {
+        const auto actor = "actor-" + std::to_string(t);
+        start.arrive_and_wait();
+        for (int i = 0; i < per_thread; ++i) {
+          auto r
+            = store->comment("k", actor, "note " + std::to_string(i), at(10));
+          // Only losing every retry to the other writers may refuse one.
+          if (r.is_ok())
+            ++written[static_cast<std::size_t>(t)];
+          else if (r.error().is(m::error_type::stale_write))
+            ++failed[static_cast<std::size_t>(t)];
+        }
+      });
+    pool.emplace_back([&] {
+      start.arrive_and_wait();
+      // Losing every retry to the commenters is the store's answer to
+      // contention (STALE_WRITE); the decider asks again, as a caller may.
+      do
+        decided = store->decide(m::decision::grant("k", json::value(1), "boss"),
+                                at(10));
+      while (decided.is_err()
+             && decided.error().is(m::error_type::stale_write));
+    });
+  }
+  BOOST_TEST_REQUIRE(decided.is_ok());
+  int comments = 0;
+  for (int t = 0; t < commenters; ++t) {
+    const auto i = static_cast<std::size_t>(t);
+    BOOST_TEST(written[i] + failed[i] == per_thread);
+    comments += written[i];
+  }
+  const auto trail = must(store->audit_trail("k"));
+  check_sequences(trail, "k");
+  const auto actions = actions_of(trail);
+  BOOST_TEST(std::count(actions.begin(), actions.end(), "commented")
+             == comments);
+  BOOST_TEST(std::count(actions.begin(), actions.end(), "approved") == 1);
+  BOOST_TEST(trail.size() == static_cast<std::size_t>(comments) + 2);
+  const auto record = require_record(*store, "k");
+  BOOST_TEST(record.revision == trail.size());
+  BOOST_TEST(record.status.state == m::approval_state::approved);
 }
 
 // Keys hold any bytes: NUL, '%', '_', '/', bytes that are not UTF-8, and

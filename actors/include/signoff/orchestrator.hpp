@@ -170,6 +170,15 @@ public:
   decide_pending(const std::string& prefix, const model::decision& d,
                  bool auto_resume = true);
 
+  /// Comments on `key` as `actor` without deciding anything: the comment
+  /// is the "commented" entry appended to the audit trail (its reason is
+  /// `text`), which is returned. Decided approvals take comments too.
+  /// Errors: NOT_FOUND for an unknown key (nothing is created);
+  /// INVALID_ARGUMENT for an empty `actor`, or a `text` empty or longer
+  /// than `model::max_comment_bytes`.
+  model::result<model::audit_entry>
+  comment(const std::string& key, std::string text, std::string actor);
+
   /// Cancels a paused run, then its pending approvals, as `actor`: kept in
   /// the run (`cancelled_by`, and its outcome's details) and in the
   /// approvals' audit trail. An empty `actor` records "run:<id>" (nobody
@@ -196,6 +205,10 @@ public:
   void async_decide_each(std::vector<std::string> keys, model::decision d,
                          bool auto_resume,
                          completion<std::vector<bulk_outcome>> then);
+
+  /// `comment`, answered through `then`.
+  void async_comment(const std::string& key, std::string text,
+                     std::string actor, completion<model::audit_entry> then);
 
   /// `cancel_run`, answered through `then`.
   void async_cancel_run(const std::string& run_id, std::string reason,

@@ -59,6 +59,15 @@ struct decision_report {
   std::vector<std::string> resumed_workflows{};
 };
 
+/// A comment on an approval: discussion that decides nothing.
+struct comment_request {
+  std::string key{};
+  /// What is said (at most `model::max_comment_bytes`).
+  std::string text{};
+  /// Who says it; must not be empty.
+  std::string actor{};
+};
+
 /// Cancels a paused run and then its pending approvals.
 struct cancel_run_request {
   std::string run_id{};
@@ -85,6 +94,7 @@ using cleanup_report = persistence::cleanup_report;
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(signoff::actors::workflow_registration)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(signoff::actors::execute_request)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(signoff::actors::decision_request)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(signoff::actors::comment_request)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(signoff::actors::cancel_run_request)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(signoff::actors::cleanup_request)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(signoff::persistence::run_filter)
@@ -99,6 +109,8 @@ CAF_ALLOW_UNSAFE_MESSAGE_TYPE(
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(signoff::model::result<std::vector<std::string>>)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(
   signoff::model::result<std::vector<signoff::model::audit_entry>>)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(
+  signoff::model::result<signoff::model::audit_entry>)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(
   signoff::model::result<signoff::actors::cleanup_report>)
 
@@ -118,5 +130,6 @@ CAF_BEGIN_TYPE_ID_BLOCK(signoff, caf::first_custom_type_id)
   CAF_ADD_ATOM(signoff, signoff::actors, cleanup_atom, "cleanup")
   CAF_ADD_ATOM(signoff, signoff::actors, expire_atom, "expire")
   CAF_ADD_ATOM(signoff, signoff::actors, resident_atom, "resident")
+  CAF_ADD_ATOM(signoff, signoff::actors, comment_atom, "comment")
 
 CAF_END_TYPE_ID_BLOCK(signoff)

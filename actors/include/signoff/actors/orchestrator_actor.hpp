@@ -49,6 +49,11 @@ using orchestrator_actor = caf::typed_actor<
   // `approval_store::decide`.
   caf::replies_to<decide_atom,
                   decision_request>::with<model::result<decision_report>>,
+  // Comments on an approval, committed by the shard owning its key like a
+  // decision; replies with the "commented" audit entry. Errors: those of
+  // `approval_store::comment`.
+  caf::replies_to<comment_atom,
+                  comment_request>::with<model::result<model::audit_entry>>,
   // Cancels a paused run and then its pending approvals; the reply's
   // pending_approvals are the approvals it stopped waiting on. Errors:
   // NOT_FOUND, INVALID_RUN_STATE (not paused).

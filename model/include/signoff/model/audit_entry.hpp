@@ -16,11 +16,13 @@ struct audit_entry {
   /// Position in this key's trail, from 1.
   std::uint64_t sequence = 0;
   /// "created", "granted" (quorum step), "approved", "edited", "rejected",
-  /// "cancelled", "expired" or "removed".
+  /// "cancelled", "expired", "removed" or "commented" (a comment, which
+  /// decides nothing).
   std::string action;
   /// Who made the change ("system" for expiry, "run:<id>" for creation).
   std::string actor;
   time_point at;
+  /// Why, as the decider gave it; for "commented", the comment's text.
   std::string reason;
   boost::json::value value;
 

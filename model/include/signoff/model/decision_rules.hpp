@@ -26,7 +26,8 @@ struct approval_transition {
   /// by the decider when a decision comes first, with the pending reason
   /// as its reason), then the decision's entry ("granted" for a grant
   /// toward a quorum, else the new state's name), by the decider
-  /// ("system" for an expiry), with the decision's reason and value.
+  /// ("system" for an expiry), with the decision's reason and value; or,
+  /// for a comment, one "commented" entry with the text as its reason.
   std::vector<audit_entry> audit;
 };
 
@@ -47,6 +48,18 @@ apply_decision(const approval_record* current, const decision& d,
 [[nodiscard]] result<approval_transition>
 apply_decision(std::optional<approval_record> current, const decision& d,
                time_point now);
+
+/// The transition a comment by `actor` makes on `current`, the record of
+/// `key` (none when the key is unknown): one "commented" audit entry with
+/// `text` as its reason and a null value, the revision bumped, the status
+/// and grants as they are. Any existing approval takes comments, decided
+/// or not. Errors: `NOT_FOUND` for an unknown key (a comment never creates
+/// an approval); `INVALID_ARGUMENT` for an empty actor, or a text empty or
+/// longer than `max_comment_bytes`.
+[[nodiscard]] result<approval_transition>
+apply_comment(std::optional<approval_record> current, const std::string& key,
+              const std::string& actor, const std::string& text,
+              time_point now);
 
 /// The most keys one bulk decision takes: a bigger batch is refused whole
 /// (narrow the prefix, or split the list), so that one call cannot hold

@@ -12,4 +12,9 @@ inline constexpr std::size_t max_approval_key_bytes = 480;
 inline constexpr std::size_t max_run_id_bytes = 255;
 inline constexpr std::size_t max_workflow_name_bytes = 255;
 
+/// Longest comment on an approval, in bytes: room for a few paragraphs of
+/// discussion, while one comment stays a small audit entry and a small
+/// request body.
+inline constexpr std::size_t max_comment_bytes = 4000;
+
 } // namespace signoff::model

@@ -123,6 +123,15 @@ public:
   /// a reject without reason, or an expiry before the deadline.
   model::result<model::decision_outcome> decide(const model::decision& d,
                                                 model::time_point now);
+
+  /// Comments on `key` as `actor` at `now`: appends the "commented" audit
+  /// entry of `model::apply_comment` atomically and returns it, changing
+  /// no decision (and keeping no event, owing no wake). Errors: those of
+  /// `model::apply_comment`.
+  model::result<model::audit_entry> comment(const std::string& key,
+                                            const std::string& actor,
+                                            const std::string& text,
+                                            model::time_point now);
 };
 
 /// What `make_approval_change` adds to a transition.
@@ -135,7 +144,9 @@ struct change_options {
 };
 
 /// The change a transition makes to the record indexed as `before` (none
-/// for a new approval), owing a wake when it resolves the approval.
+/// for a new approval), owing a wake when it resolves the approval (a
+/// pending or new one that is decided after it; a change to an approval
+/// already decided, a comment, resolves nothing).
 [[nodiscard]] approval_change
 make_approval_change(std::optional<approval_index> before,
                      model::approval_transition transition,
