@@ -82,14 +82,28 @@ find_once() {
     | json "['value'].popitem()[1]"
 }
 find_css() { retry find_once "$1"; }
+# Prints the text of the first element matching CSS once it matches the
+# glob PATTERN: after a click the old page may still be there, or be
+# replaced between finding an element and reading it.
+text_when() { # css pattern
+  local text=""
+  for _ in $(seq 1 50); do
+    text=$(curl -sf "$s/element/$(find_once "$1" 2>/dev/null)/text" \
+      2>/dev/null | json "['value']" 2>/dev/null) || text=""
+    # shellcheck disable=SC2254
+    case "$text" in $2) printf '%s\n' "$text"; return 0 ;; esac
+    sleep 0.2
+  done
+  echo "'$1' never read $2 (last: '$text')" >&2
+  return 1
+}
 
 go "$base/login"
 curl -sf "$s/element/$(find_css '#token')/value" -H 'Content-Type: application/json' \
   -d "{\"text\": \"$token\"}" > /dev/null
 curl -sf -X POST "$s/element/$(find_css '#sign-in')/click" \
   -H 'Content-Type: application/json' -d '{}' > /dev/null
-inbox_text=$(curl -sf "$s/element/$(find_css h1)/text" | json "['value']")
-[ "$inbox_text" = "Waiting for a decision" ] || { echo "inbox heading: $inbox_text" >&2; exit 1; }
+text_when h1 "Waiting for a decision" > /dev/null
 
 # The reader picks a zone with the keyboard-usable select (no JavaScript):
 # the list's dates are then in it, the soonest due first.
@@ -97,21 +111,16 @@ curl -sf -X POST "$s/element/$(find_css "#zone option[value='+01:00']")/click" \
   -H 'Content-Type: application/json' -d '{}' > /dev/null
 curl -sf -X POST "$s/element/$(find_css '#set-zone')/click" \
   -H 'Content-Type: application/json' -d '{}' > /dev/null
-first_due=$(curl -sf "$s/element/$(find_css 'tbody time')/text" | json "['value']")
-case "$first_due" in
-  *" UTC+01:00") ;;
-  *) echo "due date not in the picked zone: $first_due" >&2; exit 1 ;;
-esac
+text_when 'tbody time' "* UTC+01:00" > /dev/null
 curl -sf "$s/screenshot" | json "['value']" | base64 -d > "$out/inbox-list.png"
 
 go "$base/inbox/approval?key=approval%3Aorder%3Aord_123"
 curl -sf -X POST "$s/element/$(find_css '#approve')/click" \
   -H 'Content-Type: application/json' -d '{}' > /dev/null
-status=$(curl -sf "$s/element/$(find_css '#status')/text" | json "['value']")
+text_when '#status' approved > /dev/null
 curl -sf "$s/screenshot" | json "['value']" | base64 -d > "$out/inbox-approved.png"
 curl -sf -X DELETE "$s" > /dev/null || true
 
-[ "$status" = "approved" ] || { echo "page status: $status" >&2; exit 1; }
 api=$(curl -sf -H "Authorization: Bearer $token" \
   "$base/api/approvals/approval%3Aorder%3Aord_123" | json "['status']['status']")
 [ "$api" = "approved" ] || { echo "API status: $api" >&2; exit 1; }
