@@ -21,6 +21,8 @@ cleanup() {
   rm -rf "$work"
 }
 trap cleanup EXIT
+# A failing command ends the test; say which (curl -sf itself is silent).
+trap 'echo "failed at line $LINENO: $BASH_COMMAND" >&2' ERR
 
 json() { python3 -c "import json,sys; print(json.load(sys.stdin)$1)"; }
 # Retries a command that prints a value: a browser that is still starting
@@ -98,25 +100,33 @@ text_when() { # css pattern
   return 1
 }
 
+# Clicks the first element matching CSS, finding it again while the page
+# is still being replaced (a found element may go stale before the click).
+click() { # css
+  for _ in $(seq 1 50); do
+    curl -sf -X POST "$s/element/$(find_once "$1" 2>/dev/null)/click" \
+      -H 'Content-Type: application/json' -d '{}' > /dev/null 2>&1 && return 0
+    sleep 0.2
+  done
+  echo "could not click '$1'" >&2
+  return 1
+}
+
 go "$base/login"
 curl -sf "$s/element/$(find_css '#token')/value" -H 'Content-Type: application/json' \
   -d "{\"text\": \"$token\"}" > /dev/null
-curl -sf -X POST "$s/element/$(find_css '#sign-in')/click" \
-  -H 'Content-Type: application/json' -d '{}' > /dev/null
+click '#sign-in'
 text_when h1 "Waiting for a decision" > /dev/null
 
 # The reader picks a zone with the keyboard-usable select (no JavaScript):
 # the list's dates are then in it, the soonest due first.
-curl -sf -X POST "$s/element/$(find_css "#zone option[value='+01:00']")/click" \
-  -H 'Content-Type: application/json' -d '{}' > /dev/null
-curl -sf -X POST "$s/element/$(find_css '#set-zone')/click" \
-  -H 'Content-Type: application/json' -d '{}' > /dev/null
+click "#zone option[value='+01:00']"
+click '#set-zone'
 text_when 'tbody time' "* UTC+01:00" > /dev/null
 curl -sf "$s/screenshot" | json "['value']" | base64 -d > "$out/inbox-list.png"
 
 go "$base/inbox/approval?key=approval%3Aorder%3Aord_123"
-curl -sf -X POST "$s/element/$(find_css '#approve')/click" \
-  -H 'Content-Type: application/json' -d '{}' > /dev/null
+click '#approve'
 text_when '#status' approved > /dev/null
 curl -sf "$s/screenshot" | json "['value']" | base64 -d > "$out/inbox-approved.png"
 curl -sf -X DELETE "$s" > /dev/null || true
