@@ -187,9 +187,10 @@ std::string zone_form(const handler_context& ctx, const caller& who,
                       const reader_zone& zone) {
   std::string options;
   for (const auto& choice : zone_choices()) {
-    const bool chosen = parse_zone(choice)->offset == zone.offset;
+    const auto offered = *parse_zone(choice);
+    const bool chosen = offered.offset == zone.offset;
     options += "<option value=\"" + choice + "\"" + (chosen ? " selected" : "")
-               + ">" + parse_zone(choice)->name() + "</option>";
+               + ">" + offered.name() + "</option>";
   }
   return "<form method=\"post\" action=\"/inbox/zone\">"
          + form_token_field(ctx, who)
