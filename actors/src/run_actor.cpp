@@ -459,7 +459,12 @@ void ask_shard(run_pointer self) {
     now + options.expires_in.value_or(st.eng->config().default_expiration),
     options.quorum,
     st.run.run_id,
-    st.run.workflow_name};
+    st.run.workflow_name,
+    options.assignees,
+    options.candidate_groups,
+    options.priority,
+    options.escalations,
+    options.reminders};
   self
     ->request(st.eng->shard_for(st.approval->key), caf::infinite, reach_atom_v,
               reach_request{st.run.run_id, st.run.workflow_name,

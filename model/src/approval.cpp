@@ -9,7 +9,9 @@ namespace signoff::model {
 
 namespace {
 
-constexpr int approval_format_version = 1;
+// Version 2 added who may decide, priority, escalation and reminders: a
+// reader of version 1 would drop who may decide, so it must refuse them.
+constexpr int approval_format_version = 2;
 
 constexpr detail::name_table<approval_state, 6> approval_state_names{{
   {approval_state::pending, "pending"},
@@ -160,6 +162,53 @@ tag_invoke(boost::json::try_value_to_tag<approval_grant>,
 }
 
 void tag_invoke(boost::json::value_from_tag, boost::json::value& out,
+                const escalation_level& e) {
+  out = {{"assignees", boost::json::value_from(e.assignees)},
+         {"candidateGroups", boost::json::value_from(e.candidate_groups)},
+         {"deadlineInMs", e.deadline_in.count()}};
+}
+
+boost::json::result<escalation_level>
+tag_invoke(boost::json::try_value_to_tag<escalation_level>,
+           const boost::json::value& in) {
+  const auto* obj = in.if_object();
+  escalation_level e;
+  std::int64_t deadline_ms = 0;
+  if (obj == nullptr
+      || !detail::read_optional_field(*obj, "assignees", e.assignees)
+      || !detail::read_optional_field(*obj, "candidateGroups",
+                                      e.candidate_groups)
+      || !detail::read_field(*obj, "deadlineInMs", deadline_ms))
+    return detail::malformed();
+  e.deadline_in = duration{deadline_ms};
+  return e;
+}
+
+namespace {
+
+boost::json::array reminder_millis(const std::vector<duration>& reminders) {
+  boost::json::array out;
+  out.reserve(reminders.size());
+  for (const auto& r : reminders)
+    out.emplace_back(r.count());
+  return out;
+}
+
+bool read_reminders(const boost::json::object& obj,
+                    std::vector<duration>& out) {
+  std::vector<std::int64_t> millis;
+  if (!detail::read_optional_field(obj, "remindersMs", millis))
+    return false;
+  out.clear();
+  out.reserve(millis.size());
+  for (const auto ms : millis)
+    out.emplace_back(ms);
+  return true;
+}
+
+} // namespace
+
+void tag_invoke(boost::json::value_from_tag, boost::json::value& out,
                 const approval_record& r) {
   out = {{"version", approval_format_version},
          {"key", r.key},
@@ -172,7 +221,14 @@ void tag_invoke(boost::json::value_from_tag, boost::json::value& out,
          {"workflowName", r.spec.workflow_name},
          {"createdAt", to_millis(r.created_at)},
          {"grants", boost::json::value_from(r.grants)},
-         {"revision", r.revision}};
+         {"revision", r.revision},
+         {"assignees", boost::json::value_from(r.spec.assignees)},
+         {"candidateGroups", boost::json::value_from(r.spec.candidate_groups)},
+         {"priority", r.spec.priority},
+         {"escalations", boost::json::value_from(r.spec.escalations)},
+         {"remindersMs", reminder_millis(r.spec.reminders)},
+         {"escalationLevel", r.escalation_level},
+         {"remindersSent", r.reminders_sent}};
 }
 
 boost::json::result<approval_record>
@@ -192,7 +248,16 @@ tag_invoke(boost::json::try_value_to_tag<approval_record>,
       || !detail::read_optional_field(*obj, "runId", r.spec.run_id)
       || !detail::read_optional_field(*obj, "workflowName",
                                       r.spec.workflow_name)
-      || !detail::read_optional_field(*obj, "revision", r.revision))
+      || !detail::read_optional_field(*obj, "revision", r.revision)
+      || !detail::read_optional_field(*obj, "assignees", r.spec.assignees)
+      || !detail::read_optional_field(*obj, "candidateGroups",
+                                      r.spec.candidate_groups)
+      || !detail::read_optional_field(*obj, "priority", r.spec.priority)
+      || !detail::read_optional_field(*obj, "escalations", r.spec.escalations)
+      || !read_reminders(*obj, r.spec.reminders)
+      || !detail::read_optional_field(*obj, "escalationLevel",
+                                      r.escalation_level)
+      || !detail::read_optional_field(*obj, "remindersSent", r.reminders_sent))
     return detail::malformed();
   detail::read_value_field(*obj, "metadata", r.spec.metadata);
   return r;

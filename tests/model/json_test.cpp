@@ -69,6 +69,14 @@ approval_record full_record() {
   r.created_at = t0;
   r.grants.push_back({"alice", t0 + duration{10}, {{"ok", true}}, false});
   r.grants.push_back({"bob", t0 + duration{20}, {{"amount", 900}}, true});
+  r.spec.assignees = {"alice", "bob"};
+  r.spec.candidate_groups = {"managers"};
+  r.spec.priority = -3;
+  r.spec.escalations = {{{"carol"}, {}, duration{3600000}},
+                        {{}, {"directors", "finance"}, duration{60000}}};
+  r.spec.reminders = {duration{600000}, duration{60000}};
+  r.escalation_level = 1;
+  r.reminders_sent = 2;
   return r;
 }
 
@@ -202,6 +210,11 @@ BOOST_AUTO_TEST_CASE(approval_record_round_trips_with_everything_set) {
   BOOST_TEST(back.spec.metadata == r.spec.metadata);
   BOOST_TEST((back.spec.expires_at == r.spec.expires_at));
   BOOST_TEST(back.spec.quorum == 3U);
+  BOOST_TEST((back.spec.escalations == r.spec.escalations));
+  BOOST_TEST((back.spec.reminders == r.spec.reminders));
+  BOOST_TEST(back.spec.priority == -3);
+  BOOST_TEST(back.escalation_level == 1U);
+  BOOST_TEST(back.reminders_sent == 2U);
   BOOST_REQUIRE_EQUAL(back.grants.size(), 2U);
   BOOST_TEST(back.grants[1] == r.grants[1]);
 }
@@ -219,6 +232,9 @@ BOOST_AUTO_TEST_CASE(approval_record_round_trips_decided_and_minimal) {
   BOOST_TEST(!back.spec.expires_at.has_value());
   BOOST_TEST(back.spec.metadata.is_null());
   BOOST_TEST(back.spec.quorum == 1U);
+  BOOST_TEST(back.spec.assignees.empty());
+  BOOST_TEST(back.spec.escalations.empty());
+  BOOST_TEST(back.escalation_level == 0U);
 }
 
 // Records are compared by value (a defaulted operator== would be silently
@@ -228,10 +244,25 @@ static_assert(std::equality_comparable<approval_record>);
 
 BOOST_AUTO_TEST_CASE(approval_record_carries_its_format_version) {
   auto jv = bj::value_from(full_record());
-  BOOST_TEST(jv.at("version").to_number<int>() == 1);
+  BOOST_TEST(jv.at("version").to_number<int>() == 2);
   BOOST_TEST(jv.at("key").as_string() == "approval:manager:ord_1");
   BOOST_TEST(jv.at("status").at("status").as_string() == "pending");
   BOOST_TEST(jv.at("quorum").to_number<int>() == 3);
+}
+
+BOOST_AUTO_TEST_CASE(approval_record_of_version_1_still_reads) {
+  auto jv = bj::value_from(full_record());
+  auto& obj = jv.as_object();
+  obj["version"] = 1;
+  for (const auto* added :
+       {"assignees", "candidateGroups", "priority", "escalations",
+        "remindersMs", "escalationLevel", "remindersSent"})
+    obj.erase(added);
+  auto back = bj::try_value_to<approval_record>(jv);
+  BOOST_REQUIRE(back.has_value());
+  BOOST_TEST(back->key == "approval:manager:ord_1");
+  BOOST_TEST(back->spec.assignees.empty());
+  BOOST_TEST(back->spec.priority == 0);
 }
 
 BOOST_AUTO_TEST_CASE(audit_entry_round_trips) {
@@ -381,7 +412,7 @@ BOOST_AUTO_TEST_CASE(execution_result_of_state) {
 BOOST_AUTO_TEST_CASE(newer_approval_record_version_is_refused) {
   auto jv = bj::value_from(full_record());
   BOOST_REQUIRE(!refused<approval_record>(jv));
-  jv.as_object()["version"] = 2;
+  jv.as_object()["version"] = 3;
   BOOST_TEST(refused<approval_record>(jv));
   jv.as_object()["version"] = 99;
   BOOST_TEST(refused<approval_record>(bj::parse(bj::serialize(jv))));

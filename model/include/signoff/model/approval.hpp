@@ -69,6 +69,20 @@ struct approval_grant {
     = default;
 };
 
+/// One step of an escalation: when the deadline passes with no decision,
+/// the approval moves to these approvers with a new deadline instead of
+/// expiring. Only the last level's deadline expires the approval.
+struct escalation_level {
+  /// Who may decide from this level on (replacing the current ones).
+  std::vector<std::string> assignees{};
+  std::vector<std::string> candidate_groups{};
+  /// The new deadline, counted from the deadline that escalated.
+  duration deadline_in{};
+
+  friend bool operator==(const escalation_level&, const escalation_level&)
+    = default;
+};
+
 /// How an approval is asked for when a run first reaches it.
 struct approval_spec {
   /// Shown to approvers while pending.
@@ -83,6 +97,18 @@ struct approval_spec {
   /// decision came before any run).
   std::string run_id{};
   std::string workflow_name{};
+  /// Who may decide: any of these identities, or any member of these
+  /// groups. Both empty: anyone allowed to decide. Reassignment, delegation
+  /// and escalation change them; the audit trail keeps the history.
+  std::vector<std::string> assignees{};
+  std::vector<std::string> candidate_groups{};
+  /// Higher comes first in the inbox; 0 by default, may be negative.
+  std::int32_t priority = 0;
+  /// The levels, in order, applied one per deadline passing undecided.
+  std::vector<escalation_level> escalations{};
+  /// Reminders before the current deadline: each is sent once, this long
+  /// before it (again for each new deadline an escalation sets).
+  std::vector<duration> reminders{};
 
   friend bool operator==(const approval_spec&, const approval_spec&) = default;
 };
@@ -98,6 +124,10 @@ struct approval_record {
   /// Changes made so far: the length of its audit trail. A store refuses a
   /// change computed from an older revision than the one it holds.
   std::uint64_t revision = 0;
+  /// How many of `spec.escalations` have been applied.
+  std::uint32_t escalation_level = 0;
+  /// Reminders of the current deadline already sent.
+  std::uint32_t reminders_sent = 0;
 
   /// The status as of `now`: a pending approval past its deadline reads as
   /// expired even before the registry records the expiry.
@@ -160,6 +190,11 @@ void tag_invoke(boost::json::value_from_tag, boost::json::value& out,
                 const approval_grant& g);
 boost::json::result<approval_grant>
 tag_invoke(boost::json::try_value_to_tag<approval_grant>,
+           const boost::json::value& in);
+void tag_invoke(boost::json::value_from_tag, boost::json::value& out,
+                const escalation_level& e);
+boost::json::result<escalation_level>
+tag_invoke(boost::json::try_value_to_tag<escalation_level>,
            const boost::json::value& in);
 /// Persisted form; carries a format `version`.
 void tag_invoke(boost::json::value_from_tag, boost::json::value& out,

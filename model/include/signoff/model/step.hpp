@@ -9,6 +9,7 @@
 #include <string_view>
 #include <type_traits>
 #include <utility>
+#include <vector>
 
 #include <boost/json/value.hpp>
 #include <boost/json/value_from.hpp>
@@ -76,6 +77,54 @@ struct approval_options {
   }
   approval_options&& with_metadata(boost::json::value m) && {
     return std::move(with_metadata(std::move(m)));
+  }
+
+  /// Who may decide (see `approval_spec::assignees`).
+  std::vector<std::string> assignees{};
+  std::vector<std::string> candidate_groups{};
+  /// Higher comes first in the inbox.
+  std::int32_t priority = 0;
+  /// Where the approval goes when its deadline passes undecided.
+  std::vector<escalation_level> escalations{};
+  /// Reminders, each this long before the current deadline.
+  std::vector<duration> reminders{};
+
+  approval_options& assigned_to(std::vector<std::string> identities) & {
+    assignees = std::move(identities);
+    return *this;
+  }
+  approval_options&& assigned_to(std::vector<std::string> identities) && {
+    return std::move(assigned_to(std::move(identities)));
+  }
+  approval_options& for_groups(std::vector<std::string> groups) & {
+    candidate_groups = std::move(groups);
+    return *this;
+  }
+  approval_options&& for_groups(std::vector<std::string> groups) && {
+    return std::move(for_groups(std::move(groups)));
+  }
+  approval_options& with_priority(std::int32_t p) & {
+    priority = p;
+    return *this;
+  }
+  approval_options&& with_priority(std::int32_t p) && {
+    return std::move(with_priority(p));
+  }
+  /// Adds a level after those already given.
+  approval_options& escalating_to(escalation_level level) & {
+    escalations.push_back(std::move(level));
+    return *this;
+  }
+  approval_options&& escalating_to(escalation_level level) && {
+    return std::move(escalating_to(std::move(level)));
+  }
+  /// Adds a reminder `before` each deadline.
+  approval_options& reminding_before(duration before) & {
+    reminders.push_back(before);
+    return *this;
+  }
+  approval_options&& reminding_before(duration before) && {
+    return std::move(reminding_before(before));
   }
 };
 
