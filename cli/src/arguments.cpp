@@ -107,7 +107,8 @@ void add_target_options(CLI::App& app, invocation& inv) {
     ->disable_flag_override();
 }
 
-/// Declares `syntax` as a subcommand of `app`; its subject goes to `inv`.
+/// Declares `syntax` as a subcommand of `app`; its subject goes to `inv`
+/// (every command's does: one command is parsed).
 void add_command(CLI::App& app, const command_syntax& syntax, invocation& inv) {
   auto* sub
     = app.add_subcommand(std::string{syntax.name}, std::string{syntax.summary});
@@ -148,19 +149,20 @@ model::error unexpected_argument(const CLI::App& app) {
   const auto extras = app.remaining(true);
   const std::string first = extras.empty() ? "" : extras.front();
   const auto commands = app.get_subcommands();
-  if (commands.empty())
-    return make_usage_error(first.starts_with('-')
-                              ? "unknown option '" + first + "'"
-                              : "unknown command '" + first + "'");
-  const auto& command = *commands.front();
-  const auto for_command = "' for '" + command.get_name() + "'";
+  const auto* command = commands.empty() ? nullptr : commands.front();
   if (!first.starts_with('-'))
-    return make_usage_error("unexpected argument '" + first + for_command);
+    return make_usage_error(command == nullptr
+                              ? "unknown command '" + first + "'"
+                              : "unexpected argument '" + first + "' for '"
+                                  + command->get_name() + "'");
   const auto name = first.substr(0, first.find('='));
-  if (command.get_option_no_throw(name) != nullptr)
-    return make_usage_error("option '" + name + "' of '" + command.get_name()
+  if (command == nullptr)
+    return make_usage_error("unknown option '" + name + "'");
+  if (command->get_option_no_throw(name) != nullptr)
+    return make_usage_error("option '" + name + "' of '" + command->get_name()
                             + "' goes after the command");
-  return make_usage_error("unknown option '" + name + for_command);
+  return make_usage_error("unknown option '" + name + "' for '"
+                          + command->get_name() + "'");
 }
 
 /// Parses `args` into `inv` with CLI11.

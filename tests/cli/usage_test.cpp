@@ -80,6 +80,7 @@ BOOST_FIXTURE_TEST_CASE(unknown_options_are_named, cli_fixture) {
     {{"approve", "k", "-x"}, "unknown option '-x' for 'approve'"},
     {{"--verbose", "approve", "k"}, "unknown option '--verbose' for 'approve'"},
     {{"--verbose"}, "unknown option '--verbose'"},
+    {{"pending", "--verbose=3"}, "unknown option '--verbose' for 'pending'"},
     // A command's option before the command: said where it goes.
     {{"--by", "jane", "approve", "k"},
      "option '--by' of 'approve' goes after the command"},
