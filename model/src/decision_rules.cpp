@@ -124,8 +124,8 @@ result<void> validate_escalations(const approval_spec& spec) {
                    + std::to_string(max_escalation_levels)
                    + " escalation levels");
   if (spec.reminders.size() > max_reminders)
-    return invalid("an approval takes at most "
-                   + std::to_string(max_reminders) + " reminders");
+    return invalid("an approval takes at most " + std::to_string(max_reminders)
+                   + " reminders");
   for (std::size_t i = 0; i < spec.escalations.size(); ++i) {
     const auto& level = spec.escalations[i];
     const auto which = "escalation level " + std::to_string(i + 1);
@@ -133,7 +133,9 @@ result<void> validate_escalations(const approval_spec& spec) {
       return invalid(which
                      + "'s deadline_in must be above zero and at most ten "
                        "years");
-    const auto empty = [](const std::string& name) { return name.empty(); };
+    const auto empty = [](const std::string& name) {
+      return name.empty();
+    };
     if (std::any_of(level.assignees.begin(), level.assignees.end(), empty)
         || std::any_of(level.candidate_groups.begin(),
                        level.candidate_groups.end(), empty))
@@ -203,8 +205,8 @@ result<approval_transition> fire_due(approval_record r, const decision& d,
 }
 
 /// A person's decision `d` on the pending `r`, whose deadline is ahead.
-result<approval_transition> decide_pending(approval_record r,
-                                           const decision& d, time_point now) {
+result<approval_transition> decide_pending(approval_record r, const decision& d,
+                                           time_point now) {
   switch (d.kind) {
     case decision_kind::grant:
     case decision_kind::edit:

@@ -16,8 +16,9 @@ using model::time_point;
 
 /// Approvals with their audit trails in one hash map; pending keys sorted
 /// for literal prefix ranges, pending approvals sorted by their next due
-/// time (reminder or deadline) so the next is the first entry. The sorted indexes view the map's keys (a node's key
-/// stays put while the node lives), so a key is held once.
+/// time (reminder or deadline) so the next is the first entry. The sorted
+/// indexes view the map's keys (a node's key stays put while the node lives),
+/// so a key is held once.
 class memory_approval_store final : public approval_store {
 public:
   model::result<void> apply(approval_change change) override {

@@ -77,10 +77,10 @@ error create_err(const approval_spec& spec) {
 
 BOOST_AUTO_TEST_SUITE(escalation)
 
-BOOST_AUTO_TEST_CASE(the_next_due_time_is_the_first_reminder_then_the_deadline) {
+BOOST_AUTO_TEST_CASE(
+  the_next_due_time_is_the_first_reminder_then_the_deadline) {
   auto r = created();
-  BOOST_TEST((r.reminder_times()
-              == std::vector<time_point>{t0 + 7h, t0 + 9h}));
+  BOOST_TEST((r.reminder_times() == std::vector<time_point>{t0 + 7h, t0 + 9h}));
   BOOST_TEST((r.next_reminder() == std::optional{t0 + 7h}));
   BOOST_TEST((r.next_due() == std::optional{t0 + 7h}));
   BOOST_TEST((r.final_deadline() == std::optional{t0 + 16h}));
@@ -204,7 +204,8 @@ BOOST_AUTO_TEST_CASE(reminders_before_the_deadline_was_set_are_never_sent) {
   BOOST_TEST((r.next_reminder() == std::optional{t0 + 7h}));
 }
 
-BOOST_AUTO_TEST_CASE(an_escalating_approval_reads_pending_until_its_last_deadline) {
+BOOST_AUTO_TEST_CASE(
+  an_escalating_approval_reads_pending_until_its_last_deadline) {
   const auto r = created();
   BOOST_TEST(r.status_at(t0 + 12h).is_pending());
   BOOST_TEST(r.status_at(t0 + 16h - 1ms).is_pending());
@@ -286,8 +287,8 @@ BOOST_AUTO_TEST_CASE(bad_escalations_and_reminders_are_refused) {
 BOOST_AUTO_TEST_CASE(events_carry_who_may_decide_and_the_level) {
   auto r = created();
   r = fire_ok(r, t0 + 10h, "escalated");
-  const auto json = event_json(approval_event::of(r), approval_escalated,
-                               t0 + 10h);
+  const auto json
+    = event_json(approval_event::of(r), approval_escalated, t0 + 10h);
   BOOST_TEST(json.at("type").as_string() == "approval.escalated");
   BOOST_TEST(json.at("assignees") == bj::parse(R"(["lead"])"));
   BOOST_TEST(json.at("candidateGroups").as_array().empty());

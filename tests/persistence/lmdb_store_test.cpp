@@ -696,7 +696,8 @@ BOOST_AUTO_TEST_CASE(comments_keep_no_event) {
 // Reminders and escalations keep their events in the commit of their
 // change, in order; after a restart the timer index says what is due next,
 // so a firing done before it is not done again.
-BOOST_AUTO_TEST_CASE(escalation_events_are_kept_and_fire_once_across_a_restart) {
+BOOST_AUTO_TEST_CASE(
+  escalation_events_are_kept_and_fire_once_across_a_restart) {
   signoff::test::temp_dir dir;
   const auto expire
     = m::decision{"k", m::decision_kind::expire, {}, {}, "system"};

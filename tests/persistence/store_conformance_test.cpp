@@ -1052,10 +1052,10 @@ BOOST_AUTO_TEST_CASE_TEMPLATE(a_stale_escalation_changes_nothing, Factory,
   const auto read = require_record(*store, "k");
   must(store->decide(m::decision::grant("k", json::value(1), "ann"), at(99)));
   const auto before = snapshot(*store, "k");
-  auto escalation = must(m::apply_decision(&read, expire_decision("k"), at(100)));
-  must_fail(store->apply(p::make_approval_change(p::approval_index::of(read),
-                                                 std::move(escalation),
-                                                 at(100))),
+  auto escalation
+    = must(m::apply_decision(&read, expire_decision("k"), at(100)));
+  must_fail(store->apply(p::make_approval_change(
+              p::approval_index::of(read), std::move(escalation), at(100))),
             m::error_type::stale_write);
   check_unchanged(*store, "k", before);
   BOOST_TEST(!must(store->next_expiry()).has_value());
