@@ -49,8 +49,8 @@ std::string deadline_key(model::time_point deadline, std::string_view key) {
 }
 
 std::string pending_value(const model::approval_record& r) {
-  return r.spec.expires_at ? be64(millis_of(*r.spec.expires_at))
-                           : std::string{};
+  const auto last = r.final_deadline();
+  return last ? be64(millis_of(*last)) : std::string{};
 }
 
 std::string audit_key(std::string_view key, std::uint64_t sequence) {

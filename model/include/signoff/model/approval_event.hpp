@@ -1,5 +1,6 @@
 #pragma once
 
+#include <cstdint>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -13,7 +14,9 @@
 namespace signoff::model {
 
 /// What approvers are told about an approval: that a run waits for it
-/// (`approval.needed`) or that it was decided (`approval.resolved`).
+/// (`approval.needed`), that its deadline nears (`approval.reminder`), that
+/// it moved to its next escalation level (`approval.escalated`) or that it
+/// was decided (`approval.resolved`).
 struct approval_event {
   std::string key{};
   /// Pending for `approval.needed`; the decision for `approval.resolved`.
@@ -29,7 +32,13 @@ struct approval_event {
   std::vector<std::string> run_ids{};
   std::string pending_reason{};
   boost::json::value metadata{};
+  /// The current deadline: for `approval.reminder`, the one it reminds of;
+  /// for `approval.escalated`, the new one.
   std::optional<time_point> expires_at{};
+  /// Who may decide now, and how many escalation levels were applied.
+  std::vector<std::string> assignees{};
+  std::vector<std::string> candidate_groups{};
+  std::uint32_t escalation_level = 0;
 
   /// The event about `record` as it stands, with the runs waiting on it.
   [[nodiscard]] static approval_event of(const approval_record& record,
@@ -39,11 +48,14 @@ struct approval_event {
 /// The event types.
 inline constexpr std::string_view approval_needed = "approval.needed";
 inline constexpr std::string_view approval_resolved = "approval.resolved";
+inline constexpr std::string_view approval_reminder = "approval.reminder";
+inline constexpr std::string_view approval_escalated = "approval.escalated";
 
 /// The JSON form of `event` kept in the outbox and sent to receivers:
 /// `{"type", "key", "status": {...}, "runId", "workflowName", "runIds",
-/// "pendingReason", "metadata", "expiresAt", "at"}`; for `approval.needed`,
-/// `runIds` is `[runId]`.
+/// "pendingReason", "metadata", "expiresAt", "assignees",
+/// "candidateGroups", "escalationLevel", "at"}`; while pending (every type
+/// but `approval.resolved`), `runIds` is `[runId]`.
 [[nodiscard]] boost::json::value
 event_json(const approval_event& event, std::string_view type, time_point at);
 

@@ -17,4 +17,9 @@ inline constexpr std::size_t max_workflow_name_bytes = 255;
 /// request body.
 inline constexpr std::size_t max_comment_bytes = 4000;
 
+/// Most escalation levels and reminders one approval takes: enough for
+/// any real chain of command, while each firing stays a small record.
+inline constexpr std::size_t max_escalation_levels = 16;
+inline constexpr std::size_t max_reminders = 16;
+
 } // namespace signoff::model
