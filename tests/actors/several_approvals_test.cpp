@@ -284,6 +284,49 @@ BOOST_DATA_TEST_CASE(first_of_a_loser_decided_meanwhile_stays_decided,
     boost::test_tools::per_element());
 }
 
+// Both keys expire at the same deadline: an expiry decides like any
+// decision, the tie goes to the key given first, and the other, expired
+// too, is not cancelled.
+BOOST_DATA_TEST_CASE(first_of_expiries_tie_to_the_first_key, both_stores,
+                     kind) {
+  deterministic_engine env{{}, kind};
+  auto n = std::make_shared<test::entry_counters>();
+  env.register_workflow("first", first_of(n, true));
+  env.execute("first", input({"a", "b"}), "r1");
+  env.advance_time(std::chrono::hours{24 * 8});
+  env.run();
+  BOOST_TEST(result_of(env.stored("r1")) == winner("a", "expired"));
+  BOOST_TEST(
+    trail(env, "b")
+      == (std::vector<std::string>{"created by run:r1", "expired by system"}),
+    boost::test_tools::per_element());
+}
+
+// Cancelling a run that waits on several keys cancels every one of them,
+// as it does the one key of a plain approval.
+BOOST_DATA_TEST_CASE(cancel_run_cancels_every_key_of_the_wait, both_stores,
+                     kind) {
+  deterministic_engine env{{}, kind};
+  auto n = std::make_shared<test::entry_counters>();
+  env.register_workflow("all", all_of(n, false));
+  env.execute("all", input({"x", "y", "z"}), "r1");
+  test::must(grant(env, "y"));
+  env.send(actors::cancel_run_atom_v,
+           actors::cancel_run_request{"r1", "no longer needed", "ops"});
+  env.run();
+  auto cancelled = test::must(env.reply<execution_reply>());
+  BOOST_TEST(cancelled.status == model::run_status::cancelled);
+  BOOST_TEST(cancelled.pending_approvals
+               == (std::vector<std::string>{"x", "z"}),
+             boost::test_tools::per_element());
+  for (const auto* key : {"x", "z"}) {
+    auto status = env.approval(key).status;
+    BOOST_TEST(status.state == model::approval_state::cancelled, key);
+    BOOST_TEST(status.decided_by == "ops", key);
+  }
+  BOOST_TEST(env.approval("y").status.state == model::approval_state::approved);
+}
+
 // Every run passivates at each pause: the grant re-activates the run,
 // whose replay decides the wait, and the next decision replays it once
 // more over the wait's checkpoint. The key that decided stays the one the
