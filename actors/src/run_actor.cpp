@@ -450,13 +450,6 @@ void pause(run_pointer self, bool resumed = true) {
   });
 }
 
-/// The run awaits another actor's reply. A wake waiting for this answer
-/// lets the registry forget the wake it owed the run, so the decision must
-/// be durable in the run first (its checkpoint, and the run stored as
-/// running, which a restart resumes): else a crash now would leave the run
-/// paused on a decided approval with no wake owed.
-void await_reply_durably(run_pointer self);
-
 /// Stores the run as running, with its checkpoints so far, then calls
 /// `then`: a restart from here resumes the run over those checkpoints.
 void persist_running(run_pointer self, std::function<void(run_pointer)> then) {
@@ -474,6 +467,11 @@ void persist_running(run_pointer self, std::function<void(run_pointer)> then) {
           });
 }
 
+/// The run awaits another actor's reply. A wake waiting for this answer
+/// lets the registry forget the wake it owed the run, so the decision must
+/// be durable in the run first (its checkpoint, and the run stored as
+/// running, which a restart resumes): else a crash now would leave the run
+/// paused on a decided approval with no wake owed.
 void await_reply_durably(run_pointer self) {
   auto& st = self->state;
   if (st.until_suspension.empty() || st.unsaved.empty()) {
