@@ -6,10 +6,17 @@ namespace signoff::model {
 
 approval_event approval_event::of(const approval_record& record,
                                   std::vector<std::string> waiting) {
-  return {record.key,           record.status,
-          record.spec.run_id,   record.spec.workflow_name,
-          std::move(waiting),   record.spec.pending_reason,
-          record.spec.metadata, record.spec.expires_at};
+  return {record.key,
+          record.status,
+          record.spec.run_id,
+          record.spec.workflow_name,
+          std::move(waiting),
+          record.spec.pending_reason,
+          record.spec.metadata,
+          record.spec.expires_at,
+          record.spec.assignees,
+          record.spec.candidate_groups,
+          record.spec.priority};
 }
 
 boost::json::value event_json(const approval_event& event,
@@ -29,6 +36,9 @@ boost::json::value event_json(const approval_event& event,
           {"expiresAt", event.expires_at
                           ? boost::json::value(to_millis(*event.expires_at))
                           : boost::json::value{}},
+          {"assignees", boost::json::value_from(event.assignees)},
+          {"candidateGroups", boost::json::value_from(event.candidate_groups)},
+          {"priority", event.priority},
           {"at", to_millis(at)}};
 }
 

@@ -4,6 +4,7 @@
 #include <string_view>
 #include <unordered_set>
 
+#include "signoff/model/approval_event.hpp"
 #include "signoff/model/json_text.hpp"
 #include "signoff/model/limits.hpp"
 
@@ -105,6 +106,55 @@ result<approval_transition> add_grant(approval_record r, const decision& d,
   return decided(std::move(r), d, now, std::move(action));
 }
 
+/// Refuses a list of identities or groups `create_approval` would not
+/// keep: `what` names it in the message ("assignee", "candidate group").
+result<void> validate_names(const std::vector<std::string>& names,
+                            std::string_view what) {
+  const std::string kind{what};
+  if (names.size() > max_assignees)
+    return invalid("an approval names at most " + std::to_string(max_assignees)
+                   + " " + kind + "s, not " + std::to_string(names.size()));
+  std::unordered_set<std::string_view> seen;
+  for (const auto& name : names) {
+    if (name.empty())
+      return invalid("an approval's " + kind + " must not be empty");
+    if (name.size() > max_identity_bytes)
+      return invalid("an approval's " + kind + " must not be longer than "
+                     + std::to_string(max_identity_bytes) + " bytes");
+    if (!seen.insert(name).second)
+      return invalid("the " + kind + " '" + name + "' is given twice");
+  }
+  return {};
+}
+
+result<void> validate_assignment(const std::vector<std::string>& assignees,
+                                 const std::vector<std::string>& groups) {
+  if (auto valid = validate_names(assignees, "assignee"); valid.is_err())
+    return valid;
+  return validate_names(groups, "candidate group");
+}
+
+bool contains(const std::vector<std::string>& names, std::string_view name) {
+  return std::find(names.begin(), names.end(), name) != names.end();
+}
+
+error forbidden(const std::string& actor, std::string_view what,
+                const std::string& key) {
+  return make_error(error_type::forbidden,
+                    "'" + actor + "' may not " + std::string{what}
+                      + " approval '" + key
+                      + "': it is assigned to others (neither an assignee "
+                        "nor a member of a candidate group)");
+}
+
+/// True if `d` repeats a grant `d.actor` already counted toward a quorum.
+bool repeats_grant(const approval_record& record, const decision& d) {
+  const auto* g = grant_by(record, d.actor);
+  return (d.kind == decision_kind::grant || d.kind == decision_kind::edit)
+         && g != nullptr && g->value == d.value
+         && g->edited == (d.kind == decision_kind::edit);
+}
+
 result<void> validate_key(const std::string& key) {
   if (key.empty())
     return make_error(error_type::invalid_argument,
@@ -143,6 +193,9 @@ result<approval_transition> create_approval(const std::string& key,
     return make_error(error_type::invalid_argument,
                       "an approval's metadata must not hold NaN or an "
                       "infinity");
+  if (auto valid = validate_assignment(spec.assignees, spec.candidate_groups);
+      valid.is_err())
+    return valid.error();
   approval_transition t;
   t.record.key = key;
   t.record.spec = spec;
@@ -167,6 +220,11 @@ apply_decision(std::optional<approval_record> current, const decision& d,
     if (d.require_existing || d.kind == decision_kind::expire)
       return make_error(error_type::not_found,
                         "no approval '" + d.key + "' exists");
+    if (!d.rights.admin)
+      return make_error(error_type::forbidden,
+                        "'" + d.actor + "' may not decide approval '" + d.key
+                          + "' before it is asked for: who may decide it is "
+                            "not known yet");
     // Kept for the run that will reach this key later.
     auto fresh = create_approval(d.key, {}, d.actor, now);
     if (fresh.is_err())
@@ -178,6 +236,12 @@ apply_decision(std::optional<approval_record> current, const decision& d,
     return t;
   }
   auto& r = *current;
+  // A repeat changes nothing and is answered as such; a change is checked.
+  const bool repeat
+    = r.status.is_pending() ? repeats_grant(r, d) : repeats(r, d);
+  if (!repeat && d.kind != decision_kind::expire
+      && !may_decide(r.spec, d.actor, d.rights))
+    return forbidden(d.actor, to_string(d.kind), d.key);
   if (!r.status.is_pending()) {
     if (repeats(r, d))
       return approval_transition{std::move(r), false, {}};
@@ -226,6 +290,83 @@ apply_comment(std::optional<approval_record> current, const std::string& key,
                       "no approval '" + key + "' exists");
   approval_transition t{std::move(*current), true, {}};
   audit(t, "commented", actor, now, text, {});
+  return t;
+}
+
+bool may_decide(const approval_spec& spec, std::string_view actor,
+                const actor_rights& rights) {
+  if (rights.admin || (spec.assignees.empty() && spec.candidate_groups.empty()))
+    return true;
+  if (contains(spec.assignees, actor))
+    return true;
+  return std::any_of(
+    rights.groups.begin(), rights.groups.end(),
+    [&](const auto& group) { return contains(spec.candidate_groups, group); });
+}
+
+result<approval_transition>
+apply_assignment(std::optional<approval_record> current,
+                 const assignment_change& change, time_point now) {
+  if (auto valid = validate_key(change.key); valid.is_err())
+    return valid.error();
+  if (change.actor.empty())
+    return invalid("a change of assignment needs an actor");
+  const bool delegation = change.kind == assignment_kind::delegate;
+  if (delegation) {
+    if (!change.assignees.empty() || !change.candidate_groups.empty())
+      return invalid("a delegation names only whom it goes to");
+    if (auto valid = validate_names({change.to}, "delegate"); valid.is_err())
+      return valid.error();
+    if (change.to == change.actor)
+      return invalid("'" + change.actor + "' cannot delegate to itself");
+  } else if (auto valid
+             = validate_assignment(change.assignees, change.candidate_groups);
+             valid.is_err()) {
+    return valid.error();
+  }
+  if (!current)
+    return make_error(error_type::not_found,
+                      "no approval '" + change.key + "' exists");
+  auto& r = *current;
+  if (auto status = r.status_at(now); !status.is_pending()) {
+    auto refused = conflict(r, now);
+    refused.message += "; only a pending approval can be "
+                       + std::string{delegation ? "delegated" : "reassigned"};
+    return refused;
+  }
+  auto assignees = change.assignees;
+  auto groups = change.candidate_groups;
+  if (delegation) {
+    const bool assigned = contains(r.spec.assignees, change.actor);
+    // What a repeat finds: the actor gone, the delegate there.
+    if (!assigned && contains(r.spec.assignees, change.to))
+      return approval_transition{std::move(r), false, {}};
+    if (!assigned)
+      return make_error(error_type::forbidden,
+                        "'" + change.actor + "' may not delegate approval '"
+                          + change.key
+                          + "': only a named assignee can hand its place on "
+                            "(reassign it instead)");
+    // The delegate takes the actor's place in the list (once, if it was
+    // there already).
+    for (const auto& name : r.spec.assignees)
+      if (name != change.to)
+        assignees.push_back(name == change.actor ? change.to : name);
+    groups = r.spec.candidate_groups;
+  } else {
+    if (r.spec.assignees == assignees && r.spec.candidate_groups == groups)
+      return approval_transition{std::move(r), false, {}};
+    if (!may_decide(r.spec, change.actor, change.rights))
+      return forbidden(change.actor, "reassign", change.key);
+  }
+  boost::json::value assignment{
+    {"assignees", boost::json::value_from(assignees)},
+    {"candidateGroups", boost::json::value_from(groups)}};
+  r.spec.assignees = std::move(assignees);
+  r.spec.candidate_groups = std::move(groups);
+  approval_transition t{std::move(r), true, {}, approval_reassigned};
+  audit(t, delegation ? "delegated" : "reassigned", change.actor, now,
+        change.reason, std::move(assignment));
   return t;
 }
 

@@ -1,5 +1,6 @@
 #pragma once
 
+#include <cstdint>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -30,6 +31,10 @@ struct approval_event {
   std::string pending_reason{};
   boost::json::value metadata{};
   std::optional<time_point> expires_at{};
+  /// Who may decide it (see `approval_spec`), and its priority.
+  std::vector<std::string> assignees{};
+  std::vector<std::string> candidate_groups{};
+  std::int32_t priority = 0;
 
   /// The event about `record` as it stands, with the runs waiting on it.
   [[nodiscard]] static approval_event of(const approval_record& record,
@@ -39,10 +44,13 @@ struct approval_event {
 /// The event types.
 inline constexpr std::string_view approval_needed = "approval.needed";
 inline constexpr std::string_view approval_resolved = "approval.resolved";
+/// Who may decide a pending approval changed (reassigned or delegated).
+inline constexpr std::string_view approval_reassigned = "approval.reassigned";
 
 /// The JSON form of `event` kept in the outbox and sent to receivers:
 /// `{"type", "key", "status": {...}, "runId", "workflowName", "runIds",
-/// "pendingReason", "metadata", "expiresAt", "at"}`; for `approval.needed`,
+/// "pendingReason", "metadata", "expiresAt", "assignees", "candidateGroups",
+/// "priority", "at"}`; for `approval.needed`,
 /// `runIds` is `[runId]`.
 [[nodiscard]] boost::json::value
 event_json(const approval_event& event, std::string_view type, time_point at);

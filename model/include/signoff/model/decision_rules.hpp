@@ -3,6 +3,7 @@
 #include <cstddef>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "signoff/model/approval.hpp"
@@ -27,19 +28,36 @@ struct approval_transition {
   /// as its reason), then the decision's entry ("granted" for a grant
   /// toward a quorum, else the new state's name), by the decider
   /// ("system" for an expiry), with the decision's reason and value; or,
-  /// for a comment, one "commented" entry with the text as its reason.
+  /// for a comment, one "commented" entry with the text as its reason;
+  /// for a change of assignment, one "reassigned" or "delegated" entry.
   std::vector<audit_entry> audit;
+  /// The event type receivers are told of a change that neither creates
+  /// nor resolves the approval (`approval_reassigned`); empty for none.
+  std::string_view notice{};
 };
+
+/// True if `actor` with `rights` may decide the approval `spec` describes,
+/// and so reassign it: an admin may decide any; an approval naming no
+/// assignee and no candidate group may be decided by anyone; otherwise a
+/// named assignee, or a member of a candidate group.
+[[nodiscard]] bool may_decide(const approval_spec& spec, std::string_view actor,
+                              const actor_rights& rights);
 
 /// The transition creating `key` as pending with `spec`, asked for by
 /// `actor` (a run's is "run:<id>"). Errors: `INVALID_ARGUMENT` for an
-/// empty or too long key or a quorum of 0.
+/// empty or too long key, a quorum of 0, or assignees or candidate groups
+/// that are empty names, longer than `max_identity_bytes`, repeated, or
+/// more than `max_assignees`.
 [[nodiscard]] result<approval_transition>
 create_approval(const std::string& key, const approval_spec& spec,
                 const std::string& actor, time_point now);
 
 /// The transition `d` causes on `current` (null when the key is unknown)
-/// at `now`. Errors are those of `approval_store::decide`.
+/// at `now`. Errors are those of `approval_store::decide`, and
+/// `FORBIDDEN` when `d.actor` may not decide it (`may_decide`; an expiry
+/// is never refused). A repeat of the actor's own decision changes nothing
+/// and is not refused. Only an admin may decide a key nobody asked for
+/// yet: who may decide it is not known before.
 [[nodiscard]] result<approval_transition>
 apply_decision(const approval_record* current, const decision& d,
                time_point now);
@@ -60,6 +78,24 @@ apply_decision(std::optional<approval_record> current, const decision& d,
 apply_comment(std::optional<approval_record> current, const std::string& key,
               const std::string& actor, const std::string& text,
               time_point now);
+
+/// The transition `change` makes on `current`, the record of `change.key`
+/// (none when the key is unknown), at `now`: the approval's assignees and
+/// candidate groups replaced (`reassign`) or the actor's place in its
+/// assignees handed to `change.to` (`delegate`), with one "reassigned" or
+/// "delegated" audit entry (by the actor, with the reason, and the new
+/// `{"assignees", "candidateGroups"}` as its value), the revision bumped
+/// and `approval_reassigned` as its notice. Who may decide may reassign;
+/// only a named assignee may delegate (an admin reassigns instead). A
+/// change to what already holds changes nothing, whoever asks.
+/// Errors: `NOT_FOUND` for an unknown key; `APPROVAL_CONFLICT` (details:
+/// the status) when it is no longer pending; `FORBIDDEN` for an actor
+/// who may not; `INVALID_ARGUMENT` for an empty actor, assignees or groups
+/// `create_approval` would refuse, an empty `to`, or a delegation to the
+/// actor itself.
+[[nodiscard]] result<approval_transition>
+apply_assignment(std::optional<approval_record> current,
+                 const assignment_change& change, time_point now);
 
 /// The most keys one bulk decision takes: a bigger batch is refused whole
 /// (narrow the prefix, or split the list), so that one call cannot hold
