@@ -39,6 +39,9 @@ approval_change make_approval_change(std::optional<approval_index> before,
   } else if (!change.before) {
     change.event = model::event_json(model::approval_event::of(after),
                                      model::approval_needed, now);
+  } else if (!transition.notice.empty()) {
+    change.event = model::event_json(model::approval_event::of(after),
+                                     transition.notice, now);
   }
   return change;
 }
@@ -119,6 +122,19 @@ approval_store::comment(const std::string& key, const std::string& actor,
   if (transition.is_err())
     return transition.error();
   return std::move(transition->audit.back());
+}
+
+model::result<model::decision_outcome>
+approval_store::change_assignment(const model::assignment_change& change,
+                                  model::time_point now) {
+  auto transition = transition_stored(
+    *this, change.key, now, [&](std::optional<model::approval_record> current) {
+      return model::apply_assignment(std::move(current), change, now);
+    });
+  if (transition.is_err())
+    return transition.error();
+  return model::decision_outcome{std::move(transition->record),
+                                 transition->applied};
 }
 
 } // namespace signoff::persistence

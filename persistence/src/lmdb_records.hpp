@@ -33,6 +33,10 @@ decode_approval(std::string_view key, std::string_view value);
 /// deadlines: the deadline (8 bytes) then the key.
 [[nodiscard]] std::string deadline_key(model::time_point deadline,
                                        std::string_view key);
+/// decided: when the approval was decided (8 bytes) then the key; none
+/// for a pending approval.
+[[nodiscard]] std::optional<std::string>
+decided_key(const model::approval_record& r);
 /// pending: the deadline (8 bytes) or nothing.
 [[nodiscard]] std::string pending_value(const model::approval_record& r);
 /// audit: the key then the entry's sequence (8 bytes).

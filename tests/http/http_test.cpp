@@ -224,6 +224,10 @@ public:
                std::size_t limit) const override {
     return inner_->list_pending(prefix, now, limit);
   }
+  model::result<std::vector<std::string>>
+  list_decided(model::time_point since, std::size_t limit) const override {
+    return inner_->list_decided(since, limit);
+  }
   model::result<std::vector<model::audit_entry>>
   audit_trail(const std::string& key) const override {
     return inner_->audit_trail(key);
