@@ -442,6 +442,12 @@ orchestrator::list_pending_approvals(const std::string& prefix) {
     prefix, impl_->clock(), std::numeric_limits<std::size_t>::max());
 }
 
+model::result<std::vector<std::string>>
+orchestrator::list_decided_approvals(model::duration within,
+                                     std::size_t limit) {
+  return impl_->approvals->list_decided(impl_->clock() - within, limit);
+}
+
 actors::orchestrator_actor orchestrator::handle() const {
   return impl_->handle;
 }

@@ -30,6 +30,7 @@ struct settings {
   bool seed = true;
   bool migrate = false;
   std::vector<std::string> tokens;
+  std::vector<std::string> groups;
   std::vector<std::string> allowed_hosts;
   std::vector<std::string> notify;
   std::string notify_secret;
@@ -39,6 +40,7 @@ void usage() {
   std::cerr
     << "usage: signoffd [--data DIR] [--address ADDR] [--port N]\n"
        "                [--token identity:secret:prefix|...:perm,...]...\n"
+       "                [--group name:identity,identity,...]...\n"
        "                [--notify URL]... [--notify-secret S]\n"
        "                [--max-connections N] [--no-seed] [--migrate]\n"
        "                [--dev-no-auth [--allow-host NAME]...]\n";
@@ -70,7 +72,7 @@ bool parse(int argc, char** argv, settings& s) {
     else if (arg == "--migrate")
       s.migrate = true;
     else if ((arg == "--data" || arg == "--address" || arg == "--port"
-              || arg == "--token" || arg == "--notify"
+              || arg == "--token" || arg == "--group" || arg == "--notify"
               || arg == "--notify-secret" || arg == "--max-connections"
               || arg == "--allow-host")
              && (v = next()) != nullptr) {
@@ -90,6 +92,8 @@ bool parse(int argc, char** argv, settings& s) {
         s.max_connections = *n;
       } else if (arg == "--token")
         s.tokens.emplace_back(v);
+      else if (arg == "--group")
+        s.groups.emplace_back(v);
       else if (arg == "--allow-host")
         s.allowed_hosts.emplace_back(v);
       else if (arg == "--notify")
@@ -129,6 +133,11 @@ int main(int argc, char** argv) {
       std::cerr << "signoffd: " << *problem << '\n';
       return 2;
     }
+  for (const auto& spec : s.groups)
+    if (auto problem = http.tokens.add_group_spec(spec)) {
+      std::cerr << "signoffd: " << *problem << '\n';
+      return 2;
+    }
   // The demo goes only into a new directory, never again after a restart.
   const bool fresh
     = !std::filesystem::exists(std::filesystem::path{s.data} / "data.mdb");
@@ -160,7 +169,8 @@ int main(int argc, char** argv) {
      {signoff::http::permission::read, signoff::http::permission::approve,
       signoff::http::permission::reject, signoff::http::permission::edit,
       signoff::http::permission::cancel, signoff::http::permission::cancel_run,
-      signoff::http::permission::cleanup}});
+      signoff::http::permission::cleanup, signoff::http::permission::assign,
+      signoff::http::permission::admin}});
   signoff::http::http_server server{orch, std::move(http)};
   if (s.notify_secret.empty())
     s.notify_secret = signoff::http::random_hex(32);

@@ -311,6 +311,11 @@ public:
   model::result<std::vector<std::string>>
   list_pending_approvals(const std::string& prefix = {});
 
+  /// Approval keys decided (or cancelled, or expired) within the last
+  /// `within`, the most recently decided first, at most `limit` of them.
+  model::result<std::vector<std::string>>
+  list_decided_approvals(model::duration within, std::size_t limit);
+
   /// The orchestrator actor, for actors that want to talk to it directly.
   [[nodiscard]] actors::orchestrator_actor handle() const;
 
