@@ -22,13 +22,14 @@ task<result<value>> order(step& step, const value& input) {
   // inside a co_await expression ("array used as initializer").
   boost::json::value metadata{
     {"orderId", id}, {"customer", input.at("customer")}, {"total", total}};
-  // Any manager decides; the larger orders come first in the inbox.
+  // Any manager decides; orders of 15,000 and more come first in the
+  // inbox.
   auto options = model::approval_options{}
                    .with_reason("Orders above 10,000 need a manager")
                    .expiring_in(std::chrono::hours{48})
                    .with_metadata(std::move(metadata))
                    .for_groups({"managers"})
-                   .with_priority(total > 10'000 ? 2 : 0);
+                   .with_priority(total >= 15'000 ? 2 : 0);
   auto approval
     = co_await step.try_approval("approval:order:" + id, std::move(options));
   if (approval.is_err())
