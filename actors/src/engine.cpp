@@ -122,6 +122,23 @@ void engine::approval_resolved(
               approval_event::of(record, std::move(waiting)));
 }
 
+void engine::approval_noticed(
+  const model::approval_notice& notice) const noexcept {
+  const auto& event = notice.event;
+  const bool reminder = notice.type == model::approval_reminder;
+  if (config_.logger)
+    log("approval '" + event.key + "' "
+        + (reminder
+             ? std::string{"reminded"}
+             : "escalated to level " + std::to_string(event.escalation_level)));
+  const auto& hook = reminder ? config_.hooks.on_approval_reminder
+                              : config_.hooks.on_approval_escalated;
+  if (hook)
+    call_hook(*this,
+              reminder ? "on_approval_reminder" : "on_approval_escalated", hook,
+              event);
+}
+
 void engine::watch_deadline(model::time_point at) const {
   const auto ms = model::to_millis(at);
   auto armed = armed_ms_.load();

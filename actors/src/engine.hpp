@@ -72,6 +72,10 @@ public:
   void approval_resolved(const model::approval_record& record,
                          std::vector<std::string> waiting) const noexcept;
 
+  /// Tells the hook and the log of a reminder sent or an escalation level
+  /// applied.
+  void approval_noticed(const model::approval_notice& notice) const noexcept;
+
   /// Tells the expiry timer about a new deadline, unless it is armed for an
   /// earlier one already (a message only when it matters).
   void watch_deadline(model::time_point at) const;

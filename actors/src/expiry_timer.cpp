@@ -59,11 +59,13 @@ void arm_for_next_deadline(timer_pointer self) {
   }
 }
 
-/// Expires one batch of due approvals through their shards and hands the
-/// keys that expired to `then`, once their runs reached their next
-/// suspension. `full` tells whether the batch was full (more may be due).
+/// Fires one batch of due approvals through their shards (each does what
+/// it has due: a reminder, an escalation or its expiry) and hands the keys
+/// that expired to `then`, once their runs reached their next suspension.
+/// `more` tells whether more may be due: the batch was full, or an
+/// approval fired and is still pending (its next level may be due too).
 void expire_batch(timer_pointer self,
-                  std::function<void(keys_reply, bool full)> then) {
+                  std::function<void(keys_reply, bool more)> then) {
   const auto& eng = *self->state.eng;
   auto due
     = eng.approvals().due_for_expiry(eng.now(), eng.config().expiry_batch);
@@ -81,6 +83,7 @@ void expire_batch(timer_pointer self,
   struct progress {
     std::size_t left;
     std::vector<std::optional<std::string>> expired;
+    bool still_pending = false;
   };
   auto p = std::make_shared<progress>(progress{
     due->size(), std::vector<std::optional<std::string>>(due->size())});
@@ -91,7 +94,7 @@ void expire_batch(timer_pointer self,
     for (auto& key : p->expired)
       if (key)
         keys.push_back(std::move(*key));
-    then(std::move(keys), full);
+    then(std::move(keys), full || p->still_pending);
   };
   for (std::size_t i = 0; i < due->size(); ++i) {
     auto& key = (*due)[i];
@@ -102,26 +105,32 @@ void expire_batch(timer_pointer self,
       .then(
         [p, i, one_done](model::result<decision_report>& report) {
           // A decision committed first wins the race, and this one is
-          // refused: not expired by us.
-          if (report.is_ok() && report->applied)
-            p->expired[i] = report->approval.key;
+          // refused: not expired by us. A reminder or an escalation leaves
+          // the approval pending.
+          if (report.is_ok() && report->applied) {
+            if (report->approval.status.is_pending())
+              p->still_pending = true;
+            else
+              p->expired[i] = report->approval.key;
+          }
           one_done();
         },
         [one_done](caf::error&) { one_done(); });
   }
 }
 
-/// Expires batches until one is not full, then hands every key to `then`.
+/// Fires batches until nothing more may be due, then hands every key that
+/// expired to `then`. Ends: each firing moves its approval on for good.
 void expire_all(timer_pointer self, std::vector<std::string> so_far,
                 std::function<void(keys_reply)> then) {
   expire_batch(self, [self, so_far = std::move(so_far),
-                      then](keys_reply expired, bool full) mutable {
+                      then](keys_reply expired, bool more) mutable {
     if (expired.is_err()) {
       then(std::move(expired));
       return;
     }
     so_far.insert(so_far.end(), expired->begin(), expired->end());
-    if (full)
+    if (more)
       expire_all(self, std::move(so_far), then);
     else
       then(std::move(so_far));
@@ -153,7 +162,7 @@ timer_impl::behavior_type timer_behavior(timer_pointer self,
       st.armed.reset();
       st.eng->armed_for(model::time_point::max());
       st.ticking = true;
-      expire_batch(self, [self](keys_reply expired, bool full) {
+      expire_batch(self, [self](keys_reply expired, bool more) {
         auto& st = self->state;
         st.ticking = false;
         for (auto& waiting : std::exchange(st.after_tick, {}))
@@ -162,9 +171,9 @@ timer_impl::behavior_type timer_behavior(timer_pointer self,
         if (expired.is_err()) {
           eng.log("expiring approvals failed: " + expired.error().message);
           arm(self, eng.now() + retry_after_failure);
-        } else if (full) {
+        } else if (more) {
           // More may be due: come back after the messages queued meanwhile,
-          // instead of expiring a whole backlog at once.
+          // instead of firing a whole backlog at once.
           arm(self, eng.now());
         } else {
           arm_for_next_deadline(self);

@@ -117,10 +117,11 @@ void write(shard_pointer self, persistence::approval_change change,
   auto* journal = eng.journal();
   if (journal == nullptr) {
     auto record = change.after;
-    auto event = std::move(change.event);
+    auto events = std::move(change.events);
     auto applied = eng.approvals().apply(std::move(change));
-    if (applied.is_ok() && event)
-      eng.keep_event(*event);
+    if (applied.is_ok())
+      for (const auto& event : events)
+        eng.keep_event(event);
     then(std::move(applied), std::move(record));
     return;
   }
@@ -327,12 +328,15 @@ void decide_now(shard_pointer self, decision_request req,
   auto waiting = resolved && (eng.keeps_events() || eng.tells_resolutions())
                    ? waiting_runs(self, key)
                    : std::vector<std::string>{};
+  // Reminders and escalations (the timer's, or those a late decision
+  // caught up with) are told once committed, like resolutions.
+  auto notices = transition->notices;
   auto change = persistence::make_approval_change(
     before, std::move(transition.value()), now, {eng.keeps_events(), waiting});
   change.owe_wake = change.owe_wake && req.auto_resume;
   write(self, std::move(change),
-        [self, req, rp, attempt, now, status,
-         waiting = std::move(waiting)](model::result<void> committed,
+        [self, req, rp, attempt, now, status, waiting = std::move(waiting),
+         notices = std::move(notices)](model::result<void> committed,
                                        model::approval_record record) mutable {
           if (committed.is_err()) {
             if (committed.error().is(model::error_type::stale_write)
@@ -343,6 +347,8 @@ void decide_now(shard_pointer self, decision_request req,
             return;
           }
           const auto& eng = *self->state.eng;
+          for (const auto& notice : notices)
+            eng.approval_noticed(notice);
           if (!status.is_pending() && eng.tells_resolutions())
             eng.approval_resolved(record, std::move(waiting));
           decision_report report{
@@ -440,9 +446,9 @@ void create_for(shard_pointer self, const reach_request& req,
   // The timer learns of the deadline now, and again once the approval is
   // durable: had it fired in between, it read the store without this
   // approval and may have armed for a later one.
-  const auto deadline = transition->record.spec.expires_at;
-  if (deadline)
-    eng.watch_deadline(*deadline);
+  const auto due = transition->record.next_due();
+  if (due)
+    eng.watch_deadline(*due);
   write(self,
         persistence::make_approval_change(std::nullopt,
                                           std::move(transition.value()), now,
@@ -451,8 +457,8 @@ void create_for(shard_pointer self, const reach_request& req,
           const auto& eng = *self->state.eng;
           if (created.is_ok()) {
             eng.approval_needed(record);
-            if (record.spec.expires_at)
-              eng.watch_deadline(*record.spec.expires_at);
+            if (const auto due = record.next_due())
+              eng.watch_deadline(*due);
             return;
           }
           // Another process made the key meanwhile, or the store failed:

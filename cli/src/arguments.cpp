@@ -1,9 +1,12 @@
 #include "arguments.hpp"
 
 #include <algorithm>
-#include <utility>
+#include <memory>
+
+#include <CLI/CLI.hpp>
 
 #include "cli_error.hpp"
+#include "commands.hpp"
 #include "http_client.hpp"
 #include "values.hpp"
 
@@ -13,126 +16,187 @@ namespace {
 
 constexpr std::string_view end_of_options = "--";
 
-/// The command line split into options and positional arguments, before
-/// any command's syntax is applied.
-struct tokens {
-  std::vector<std::string> positionals;
-  std::vector<std::pair<std::string, std::string>> options;
-  bool json = false;
-  bool help = false;
+constexpr std::string_view tool_summary
+  = R"(Reads and decides the approvals and runs in a signoff LMDB directory or on
+a running signoff server.)";
+
+constexpr std::string_view tool_footer
+  = R"(The options above go before or after the command. D and DURATION are a
+whole number and a unit: w, d, h, m, s or ms (30d, 12h, 90m). --by
+defaults to $USER; a server records its token's identity instead. A
+decision is durable once signoff exits. On a directory signoff resumes no
+run (a server running on it does); a server resumes them itself.
+'signoff COMMAND --help' describes a command.
+
+exit codes: 0 ok, 1 refused (conflict, not found, invalid, not allowed),
+            2 usage error, 3 storage error or server unreachable)";
+
+constexpr std::string_view command_footer
+  = R"(It also takes the options of 'signoff --help' (--db, --server, --token,
+--timeout, --json), before or after the command.)";
+
+/// A value a command's check refused, carried out of CLI11's parser
+/// whole: CLI11 would prefix its message with the option's name, which
+/// ours already says.
+struct refused_value {
+  model::error error;
 };
 
-bool is_option(std::string_view arg) {
-  return arg.size() > 1 && arg.front() == '-';
-}
+/// Lists each command in the tool's help as its synopsis ("reject KEY
+/// --reason R [--by WHO]") over its summary, where CLI11 gives only names.
+class help_formatter : public CLI::Formatter {
+public:
+  std::string make_subcommand(const CLI::App* command) const override {
+    std::string line = "  " + command->get_name();
+    for (const auto* opt : command->get_options()) {
+      if (opt == command->get_help_ptr())
+        continue;
+      if (opt->get_positional()) {
+        line += " " + opt->get_name();
+        continue;
+      }
+      const auto usage = opt->get_name() + " " + opt->get_type_name();
+      line += opt->get_required() ? " " + usage : " [" + usage + "]";
+    }
+    return line + "\n      " + command->get_description() + "\n";
+  }
+};
 
-/// Splits `--name=value`, or takes the value from the next argument.
-model::result<std::pair<std::string, std::string>>
-read_option(const std::vector<std::string>& args, std::size_t& i) {
-  const std::string_view arg = args[i];
-  if (!arg.starts_with("--"))
-    return make_usage_error("unknown option '" + std::string{arg} + "'");
-  const auto body = arg.substr(2);
-  if (auto eq = body.find('='); eq != std::string_view::npos)
-    return std::pair{std::string{body.substr(0, eq)},
-                     std::string{body.substr(eq + 1)}};
-  if (i + 1 >= args.size() || args[i + 1].starts_with("--"))
-    return make_usage_error("option '--" + std::string{body}
-                            + "' needs a value");
-  return std::pair{std::string{body}, args[++i]};
-}
-
-model::result<tokens> tokenize(const std::vector<std::string>& args) {
-  tokens out;
+/// `args` in the order CLI11 reads them (last first), with `--name=` split
+/// into `--name` and an empty value: CLI11 2.1 would take the next
+/// argument as its value instead.
+std::vector<std::string> for_cli11(const std::vector<std::string>& args) {
+  std::vector<std::string> out;
   bool options_ended = false;
-  for (std::size_t i = 0; i < args.size(); ++i) {
-    const auto& arg = args[i];
-    if (options_ended || !is_option(arg)) {
-      out.positionals.push_back(arg);
-    } else if (arg == end_of_options) {
-      options_ended = true;
-    } else if (arg == "--json") {
-      out.json = true;
-    } else if (arg == "--help" || arg == "-h") {
-      out.help = true;
+  for (const auto& arg : args) {
+    options_ended = options_ended || arg == end_of_options;
+    if (!options_ended && arg.size() > 3 && arg.starts_with("--")
+        && arg.find('=') == arg.size() - 1) {
+      out.push_back(arg.substr(0, arg.size() - 1));
+      out.emplace_back();
     } else {
-      auto option = read_option(args, i);
-      if (option.is_err())
-        return option.error();
-      out.options.push_back(std::move(option.value()));
+      out.push_back(arg);
     }
   }
+  std::reverse(out.begin(), out.end());
   return out;
 }
 
-const flag_syntax* find_flag(const command_syntax& syntax,
-                             std::string_view name) {
-  auto it = std::find_if(syntax.flags.begin(), syntax.flags.end(),
-                         [&](const auto& f) { return f.name == name; });
-  return it == syntax.flags.end() ? nullptr : &*it;
+/// The options every command takes; they fill `inv`.
+void add_target_options(CLI::App& app, invocation& inv) {
+  app.add_option("--db", inv.db, "the signoff LMDB directory (never created)")
+    ->type_name("DIR");
+  app
+    .add_option("--server", inv.server,
+                "a signoff server, http://HOST:PORT\n"
+                "(default: $SIGNOFF_SERVER)")
+    ->type_name("URL");
+  app
+    .add_option("--token", inv.token,
+                "its bearer token (default: $SIGNOFF_TOKEN;\n"
+                "prefer the variable: other users can read\n"
+                "a command line)")
+    ->type_name("T");
+  app
+    .add_option("--timeout", inv.timeout,
+                "how long to wait for the server to connect\n"
+                "and for each answer (default: 10s and 60s)")
+    ->type_name("D");
+  app.add_flag("--json", inv.json, "print results and errors as JSON")
+    ->disable_flag_override();
 }
 
-/// Sets the command and its subject from the positional arguments.
-model::result<const command_syntax*>
-take_positionals(const std::vector<std::string>& positionals,
-                 const syntax_lookup& lookup, invocation& out) {
-  if (positionals.empty())
-    return make_usage_error("no command given");
-  out.command = positionals.front();
-  const auto* syntax = lookup(out.command);
-  if (syntax == nullptr)
-    return make_usage_error("unknown command '" + out.command + "'");
-  const std::size_t expected = syntax->subject.empty() ? 1 : 2;
-  if (positionals.size() < expected)
-    return make_usage_error("'" + out.command + "' needs a "
-                            + std::string{syntax->subject});
-  if (positionals.size() > expected)
-    return make_usage_error("unexpected argument '" + positionals[expected]
-                            + "' for '" + out.command + "'");
-  if (expected == 2)
-    out.subject = positionals[1];
-  return syntax;
-}
-
-/// The field of a target option every command takes (`--db`, `--server`,
-/// `--token`, `--timeout`); null for any other name.
-std::string* target_option(invocation& out, std::string_view name) {
-  if (name == "db")
-    return &out.db;
-  if (name == "server")
-    return &out.server;
-  if (name == "token")
-    return &out.token;
-  if (name == "timeout")
-    return &out.timeout;
-  return nullptr;
-}
-
-/// Sets the target options and the command's options; refuses any other.
-model::result<void>
-take_options(const std::vector<std::pair<std::string, std::string>>& options,
-             const command_syntax& syntax, invocation& out) {
-  for (const auto& [name, value] : options) {
-    const auto* f = find_flag(syntax, name);
-    auto* target = target_option(out, name);
-    if (target == nullptr && f == nullptr)
-      return make_usage_error("unknown option '--" + name + "' for '"
-                              + out.command + "'");
-    if ((target != nullptr && !target->empty()) || out.flags.contains(name))
-      return make_usage_error("option '--" + name + "' is given twice");
-    if (f != nullptr && f->check != nullptr)
-      if (auto checked = f->check(value); checked.is_err())
-        return checked;
-    if (target != nullptr)
-      *target = value;
-    else
-      out.flags.emplace(name, value);
+/// Declares `syntax` as a subcommand of `app`; its subject goes to `inv`
+/// (every command's does: one command is parsed).
+void add_command(CLI::App& app, const command_syntax& syntax, invocation& inv) {
+  auto* sub
+    = app.add_subcommand(std::string{syntax.name}, std::string{syntax.summary});
+  sub->group("Commands");
+  sub->footer(std::string{command_footer});
+  if (!syntax.subject.name.empty())
+    sub
+      ->add_option(std::string{syntax.subject.name}, inv.subject,
+                   std::string{syntax.subject.description})
+      ->required()
+      ->type_name("");
+  for (const auto& f : syntax.flags) {
+    auto* opt = sub->add_option("--" + std::string{f.name})
+                  ->description(std::string{f.description})
+                  ->type_name(std::string{f.metavar})
+                  ->required(f.required);
+    if (f.check != nullptr)
+      opt->check([check = f.check](const std::string& value) {
+        if (auto checked = check(value); checked.is_err())
+          throw refused_value{checked.error()};
+        return std::string{};
+      });
   }
-  for (const auto& f : syntax.flags)
-    if (f.required && !out.flags.contains(f.name))
-      return make_usage_error("'" + out.command + "' needs --"
-                              + std::string{f.name} + " "
-                              + std::string{f.metavar});
+}
+
+/// Takes the parsed command's name and options into `inv`.
+void take_command(const CLI::App& command, invocation& inv) {
+  inv.command = command.get_name();
+  for (const auto* opt : command.get_options())
+    if (!opt->get_positional() && opt != command.get_help_ptr()
+        && opt->count() > 0)
+      inv.flags.emplace(opt->get_name().substr(2), opt->as<std::string>());
+}
+
+/// What to say about the first argument nothing took, more plainly than
+/// CLI11's list of them all.
+model::error unexpected_argument(const CLI::App& app) {
+  const auto extras = app.remaining(true);
+  const std::string first = extras.empty() ? "" : extras.front();
+  const auto commands = app.get_subcommands();
+  const auto* command = commands.empty() ? nullptr : commands.front();
+  if (!first.starts_with('-'))
+    return make_usage_error(command == nullptr
+                              ? "unknown command '" + first + "'"
+                              : "unexpected argument '" + first + "' for '"
+                                  + command->get_name() + "'");
+  const auto name = first.substr(0, first.find('='));
+  if (command == nullptr)
+    return make_usage_error("unknown option '" + name + "'");
+  if (command->get_option_no_throw(name) != nullptr)
+    return make_usage_error("option '" + name + "' of '" + command->get_name()
+                            + "' goes after the command");
+  return make_usage_error("unknown option '" + name + "' for '"
+                          + command->get_name() + "'");
+}
+
+/// Parses `args` into `inv` with CLI11.
+model::result<void> parse_with_cli11(const std::vector<std::string>& args,
+                                     invocation& inv) {
+  CLI::App app{std::string{tool_summary}, "signoff"};
+  auto formatter = std::make_shared<help_formatter>();
+  formatter->label("SUBCOMMAND", "COMMAND");
+  formatter->label("Positionals", "Arguments");
+  app.formatter(formatter);
+  app.footer(std::string{tool_footer});
+  app.set_help_flag("-h,--help", "print this text");
+  // Set before the commands are added, which inherit them: options a
+  // command does not know (--db after it) go to the tool.
+  app.fallthrough();
+  app.require_subcommand(0, 1);
+  add_target_options(app, inv);
+  for (const auto& c : all_commands())
+    add_command(app, c.syntax, inv);
+  try {
+    app.parse(for_cli11(args));
+  } catch (const CLI::CallForHelp&) {
+    inv.help = app.help();
+    return model::ok();
+  } catch (const CLI::ExtrasError&) {
+    return unexpected_argument(app);
+  } catch (const CLI::ParseError& e) {
+    return make_usage_error(e.what());
+  } catch (const refused_value& refused) {
+    return refused.error;
+  }
+  const auto commands = app.get_subcommands();
+  if (commands.empty())
+    return make_usage_error("no command given");
+  take_command(*commands.front(), inv);
   return model::ok();
 }
 
@@ -173,22 +237,12 @@ std::optional<std::string> invocation::flag(std::string_view name) const {
 }
 
 model::result<invocation> parse_arguments(const std::vector<std::string>& args,
-                                          const syntax_lookup& lookup,
                                           const target_defaults& defaults) {
-  auto split = tokenize(args);
-  if (split.is_err())
-    return split.error();
   invocation out;
-  out.json = split->json;
-  out.help = split->help;
-  if (out.help)
+  if (auto parsed = parse_with_cli11(args, out); parsed.is_err())
+    return parsed.error();
+  if (!out.help.empty())
     return out;
-  auto syntax = take_positionals(split->positionals, lookup, out);
-  if (syntax.is_err())
-    return syntax.error();
-  if (auto taken = take_options(split->options, *syntax.value(), out);
-      taken.is_err())
-    return taken.error();
   if (auto chosen = choose_target(defaults, out); chosen.is_err())
     return chosen.error();
   return out;
@@ -197,17 +251,6 @@ model::result<invocation> parse_arguments(const std::vector<std::string>& args,
 bool wants_json(const std::vector<std::string>& args) {
   auto end = std::find(args.begin(), args.end(), end_of_options);
   return std::find(args.begin(), end, "--json") != end;
-}
-
-std::string synopsis(const command_syntax& syntax) {
-  std::string out{syntax.name};
-  if (!syntax.subject.empty())
-    out += " " + std::string{syntax.subject};
-  for (const auto& f : syntax.flags) {
-    auto option = "--" + std::string{f.name} + " " + std::string{f.metavar};
-    out += f.required ? " " + option : " [" + option + "]";
-  }
-  return out;
 }
 
 } // namespace signoff::cli

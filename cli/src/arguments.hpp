@@ -1,9 +1,9 @@
 #pragma once
 
-// The shape of the command line: `signoff (--db DIR | --server URL [--token
-// T] [--timeout D]) [--json] COMMAND [SUBJECT] [--flag VALUE]...`, checked
-// against each command's syntax. What the values mean is for the commands
-// (see values.hpp).
+// The shape of the command line: `signoff [--db DIR | --server URL [--token
+// T] [--timeout D]] [--json] COMMAND [SUBJECT] [--flag VALUE]...`, parsed
+// with CLI11 against the syntax of every command (commands.cpp). What the
+// values mean is for the commands (see values.hpp).
 
 #include <functional>
 #include <map>
@@ -22,28 +22,31 @@ using value_check = model::result<void> (*)(std::string_view value);
 /// One `--name VALUE` option a command takes.
 struct flag_syntax {
   std::string_view name;
-  /// The value's placeholder in the usage text.
+  /// The value's placeholder in the help text.
   std::string_view metavar;
+  /// What the option does, for the command's help.
+  std::string_view description;
   bool required = false;
   /// Checked while parsing, so a malformed value is refused before the
   /// database is opened; null accepts any value.
   value_check check = nullptr;
 };
 
+/// The one positional argument a command takes.
+struct subject_syntax {
+  /// Its placeholder ("KEY", "RUN"); empty when the command takes none.
+  std::string_view name{};
+  std::string_view description{};
+};
+
 /// What a command accepts.
 struct command_syntax {
   std::string_view name;
-  /// Placeholder of the one positional argument ("KEY", "RUN"); empty when
-  /// the command takes none.
-  std::string_view subject{};
+  /// One line for the help text.
+  std::string_view summary;
+  subject_syntax subject{};
   std::vector<flag_syntax> flags{};
-  /// One line for the usage text.
-  std::string_view summary{};
 };
-
-/// The command's syntax by name; null for an unknown command.
-using syntax_lookup
-  = std::function<const command_syntax*(std::string_view name)>;
 
 /// Where a command works when its command line does not say: the
 /// SIGNOFF_SERVER and SIGNOFF_TOKEN environment variables (empty if unset).
@@ -67,8 +70,9 @@ struct invocation {
   std::string timeout;
   /// `--json`: machine output.
   bool json = false;
-  /// `--help` or `-h`: print the usage and do nothing else.
-  bool help = false;
+  /// What `--help` (or `-h`) asked for: the tool's help, or the command's
+  /// when it follows one. When set, print it and do nothing else.
+  std::string help;
   std::string command;
   /// The positional argument, when the command takes one.
   std::string subject;
@@ -79,8 +83,10 @@ struct invocation {
   [[nodiscard]] std::optional<std::string> flag(std::string_view name) const;
 };
 
-/// Parses `args` (without the program name). Options take their value as
-/// the next argument or after `=`; `--` ends the options. Without `--db` or
+/// Parses `args` (without the program name) against every command of
+/// `all_commands()`. Options take their value as the next argument or after
+/// `=` (`--reason=` gives an empty one); `--` ends the options. The target
+/// options and `--json` go before or after the command. Without `--db` or
 /// `--server` the command works on `defaults.server`; a server without
 /// `--token` gets `defaults.token`. Errors: USAGE_ERROR for an unknown
 /// command or option, a missing or extra argument, an option given twice,
@@ -89,14 +95,10 @@ struct invocation {
 /// server URL or timeout.
 [[nodiscard]] model::result<invocation>
 parse_arguments(const std::vector<std::string>& args,
-                const syntax_lookup& lookup,
                 const target_defaults& defaults = {});
 
 /// True if `args` asks for machine output, so even a command line that
 /// does not parse gets its error as JSON.
 [[nodiscard]] bool wants_json(const std::vector<std::string>& args);
-
-/// One usage line: "reject KEY --reason R [--by WHO]".
-[[nodiscard]] std::string synopsis(const command_syntax& syntax);
 
 } // namespace signoff::cli

@@ -10,52 +10,86 @@ namespace signoff::cli {
 
 namespace {
 
-constexpr flag_syntax by_flag{"by", "WHO", false, &check<parse_actor>};
-constexpr flag_syntax value_flag{"value", "JSON", false,
-                                 &check<parse_json_value>};
+constexpr subject_syntax approval_key{"KEY", "the approval's key"};
 
+constexpr flag_syntax by_flag{"by", "WHO",
+                              "who decides (default: $USER; a server records\n"
+                              "its token's identity instead)",
+                              false, &check<parse_actor>};
+
+// Each command's syntax and handler, in the order the help lists them.
 const std::vector<command>& command_table() {
   static const std::vector<command> table{
-    {{"pending", {}, {{"prefix", "P"}}, "list pending approvals"},
+    {{.name = "pending",
+      .summary = "list pending approvals",
+      .flags = {{"prefix", "P", "only keys that start with P"}}},
      list_pending},
-    {{"show", "KEY", {}, "show an approval and its audit trail"},
+    {{.name = "show",
+      .summary = "show an approval and its audit trail",
+      .subject = approval_key},
      show_approval},
-    {{"approve", "KEY", {value_flag, by_flag}, "grant an approval"}, approve},
-    {{"reject", "KEY", {{"reason", "R", true}, by_flag}, "reject an approval"},
+    {{.name = "approve",
+      .summary = "grant an approval",
+      .subject = approval_key,
+      .flags = {{"value", "JSON", "the granted value (default: null)", false,
+                 &check<parse_json_value>},
+                by_flag}},
+     approve},
+    {{.name = "reject",
+      .summary = "reject an approval",
+      .subject = approval_key,
+      .flags = {{"reason", "R", "why, for the audit trail", true}, by_flag}},
      reject},
-    {{"edit",
-      "KEY",
-      {{"value", "JSON", true, &check<parse_json_value>}, by_flag},
-      "grant an approval with a changed value"},
+    {{.name = "edit",
+      .summary = "grant an approval with a changed value",
+      .subject = approval_key,
+      .flags
+      = {{"value", "JSON", "the changed value", true, &check<parse_json_value>},
+         by_flag}},
      edit},
-    {{"cancel", "KEY", {{"reason", "R"}, by_flag}, "cancel an approval"},
+    {{.name = "cancel",
+      .summary = "cancel an approval",
+      .subject = approval_key,
+      .flags = {{"reason", "R", "why, for the audit trail"}, by_flag}},
      cancel},
-    {{"comment",
-      "KEY",
-      {{"text", "T", true}, by_flag},
-      "comment on an approval, decided or not, without deciding it"},
+    {{.name = "comment",
+      .summary = "comment on an approval, decided or not, without deciding it",
+      .subject = approval_key,
+      .flags = {{"text", "T", "the comment", true}, by_flag}},
      comment},
-    {{"bulk",
-      "ACTION",
-      {{"prefix", "P"},
-       {"keys-from", "FILE"},
-       value_flag,
-       {"reason", "R"},
-       by_flag},
-      "approve, reject, edit or cancel every approval pending under "
-      "--prefix, or each key of --keys-from (one per line; - reads standard "
-      "input): one decision per key, at most 1000"},
+    {{.name = "bulk",
+      .summary = "decide each approval pending under --prefix or listed in "
+                 "--keys-from",
+      .subject = {"ACTION", "approve, reject, edit or cancel; one decision\n"
+                            "per key, at most 1000 keys"},
+      .flags
+      = {{"prefix", "P", "every approval pending under P"},
+         {"keys-from", "FILE",
+          "the keys in FILE, one per line (- reads\n"
+          "standard input)"},
+         {"value", "JSON", "what approve grants (default: null) or edit sets",
+          false, &check<parse_json_value>},
+         {"reason", "R", "why (reject needs one)"},
+         by_flag}},
      bulk},
-    {{"runs",
-      {},
-      {{"workflow", "NAME"}, {"status", "S", false, &check<parse_status>}},
-      "list runs"},
+    {{.name = "runs",
+      .summary = "list runs",
+      .flags = {{"workflow", "NAME", "only runs of workflow NAME"},
+                {"status", "S",
+                 "only runs in status S: running, paused,\n"
+                 "completed, failed or cancelled",
+                 false, &check<parse_status>}}},
      list_runs},
-    {{"status", "RUN", {}, "show a run"}, show_run},
-    {{"cleanup",
-      {},
-      {{"older-than", "DURATION", true, &check<parse_age>}},
-      "remove finished runs older than DURATION and their decided approvals"},
+    {{.name = "status",
+      .summary = "show a run",
+      .subject = {"RUN", "the run's id"}},
+     show_run},
+    {{.name = "cleanup",
+      .summary = "remove finished runs older than DURATION and their decided "
+                 "approvals",
+      .flags = {{"older-than", "DURATION",
+                 "how long since the run last changed (30d, 12h)", true,
+                 &check<parse_age>}}},
      cleanup},
   };
   return table;

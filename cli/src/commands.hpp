@@ -28,6 +28,8 @@ struct context {
 /// a malformed option value; on any error nothing was changed.
 using handler = model::result<report> (*)(const context&, const invocation&);
 
+/// A command: what it accepts and what runs it. Adding one is an entry in
+/// the table of commands.cpp and its handler.
 struct command {
   command_syntax syntax;
   handler run;

@@ -6,7 +6,6 @@
 #include <exception>
 #include <iostream>
 #include <string>
-#include <string_view>
 #include <utility>
 #include <variant>
 #include <vector>
@@ -31,11 +30,6 @@ std::string environment(const char* name) {
 std::string default_actor() {
   auto user = environment("USER");
   return user.empty() ? "cli" : user;
-}
-
-const cli::command_syntax* find_syntax(std::string_view name) {
-  const auto* c = cli::find_command(name);
-  return c != nullptr ? &c->syntax : nullptr;
 }
 
 int fail(const model::error& e, bool json) {
@@ -65,12 +59,11 @@ int main(int argc, char** argv) {
   const bool json = cli::wants_json(args);
   try {
     auto inv = cli::parse_arguments(
-      args, find_syntax,
-      {environment("SIGNOFF_SERVER"), environment("SIGNOFF_TOKEN")});
+      args, {environment("SIGNOFF_SERVER"), environment("SIGNOFF_TOKEN")});
     if (inv.is_err())
       return fail(inv.error(), json);
-    if (inv->help) {
-      cli::print_usage(std::cout, cli::all_commands());
+    if (!inv->help.empty()) {
+      std::cout << inv->help;
       return cli::exit_ok;
     }
     return run(inv.value());

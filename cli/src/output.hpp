@@ -1,16 +1,14 @@
 #pragma once
 
-// How reports, errors and the usage text are printed: as text for people,
+// How reports and errors are printed: as text for people,
 // or as one JSON value per line with `--json`.
 
 #include <iosfwd>
-#include <span>
 #include <string>
 #include <string_view>
 
 #include <boost/json/value.hpp>
 
-#include "commands.hpp"
 #include "reports.hpp"
 #include "signoff/model/error.hpp"
 
@@ -22,9 +20,6 @@ void print_report(std::ostream& out, const report& r, bool json);
 /// Prints `e`: `{"error": {"type", "message", "details"}}` with `json`,
 /// "signoff: <message>" otherwise.
 void print_error(std::ostream& out, const model::error& e, bool json);
-
-/// Prints how to call the tool and its commands.
-void print_usage(std::ostream& out, std::span<const command> commands);
 
 /// The JSON form of `r` (output_json.cpp). Approvals, audit entries and
 /// runs appear in the library's own JSON forms; instants are Unix

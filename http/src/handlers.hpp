@@ -94,7 +94,8 @@ authenticate(const handler_context& ctx, const request& req, bool cookie_ok);
 [[nodiscard]] response redirect(const request& req, std::string location);
 
 /// An approval as the API shows it: the stored record with its status as
-/// of now (a pending approval past its deadline reads expired).
+/// of now (a pending approval past its final deadline reads expired), its
+/// next reminder (`nextReminderAt`) and final deadline (`finalExpiresAt`).
 [[nodiscard]] boost::json::value
 approval_json(const model::approval_record& record, model::time_point now);
 

@@ -33,14 +33,19 @@ reader_zone zone_of(const request& req) {
   return parse_zone(cookie_value(req, zone_cookie)).value_or(reader_zone{});
 }
 
-/// When a pending approval is due, as a date and how soon.
+/// When a pending approval is due, as a date and how soon, and how far it
+/// escalated.
 std::string due_html(const model::approval_record& r, model::time_point now,
                      const reader_zone& zone) {
   if (!r.spec.expires_at)
     return "no deadline";
-  if (*r.spec.expires_at <= now)
-    return "expired " + time_html(*r.spec.expires_at, now, zone);
-  return time_html(*r.spec.expires_at, now, zone);
+  const auto last = r.final_deadline().value();
+  if (last <= now)
+    return "expired " + time_html(last, now, zone);
+  auto due = time_html(*r.spec.expires_at, now, zone);
+  if (r.escalation_level > 0)
+    due += " (escalated, level " + std::to_string(r.escalation_level) + ")";
+  return due;
 }
 
 std::string pretty(const boost::json::value& v) {

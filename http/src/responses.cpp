@@ -191,6 +191,12 @@ boost::json::value approval_json(const model::approval_record& record,
   auto& obj = out.as_object();
   obj.erase("version");
   obj["status"] = boost::json::value_from(record.status_at(now));
+  // `expiresAt` is the current deadline; these say what comes next.
+  const auto millis = [](std::optional<model::time_point> t) {
+    return t ? boost::json::value(model::to_millis(*t)) : boost::json::value{};
+  };
+  obj["nextReminderAt"] = millis(record.next_reminder());
+  obj["finalExpiresAt"] = millis(record.final_deadline());
   return out;
 }
 

@@ -1,5 +1,6 @@
 #include "signoff/model/approval.hpp"
 
+#include <algorithm>
 #include <ostream>
 
 #include "enum_names.hpp"
@@ -55,11 +56,12 @@ parse_decision_kind(std::string_view text) noexcept {
 }
 
 approval_status approval_record::status_at(time_point now) const {
-  if (status.is_pending() && spec.expires_at && now >= *spec.expires_at) {
+  const auto last = final_deadline();
+  if (status.is_pending() && last && now >= *last) {
     approval_status expired;
     expired.state = approval_state::expired;
     expired.decided_by = "system";
-    expired.decided_at = spec.expires_at;
+    expired.decided_at = last;
     return expired;
   }
   return status;
@@ -89,6 +91,49 @@ assignment_change assignment_change::delegate(std::string key, std::string to,
   c.to = std::move(to);
   c.actor = std::move(actor);
   return c;
+}
+
+std::optional<time_point> approval_record::final_deadline() const {
+  auto last = spec.expires_at;
+  if (!last)
+    return last;
+  for (auto level = escalation_level; level < spec.escalations.size(); ++level)
+    *last += spec.escalations[level].deadline_in;
+  return last;
+}
+
+std::optional<time_point> approval_record::next_reminder() const {
+  if (!status.is_pending() || !spec.expires_at)
+    return std::nullopt;
+  // The current deadline was set at the creation, or by the escalation
+  // that moved it `deadline_in` away from the one before.
+  const auto set_at
+    = escalation_level == 0 || escalation_level > spec.escalations.size()
+        ? created_at
+        : *spec.expires_at - spec.escalations[escalation_level - 1].deadline_in;
+  const auto times = reminder_times();
+  for (auto i = static_cast<std::size_t>(reminders_sent); i < times.size(); ++i)
+    if (times[i] > set_at)
+      return times[i];
+  return std::nullopt;
+}
+
+std::optional<time_point> approval_record::next_due() const {
+  if (!status.is_pending() || !spec.expires_at)
+    return std::nullopt;
+  const auto reminder = next_reminder();
+  return reminder ? std::min(*reminder, *spec.expires_at) : spec.expires_at;
+}
+
+std::vector<time_point> approval_record::reminder_times() const {
+  std::vector<time_point> times;
+  if (!spec.expires_at)
+    return times;
+  times.reserve(spec.reminders.size());
+  for (const auto before : spec.reminders)
+    times.push_back(*spec.expires_at - before);
+  std::sort(times.begin(), times.end());
+  return times;
 }
 
 decision decision::grant(std::string key, boost::json::value v,

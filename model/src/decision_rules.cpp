@@ -1,6 +1,8 @@
 #include "signoff/model/decision_rules.hpp"
 
 #include <algorithm>
+#include <chrono>
+#include <iterator>
 #include <string_view>
 #include <unordered_set>
 
@@ -73,7 +75,7 @@ void audit(approval_transition& t, std::string action, std::string actor,
 /// The applied transition to `r` by `d`, audited as `action`.
 approval_transition decided(approval_record r, const decision& d,
                             time_point now, std::string action) {
-  approval_transition t{std::move(r), true, {}};
+  approval_transition t{std::move(r), true, {}, {}};
   const auto& status = t.record.status;
   audit(t, std::move(action), status.is_pending() ? d.actor : status.decided_by,
         now, d.reason, d.value);
@@ -86,7 +88,7 @@ result<approval_transition> add_grant(approval_record r, const decision& d,
   const bool edited = d.kind == decision_kind::edit;
   if (const auto* g = grant_by(r, d.actor)) {
     if (g->value == d.value && g->edited == edited)
-      return approval_transition{std::move(r), false, {}};
+      return approval_transition{std::move(r), false, {}, {}};
     return make_error(error_type::approval_conflict,
                       "'" + d.actor + "' already granted approval '" + r.key
                         + "' with another value",
@@ -155,6 +157,130 @@ bool repeats_grant(const approval_record& record, const decision& d) {
          && g->edited == (d.kind == decision_kind::edit);
 }
 
+/// Levels and reminders further out than this are refused: no approval
+/// waits ten years, and sums of such spans stay far from overflowing.
+constexpr duration max_deadline_span = std::chrono::hours{24 * 366 * 10};
+
+bool sane_span(duration d) {
+  return d > duration::zero() && d <= max_deadline_span;
+}
+
+result<void> validate_escalations(const approval_spec& spec) {
+  if ((!spec.escalations.empty() || !spec.reminders.empty())
+      && !spec.expires_at)
+    return invalid("escalation levels and reminders need a deadline");
+  if (spec.escalations.size() > max_escalation_levels)
+    return invalid("an approval takes at most "
+                   + std::to_string(max_escalation_levels)
+                   + " escalation levels");
+  if (spec.reminders.size() > max_reminders)
+    return invalid("an approval takes at most " + std::to_string(max_reminders)
+                   + " reminders");
+  for (std::size_t i = 0; i < spec.escalations.size(); ++i) {
+    const auto& level = spec.escalations[i];
+    const auto which = "escalation level " + std::to_string(i + 1);
+    if (!sane_span(level.deadline_in))
+      return invalid(which
+                     + "'s deadline_in must be above zero and at most ten "
+                       "years");
+    const auto empty = [](const std::string& name) {
+      return name.empty();
+    };
+    if (std::any_of(level.assignees.begin(), level.assignees.end(), empty)
+        || std::any_of(level.candidate_groups.begin(),
+                       level.candidate_groups.end(), empty))
+      return invalid(which + " names an empty assignee or group");
+  }
+  std::unordered_set<duration::rep> seen;
+  for (const auto before : spec.reminders) {
+    if (!sane_span(before))
+      return invalid("a reminder must come above zero and at most ten years "
+                     "before its deadline");
+    if (!seen.insert(before.count()).second)
+      return invalid("the reminder " + std::to_string(before.count())
+                     + " ms before the deadline is given twice");
+  }
+  return ok();
+}
+
+/// True if `r`'s deadline passed by `now` with a level left to apply.
+bool escalation_due(const approval_record& r, time_point now) {
+  return r.spec.expires_at && now >= *r.spec.expires_at
+         && r.escalation_level < r.spec.escalations.size();
+}
+
+/// Moves `t.record` to its next level: who may decide is replaced and the
+/// deadline moves on from the one that passed, with its reminders unsent.
+void escalate(approval_transition& t, time_point now) {
+  auto& r = t.record;
+  const auto& level = r.spec.escalations[r.escalation_level];
+  r.spec.assignees = level.assignees;
+  r.spec.candidate_groups = level.candidate_groups;
+  *r.spec.expires_at += level.deadline_in;
+  ++r.escalation_level;
+  r.reminders_sent = 0;
+  audit(t, "escalated", "system", now, {},
+        {{"level", r.escalation_level},
+         {"assignees", boost::json::value_from(r.spec.assignees)},
+         {"candidateGroups", boost::json::value_from(r.spec.candidate_groups)},
+         {"expiresAt", to_millis(*r.spec.expires_at)}});
+  t.notices.push_back({approval_escalated, approval_event::of(r)});
+}
+
+/// `r` with every level whose deadline passed by `now` applied (none, when
+/// none is due), audited and noticed as the registry's timer would.
+approval_transition catch_up(approval_record r, time_point now) {
+  approval_transition t{std::move(r), true, {}, {}};
+  while (escalation_due(t.record, now))
+    escalate(t, now);
+  return t;
+}
+
+/// The registry's timer on the pending `r`: the one thing due at `now`.
+result<approval_transition> fire_due(approval_record r, const decision& d,
+                                     time_point now) {
+  approval_transition t{std::move(r), true, {}, {}};
+  auto& record = t.record;
+  if (escalation_due(record, now)) {
+    escalate(t, now);
+    return t;
+  }
+  if (record.spec.expires_at && now >= *record.spec.expires_at) {
+    record.status = record.status_at(now);
+    return decided(std::move(record), d, now, "expired");
+  }
+  const auto reminder = record.next_reminder();
+  if (!reminder || now < *reminder)
+    return invalid("approval '" + d.key + "' is not due to expire");
+  // Reminders that fell due together (the registry was down) are told
+  // once: the latest stands for the earlier ones, all of them sent.
+  const auto times = record.reminder_times();
+  record.reminders_sent = static_cast<std::uint32_t>(
+    std::upper_bound(times.begin(), times.end(), now) - times.begin());
+  audit(t, "reminded", "system", now, {},
+        {{"expiresAt", to_millis(*record.spec.expires_at)}});
+  t.notices.push_back({approval_reminder, approval_event::of(record)});
+  return t;
+}
+
+/// A person's decision `d` on the pending `r`, whose deadline is ahead.
+result<approval_transition> decide_pending(approval_record r, const decision& d,
+                                           time_point now) {
+  switch (d.kind) {
+    case decision_kind::grant:
+    case decision_kind::edit:
+      return add_grant(std::move(r), d, now);
+    case decision_kind::reject:
+      decide_as(r, approval_state::rejected, d, now);
+      return decided(std::move(r), d, now, "rejected");
+    case decision_kind::cancel:
+    case decision_kind::expire:
+      break;
+  }
+  decide_as(r, approval_state::cancelled, d, now);
+  return decided(std::move(r), d, now, "cancelled");
+}
+
 result<void> validate_key(const std::string& key) {
   if (key.empty())
     return make_error(error_type::invalid_argument,
@@ -196,6 +322,8 @@ result<approval_transition> create_approval(const std::string& key,
   if (auto valid = validate_assignment(spec.assignees, spec.candidate_groups);
       valid.is_err())
     return valid.error();
+  if (auto valid = validate_escalations(spec); valid.is_err())
+    return valid.error();
   approval_transition t;
   t.record.key = key;
   t.record.spec = spec;
@@ -236,40 +364,47 @@ apply_decision(std::optional<approval_record> current, const decision& d,
     return t;
   }
   auto& r = *current;
-  // A repeat changes nothing and is answered as such; a change is checked.
-  const bool repeat
-    = r.status.is_pending() ? repeats_grant(r, d) : repeats(r, d);
-  if (!repeat && d.kind != decision_kind::expire
-      && !may_decide(r.spec, d.actor, d.rights))
-    return forbidden(d.actor, to_string(d.kind), d.key);
+  // A repeat changes nothing and is answered as such; a change is checked
+  // against who may decide (at the level reached, below).
   if (!r.status.is_pending()) {
     if (repeats(r, d))
-      return approval_transition{std::move(r), false, {}};
+      return approval_transition{std::move(r), false, {}, {}};
+    if (d.kind != decision_kind::expire
+        && !may_decide(r.spec, d.actor, d.rights))
+      return forbidden(d.actor, to_string(d.kind), d.key);
     return conflict(r, now);
   }
-  const bool past_deadline = r.spec.expires_at && now >= *r.spec.expires_at;
-  if (d.kind == decision_kind::expire) {
-    if (!past_deadline)
-      return make_error(error_type::invalid_argument,
-                        "approval '" + d.key + "' is not due to expire");
-    r.status = r.status_at(now);
-    return decided(std::move(r), d, now, "expired");
+  if (d.kind == decision_kind::expire)
+    return fire_due(std::move(r), d, now);
+  if (!escalation_due(r, now)) {
+    if (r.spec.expires_at && now >= *r.spec.expires_at)
+      return conflict(r, now);
+    if (!repeats_grant(r, d) && !may_decide(r.spec, d.actor, d.rights))
+      return forbidden(d.actor, to_string(d.kind), d.key);
+    return decide_pending(std::move(r), d, now);
   }
-  if (past_deadline)
-    return conflict(r, now);
-  switch (d.kind) {
-    case decision_kind::grant:
-    case decision_kind::edit:
-      return add_grant(std::move(r), d, now);
-    case decision_kind::reject:
-      decide_as(r, approval_state::rejected, d, now);
-      return decided(std::move(r), d, now, "rejected");
-    case decision_kind::cancel:
-    case decision_kind::expire:
-      break;
-  }
-  decide_as(r, approval_state::cancelled, d, now);
-  return decided(std::move(r), d, now, "cancelled");
+  // The registry has not applied the levels due yet: the decision is made
+  // on the level reached, after them, and records them too.
+  auto stored = r;
+  auto escalated = catch_up(std::move(r), now);
+  const auto& reached = escalated.record;
+  if (now >= *reached.spec.expires_at)
+    return conflict(reached, now);
+  if (!repeats_grant(reached, d)
+      && !may_decide(reached.spec, d.actor, d.rights))
+    return forbidden(d.actor, to_string(d.kind), d.key);
+  auto t = decide_pending(reached, d, now);
+  if (t.is_err())
+    return t;
+  if (!t->applied)
+    return approval_transition{std::move(stored), false, {}, {}};
+  t->audit.insert(t->audit.begin(),
+                  std::make_move_iterator(escalated.audit.begin()),
+                  std::make_move_iterator(escalated.audit.end()));
+  t->notices.insert(t->notices.begin(),
+                    std::make_move_iterator(escalated.notices.begin()),
+                    std::make_move_iterator(escalated.notices.end()));
+  return t;
 }
 
 result<approval_transition>
@@ -288,7 +423,7 @@ apply_comment(std::optional<approval_record> current, const std::string& key,
   if (!current)
     return make_error(error_type::not_found,
                       "no approval '" + key + "' exists");
-  approval_transition t{std::move(*current), true, {}};
+  approval_transition t{std::move(*current), true, {}, {}};
   audit(t, "commented", actor, now, text, {});
   return t;
 }
@@ -327,20 +462,23 @@ apply_assignment(std::optional<approval_record> current,
   if (!current)
     return make_error(error_type::not_found,
                       "no approval '" + change.key + "' exists");
-  auto& r = *current;
-  if (auto status = r.status_at(now); !status.is_pending()) {
-    auto refused = conflict(r, now);
+  if (auto status = current->status_at(now); !status.is_pending()) {
+    auto refused = conflict(*current, now);
     refused.message += "; only a pending approval can be "
                        + std::string{delegation ? "delegated" : "reassigned"};
     return refused;
   }
+  // Who may change the assignment is judged at the level reached.
+  const auto stored = *current;
+  auto t = catch_up(std::move(*current), now);
+  auto& r = t.record;
   auto assignees = change.assignees;
   auto groups = change.candidate_groups;
   if (delegation) {
     const bool assigned = contains(r.spec.assignees, change.actor);
     // What a repeat finds: the actor gone, the delegate there.
     if (!assigned && contains(r.spec.assignees, change.to))
-      return approval_transition{std::move(r), false, {}};
+      return approval_transition{stored, false, {}, {}};
     if (!assigned)
       return make_error(error_type::forbidden,
                         "'" + change.actor + "' may not delegate approval '"
@@ -355,7 +493,7 @@ apply_assignment(std::optional<approval_record> current,
     groups = r.spec.candidate_groups;
   } else {
     if (r.spec.assignees == assignees && r.spec.candidate_groups == groups)
-      return approval_transition{std::move(r), false, {}};
+      return approval_transition{stored, false, {}, {}};
     if (!may_decide(r.spec, change.actor, change.rights))
       return forbidden(change.actor, "reassign", change.key);
   }
@@ -364,9 +502,9 @@ apply_assignment(std::optional<approval_record> current,
     {"candidateGroups", boost::json::value_from(groups)}};
   r.spec.assignees = std::move(assignees);
   r.spec.candidate_groups = std::move(groups);
-  approval_transition t{std::move(r), true, {}, approval_reassigned};
   audit(t, delegation ? "delegated" : "reassigned", change.actor, now,
         change.reason, std::move(assignment));
+  t.notices.push_back({approval_reassigned, approval_event::of(r)});
   return t;
 }
 

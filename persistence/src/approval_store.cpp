@@ -32,17 +32,17 @@ approval_change make_approval_change(std::optional<approval_index> before,
   change.owe_wake = resolves;
   if (!options.event)
     return change;
-  if (resolves) {
-    change.event = model::event_json(
+  if (!change.before && !resolves)
+    change.events.push_back(model::event_json(model::approval_event::of(after),
+                                              model::approval_needed, now));
+  // Reminders and escalations come before the resolution they may precede
+  // in one change (a decision that catches up with levels due).
+  for (const auto& notice : transition.notices)
+    change.events.push_back(model::event_json(notice.event, notice.type, now));
+  if (resolves)
+    change.events.push_back(model::event_json(
       model::approval_event::of(after, std::move(options.waiting)),
-      model::approval_resolved, now);
-  } else if (!change.before) {
-    change.event = model::event_json(model::approval_event::of(after),
-                                     model::approval_needed, now);
-  } else if (!transition.notice.empty()) {
-    change.event = model::event_json(model::approval_event::of(after),
-                                     transition.notice, now);
-  }
+      model::approval_resolved, now));
   return change;
 }
 

@@ -3,7 +3,7 @@
 namespace signoff::persistence {
 
 approval_index approval_index::of(const model::approval_record& record) {
-  return {record.revision, record.status.is_pending(), record.spec.expires_at};
+  return {record.revision, record.status.is_pending(), record.next_due()};
 }
 
 run_index run_index::of(const model::saved_workflow_state& run) {

@@ -85,9 +85,8 @@ void index_approval(write_batch& out, const model::approval_record& r) {
     return;
   }
   add(out, op::put, table::pending, r.key, pending_value(r));
-  if (r.spec.expires_at)
-    add(out, op::put, table::deadlines,
-        deadline_key(*r.spec.expires_at, r.key));
+  if (const auto due = r.next_due())
+    add(out, op::put, table::deadlines, deadline_key(*due, r.key));
 }
 
 void unindex_approval(write_batch& out, const std::string& key,
@@ -95,9 +94,8 @@ void unindex_approval(write_batch& out, const std::string& key,
   if (!before.pending)
     return;
   add(out, op::erase, table::pending, key);
-  if (before.expires_at)
-    add(out, op::erase, table::deadlines,
-        deadline_key(*before.expires_at, key));
+  if (before.next_due)
+    add(out, op::erase, table::deadlines, deadline_key(*before.next_due, key));
 }
 
 void index_run(write_batch& out, const std::string& run_id,
@@ -222,14 +220,12 @@ void lmdb_journal::encode(const approval_change& change,
   for (const auto& entry : change.audit)
     add(out, op::put, table::audit, audit_key(after.key, entry.sequence),
         detail::encode(entry));
-  if (change.event) {
-    const auto* at = change.event->is_object()
-                       ? change.event->as_object().if_contains("at")
-                       : nullptr;
+  for (const auto& event : change.events) {
+    const auto* at
+      = event.is_object() ? event.as_object().if_contains("at") : nullptr;
     const auto due = at != nullptr && at->is_int64() ? at->get_int64() : 0;
     add(out, op::append_event, table::wakes,
-        be64(static_cast<std::uint64_t>(due)),
-        boost::json::serialize(*change.event));
+        be64(static_cast<std::uint64_t>(due)), boost::json::serialize(event));
   }
   if (change.owe_wake)
     add(out, op::put, table::wakes, after.key);

@@ -56,8 +56,8 @@ std::optional<std::string> decided_key(const model::approval_record& r) {
 }
 
 std::string pending_value(const model::approval_record& r) {
-  return r.spec.expires_at ? be64(millis_of(*r.spec.expires_at))
-                           : std::string{};
+  const auto last = r.final_deadline();
+  return last ? be64(millis_of(*last)) : std::string{};
 }
 
 std::string audit_key(std::string_view key, std::uint64_t sequence) {

@@ -30,14 +30,16 @@ stored_revision(std::string_view value) noexcept;
 [[nodiscard]] model::result<model::approval_record>
 decode_approval(std::string_view key, std::string_view value);
 
-/// deadlines: the deadline (8 bytes) then the key.
+/// deadlines: when the registry must next act on the approval (its next
+/// reminder or its deadline, 8 bytes) then the key.
 [[nodiscard]] std::string deadline_key(model::time_point deadline,
                                        std::string_view key);
 /// decided: when the approval was decided (8 bytes) then the key; none
 /// for a pending approval.
 [[nodiscard]] std::optional<std::string>
 decided_key(const model::approval_record& r);
-/// pending: the deadline (8 bytes) or nothing.
+/// pending: the final deadline (8 bytes; past it the approval is expired
+/// whatever the registry recorded) or nothing.
 [[nodiscard]] std::string pending_value(const model::approval_record& r);
 /// audit: the key then the entry's sequence (8 bytes).
 [[nodiscard]] std::string audit_key(std::string_view key,

@@ -15,10 +15,10 @@ namespace {
 using model::time_point;
 
 /// Approvals with their audit trails in one hash map; pending keys sorted
-/// for literal prefix ranges, pending deadlines sorted so the next expiry
-/// is the first entry, decided approvals sorted by when. The sorted indexes
-/// view the map's keys (a node's key stays put while the node lives), so a key
-/// is held once.
+/// for literal prefix ranges, pending approvals sorted by their next due
+/// time (reminder or deadline) so the next is the first entry, decided
+/// approvals sorted by when. The sorted indexes view the map's keys (a
+/// node's key stays put while the node lives), so a key is held once.
 class memory_approval_store final : public approval_store {
 public:
   model::result<void> apply(approval_change change) override {
@@ -62,8 +62,8 @@ public:
          it != pending_.end() && keys.size() < limit
          && std::string_view{*it}.starts_with(prefix);
          ++it) {
-      const auto& spec = records_.find(*it)->second.record.spec;
-      if (!spec.expires_at || now < *spec.expires_at)
+      const auto last = records_.find(*it)->second.record.final_deadline();
+      if (!last || now < *last)
         keys.emplace_back(*it);
     }
     return keys;
@@ -143,14 +143,14 @@ private:
       return;
     }
     pending_.insert(key);
-    if (r.spec.expires_at)
-      deadlines_.emplace(*r.spec.expires_at, key);
+    if (const auto due = r.next_due())
+      deadlines_.emplace(*due, key);
   }
 
   void unindex(std::string_view key, const model::approval_record& r) {
     pending_.erase(key);
-    if (r.spec.expires_at)
-      deadlines_.erase({*r.spec.expires_at, key});
+    if (const auto due = r.next_due())
+      deadlines_.erase({*due, key});
     if (r.status.decided_at)
       decided_.erase({*r.status.decided_at, key});
   }

@@ -1,17 +1,16 @@
 // signoffd: the demo server. LMDB in a local directory, the demo
 // workflows, the JSON API and the approver inbox.
 
-#include <cerrno>
 #include <chrono>
 #include <csignal>
 #include <cstdio>
-#include <cstdlib>
 #include <filesystem>
 #include <iostream>
-#include <optional>
 #include <string>
 #include <thread>
 #include <vector>
+
+#include <CLI/CLI.hpp>
 
 #include "demo_workflows.hpp"
 #include "signoff/http/crypto.hpp"
@@ -27,7 +26,7 @@ struct settings {
   std::uint16_t port = 8080;
   std::size_t max_connections = signoff::http::server_options{}.max_connections;
   bool no_auth = false;
-  bool seed = true;
+  bool no_seed = false;
   bool migrate = false;
   std::vector<std::string> tokens;
   std::vector<std::string> groups;
@@ -36,74 +35,50 @@ struct settings {
   std::string notify_secret;
 };
 
-void usage() {
-  std::cerr
-    << "usage: signoffd [--data DIR] [--address ADDR] [--port N]\n"
-       "                [--token identity:secret:prefix|...:perm,...]...\n"
-       "                [--group name:identity,identity,...]...\n"
-       "                [--notify URL]... [--notify-secret S]\n"
-       "                [--max-connections N] [--no-seed] [--migrate]\n"
-       "                [--dev-no-auth [--allow-host NAME]...]\n";
-}
-
-/// `text` as a whole number from `low` to `high`.
-std::optional<unsigned long> number(const char* text, unsigned long low,
-                                    unsigned long high) {
-  char* end = nullptr;
-  errno = 0;
-  const auto n = std::strtoul(text, &end, 10);
-  if (*text < '0' || *text > '9' || *end != '\0' || errno != 0 || n < low
-      || n > high)
-    return std::nullopt;
-  return n;
-}
-
-bool parse(int argc, char** argv, settings& s) {
-  for (int i = 1; i < argc; ++i) {
-    std::string arg = argv[i];
-    auto next = [&]() -> const char* {
-      return i + 1 < argc ? argv[++i] : nullptr;
-    };
-    const char* v = nullptr;
-    if (arg == "--dev-no-auth")
-      s.no_auth = true;
-    else if (arg == "--no-seed")
-      s.seed = false;
-    else if (arg == "--migrate")
-      s.migrate = true;
-    else if ((arg == "--data" || arg == "--address" || arg == "--port"
-              || arg == "--token" || arg == "--group" || arg == "--notify"
-              || arg == "--notify-secret" || arg == "--max-connections"
-              || arg == "--allow-host")
-             && (v = next()) != nullptr) {
-      if (arg == "--data")
-        s.data = v;
-      else if (arg == "--address")
-        s.address = v;
-      else if (arg == "--port") {
-        auto port = number(v, 0, 65535);
-        if (!port)
-          return false;
-        s.port = static_cast<std::uint16_t>(*port);
-      } else if (arg == "--max-connections") {
-        auto n = number(v, 1, 1'000'000);
-        if (!n)
-          return false;
-        s.max_connections = *n;
-      } else if (arg == "--token")
-        s.tokens.emplace_back(v);
-      else if (arg == "--group")
-        s.groups.emplace_back(v);
-      else if (arg == "--allow-host")
-        s.allowed_hosts.emplace_back(v);
-      else if (arg == "--notify")
-        s.notify.emplace_back(v);
-      else
-        s.notify_secret = v;
-    } else
-      return false;
-  }
-  return true;
+/// Declares every setting once, for the command line and the config file
+/// alike (a file names them without the dashes: `port = 8080`, `token =
+/// ["..."]`); a flag given on the command line overrides the file.
+void declare(CLI::App& app, settings& s) {
+  app
+    .set_config("--config", "",
+                "read settings from FILE (TOML, each setting a flag without "
+                "its dashes); flags given here override it")
+    ->type_name("FILE");
+  // A misspelt setting must not be silently ignored.
+  app.allow_config_extras(CLI::config_extras_mode::error);
+  app.add_option("--data", s.data, "the LMDB directory")->capture_default_str();
+  app.add_option("--address", s.address, "the address to listen on")
+    ->capture_default_str();
+  app.add_option("--port", s.port, "the port (0: any free one)")
+    ->capture_default_str();
+  app
+    .add_option("--token", s.tokens,
+                "identity:secret:prefix|...:permission,... (repeatable)")
+    ->allow_extra_args(false);
+  app
+    .add_option("--group", s.groups,
+                "group:identity,identity,... (repeatable): the identities "
+                "are members of the group")
+    ->allow_extra_args(false);
+  app.add_option("--notify", s.notify, "a webhook receiver URL (repeatable)")
+    ->allow_extra_args(false);
+  app.add_option("--notify-secret", s.notify_secret,
+                 "the key signing notifications (default: random)");
+  app
+    .add_option("--max-connections", s.max_connections,
+                "the most connections served at once")
+    ->check(CLI::Range(std::size_t{1}, std::size_t{1'000'000}))
+    ->capture_default_str();
+  app.add_flag("--no-seed", s.no_seed,
+               "do not start the demo runs in a new directory");
+  app.add_flag("--migrate", s.migrate,
+               "upgrade a directory written by an older version");
+  app.add_flag("--dev-no-auth", s.no_auth,
+               "serve without tokens, to IP-literal hosts only (development)");
+  app
+    .add_option("--allow-host", s.allowed_hosts,
+                "with --dev-no-auth, also serve this Host name (repeatable)")
+    ->allow_extra_args(false);
 }
 
 volatile std::sig_atomic_t stop_requested = 0;
@@ -112,11 +87,20 @@ volatile std::sig_atomic_t stop_requested = 0;
 
 int main(int argc, char** argv) {
   settings s;
-  if (!parse(argc, argv, s)) {
-    usage();
+  CLI::App app{"signoffd: the signoff demo server (JSON API, webhook and "
+               "approver inbox on LMDB)",
+               "signoffd"};
+  declare(app, s);
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::CallForHelp& help) {
+    return app.exit(help);
+  } catch (const CLI::ParseError& e) {
+    std::cerr << "signoffd: " << e.what() << "\n"
+              << "run signoffd --help for the settings\n";
     return 2;
   }
-  // Everything the arguments can get wrong is refused before the directory
+  // Everything the settings can get wrong is refused before the directory
   // is touched.
   signoff::http::server_options http;
   http.address = s.address;
@@ -158,7 +142,7 @@ int main(int argc, char** argv) {
   };
   signoff::orchestrator orch{std::move(options)};
   signoff::demo::register_demo_workflows(orch);
-  if (s.seed && fresh)
+  if (!s.no_seed && fresh)
     signoff::demo::seed_waiting_runs(orch);
 
   const auto admin = signoff::http::random_hex(24);

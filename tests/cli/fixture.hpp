@@ -160,12 +160,14 @@ public:
     return run_raw(std::move(args), {{"SIGNOFF_TOKEN", token_of(user)}});
   }
 
-  /// Runs `args` as `person`: with `--by` on a directory, with the
-  /// person's token on a server (where the token says who decides).
+  /// Runs `args` (a command and its arguments) as `person`: with `--by`
+  /// after the command on a directory, with the person's token on a server
+  /// (where the token says who decides).
   cli_run run_as(std::string_view person, std::vector<std::string> args) const {
-    args.insert(args.begin(),
-                {on_server() ? "--token" : "--by",
-                 on_server() ? token_of(person) : std::string{person}});
+    if (on_server())
+      args.insert(args.begin(), {"--token", token_of(person)});
+    else
+      args.insert(args.begin() + 1, {"--by", std::string{person}});
     return run(std::move(args));
   }
 

@@ -165,6 +165,14 @@ BOOST_FIXTURE_TEST_CASE(the_environment_names_the_server_and_token, on_server) {
   BOOST_TEST(contains(local.out, "approval:order:2"));
 }
 
+BOOST_FIXTURE_TEST_CASE(server_options_go_after_the_command_too, on_server) {
+  auto r = run_raw({"approve", "approval:order:1", "--server", url(), "--token",
+                    token_of("ann"), "--timeout", "30s", "--json"});
+  BOOST_TEST(r.exit_code == 0, r.err);
+  BOOST_TEST(r.out_json().at("applied").as_bool(), r.out);
+  BOOST_TEST(approval("approval:order:1").status.decided_by == "ann");
+}
+
 BOOST_FIXTURE_TEST_CASE(a_wrong_or_missing_token_is_refused, on_server) {
   const auto before = everything();
   auto wrong
@@ -249,7 +257,7 @@ BOOST_FIXTURE_TEST_CASE(target_usage_errors, on_server) {
     {{"--db", db(), "--server", url(), "pending"}, "cannot be used together"},
     {{"--db", db(), "--token", "t", "pending"}, "not with --db"},
     {{"--db", db(), "--timeout", "5s", "pending"}, "not with --db"},
-    {{"--server", url(), "--server", url(), "pending"}, "given twice"},
+    {{"--server", url(), "--server", url(), "pending"}, "--server: At Most 1"},
     {{"--server", "127.0.0.1:8080", "pending"}, "not an http URL"},
     {{"--server", "https://example.com", "pending"}, "https"},
     {{"--server", "http://:8080", "pending"}, "no host"},

@@ -502,6 +502,10 @@ BOOST_FIXTURE_TEST_CASE(reads_one_approval_and_its_audit_trail, api_fixture) {
   BOOST_TEST(a.at("metadata") == runs[0].input.at("metadata"));
   BOOST_TEST(a.at("quorum").to_number<int>() == 1);
   BOOST_TEST(a.at("expiresAt").to_number<std::int64_t>() > now_ms());
+  // No escalation levels or reminders: the current deadline is the last.
+  BOOST_TEST(a.at("finalExpiresAt") == a.at("expiresAt"));
+  BOOST_TEST(a.at("nextReminderAt").is_null());
+  BOOST_TEST(a.at("escalationLevel").to_number<int>() == 0);
   BOOST_TEST(a.at("createdAt").to_number<std::int64_t>() <= now_ms());
   BOOST_TEST(a.at("grants").as_array().empty());
   BOOST_TEST(!a.as_object().contains("version"));

@@ -190,7 +190,8 @@ BOOST_AUTO_TEST_CASE(an_assignee_reassigns_with_an_audited_entry) {
     t0 + duration{5});
   BOOST_REQUIRE(t.is_ok());
   BOOST_TEST(t->applied);
-  BOOST_TEST(t->notice == approval_reassigned);
+  BOOST_REQUIRE_EQUAL(t->notices.size(), 1U);
+  BOOST_TEST(t->notices.front().type == approval_reassigned);
   const auto& r = t->record;
   BOOST_TEST((r.spec.assignees == std::vector<std::string>{"carol"}));
   BOOST_TEST((r.spec.candidate_groups == std::vector<std::string>{"ops"}));
@@ -291,7 +292,8 @@ BOOST_AUTO_TEST_CASE(an_assignee_hands_its_place_to_the_delegate) {
   auto t = apply_assignment(before, delegate_as("alice", "dave"), t0);
   BOOST_REQUIRE(t.is_ok());
   BOOST_TEST(t->applied);
-  BOOST_TEST(t->notice == approval_reassigned);
+  BOOST_REQUIRE_EQUAL(t->notices.size(), 1U);
+  BOOST_TEST(t->notices.front().type == approval_reassigned);
   const auto& r = t->record;
   BOOST_TEST((r.spec.assignees == std::vector<std::string>{"dave", "bob"}));
   BOOST_TEST((r.spec.candidate_groups == std::vector<std::string>{"finance"}));
@@ -355,6 +357,36 @@ BOOST_AUTO_TEST_CASE(a_decided_approval_cannot_be_delegated) {
   BOOST_TEST(t.error().type == error_type::approval_conflict);
   BOOST_TEST(t.error().message.find("only a pending approval can be delegated")
              != std::string::npos);
+}
+
+BOOST_AUTO_TEST_CASE(who_may_act_is_judged_at_the_level_reached) {
+  // The deadline passed and the registry has not escalated yet: the level
+  // due applies first, so alice is out and the lead is in.
+  approval_spec spec;
+  spec.assignees = {"alice"};
+  spec.expires_at = t0 + one_hour;
+  spec.escalations = {{{"lead"}, {}, one_hour}};
+  auto created = create_approval(key, spec, "run:1", t0);
+  BOOST_REQUIRE(created.is_ok());
+  const auto& r = created->record;
+  const auto late = t0 + one_hour + duration{1};
+  BOOST_TEST(apply_decision(r, grant_as("alice"), late).error().type
+             == error_type::forbidden);
+  BOOST_TEST(
+    apply_assignment(r, delegate_as("alice", "dave"), late).error().type
+    == error_type::forbidden);
+  auto t = apply_assignment(
+    r, reassign_as("lead", {"erin"}, {}, actor_rights::member_of()), late);
+  BOOST_REQUIRE(t.is_ok());
+  BOOST_REQUIRE_EQUAL(t->audit.size(), 2U);
+  BOOST_TEST(t->audit[0].action == "escalated");
+  BOOST_TEST(t->audit[1].action == "reassigned");
+  BOOST_REQUIRE_EQUAL(t->notices.size(), 2U);
+  BOOST_TEST(t->notices[0].type == approval_escalated);
+  BOOST_TEST(t->notices[1].type == approval_reassigned);
+  BOOST_TEST(t->record.escalation_level == 1U);
+  BOOST_TEST((t->record.spec.assignees == std::vector<std::string>{"erin"}));
+  BOOST_TEST(apply_decision(r, grant_as("lead"), late).is_ok());
 }
 
 BOOST_AUTO_TEST_CASE(the_event_of_an_approval_names_who_may_decide) {

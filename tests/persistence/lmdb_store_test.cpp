@@ -722,6 +722,43 @@ BOOST_AUTO_TEST_CASE(assignment_changes_keep_one_event_each) {
   BOOST_TEST(assignees[2] == json::parse(R"(["dave","carol"])"));
 }
 
+// Reminders and escalations keep their events in the commit of their
+// change, in order; after a restart the timer index says what is due next,
+// so a firing done before it is not done again.
+BOOST_AUTO_TEST_CASE(
+  escalation_events_are_kept_and_fire_once_across_a_restart) {
+  signoff::test::temp_dir dir;
+  const auto expire
+    = m::decision{"k", m::decision_kind::expire, {}, {}, "system"};
+  auto spec = make_spec(at(100));
+  spec.escalations = {{{"lead"}, {}, m::duration{50}}};
+  spec.reminders = {m::duration{10}};
+  {
+    auto s = open_at({.path = dir.str()});
+    must(s.approvals->create_approval("k", spec, "run:r1", at(0)));
+    must(s.approvals->decide(expire, at(95)));
+    must(s.approvals->decide(expire, at(100)));
+    close_lmdb_stores(s);
+  }
+  auto s = open_at({.path = dir.str()});
+  BOOST_TEST(ms(must(s.approvals->next_expiry())) == ms(at(140)));
+  must_fail(s.approvals->decide(expire, at(100)),
+            m::error_type::invalid_argument);
+  must(s.approvals->decide(m::decision::grant("k", json::value(1), "lead"),
+                           at(120)));
+  strings types;
+  for (const auto& entry : must(s.notifications->due(at(200), no_limit)))
+    types.emplace_back(entry.event.at("type").as_string());
+  BOOST_TEST(types
+             == (strings{"approval.needed", "approval.reminder",
+                         "approval.escalated", "approval.resolved"}));
+  const auto escalated = must(s.notifications->due(at(200), no_limit))[2].event;
+  BOOST_TEST(escalated.at("assignees") == json::parse(R"(["lead"])"));
+  BOOST_TEST(escalated.at("escalationLevel").to_number<int>() == 1);
+  BOOST_TEST(actions_of(must(s.approvals->audit_trail("k")))
+             == (strings{"created", "reminded", "escalated", "approved"}));
+}
+
 // Found by fuzz/model_json: Boost.JSON 1.81 reads about one in ten of the
 // doubles it writes back as a neighbouring double, so a checkpoint changed
 // between saving a run and loading it.

@@ -959,6 +959,108 @@ BOOST_AUTO_TEST_CASE_TEMPLATE(expiry_loses_to_earlier_decision, Factory,
   check_unchanged(*store, "k", before);
 }
 
+/// Due at(100) for "ann", then "lead" or group "managers" for 50 more;
+/// reminders 30 and 10 before each deadline.
+m::approval_spec escalating_spec() {
+  auto s = make_spec(at(100));
+  s.assignees = {"ann"};
+  s.escalations = {{{"lead"}, {"managers"}, m::duration{50}}};
+  s.reminders = {m::duration{10}, m::duration{30}};
+  return s;
+}
+
+// The timer index holds each pending approval's next due time: its next
+// reminder, then its deadline, then the next level's; each firing moves it
+// on, and the approval is pending and listed until its last deadline.
+BOOST_AUTO_TEST_CASE_TEMPLATE(reminders_and_escalations_move_the_timer_index,
+                              Factory, approval_stores) {
+  using v = std::vector<std::string>;
+  auto store = Factory::make();
+  must(store->create_approval("k", escalating_spec(), "run:r", at(0)));
+  must(store->create_approval("later", make_spec(at(1000)), "run:r", at(0)));
+  BOOST_TEST(ms(must(store->next_expiry())) == ms(at(70)));
+  BOOST_TEST(must(store->due_for_expiry(at(69), no_limit)).empty());
+  BOOST_TEST(must(store->due_for_expiry(at(70), no_limit)) == (v{"k"}));
+
+  auto reminded = must(store->decide(expire_decision("k"), at(70)));
+  BOOST_TEST(reminded.applied);
+  BOOST_TEST(reminded.record.reminders_sent == 1U);
+  BOOST_TEST(require_record(*store, "k") == reminded.record);
+  BOOST_TEST(ms(must(store->next_expiry())) == ms(at(90)));
+  BOOST_TEST(must(store->due_for_expiry(at(89), no_limit)).empty());
+  // Fired again before the next one is due: refused, nothing changes.
+  const auto once = snapshot(*store, "k");
+  must_fail(store->decide(expire_decision("k"), at(80)),
+            m::error_type::invalid_argument);
+  check_unchanged(*store, "k", once);
+
+  must(store->decide(expire_decision("k"), at(90)));
+  BOOST_TEST(ms(must(store->next_expiry())) == ms(at(100)));
+  auto escalated = must(store->decide(expire_decision("k"), at(100)));
+  const auto& level = escalated.record;
+  BOOST_TEST(level.status.is_pending());
+  BOOST_TEST(level.escalation_level == 1U);
+  BOOST_TEST(level.spec.assignees == (v{"lead"}));
+  BOOST_TEST(level.spec.candidate_groups == (v{"managers"}));
+  BOOST_TEST(ms(level.spec.expires_at) == ms(at(150)));
+  BOOST_TEST(require_record(*store, "k") == level);
+  BOOST_TEST(ms(must(store->next_expiry())) == ms(at(120)));
+  BOOST_TEST(must(store->list_pending("", at(149), no_limit))
+             == (v{"k", "later"}));
+  BOOST_TEST(must(store->list_pending("", at(150), no_limit)) == (v{"later"}));
+
+  // Down past the new deadline: its reminders are not sent; it expires.
+  auto expired = must(store->decide(expire_decision("k"), at(200)));
+  BOOST_TEST(expired.record.status.state == m::approval_state::expired);
+  BOOST_TEST(ms(expired.record.status.decided_at) == ms(at(150)));
+  auto trail = must(store->audit_trail("k"));
+  BOOST_TEST(actions_of(trail)
+             == (v{"created", "reminded", "reminded", "escalated", "expired"}));
+  BOOST_TEST(actors_of(trail)
+             == (v{"run:r", "system", "system", "system", "system"}));
+  BOOST_TEST(trail[3].value.at("assignees") == json::parse(R"(["lead"])"));
+  check_sequences(trail, "k");
+  BOOST_TEST(ms(must(store->next_expiry())) == ms(at(1000)));
+  BOOST_TEST(must(store->due_for_expiry(at(200), no_limit)).empty());
+}
+
+// A decision after a deadline the registry has not acted on yet records
+// the escalation first, in the same change, and takes the approval out of
+// the timer index.
+BOOST_AUTO_TEST_CASE_TEMPLATE(a_late_decision_records_the_escalation_first,
+                              Factory, approval_stores) {
+  auto store = Factory::make();
+  must(store->create_approval("k", escalating_spec(), "run:r", at(0)));
+  auto out = must(
+    store->decide(m::decision::grant("k", json::value(1), "lead"), at(120)));
+  BOOST_TEST(out.record.status.state == m::approval_state::approved);
+  BOOST_TEST(out.record.escalation_level == 1U);
+  auto trail = must(store->audit_trail("k"));
+  BOOST_TEST(actions_of(trail)
+             == (std::vector<std::string>{"created", "escalated", "approved"}));
+  check_sequences(trail, "k");
+  BOOST_TEST(!must(store->next_expiry()).has_value());
+  BOOST_TEST(must(store->list_pending("", at(120), no_limit)).empty());
+}
+
+// An escalation computed from a record that changed since is refused whole:
+// neither the record, the trail nor the timer index move.
+BOOST_AUTO_TEST_CASE_TEMPLATE(a_stale_escalation_changes_nothing, Factory,
+                              approval_stores) {
+  auto store = Factory::make();
+  must(store->create_approval("k", escalating_spec(), "run:r", at(0)));
+  const auto read = require_record(*store, "k");
+  must(store->decide(m::decision::grant("k", json::value(1), "ann"), at(99)));
+  const auto before = snapshot(*store, "k");
+  auto escalation
+    = must(m::apply_decision(&read, expire_decision("k"), at(100)));
+  must_fail(store->apply(p::make_approval_change(
+              p::approval_index::of(read), std::move(escalation), at(100))),
+            m::error_type::stale_write);
+  check_unchanged(*store, "k", before);
+  BOOST_TEST(!must(store->next_expiry()).has_value());
+}
+
 BOOST_AUTO_TEST_CASE_TEMPLATE(remove_only_decided_approvals, Factory,
                               approval_stores) {
   auto store = Factory::make();

@@ -150,12 +150,13 @@ public:
   }
 
 private:
-  /// Pending deadlines, earliest first: a scan, since there is no index.
+  /// Pending approvals by their next due time, earliest first: a scan,
+  /// since there is no index.
   std::vector<std::pair<model::time_point, std::string>> deadlines() const {
     std::vector<std::pair<model::time_point, std::string>> out;
     for (const auto& r : db_->all<model::approval_record>("approval/"))
-      if (r.status.is_pending() && r.spec.expires_at)
-        out.emplace_back(*r.spec.expires_at, r.key);
+      if (const auto due = r.next_due())
+        out.emplace_back(*due, r.key);
     std::sort(out.begin(), out.end());
     return out;
   }

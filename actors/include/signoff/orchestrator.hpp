@@ -292,8 +292,10 @@ public:
   /// decided approvals no waiting run needs. Paused runs are never removed.
   model::result<actors::cleanup_report> cleanup(model::duration max_age);
 
-  /// Expires every approval past its deadline now (the registry also does
-  /// this by itself) and returns once their runs resumed.
+  /// Expires every approval past its final deadline now, after sending the
+  /// reminders and applying the escalation levels due (the registry also
+  /// does this by itself), and returns the expired keys once their runs
+  /// resumed.
   model::result<std::vector<std::string>> expire_due();
 
   /// Every recorded change to `key`, oldest first.

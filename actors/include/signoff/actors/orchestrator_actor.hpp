@@ -86,7 +86,7 @@ using orchestrator_actor = caf::typed_actor<
   // approvals no waiting run still needs. Never touches a paused run.
   caf::replies_to<cleanup_atom,
                   cleanup_request>::with<model::result<cleanup_report>>,
-  // Expires every approval past its deadline now; replies with the
+  // Fires every reminder, escalation and expiry due now; replies with the
   // expired keys once their waiting runs reached their next suspension.
   caf::replies_to<expire_atom>::with<model::result<std::vector<std::string>>>,
   // How many run actors are in memory now (parked or working).
@@ -103,6 +103,14 @@ struct notification_hooks {
   std::function<void(const approval_event&)> on_approval_needed{};
   /// An approval was approved, edited, rejected, cancelled or expired.
   std::function<void(const approval_event&)> on_approval_resolved{};
+  /// A reminder of a pending approval's deadline fell due (see
+  /// `approval_options::reminding_before`); `expires_at` is the deadline.
+  std::function<void(const approval_event&)> on_approval_reminder{};
+  /// A pending approval's deadline passed and it moved to its next level
+  /// (see `approval_options::escalating_to`): `assignees`,
+  /// `candidate_groups`, `expires_at` and `escalation_level` are the new
+  /// ones.
+  std::function<void(const approval_event&)> on_approval_escalated{};
 };
 
 /// How the orchestrator actor is set up. Every field has a usable default.

@@ -129,9 +129,31 @@ struct approval_record {
   /// Reminders of the current deadline already sent.
   std::uint32_t reminders_sent = 0;
 
-  /// The status as of `now`: a pending approval past its deadline reads as
-  /// expired even before the registry records the expiry.
+  /// The status as of `now`: a pending approval past its final deadline
+  /// reads as expired even before the registry records the expiry. Past
+  /// only its current deadline, with escalation levels left, it reads as
+  /// pending: it has escalated, whether or not the registry (which may be
+  /// behind, or down) recorded it yet.
   [[nodiscard]] approval_status status_at(time_point now) const;
+
+  /// When it expires for good: the current deadline plus the `deadline_in`
+  /// of every level not applied yet. None without a deadline.
+  [[nodiscard]] std::optional<time_point> final_deadline() const;
+
+  /// When the current deadline's reminders fall due, earliest first:
+  /// `reminders_sent` counts from the front.
+  [[nodiscard]] std::vector<time_point> reminder_times() const;
+
+  /// When the next reminder of the current deadline falls due; none when
+  /// every one is sent, or the approval is decided. A reminder that would
+  /// fall at or before the moment its deadline was set (the creation, or
+  /// the escalation that set it) is never sent.
+  [[nodiscard]] std::optional<time_point> next_reminder() const;
+
+  /// When the registry must next act on it: the next reminder or the
+  /// deadline, whichever comes first. None when decided or without a
+  /// deadline. Stores index pending approvals by it.
+  [[nodiscard]] std::optional<time_point> next_due() const;
 
   friend bool operator==(const approval_record&, const approval_record&)
     = default;
@@ -158,7 +180,10 @@ struct actor_rights {
   friend bool operator==(const actor_rights&, const actor_rights&) = default;
 };
 
-/// The kinds of decision an approval can receive.
+/// The kinds of decision an approval can receive. `expire` is the
+/// registry's own, made when an approval's `next_due()` passed (actor
+/// "system"): it sends the reminder due, applies the next escalation level,
+/// or, past the last level's deadline, expires the approval.
 enum class decision_kind { grant, edit, reject, cancel, expire };
 
 [[nodiscard]] std::string_view to_string(decision_kind k) noexcept;

@@ -7,11 +7,21 @@
 #include <vector>
 
 #include "signoff/model/approval.hpp"
+#include "signoff/model/approval_event.hpp"
 #include "signoff/model/audit_entry.hpp"
 #include "signoff/model/result.hpp"
 #include "signoff/model/time.hpp"
 
 namespace signoff::model {
+
+/// What approvers are told of a pending approval besides its creation and
+/// its resolution (which the stores tell from the record's change).
+struct approval_notice {
+  /// `approval_reminder`, `approval_escalated` or `approval_reassigned`.
+  std::string_view type;
+  /// The approval as it stood right after the change.
+  approval_event event;
+};
 
 /// What a change does to an approval, computed before anything is written,
 /// so every store (and every owner of approvals) applies exactly the same
@@ -29,11 +39,15 @@ struct approval_transition {
   /// toward a quorum, else the new state's name), by the decider
   /// ("system" for an expiry), with the decision's reason and value; or,
   /// for a comment, one "commented" entry with the text as its reason;
-  /// for a change of assignment, one "reassigned" or "delegated" entry.
+  /// for a change of assignment, one "reassigned" or "delegated" entry by
+  /// the actor, whose value is the new assignment. A reminder is one
+  /// "reminded" entry by "system"; each escalation level applied one
+  /// "escalated" entry by "system", whose value is the new assignment:
+  /// `{"level", "assignees", "candidateGroups", "expiresAt"}`.
   std::vector<audit_entry> audit;
-  /// The event type receivers are told of a change that neither creates
-  /// nor resolves the approval (`approval_reassigned`); empty for none.
-  std::string_view notice{};
+  /// One notice per reminder sent, level applied and change of assignment,
+  /// in order.
+  std::vector<approval_notice> notices;
 };
 
 /// True if `actor` with `rights` may decide the approval `spec` describes,
@@ -45,19 +59,39 @@ struct approval_transition {
 
 /// The transition creating `key` as pending with `spec`, asked for by
 /// `actor` (a run's is "run:<id>"). Errors: `INVALID_ARGUMENT` for an
-/// empty or too long key, a quorum of 0, or assignees or candidate groups
+/// empty or too long key, a quorum of 0, assignees or candidate groups
 /// that are empty names, longer than `max_identity_bytes`, repeated, or
-/// more than `max_assignees`.
+/// more than `max_assignees`, escalation levels or reminders without a
+/// deadline, more than `max_escalation_levels` levels or `max_reminders`
+/// reminders, a level's `deadline_in` or a reminder not above zero or over
+/// ten years, a reminder given twice, or an empty name among a level's
+/// assignees or groups.
+///
+/// How the deadline moves: when it passes undecided, the next level (if
+/// any) replaces who may decide and sets the deadline `deadline_in` later
+/// than the one that passed; past the last level's deadline the approval
+/// expires. Each reminder is sent once per deadline, that long before it.
 [[nodiscard]] result<approval_transition>
 create_approval(const std::string& key, const approval_spec& spec,
                 const std::string& actor, time_point now);
 
 /// The transition `d` causes on `current` (null when the key is unknown)
 /// at `now`. Errors are those of `approval_store::decide`, and
-/// `FORBIDDEN` when `d.actor` may not decide it (`may_decide`; an expiry
-/// is never refused). A repeat of the actor's own decision changes nothing
-/// and is not refused. Only an admin may decide a key nobody asked for
-/// yet: who may decide it is not known before.
+/// `FORBIDDEN` when `d.actor` may not decide it (`may_decide`; the
+/// registry's timer is never refused). A repeat of the actor's own
+/// decision changes nothing and is not refused. Only an admin may decide a
+/// key nobody asked for yet: who may decide it is not known before.
+///
+/// The registry's timer (`decision_kind::expire`) does one thing per call,
+/// so that each is committed on its own and a crash between two neither
+/// loses nor repeats one: past the deadline it applies the next level, or
+/// expires the approval after the last; before it, it sends the reminder
+/// due. After downtime, levels due one after another are applied by one
+/// call each, in order; reminders of a deadline already passed are not
+/// sent, and of several reminders due at once only the latest is (each
+/// counts as sent). Any other decision first applies the levels whose
+/// deadline passed (the registry may be behind), in the same transition,
+/// and is then decided by whoever may decide at the level reached.
 [[nodiscard]] result<approval_transition>
 apply_decision(const approval_record* current, const decision& d,
                time_point now);
@@ -85,9 +119,12 @@ apply_comment(std::optional<approval_record> current, const std::string& key,
 /// assignees handed to `change.to` (`delegate`), with one "reassigned" or
 /// "delegated" audit entry (by the actor, with the reason, and the new
 /// `{"assignees", "candidateGroups"}` as its value), the revision bumped
-/// and `approval_reassigned` as its notice. Who may decide may reassign;
-/// only a named assignee may delegate (an admin reassigns instead). A
-/// change to what already holds changes nothing, whoever asks.
+/// and an `approval_reassigned` notice. Levels whose deadline passed are
+/// applied first (as a decision applies them), and who may change the
+/// assignment is judged at the level reached. Who may decide may
+/// reassign; only a named assignee may delegate (an admin reassigns
+/// instead). A change to what already holds changes nothing, whoever
+/// asks.
 /// Errors: `NOT_FOUND` for an unknown key; `APPROVAL_CONFLICT` (details:
 /// the status) when it is no longer pending; `FORBIDDEN` for an actor
 /// who may not; `INVALID_ARGUMENT` for an empty actor, assignees or groups

@@ -23,5 +23,9 @@ inline constexpr std::size_t max_identity_bytes = 255;
 /// Most assignees, and most candidate groups, one approval names: enough
 /// for a team, while a record stays small and a check stays quick.
 inline constexpr std::size_t max_assignees = 100;
+/// Most escalation levels and reminders one approval takes: enough for
+/// any real chain of command, while each firing stays a small record.
+inline constexpr std::size_t max_escalation_levels = 16;
+inline constexpr std::size_t max_reminders = 16;
 
 } // namespace signoff::model

@@ -63,7 +63,9 @@ public:
   find_approval(const std::string& key) const = 0;
 
   /// Pending, unexpired keys starting with `prefix` (taken literally, byte
-  /// for byte) in key order, at most `limit` of them.
+  /// for byte) in key order, at most `limit` of them. An approval with
+  /// escalation levels left is unexpired until its final deadline
+  /// (`approval_record::final_deadline`).
   [[nodiscard]] virtual model::result<std::vector<std::string>>
   list_pending(std::string_view prefix, model::time_point now,
                std::size_t limit) const = 0;
@@ -79,12 +81,13 @@ public:
   [[nodiscard]] virtual model::result<std::vector<model::audit_entry>>
   audit_trail(const std::string& key) const = 0;
 
-  /// Pending keys whose deadline is at or before `now`, earliest first, at
-  /// most `limit`.
+  /// Pending keys due for the registry's timer at or before `now` (their
+  /// `approval_record::next_due`: a reminder, an escalation or the
+  /// expiry), earliest first, at most `limit`.
   [[nodiscard]] virtual model::result<std::vector<std::string>>
   due_for_expiry(model::time_point now, std::size_t limit) const = 0;
 
-  /// The earliest deadline of any pending approval.
+  /// The earliest `next_due` of any pending approval.
   [[nodiscard]] virtual model::result<std::optional<model::time_point>>
   next_expiry() const = 0;
 
@@ -118,9 +121,11 @@ public:
   create_approval(const std::string& key, const model::approval_spec& spec,
                   const std::string& actor, model::time_point now);
 
-  /// Applies `d` atomically at `now` with its audit entry, and (for a
-  /// store that keeps them) the `approval.resolved` event and the owed wake
-  /// of a decision that resolves the approval. A pending approval takes the
+  /// Applies `d` atomically at `now` with its audit entries, and (for a
+  /// store that keeps them) its events (`approval.reminder`,
+  /// `approval.escalated`, `approval.resolved`) and the owed wake of a
+  /// decision that resolves the approval. An expiry does what the timer
+  /// has due (see `model::apply_decision`). A pending approval takes the
   /// decision (a grant may only add to its quorum); a missing one is
   /// created already decided, unless `d.require_existing`. Repeating the
   /// deciding actor's own decision changes nothing.
@@ -152,10 +157,11 @@ public:
 
 /// What `make_approval_change` adds to a transition.
 struct change_options {
-  /// Keep the event in the change (`approval.resolved` when it resolves the
-  /// approval, naming the runs `waiting` on it; `approval.needed` when it
-  /// creates one pending; the transition's `notice` otherwise, when it has
-  /// one). False when nothing keeps events.
+  /// Keep the events in the change: `approval.needed` when it creates the
+  /// approval pending, then one per notice of the transition (a reminder,
+  /// an escalation), then `approval.resolved` when it resolves the
+  /// approval, naming the runs `waiting` on it. False when nothing keeps
+  /// events.
   bool event = true;
   std::vector<std::string> waiting{};
 };

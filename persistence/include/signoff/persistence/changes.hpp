@@ -25,7 +25,8 @@ namespace signoff::persistence {
 struct approval_index {
   std::uint64_t revision = 0;
   bool pending = false;
-  std::optional<model::time_point> expires_at{};
+  /// When the registry must next act on it (`approval_record::next_due`).
+  std::optional<model::time_point> next_due{};
 
   /// The index fields of `record`.
   [[nodiscard]] static approval_index of(const model::approval_record& record);
@@ -41,9 +42,9 @@ struct approval_change {
   model::approval_record after{};
   /// Audit entries to append, numbered after `before`'s revision.
   std::vector<model::audit_entry> audit{};
-  /// A notification (`model::event_json`) kept in the outbox in the same
-  /// commit, by stores that hold an outbox; others ignore it.
-  std::optional<boost::json::value> event{};
+  /// Notifications (`model::event_json`) kept in the outbox in the same
+  /// commit, in order, by stores that hold an outbox; others ignore them.
+  std::vector<boost::json::value> events{};
   /// Records, in the same commit, that the runs waiting on the key are
   /// owed a wake (see `approval_store::owed_wakes`).
   bool owe_wake = false;
