@@ -142,10 +142,9 @@ int main() {
     std::cout << line << '\n';
   ok &= check(
     sent
-      == std::vector<
-        std::
-          string>{"Reminder: approval:po:17 for ann@example.com",
-                  "Escalated (level 1): approval:po:17 for lead@example.com"},
+      == std::vector<std::string>{
+        "Reminder: approval:po:17 for ann@example.com",
+        "Escalated (level 1): approval:po:17 for lead@example.com"},
     "the hooks were not called once each");
   return ok ? 0 : 1;
 }
