@@ -2,6 +2,10 @@
 
 #include <algorithm>
 #include <exception>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
 #include <vector>
 
 #include <caf/all.hpp>
@@ -39,6 +43,9 @@ enum class waiting_for {
   approval,
   /// A step on the step executor.
   blocking,
+  /// The shards' answers to the cancels of the keys a wait on several left
+  /// pending.
+  cancels,
   /// A reply from another actor.
   reply,
 };
@@ -70,6 +77,13 @@ struct run_state : request_host {
 
   std::optional<model::approval_status>
   reach(const model::approval_request& request, model::step_waiter& w) override;
+
+  bool reach_several(model::approval_wait& wait,
+                     const model::approval_options& options,
+                     model::step_waiter& w) override;
+
+  bool cancel_pending(std::vector<std::string> keys, std::string reason,
+                      model::step_waiter& w) override;
 
   bool run_blocking(model::blocking_job& job, model::step_waiter& w) override;
 
@@ -136,6 +150,13 @@ struct run_state : request_host {
   /// The approval waited for: the step's own request, in the suspended
   /// coroutine's frame (read only while the run waits on it).
   const model::approval_request* approval = nullptr;
+  /// Or the wait on several approvals, and how they are asked for: in the
+  /// suspended coroutine's frame too.
+  model::approval_wait* several = nullptr;
+  const model::approval_options* several_options = nullptr;
+  /// The keys a wait on several left pending, to cancel with this reason.
+  std::vector<std::string> to_cancel;
+  std::string cancel_reason;
   model::checkpoint* reply_out = nullptr;
   /// The run paused and is persisted: only a wake moves it on.
   bool parked = false;
@@ -157,6 +178,8 @@ void go_on(run_pointer self, Deliver deliver) {
   auto& st = self->state;
   st.wait = waiting_for::nothing;
   st.parked = false;
+  st.approval = nullptr;
+  st.several = nullptr;
   deliver(*std::exchange(st.waiter, nullptr));
   after_resume(self);
 }
@@ -168,6 +191,63 @@ void go_on(run_pointer self, model::approval_status status) {
 
 void go_on(run_pointer self) {
   go_on(self, [](model::step_waiter& w) { w.finished(); });
+}
+
+/// The keys the run waits on: its one approval, or those of a wait on
+/// several still pending.
+std::vector<std::string> waited_keys(const run_state& st) {
+  if (st.approval != nullptr)
+    return {st.approval->key};
+  if (st.several != nullptr)
+    return st.several->pending_keys();
+  return {};
+}
+
+/// The options of the approvals the run waits on.
+const model::approval_options& waited_options(const run_state& st) {
+  return st.approval != nullptr ? st.approval->options : *st.several_options;
+}
+
+/// Where `key` is among the keys of the wait on several, if there.
+std::optional<std::size_t> index_in_wait(const run_state& st,
+                                         const std::string& key) {
+  if (st.several == nullptr)
+    return std::nullopt;
+  const auto& keys = st.several->keys;
+  auto it = std::find(keys.begin(), keys.end(), key);
+  if (it == keys.end())
+    return std::nullopt;
+  return static_cast<std::size_t>(it - keys.begin());
+}
+
+/// True if the parked run waits on `key`.
+bool waits_on(const run_state& st, const std::string& key) {
+  if (!st.parked)
+    return false;
+  if (st.approval != nullptr)
+    return st.approval->key == key;
+  auto i = index_in_wait(st, key);
+  return i && st.several->statuses[*i].is_pending();
+}
+
+/// Reads the keys of `wait` still pending from the store, as decided now
+/// (an approval past its deadline reads as expired). Returns true if any of
+/// them is missing from the store (nobody created it, or it was removed).
+bool refresh(const run_state& st, model::approval_wait& wait) {
+  bool missing = false;
+  const auto now = st.eng->now();
+  for (std::size_t i = 0; i < wait.keys.size(); ++i) {
+    if (!wait.statuses[i].is_pending())
+      continue;
+    auto record = st.eng->approvals().find_approval(wait.keys[i]);
+    if (record.is_err())
+      continue; // the shard answers for it when asked
+    if (!record.value())
+      missing = true;
+    else
+      wait.statuses[i] = record.value()->status_at(now);
+  }
+  return missing;
 }
 
 bool run_state::run_blocking(model::blocking_job& job, model::step_waiter& w) {
@@ -302,8 +382,8 @@ void answer_pause(run_state& st, const execution_reply& reply) {
 void leave(run_pointer self) {
   auto& st = self->state;
   if (st.parked)
-    self->send(st.eng->shard_for(st.approval->key), forget_atom_v,
-               st.approval->key, st.run.run_id);
+    for (auto& key : waited_keys(st))
+      self->send(st.eng->shard_for(key), forget_atom_v, key, st.run.run_id);
   self->send(st.eng->directory(), finished_atom_v, st.run.run_id);
   st.frame.reset();
   self->quit();
@@ -345,12 +425,15 @@ void finish(run_pointer self, model::result<boost::json::value> outcome) {
   });
 }
 
-void pause(run_pointer self) {
+/// Persists the run as paused on the keys it waits on and parks it. Those
+/// woken now hear `resumed` (false for a wait on several that took a
+/// decision and still waits).
+void pause(run_pointer self, bool resumed = true) {
   auto& st = self->state;
   st.run.status = model::run_status::paused;
-  st.run.pending_approvals = {st.approval->key};
-  st.run.pending_reason = st.approval->options.pending_reason;
-  persist(self, [](run_pointer self, model::result<void> done) {
+  st.run.pending_approvals = waited_keys(st);
+  st.run.pending_reason = waited_options(st).pending_reason;
+  persist(self, [resumed](run_pointer self, model::result<void> done) {
     auto& st = self->state;
     if (done.is_err()) {
       fail_write(self, done.error());
@@ -363,8 +446,25 @@ void pause(run_pointer self) {
     // passivated as the limits say), not still working.
     self->send(st.eng->directory(), parked_atom_v, st.run.run_id);
     answer_pause(st, model::execution_result::of(st.run));
-    answer_suspension(st, true);
+    answer_suspension(st, resumed);
   });
+}
+
+/// Stores the run as running, with its checkpoints so far, then calls
+/// `then`: a restart from here resumes the run over those checkpoints.
+void persist_running(run_pointer self, std::function<void(run_pointer)> then) {
+  auto& st = self->state;
+  st.run.status = model::run_status::running;
+  st.run.pending_approvals.clear();
+  st.run.pending_reason.clear();
+  persist(self,
+          [then = std::move(then)](run_pointer self, model::result<void> done) {
+            if (done.is_err()) {
+              fail_write(self, done.error());
+              return;
+            }
+            then(self);
+          });
 }
 
 /// The run awaits another actor's reply. A wake waiting for this answer
@@ -378,16 +478,46 @@ void await_reply_durably(run_pointer self) {
     answer_suspension(st, true);
     return;
   }
-  st.run.status = model::run_status::running;
-  st.run.pending_approvals.clear();
-  st.run.pending_reason.clear();
-  persist(self, [](run_pointer self, model::result<void> done) {
-    if (done.is_err()) {
-      fail_write(self, done.error());
-      return;
-    }
-    answer_suspension(self->state, true);
-  });
+  persist_running(
+    self, [](run_pointer self) { answer_suspension(self->state, true); });
+}
+
+/// Sends the cancels a wait on several owes, each after telling the shard
+/// the run no longer waits on the key (so the cancel's wake skips it), and
+/// goes on once every shard answered. A cancel refused because the key was
+/// decided meanwhile, or never made, is answered all the same.
+void send_cancels(run_pointer self) {
+  auto& st = self->state;
+  const auto t = ++st.token;
+  auto left = std::make_shared<std::size_t>(st.to_cancel.size());
+  auto answered = [self, t, left] {
+    auto& st = self->state;
+    if (--*left == 0 && t == st.token && st.wait == waiting_for::cancels)
+      go_on(self);
+  };
+  const auto actor = "run:" + st.run.run_id;
+  for (auto& key : std::exchange(st.to_cancel, {})) {
+    const auto& shard = st.eng->shard_for(key);
+    self->send(shard, forget_atom_v, key, st.run.run_id);
+    auto cancel = model::decision::cancel(key, st.cancel_reason, actor);
+    cancel.require_existing = true;
+    self
+      ->request(shard, caf::infinite, decide_atom_v,
+                decision_request{std::move(cancel), true})
+      .then(
+        [self, answered, key](model::result<decision_report>& r) {
+          if (r.is_err() && !r.error().is(model::error_type::approval_conflict)
+              && !r.error().is(model::error_type::not_found))
+            self->state.eng->log("cancelling approval '" + key
+                                 + "' failed: " + r.error().message);
+          answered();
+        },
+        [self, answered, key](caf::error& e) {
+          self->state.eng->log("cancelling approval '" + key
+                               + "' failed: " + self->system().render(e));
+          answered();
+        });
+  }
 }
 
 /// The outcome of a coroutine that ran to its end.
@@ -435,6 +565,15 @@ void after_resume(run_pointer self) {
       return;
     case waiting_for::blocking:
       return;
+    case waiting_for::cancels:
+      // The checkpoint that names the keys goes first: once it is durable, a
+      // crash before the cancels are answered replays it, which cancels
+      // again what is still pending.
+      if (st.unsaved.empty())
+        send_cancels(self);
+      else
+        persist_running(self, send_cancels);
+      return;
     case waiting_for::reply:
       await_reply_durably(self);
       return;
@@ -447,11 +586,15 @@ void after_resume(run_pointer self) {
                                  "a signoff step or task"));
 }
 
-/// Asks the shard owning the key for the approval.
-void ask_shard(run_pointer self) {
+/// Asks the shard owning `key` for the approval (made with the options of
+/// the current wait if nobody asked for it yet), and hands its status to
+/// `then`; an error ends the run. Nothing else reaches the run meanwhile.
+void ask_shard_for(
+  run_pointer self, const std::string& key,
+  std::function<void(run_pointer, model::approval_status)> then) {
   auto& st = self->state;
   st.wait = waiting_for::reach;
-  const auto& options = st.approval->options;
+  const auto& options = waited_options(st);
   const auto now = st.eng->now();
   model::approval_spec spec{
     options.pending_reason,
@@ -466,28 +609,84 @@ void ask_shard(run_pointer self) {
     options.escalations,
     options.reminders};
   self
-    ->request(st.eng->shard_for(st.approval->key), caf::infinite, reach_atom_v,
+    ->request(st.eng->shard_for(key), caf::infinite, reach_atom_v,
               reach_request{st.run.run_id, st.run.workflow_name,
-                            caf::actor_cast<caf::actor>(self), st.approval->key,
+                            caf::actor_cast<caf::actor>(self), key,
                             std::move(spec)})
     .await(
-      [self](model::result<model::approval_status>& status) {
-        auto& st = self->state;
+      [self,
+       then = std::move(then)](model::result<model::approval_status>& status) {
         if (status.is_err()) {
           finish(self, status.error());
           return;
         }
-        if (status->is_pending()) {
-          st.wait = waiting_for::approval;
-          pause(self);
-          return;
-        }
-        go_on(self, std::move(status.value()));
+        then(self, std::move(status.value()));
       },
       [self](caf::error& e) {
         finish(self, model::make_error(model::error_type::storage_error,
                                        self->system().render(e)));
       });
+}
+
+/// Asks the shard owning the key for the one approval the run waits on.
+void ask_shard(run_pointer self) {
+  ask_shard_for(self, self->state.approval->key,
+                [](run_pointer self, model::approval_status status) {
+                  if (status.is_pending()) {
+                    self->state.wait = waiting_for::approval;
+                    pause(self);
+                    return;
+                  }
+                  go_on(self, std::move(status));
+                });
+}
+
+/// A wait on several is over: the step goes on with what the store says of
+/// every key still pending, so that of decisions made meanwhile the
+/// earliest counts, whichever woke the run.
+void end_wait(run_pointer self) {
+  auto& st = self->state;
+  refresh(st, *st.several);
+  go_on(self);
+}
+
+/// Asks the shards, one key after another from `i`, for the keys of the
+/// wait on several still pending, until the wait is over (the step goes
+/// on) or none is left to ask (the run pauses on those still pending).
+void reach_from(run_pointer self, std::size_t i) {
+  auto& st = self->state;
+  auto& wait = *st.several;
+  while (i < wait.keys.size() && !wait.statuses[i].is_pending())
+    ++i;
+  if (i == wait.keys.size()) {
+    st.wait = waiting_for::approval;
+    pause(self);
+    return;
+  }
+  ask_shard_for(self, wait.keys[i],
+                [i](run_pointer self, model::approval_status status) {
+                  auto& wait = *self->state.several;
+                  wait.statuses[i] = std::move(status);
+                  if (wait.over())
+                    end_wait(self);
+                  else
+                    reach_from(self, i + 1);
+                });
+}
+
+/// The wait on several took a decision on one of its keys (it was parked,
+/// and woken, or resumed by hand): it goes on if that ends it, else parks
+/// again on the keys left.
+void after_decision(run_pointer self) {
+  auto& st = self->state;
+  refresh(st, *st.several);
+  if (st.several->over()) {
+    go_on(self);
+    return;
+  }
+  st.parked = false;
+  st.wait = waiting_for::approval;
+  pause(self, false);
 }
 
 std::optional<model::approval_status>
@@ -502,9 +701,60 @@ run_state::reach(const model::approval_request& request,
     return status;
   }
   approval = &request;
+  several = nullptr;
   waiter = &w;
   ask_shard(static_cast<run_pointer>(self_));
   return std::nullopt;
+}
+
+bool run_state::reach_several(model::approval_wait& wait,
+                              const model::approval_options& options,
+                              model::step_waiter& w) {
+  auto& keys = run.approval_keys;
+  for (const auto& key : wait.keys)
+    if (std::find(keys.begin(), keys.end(), key) == keys.end())
+      keys.push_back(key);
+  if (early && !early->status.is_pending()) {
+    auto it = std::find(wait.keys.begin(), wait.keys.end(), early->key);
+    if (it != wait.keys.end()) {
+      wait.statuses[static_cast<std::size_t>(it - wait.keys.begin())]
+        = std::move(early->status);
+      early.reset();
+    }
+  }
+  // Keys decided before the run got here are read, not asked for: if they
+  // end the wait, the others are never made only to be cancelled.
+  refresh(*this, wait);
+  if (wait.over())
+    return true;
+  approval = nullptr;
+  several = &wait;
+  several_options = &options;
+  waiter = &w;
+  reach_from(static_cast<run_pointer>(self_), 0);
+  return false;
+}
+
+bool run_state::cancel_pending(std::vector<std::string> keys,
+                               std::string reason, model::step_waiter& w) {
+  if (unsaved.empty()) {
+    // A replay: its checkpoint is durable, and so is every approval the
+    // run made before it, so only those still pending need a cancel.
+    const auto now = eng->now();
+    std::erase_if(keys, [&](const std::string& key) {
+      auto record = eng->approvals().find_approval(key);
+      return record.is_ok()
+             && (!record.value()
+                 || !record.value()->status_at(now).is_pending());
+    });
+    if (keys.empty())
+      return false;
+  }
+  to_cancel = std::move(keys);
+  cancel_reason = std::move(reason);
+  wait = waiting_for::cancels;
+  waiter = &w;
+  return true;
 }
 
 /// Starts the coroutine: from the top, over the checkpoints of a stored run.
@@ -537,6 +787,22 @@ void start(run_pointer self) {
 /// A decision reached the parked run.
 void take_wake(run_pointer self, const wake_message& wake) {
   auto& st = self->state;
+  if (st.several != nullptr) {
+    const auto i = *index_in_wait(st, wake.key);
+    st.parked = false;
+    if (wake.status.is_pending()) {
+      // The shard lost the approval it was creating: ask again.
+      ask_shard_for(self, wake.key,
+                    [i](run_pointer self, model::approval_status status) {
+                      self->state.several->statuses[i] = std::move(status);
+                      after_decision(self);
+                    });
+      return;
+    }
+    st.several->statuses[i] = wake.status;
+    after_decision(self);
+    return;
+  }
   if (wake.status.is_pending()) {
     // The shard lost the approval it was creating: ask again.
     st.parked = false;
@@ -602,6 +868,20 @@ caf::result<execution_reply> resume(run_pointer self) {
   }
   if (!st.parked)
     return later();
+  if (st.several != nullptr) {
+    if (refresh(st, *st.several)) {
+      // An approval vanished (removed by hand): ask for the keys again.
+      auto rp = later();
+      st.parked = false;
+      reach_from(self, 0);
+      return rp;
+    }
+    if (!st.several->over())
+      return execution_reply{model::execution_result::of(st.run)};
+    auto rp = later();
+    go_on(self);
+    return rp;
+  }
   auto record = st.eng->approvals().find_approval(st.approval->key);
   if (record.is_err())
     return execution_reply{record.error()};
@@ -652,7 +932,7 @@ caf::behavior run_behavior(run_pointer self, std::shared_ptr<engine> eng,
         start(self);
         return rp;
       }
-      if (!st.parked || st.approval->key != wake.key)
+      if (!waits_on(st, wake.key))
         return wake_report{false};
       auto rp = self->make_response_promise<wake_report>();
       st.until_suspension.push_back(rp);

@@ -7,6 +7,7 @@
 #include <unordered_set>
 
 #include "signoff/model/approval_event.hpp"
+#include "signoff/model/approval_wait.hpp"
 #include "signoff/model/json_text.hpp"
 #include "signoff/model/limits.hpp"
 
@@ -519,6 +520,23 @@ result<void> check_bulk_keys(const std::vector<std::string>& keys) {
   for (const auto& key : keys) {
     if (key.empty())
       return invalid("a bulk decision's key is empty");
+    if (!seen.insert(key).second)
+      return invalid("the key '" + key + "' is given twice");
+  }
+  return {};
+}
+
+result<void> check_wait_keys(const std::vector<std::string>& keys) {
+  if (keys.empty())
+    return invalid("a wait on several approvals needs at least one key");
+  if (keys.size() > max_wait_keys)
+    return invalid("a wait on several approvals takes at most "
+                   + std::to_string(max_wait_keys) + " keys, not "
+                   + std::to_string(keys.size()));
+  std::unordered_set<std::string_view> seen;
+  for (const auto& key : keys) {
+    if (auto valid = validate_key(key); valid.is_err())
+      return valid;
     if (!seen.insert(key).second)
       return invalid("the key '" + key + "' is given twice");
   }

@@ -15,7 +15,10 @@
 #include "support/printing.hpp"
 
 #include "signoff/model/approval.hpp"
+#include "signoff/model/approval_wait.hpp"
+#include "signoff/model/decision_rules.hpp"
 #include "signoff/model/error.hpp"
+#include "signoff/model/limits.hpp"
 #include "signoff/model/result.hpp"
 #include "signoff/model/task.hpp"
 #include "signoff/model/time.hpp"
@@ -170,6 +173,31 @@ public:
     return std::nullopt;
   }
 
+  bool reach_several(approval_wait& wait, const approval_options& options,
+                     step_waiter& w) override {
+    for (std::size_t i = 0; i < wait.keys.size(); ++i) {
+      auto status = gate_.reach({wait.keys[i], options});
+      if (status.is_err()) {
+        end_run(status.error());
+        return false;
+      }
+      wait.statuses[i] = status.value();
+    }
+    if (wait.over())
+      return true;
+    several = &wait;
+    several_options = options;
+    waiter = &w;
+    return false;
+  }
+
+  bool cancel_pending(std::vector<std::string> keys, std::string reason,
+                      step_waiter&) override {
+    for (auto& key : keys)
+      cancels.emplace_back(std::move(key), reason);
+    return false;
+  }
+
   bool run_blocking(blocking_job& job, step_waiter& w) override {
     if (!defer_jobs) {
       job.run();
@@ -184,6 +212,11 @@ public:
   }
 
   std::optional<approval_request> waiting;
+  /// A wait on several approvals, while the run waits on it.
+  approval_wait* several = nullptr;
+  approval_options several_options;
+  /// The cancels asked for: key and reason.
+  std::vector<std::pair<std::string, std::string>> cancels;
   step_waiter* waiter = nullptr;
   std::optional<error> ended;
   bool defer_jobs = false;
@@ -222,6 +255,19 @@ public:
   /// Resumes the coroutine with the approval's status from the gate; false
   /// (and nothing happens) while it is still pending.
   bool resume(time_point now) {
+    if (host_.several != nullptr) {
+      auto& wait = *host_.several;
+      for (std::size_t i = 0; i < wait.keys.size(); ++i)
+        if (auto it = gate_.statuses.find(wait.keys[i]);
+            it != gate_.statuses.end())
+          wait.statuses[i] = it->second;
+      if (!wait.over())
+        return false;
+      host_.several = nullptr;
+      std::exchange(host_.waiter, nullptr)->finished();
+      settle(now);
+      return true;
+    }
     if (!host_.waiting)
       return false;
     // The decision comes with the wake: nobody asks the gate again.
@@ -269,6 +315,10 @@ private:
       state_.status = run_status::paused;
       state_.pending_approvals = {host_.waiting->key};
       state_.pending_reason = host_.waiting->options.pending_reason;
+    } else if (host_.several != nullptr) {
+      state_.status = run_status::paused;
+      state_.pending_approvals = host_.several->pending_keys();
+      state_.pending_reason = host_.several_options.pending_reason;
     } else {
       state_.status = run_status::running;
     }
@@ -1352,6 +1402,228 @@ BOOST_AUTO_TEST_CASE(a_long_replay_does_not_grow_the_stack) {
   run_workflow(wf, state, gate, t0);
   BOOST_TEST(outcome_value(state)
              == bj::value(std::int64_t{steps} * (steps - 1) / 2));
+}
+
+// --- waits on several approvals ---------------------------------------------
+
+namespace {
+
+approval_status decided_at(approval_state state, time_point at,
+                           bj::value value = {}) {
+  approval_status s;
+  s.state = state;
+  s.value = std::move(value);
+  s.decided_by = "bob";
+  s.decided_at = at;
+  if (state == approval_state::rejected)
+    s.reason = "no";
+  return s;
+}
+
+/// first_approval (or its try form) on the keys of `in`, returning the key
+/// that decided and its state; counts entries.
+workflow first_of(int& entries, bool try_form) {
+  return [&entries,
+          try_form](model::step& s,
+                    const bj::value& in) -> task<model::result<bj::value>> {
+    ++entries;
+    std::vector<std::string> keys;
+    for (const auto& k : in.at("keys").as_array())
+      keys.emplace_back(k.as_string());
+    auto options = approval_options{}.with_reason("Either will do");
+    decided_approval got;
+    if (try_form)
+      got = co_await s.try_first_approval(keys, options);
+    else
+      got = co_await s.first_approval(keys, options);
+    co_return bj::value{{"key", got.key},
+                        {"state", to_string(got.status.state)}};
+  };
+}
+
+bj::value keys_of(std::initializer_list<const char*> keys) {
+  bj::array out;
+  for (const auto* k : keys)
+    out.emplace_back(k);
+  return bj::object{{"keys", std::move(out)}};
+}
+
+} // namespace
+
+BOOST_AUTO_TEST_CASE(wait_keys_are_checked_whole) {
+  BOOST_TEST(check_wait_keys({"a", "b"}).is_ok());
+  auto refused
+    = [](const std::vector<std::string>& keys, const std::string& says) {
+        auto checked = check_wait_keys(keys);
+        BOOST_TEST_REQUIRE(checked.is_err());
+        BOOST_TEST(checked.error().type == error_type::invalid_argument);
+        BOOST_TEST(checked.error().message.find(says) != std::string::npos,
+                   checked.error().message);
+      };
+  refused({}, "at least one key");
+  refused({"a", "b", "a"}, "'a' is given twice");
+  refused({"a", ""}, "must not be empty");
+  refused({"a", std::string(max_approval_key_bytes + 1, 'k')}, "longer");
+  std::vector<std::string> many;
+  for (std::size_t i = 0; i <= max_wait_keys; ++i)
+    many.push_back("k" + std::to_string(i));
+  refused(many, "at most 64 keys, not 65");
+  many.pop_back();
+  BOOST_TEST(check_wait_keys(many).is_ok());
+}
+
+BOOST_AUTO_TEST_CASE(the_earliest_decision_decides_a_wait_ties_by_order) {
+  approval_wait wait;
+  wait.rule = wait_rule::first;
+  wait.keys = {"a", "b", "c"};
+  wait.statuses.resize(3);
+  BOOST_TEST(!wait.over());
+  BOOST_TEST(!wait.deciding().has_value());
+  wait.statuses[2] = decided_at(approval_state::approved, t0 + duration{5});
+  BOOST_TEST(wait.over());
+  BOOST_TEST((wait.deciding() == std::optional<std::size_t>{2}));
+  wait.statuses[1] = decided_at(approval_state::rejected, t0 + duration{3});
+  BOOST_TEST((wait.deciding() == std::optional<std::size_t>{1}));
+  wait.statuses[0] = decided_at(approval_state::cancelled, t0 + duration{3});
+  BOOST_TEST((wait.deciding() == std::optional<std::size_t>{0}));
+  BOOST_TEST(wait.pending_keys().empty());
+
+  // All of them, granted: a rejection decides; grants alone do not.
+  wait.rule = wait_rule::all_granted;
+  wait.statuses = {decided_at(approval_state::approved, t0),
+                   {},
+                   decided_at(approval_state::edited, t0)};
+  BOOST_TEST(!wait.over());
+  BOOST_TEST(wait.pending_keys() == std::vector<std::string>{"b"},
+             boost::test_tools::per_element());
+  wait.statuses[1] = decided_at(approval_state::expired, t0);
+  BOOST_TEST(wait.over());
+  BOOST_TEST((wait.deciding() == std::optional<std::size_t>{1}));
+  wait.rule = wait_rule::all;
+  BOOST_TEST(wait.over());
+  BOOST_TEST(!wait.deciding().has_value());
+}
+
+// Two keys decided before the run got there: the earlier decision wins
+// whatever the order of the keys, the third key is cancelled as superseded,
+// and a replay over the checkpoint returns the same key even once the
+// approvals say otherwise.
+BOOST_AUTO_TEST_CASE(first_of_several_decided_keys_takes_the_earliest) {
+  map_gate gate;
+  gate.statuses["a"]
+    = decided_at(approval_state::approved, t0 + duration{9}, "late");
+  gate.statuses["b"]
+    = decided_at(approval_state::approved, t0 + duration{4}, "early");
+  auto state = new_run(keys_of({"a", "b", "c"}));
+  int entries = 0;
+  auto wf = first_of(entries, false);
+  {
+    resident_run run{wf, state, gate};
+    run.start(t0 + duration{10});
+    BOOST_TEST(outcome_value(state)
+               == bj::value({{"key", "b"}, {"state", "approved"}}));
+    BOOST_TEST_REQUIRE(run.host().cancels.size() == 1U);
+    BOOST_TEST(run.host().cancels[0].first == "c");
+    BOOST_TEST(run.host().cancels[0].second == "superseded by 'b'");
+  }
+  const std::string step_key = R"(first-of:["a","b","c"])";
+  BOOST_TEST_REQUIRE(state.checkpoints.contains(step_key));
+
+  gate.statuses["a"] = decided_at(approval_state::approved, t0, "earliest");
+  gate.reaches = 0;
+  state = reload(state);
+  state.outcome.reset();
+  resident_run replay{wf, state, gate};
+  replay.start(t0 + duration{20});
+  BOOST_TEST(outcome_value(state)
+             == bj::value({{"key", "b"}, {"state", "approved"}}));
+  BOOST_TEST(gate.reaches == 0);
+  // A replay cancels again what is left: the host skips what is decided.
+  BOOST_TEST(replay.host().cancels.size() == 1U);
+}
+
+// A rejection of one key decides the wait: the try form returns it, the
+// plain form ends the run with APPROVAL_REJECTED; the other key is
+// cancelled either way.
+BOOST_AUTO_TEST_CASE(a_rejection_decides_a_first_of_wait) {
+  for (const bool try_form : {true, false}) {
+    map_gate gate;
+    auto state = new_run(keys_of({"a", "b"}));
+    int entries = 0;
+    resident_run run{first_of(entries, try_form), state, gate};
+    run.start(t0);
+    BOOST_TEST(state.status == run_status::paused);
+    BOOST_TEST(state.pending_approvals == (std::vector<std::string>{"a", "b"}),
+               boost::test_tools::per_element());
+    BOOST_TEST(state.pending_reason == "Either will do");
+    gate.statuses["b"] = decided_at(approval_state::rejected, t0);
+    BOOST_TEST(run.resume(t0 + duration{1}));
+    if (try_form)
+      BOOST_TEST(outcome_value(state)
+                 == bj::value({{"key", "b"}, {"state", "rejected"}}));
+    else
+      BOOST_TEST(outcome_type(state) == error_type::approval_rejected);
+    BOOST_TEST_REQUIRE(run.host().cancels.size() == 1U);
+    BOOST_TEST(run.host().cancels[0].first == "a");
+  }
+}
+
+// Bad keys end the run with INVALID_ARGUMENT, in both forms, before
+// anything is asked for.
+BOOST_AUTO_TEST_CASE(bad_keys_end_the_run_before_anything_is_asked) {
+  for (const bool try_form : {true, false}) {
+    map_gate gate;
+    auto state = new_run(keys_of({"a", "b", "a"}));
+    int entries = 0;
+    run_workflow(first_of(entries, try_form), state, gate, t0);
+    BOOST_TEST(outcome_type(state) == error_type::invalid_argument);
+    BOOST_TEST(gate.reaches == 0);
+    BOOST_TEST(state.checkpoints.empty());
+  }
+}
+
+// All of several: each key's status in the order given once every key is
+// decided; the plain form ends the run on a rejection and cancels the rest.
+BOOST_AUTO_TEST_CASE(all_of_several_waits_for_every_key) {
+  for (const bool try_form : {true, false}) {
+    map_gate gate;
+    auto state = new_run();
+    workflow wf
+      = [try_form](model::step& s,
+                   const bj::value&) -> task<model::result<bj::value>> {
+      std::vector<std::string> keys{"x", "y", "z"};
+      std::vector<decided_approval> all;
+      if (try_form)
+        all = co_await s.try_all_approvals(keys);
+      else
+        all = co_await s.all_approvals(keys);
+      bj::array states;
+      for (const auto& d : all)
+        states.emplace_back(d.key + "="
+                            + std::string{to_string(d.status.state)});
+      co_return bj::value(std::move(states));
+    };
+    resident_run run{wf, state, gate};
+    run.start(t0);
+    gate.statuses["z"] = decided_at(approval_state::approved, t0);
+    BOOST_TEST(!run.resume(t0));
+    gate.statuses["x"] = decided_at(approval_state::rejected, t0);
+    if (try_form) {
+      BOOST_TEST(!run.resume(t0));
+      gate.statuses["y"] = decided_at(approval_state::edited, t0);
+      BOOST_TEST(run.resume(t0));
+      BOOST_TEST(outcome_value(state)
+                 == bj::value({"x=rejected", "y=edited", "z=approved"}));
+      BOOST_TEST(run.host().cancels.empty());
+    } else {
+      BOOST_TEST(run.resume(t0));
+      BOOST_TEST(outcome_type(state) == error_type::approval_rejected);
+      BOOST_TEST_REQUIRE(run.host().cancels.size() == 1U);
+      BOOST_TEST(run.host().cancels[0].first == "y");
+      BOOST_TEST(run.host().cancels[0].second
+                 == "not needed: 'x' was rejected");
+    }
+  }
 }
 
 BOOST_AUTO_TEST_SUITE_END()

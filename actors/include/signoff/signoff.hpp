@@ -16,7 +16,8 @@
 /// - `saved_workflow_state`, `run_status`, `checkpoint`: a run between two
 ///   executions; `execution_result`: what execute and resume answer.
 /// - `task`, `approval_options`, `approval_step`: writing workflows whose
-///   completed steps are never run twice.
+///   completed steps are never run twice; `decided_approval`: what a wait
+///   on several approvals returns, one key and its status.
 /// - `approval_event`, `event_json()`: what approvers are notified of.
 /// - `parse_json()`: reads JSON text with every number exact, as stored.
 ///
@@ -45,6 +46,7 @@
 #include "signoff/actors/orchestrator_actor.hpp"
 #include "signoff/model/approval.hpp"
 #include "signoff/model/approval_event.hpp"
+#include "signoff/model/approval_wait.hpp"
 #include "signoff/model/audit_entry.hpp"
 #include "signoff/model/decision_rules.hpp"
 #include "signoff/model/error.hpp"

@@ -145,4 +145,11 @@ inline constexpr std::size_t max_bulk_keys = 1000;
 [[nodiscard]] result<void>
 check_bulk_keys(const std::vector<std::string>& keys);
 
+/// What a step waiting on several keys checks before anything is asked
+/// for: at least one key, at most `max_wait_keys` (approval_wait.hpp), none
+/// empty, longer than `max_approval_key_bytes` or given twice. Errors:
+/// `INVALID_ARGUMENT` naming the problem.
+[[nodiscard]] result<void>
+check_wait_keys(const std::vector<std::string>& keys);
+
 } // namespace signoff::model

@@ -16,6 +16,7 @@
 #include <boost/json/value_to.hpp>
 
 #include "signoff/model/approval.hpp"
+#include "signoff/model/approval_wait.hpp"
 #include "signoff/model/result.hpp"
 #include "signoff/model/task.hpp"
 #include "signoff/model/workflow_state.hpp"
@@ -210,6 +211,27 @@ public:
   /// `waiter.decided` once it is decided.
   virtual std::optional<approval_status> reach(const approval_request& request,
                                                step_waiter& waiter)
+    = 0;
+
+  /// Asks for every approval `wait.keys` names (each created pending with
+  /// `options` if nobody asked for it yet) until `wait.over()`, filling in
+  /// `wait.statuses` as it learns them. Returns true if the wait is over
+  /// already; otherwise the run pauses on the keys still pending, and the
+  /// host calls `waiter.finished` once it is over. `wait` and `options`
+  /// live until then.
+  virtual bool reach_several(approval_wait& wait,
+                             const approval_options& options,
+                             step_waiter& waiter)
+    = 0;
+
+  /// Cancels, as the run, those of `keys` still pending, with `reason`,
+  /// after making the checkpoints kept so far durable (so a restart that
+  /// replays them cancels again whatever was left). Returns false if
+  /// nothing is left to cancel; otherwise the host calls `waiter.finished`
+  /// once every cancel was answered (a key decided meanwhile stays as it
+  /// was decided).
+  virtual bool cancel_pending(std::vector<std::string> keys, std::string reason,
+                              step_waiter& waiter)
     = 0;
 
   /// Runs `job` where it may block, then calls `waiter.finished`. Returns
@@ -459,6 +481,156 @@ private:
   approval_request request_;
 };
 
+/// The checkpoint of a wait on several approvals: each key with its status
+/// when the wait was over, in the workflow's order.
+[[nodiscard]] checkpoint several_checkpoint(const approval_wait& wait);
+
+/// The statuses a checkpoint of `several_checkpoint` saved, into `wait`
+/// (whose keys it must name, in order); UNEXPECTED_ERROR otherwise.
+[[nodiscard]] result<void> restore_wait(const checkpoint& saved,
+                                        approval_wait& wait);
+
+/// Why the step cancels the keys still pending once `wait` is over:
+/// superseded by the key that won a first-of wait, or not needed since a
+/// key of an all-of wait was decided otherwise than granted.
+[[nodiscard]] std::string cancel_reason(const approval_wait& wait);
+
+/// Waits on several approvals: the step the workflow awaits for
+/// `step.first_approval(keys)` (`Value` is the `decided_approval` that
+/// decided) or `step.all_approvals(keys)` (`Value` is every key's, in
+/// order). Once the wait is over, its statuses are the step's checkpoint,
+/// then the keys still pending are cancelled, then the step returns; a
+/// replay returns what the checkpoint says and cancels again whatever is
+/// still pending (a crash may have come between). With `Ends`, a deciding
+/// key not granted ends the run with its error (APPROVAL_REJECTED, ...).
+template <class Value, bool Ends>
+class several_awaiter final : public step_waiter {
+public:
+  /// `invalid` is set when the keys were refused: the step ends the run
+  /// with it, asking for nothing.
+  several_awaiter(step_host& host, std::string key, approval_wait wait,
+                  approval_options options, std::optional<error> invalid)
+      : host_(&host), key_(std::move(key)), wait_(std::move(wait)),
+        options_(std::move(options)), error_(std::move(invalid)) {}
+
+  several_awaiter(const several_awaiter&) = delete;
+  several_awaiter& operator=(const several_awaiter&) = delete;
+
+  void decided(approval_status) override {
+    std::terminate(); // a wait on several is told `finished`
+  }
+
+  void finished() override {
+    resume_if(phase_ == phase::reaching ? after_wait() : conclude());
+  }
+
+  bool await_ready() {
+    if (error_)
+      return false;
+    const auto* saved = host_->saved(key_);
+    if (saved == nullptr)
+      return false;
+    replayed_ = true;
+    if (auto restored = restore_wait(*saved, wait_); restored.is_err()) {
+      error_ = std::move(restored.error());
+      return false;
+    }
+    if (cancel_losers())
+      return false; // suspends until the cancels are answered
+    return conclude();
+  }
+
+  bool await_suspend(std::coroutine_handle<> h) {
+    handle_ = h;
+    if (error_) {
+      host_->end_run(std::move(*error_));
+      return true; // never resumed
+    }
+    if (replayed_)
+      return true; // cancels in flight, or the replay ended the run
+    phase_ = phase::reaching;
+    if (!host_->reach_several(wait_, options_, *this))
+      return true; // the host calls `finished`
+    return !after_wait();
+  }
+
+  Value await_resume() {
+    return std::move(*value_);
+  }
+
+private:
+  enum class phase { starting, reaching, cancelling, done };
+
+  /// The wait is over: keeps its checkpoint, then cancels the keys left.
+  /// True if the coroutine goes on now.
+  bool after_wait() {
+    host_->keep(key_, several_checkpoint(wait_));
+    if (cancel_losers())
+      return false; // the host calls `finished`
+    return conclude();
+  }
+
+  /// True if the host cancels keys still pending and calls `finished`.
+  bool cancel_losers() {
+    auto losers = wait_.pending_keys();
+    if (losers.empty())
+      return false;
+    phase_ = phase::cancelling;
+    return host_->cancel_pending(std::move(losers), cancel_reason(wait_),
+                                 *this);
+  }
+
+  /// What the step returns, or the end of the run: true if the coroutine
+  /// goes on.
+  bool conclude() {
+    phase_ = phase::done;
+    const auto deciding = wait_.deciding();
+    if constexpr (Ends) {
+      if (deciding && !wait_.statuses[*deciding].is_granted()) {
+        host_->end_run(
+          approval_checkpoint(wait_.keys[*deciding], wait_.statuses[*deciding])
+            .error());
+        return false;
+      }
+    }
+    if constexpr (std::is_same_v<Value, decided_approval>) {
+      value_.emplace(decided_approval{wait_.keys[deciding.value_or(0)],
+                                      wait_.statuses[deciding.value_or(0)]});
+    } else {
+      Value all;
+      for (std::size_t i = 0; i < wait_.keys.size(); ++i)
+        all.push_back({wait_.keys[i], wait_.statuses[i]});
+      value_.emplace(std::move(all));
+    }
+    return true;
+  }
+
+  /// Goes on with the suspended coroutine when `go_on`; the last thing a
+  /// callback does (the coroutine may destroy this awaiter).
+  void resume_if(bool go_on) {
+    auto h = handle_;
+    if (go_on)
+      h.resume();
+  }
+
+  step_host* host_;
+  std::string key_;
+  approval_wait wait_;
+  approval_options options_;
+  std::optional<error> error_;
+  phase phase_ = phase::starting;
+  bool replayed_ = false;
+  std::coroutine_handle<> handle_{};
+  std::optional<Value> value_{};
+};
+
+template <bool Ends>
+using first_approval_awaiter = several_awaiter<decided_approval, Ends>;
+
+template <bool Ends>
+using all_approvals_awaiter
+  = several_awaiter<std::vector<decided_approval>, Ends>;
+
 /// Runs a plain step function where it may block: the step the workflow
 /// awaits for `step.run(key, fn)`. A function answering PENDING_APPROVAL
 /// (as the reference's approval steps do) makes the run wait for the
@@ -616,6 +788,40 @@ public:
   /// Shorthand: the approval `key` with only a pending reason.
   detail::approval_awaiter<false> try_approval(std::string key,
                                                std::string pending_reason);
+
+  /// Waits for the first decision on any of `keys` (at most
+  /// `max_wait_keys`, each asked for with `options`) and returns that key
+  /// with its granted status. The first decision of any kind decides: a
+  /// rejection, expiry or cancellation of it ends the run with its error.
+  /// Keys decided before the run got here count too: of several, the
+  /// earliest decided (on a tie, the first in `keys`). Once decided, the
+  /// other keys still pending are cancelled by the run ("run:<id>"), with
+  /// "superseded by '<key>'" as the reason. Checkpointed under
+  /// "first-of:" and the keys as a JSON array, so a replay returns the
+  /// same key. Bad keys (none, too many, empty, too long, given twice)
+  /// end the run with INVALID_ARGUMENT before anything is asked for.
+  detail::first_approval_awaiter<true>
+  first_approval(std::vector<std::string> keys, approval_options options = {});
+
+  /// As `first_approval`, but any decision comes back, to branch on its
+  /// `status.state`.
+  detail::first_approval_awaiter<false>
+  try_first_approval(std::vector<std::string> keys,
+                     approval_options options = {});
+
+  /// Waits until every one of `keys` is granted and returns each key's
+  /// status, in the order given. The first key seen decided otherwise ends
+  /// the run with its error (APPROVAL_REJECTED, ...) and the keys still
+  /// pending are cancelled by the run. Checkpointed under "all-of:" and
+  /// the keys as a JSON array; bad keys as for `first_approval`.
+  detail::all_approvals_awaiter<true>
+  all_approvals(std::vector<std::string> keys, approval_options options = {});
+
+  /// As `all_approvals`, but waits until every key is decided, whichever
+  /// way, and returns them all to branch on.
+  detail::all_approvals_awaiter<false>
+  try_all_approvals(std::vector<std::string> keys,
+                    approval_options options = {});
 
   /// The id of the run this step belongs to. Kept here, so a blocking
   /// step may read it on the executor's thread.
