@@ -180,32 +180,36 @@ model::result<decision_report> orchestrator::decide(model::decision d,
 model::result<decision_report>
 orchestrator::grant_approval(const std::string& key, boost::json::value value,
                              grant_options options) {
-  return decide(model::decision::grant(key, std::move(value),
-                                       std::move(options.approved_by)),
-                options.auto_resume);
+  auto d = model::decision::grant(key, std::move(value),
+                                  std::move(options.approved_by));
+  d.rights = std::move(options.rights);
+  return decide(std::move(d), options.auto_resume);
 }
 
 model::result<decision_report>
 orchestrator::edit_approval(const std::string& key, boost::json::value value,
                             grant_options options) {
-  return decide(model::decision::edit(key, std::move(value),
-                                      std::move(options.approved_by)),
-                options.auto_resume);
+  auto d = model::decision::edit(key, std::move(value),
+                                 std::move(options.approved_by));
+  d.rights = std::move(options.rights);
+  return decide(std::move(d), options.auto_resume);
 }
 
 model::result<decision_report>
 orchestrator::reject_approval(const std::string& key, std::string reason,
                               reject_options options) {
-  return decide(model::decision::reject(key, std::move(reason),
-                                        std::move(options.rejected_by)),
-                options.auto_resume);
+  auto d = model::decision::reject(key, std::move(reason),
+                                   std::move(options.rejected_by));
+  d.rights = std::move(options.rights);
+  return decide(std::move(d), options.auto_resume);
 }
 
 model::result<decision_report>
 orchestrator::cancel_approval(const std::string& key, cancel_options options) {
-  return decide(model::decision::cancel(key, std::move(options.reason),
-                                        std::move(options.cancelled_by)),
-                options.auto_resume);
+  auto d = model::decision::cancel(key, std::move(options.reason),
+                                   std::move(options.cancelled_by));
+  d.rights = std::move(options.rights);
+  return decide(std::move(d), options.auto_resume);
 }
 
 model::result<std::vector<bulk_outcome>>
@@ -277,6 +281,39 @@ void orchestrator::async_comment(const std::string& key, std::string text,
   impl_->ask_async<model::audit_entry>(
     std::move(then), actors::comment_atom_v,
     actors::comment_request{key, std::move(text), std::move(actor)});
+}
+
+model::result<model::decision_outcome> orchestrator::reassign_approval(
+  const std::string& key, std::vector<std::string> assignees,
+  std::vector<std::string> candidate_groups, assignment_options options) {
+  auto change = model::assignment_change::reassign(key, std::move(assignees),
+                                                   std::move(candidate_groups),
+                                                   std::move(options.by));
+  change.reason = std::move(options.reason);
+  change.rights = std::move(options.rights);
+  return change_assignment(std::move(change));
+}
+
+model::result<model::decision_outcome>
+orchestrator::delegate_approval(const std::string& key, std::string to,
+                                assignment_options options) {
+  auto change = model::assignment_change::delegate(key, std::move(to),
+                                                   std::move(options.by));
+  change.reason = std::move(options.reason);
+  change.rights = std::move(options.rights);
+  return change_assignment(std::move(change));
+}
+
+model::result<model::decision_outcome>
+orchestrator::change_assignment(model::assignment_change change) {
+  return impl_->ask<model::decision_outcome>(actors::assign_atom_v,
+                                             std::move(change));
+}
+
+void orchestrator::async_change_assignment(
+  model::assignment_change change, completion<model::decision_outcome> then) {
+  impl_->ask_async<model::decision_outcome>(
+    std::move(then), actors::assign_atom_v, std::move(change));
 }
 
 model::result<model::execution_result>
@@ -403,6 +440,12 @@ model::result<std::vector<std::string>>
 orchestrator::list_pending_approvals(const std::string& prefix) {
   return impl_->approvals->list_pending(
     prefix, impl_->clock(), std::numeric_limits<std::size_t>::max());
+}
+
+model::result<std::vector<std::string>>
+orchestrator::list_decided_approvals(model::duration within,
+                                     std::size_t limit) {
+  return impl_->approvals->list_decided(impl_->clock() - within, limit);
 }
 
 actors::orchestrator_actor orchestrator::handle() const {

@@ -488,6 +488,13 @@ directory_actor::behavior_type directory_behavior(directory_pointer self,
       rp.delegate(shard, comment_atom_v, std::move(req));
       return rp;
     },
+    [self](assign_atom, model::assignment_change& change)
+      -> caf::result<result<model::decision_outcome>> {
+      auto rp = self->make_response_promise<result<model::decision_outcome>>();
+      const auto& shard = self->state.eng->shard_for(change.key);
+      rp.delegate(shard, assign_atom_v, std::move(change));
+      return rp;
+    },
     [self](cancel_run_atom,
            cancel_run_request& req) -> caf::result<execution_reply> {
       if (self->state.stopping)

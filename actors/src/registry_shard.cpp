@@ -20,6 +20,7 @@ constexpr int attempts_on_stale_write = 8;
 
 using decision_reply = model::result<decision_report>;
 using comment_reply = model::result<model::audit_entry>;
+using assignment_reply = model::result<model::decision_outcome>;
 using status_reply = model::result<model::approval_status>;
 
 /// A resident run waiting on a key.
@@ -374,54 +375,58 @@ void decide(shard_pointer self, decision_request req,
   });
 }
 
-void comment(shard_pointer self, comment_request req,
-             caf::typed_response_promise<comment_reply> rp, int attempt);
-
-/// Computes and writes a comment; the key has no write in flight. It
-/// decides nothing, so nobody is woken or told.
-void comment_now(shard_pointer self, comment_request req,
-                 caf::typed_response_promise<comment_reply> rp, int attempt) {
-  const auto& eng = *self->state.eng;
-  const auto now = eng.now();
-  auto stored = eng.approvals().find_approval(req.key);
-  if (stored.is_err()) {
-    rp.deliver(comment_reply{stored.error()});
-    return;
-  }
-  auto& current = stored.value();
-  const auto before
-    = current ? std::optional{persistence::approval_index::of(*current)}
-              : std::nullopt;
-  auto transition = model::apply_comment(std::move(current), req.key, req.actor,
-                                         req.text, now);
-  if (transition.is_err()) {
-    rp.deliver(comment_reply{transition.error()});
-    return;
-  }
-  auto entry = transition->audit.back();
-  write(self,
-        persistence::make_approval_change(before, std::move(transition.value()),
-                                          now, {eng.keeps_events(), {}}),
-        [self, req = std::move(req), rp, attempt, entry = std::move(entry)](
-          model::result<void> committed, model::approval_record) mutable {
-          if (committed.is_ok()) {
-            rp.deliver(comment_reply{std::move(entry)});
-            return;
-          }
-          if (committed.error().is(model::error_type::stale_write)
-              && attempt + 1 < attempts_on_stale_write)
-            comment(self, std::move(req), rp, attempt + 1);
-          else
-            rp.deliver(comment_reply{committed.error()});
-        });
-}
-
-void comment(shard_pointer self, comment_request req,
-             caf::typed_response_promise<comment_reply> rp, int attempt) {
-  const auto key = req.key;
-  when_idle(self, key, [self, req = std::move(req), rp, attempt]() mutable {
-    comment_now(self, std::move(req), rp, attempt);
-  });
+/// Writes a change that decides nothing (a comment, a change of
+/// assignment) once no write of `key` is in flight: `rule(current, now)`
+/// computes its transition from the durable record, `answer(transition)`
+/// the reply. Nobody is woken; receivers are told what the transition's
+/// notice says. A change computed from a record another process changed
+/// meanwhile is computed again.
+template <class Reply, class Rule, class Answer>
+void amend(shard_pointer self, std::string key, Rule rule, Answer answer,
+           caf::typed_response_promise<Reply> rp, int attempt) {
+  auto op = [self, key, rule, answer, rp, attempt]() mutable {
+    const auto& eng = *self->state.eng;
+    const auto now = eng.now();
+    auto stored = eng.approvals().find_approval(key);
+    if (stored.is_err()) {
+      rp.deliver(Reply{stored.error()});
+      return;
+    }
+    auto& current = stored.value();
+    const auto before
+      = current ? std::optional{persistence::approval_index::of(*current)}
+                : std::nullopt;
+    auto transition = rule(std::move(current), now);
+    if (transition.is_err()) {
+      rp.deliver(Reply{transition.error()});
+      return;
+    }
+    auto reply = answer(transition.value());
+    if (!transition->applied) {
+      rp.deliver(std::move(reply));
+      return;
+    }
+    write(self,
+          persistence::make_approval_change(before,
+                                            std::move(transition.value()), now,
+                                            {eng.keeps_events(), {}}),
+          [self, key = std::move(key), rule = std::move(rule),
+           answer = std::move(answer), rp, attempt, reply = std::move(reply)](
+            model::result<void> committed, model::approval_record) mutable {
+            if (committed.is_ok()) {
+              rp.deliver(std::move(reply));
+              return;
+            }
+            if (committed.error().is(model::error_type::stale_write)
+                && attempt + 1 < attempts_on_stale_write)
+              amend(self, std::move(key), std::move(rule), std::move(answer),
+                    rp, attempt + 1);
+            else
+              rp.deliver(Reply{committed.error()});
+          });
+  };
+  const auto k = key;
+  when_idle(self, k, std::move(op));
 }
 
 /// A run's first reach of a key nobody asked for: creates it pending. The
@@ -513,7 +518,35 @@ shard_behavior(shard_pointer self, std::shared_ptr<engine> eng) {
     },
     [self](comment_atom, comment_request& req) -> caf::result<comment_reply> {
       auto rp = self->make_response_promise<comment_reply>();
-      comment(self, std::move(req), rp, 0);
+      const auto key = req.key;
+      amend(
+        self, key,
+        [req = std::move(req)](std::optional<model::approval_record> current,
+                               model::time_point now) {
+          return model::apply_comment(std::move(current), req.key, req.actor,
+                                      req.text, now);
+        },
+        [](const model::approval_transition& t) {
+          return comment_reply{t.audit.back()};
+        },
+        rp, 0);
+      return rp;
+    },
+    [self](assign_atom,
+           model::assignment_change& change) -> caf::result<assignment_reply> {
+      auto rp = self->make_response_promise<assignment_reply>();
+      const auto key = change.key;
+      amend(
+        self, key,
+        [change
+         = std::move(change)](std::optional<model::approval_record> current,
+                              model::time_point now) {
+          return model::apply_assignment(std::move(current), change, now);
+        },
+        [](const model::approval_transition& t) {
+          return assignment_reply{model::decision_outcome{t.record, t.applied}};
+        },
+        rp, 0);
       return rp;
     },
     [self](reach_atom, reach_request& req) -> caf::result<status_reply> {

@@ -27,6 +27,10 @@ using registry_shard_actor = caf::typed_actor<
   // so the shard stays the only writer of its keys.
   caf::replies_to<comment_atom,
                   comment_request>::with<model::result<model::audit_entry>>,
+  // Commits a reassignment or delegation on a key this shard owns, as it
+  // commits comments.
+  caf::replies_to<assign_atom, model::assignment_change>::with<
+    model::result<model::decision_outcome>>,
   // A run reached the approval: replies its status as of now, creating it
   // pending and registering the run as a waiter when it is not decided.
   caf::replies_to<reach_atom,

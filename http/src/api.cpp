@@ -22,10 +22,8 @@ model::error unauthorized() {
 }
 
 response denied(const request& req, std::string message) {
-  return json_response(req, status::forbidden,
-                       {{"success", false},
-                        {"error", "FORBIDDEN"},
-                        {"message", std::move(message)}});
+  return error_response(
+    req, model::make_error(model::error_type::forbidden, std::move(message)));
 }
 
 response unauthenticated(const request& req) {
@@ -119,6 +117,7 @@ answer decide(const handler_context& ctx, const caller& who,
                          + " '" + d->key + "'");
   if (!who.unrestricted || d->actor.empty())
     d->actor = who.identity;
+  d->rights = who.rights;
   auto actor = d->actor;
   return when_done<decision_report>(
     [&target = ctx.target,
@@ -164,6 +163,110 @@ answer comment(const handler_context& ctx, const caller& who,
     });
 }
 
+/// The names under `field` of `obj` into `out`: absent is fine; anything
+/// but an array of strings is not.
+bool read_names(const boost::json::object& obj, std::string_view field,
+                std::vector<std::string>& out) {
+  const auto* names = obj.if_contains(field);
+  if (names == nullptr)
+    return true;
+  auto read = boost::json::try_value_to<std::vector<std::string>>(*names);
+  if (!read)
+    return false;
+  out = std::move(*read);
+  return true;
+}
+
+/// The change of assignment a body asks for, or nothing when malformed:
+/// only the fields named in `allowed` (a misspelt field must not pass for
+/// an absent one: an empty assignment opens the approval to anyone).
+std::optional<model::assignment_change>
+assignment_body(const request& req, const caller& who, const std::string& key,
+                model::assignment_kind kind) {
+  auto body = parse_body(req);
+  const auto* obj = body ? body->if_object() : nullptr;
+  if (obj == nullptr)
+    return std::nullopt;
+  const bool delegation = kind == model::assignment_kind::delegate;
+  model::assignment_change change;
+  change.key = key;
+  change.kind = kind;
+  change.rights = who.rights;
+  change.actor = who.identity;
+  for (const auto& [name, field] : *obj) {
+    const bool known
+      = name == "reason" || name == "actorId"
+        || (delegation ? name == "to"
+                       : name == "assignees" || name == "candidateGroups");
+    if (!known)
+      return std::nullopt;
+  }
+  const auto* reason = obj->if_contains("reason");
+  const auto* named = obj->if_contains("actorId");
+  if ((reason != nullptr && !reason->is_string())
+      || (named != nullptr && !named->is_string()))
+    return std::nullopt;
+  if (reason != nullptr)
+    change.reason = reason->get_string();
+  if (who.unrestricted && named != nullptr && !named->get_string().empty())
+    change.actor = named->get_string();
+  if (delegation) {
+    const auto* to = obj->if_contains("to");
+    if (to == nullptr || !to->is_string())
+      return std::nullopt;
+    change.to = to->get_string();
+    return change;
+  }
+  if (!obj->contains("assignees") && !obj->contains("candidateGroups"))
+    return std::nullopt;
+  if (!read_names(*obj, "assignees", change.assignees)
+      || !read_names(*obj, "candidateGroups", change.candidate_groups))
+    return std::nullopt;
+  return change;
+}
+
+/// POST /api/approvals/{key}/reassign `{"assignees": [..],
+/// "candidateGroups": [..], "reason": ..}` (at least one of the lists) and
+/// POST /api/approvals/{key}/delegate `{"to": .., "reason": ..}`, as the
+/// token's identity. Needs the `assign` permission for the key; the rules
+/// then check the identity (see `model::apply_assignment`). Answers
+/// `{"success", "actorId", "applied", "approval"}`.
+answer change_assignment(const handler_context& ctx, const caller& who,
+                         const request& req, const std::string& key,
+                         model::assignment_kind kind) {
+  const bool delegation = kind == model::assignment_kind::delegate;
+  if (!who.may(permission::assign, key))
+    return denied(req, "this token may not "
+                         + std::string{delegation ? "delegate" : "reassign"}
+                         + " '" + key + "'");
+  auto change = assignment_body(req, who, key, kind);
+  if (!change)
+    return bad_request(
+      req, delegation
+             ? "the body must be {\"to\": string, \"reason\": string}"
+             : "the body must be {\"assignees\": [string], "
+               "\"candidateGroups\": [string], \"reason\": string} with at "
+               "least one of the lists");
+  auto actor = change->actor;
+  return when_done<model::decision_outcome>(
+    [&target = ctx.target, change = std::move(*change)](
+      completion<model::decision_outcome> then) mutable {
+      target.async_change_assignment(std::move(change), std::move(then));
+    },
+    [actor
+     = std::move(actor)](const request& answered,
+                         const model::result<model::decision_outcome>& r) {
+      return json_result<model::decision_outcome>(
+        answered, r, [&actor](const model::decision_outcome& outcome) {
+          return value{
+            {"success", true},
+            {"actorId", actor},
+            {"applied", outcome.applied},
+            {"approval", approval_json(outcome.record, model::system_now())}};
+        });
+    });
+}
+
 /// One key's line in a bulk decision's answer.
 value bulk_line(const std::string& key,
                 const model::result<decision_report>& report) {
@@ -195,6 +298,8 @@ answer decide_bulk(const handler_context& ctx, const caller& who,
   auto& d = bulk->decision;
   if (!who.unrestricted || d.actor.empty())
     d.actor = who.identity;
+  // Each key is checked against who may decide it, as it is decided.
+  d.rights = who.rights;
   auto keys = std::move(bulk->keys);
   if (bulk->prefix) {
     auto pending = ctx.target.list_pending_approvals(*bulk->prefix);
@@ -234,7 +339,7 @@ answer decide_bulk(const handler_context& ctx, const caller& who,
             lines.push_back(
               {{"key", key},
                {"success", false},
-               {"error", "FORBIDDEN"},
+               {"error", model::error_type::forbidden},
                {"message", "this token may not " + std::string{to_string(kind)}
                              + " '" + key + "'"}});
             continue;
@@ -278,6 +383,12 @@ answer approvals(const handler_context& ctx, const caller& who,
   if (path.size() == 4 && path[3] == "comments"
       && raw.method() == beast_http::verb::post)
     return comment(ctx, who, raw, path[2]);
+  if (path.size() == 4 && (path[3] == "reassign" || path[3] == "delegate")
+      && raw.method() == beast_http::verb::post)
+    return change_assignment(ctx, who, raw, path[2],
+                             path[3] == "delegate"
+                               ? model::assignment_kind::delegate
+                               : model::assignment_kind::reassign);
   if (raw.method() != beast_http::verb::get)
     return no_such_endpoint(raw);
   if (!who.may(permission::read))

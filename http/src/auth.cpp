@@ -10,7 +10,7 @@ namespace signoff::http {
 
 namespace {
 
-constexpr std::array<std::pair<permission, std::string_view>, 7> names{{
+constexpr std::array<std::pair<permission, std::string_view>, 9> names{{
   {permission::read, "read"},
   {permission::approve, "approve"},
   {permission::reject, "reject"},
@@ -18,6 +18,8 @@ constexpr std::array<std::pair<permission, std::string_view>, 7> names{{
   {permission::cancel, "cancel"},
   {permission::cancel_run, "cancel-run"},
   {permission::cleanup, "cleanup"},
+  {permission::assign, "assign"},
+  {permission::admin, "admin"},
 }};
 
 std::vector<std::string> split(std::string_view text, char separator) {
@@ -80,8 +82,10 @@ std::optional<std::string> token_registry::add_spec(std::string_view spec) {
   token_grant grant{fields[0], split(fields[2], '|'), {}};
   for (const auto& name : split(fields[3], ',')) {
     if (name == "*") {
+      // Overriding who approvals are assigned to is never implied.
       for (const auto& [p, ignored] : names)
-        grant.permissions.insert(p);
+        if (p != permission::admin)
+          grant.permissions.insert(p);
       continue;
     }
     auto p = parse_permission(name);
@@ -91,6 +95,33 @@ std::optional<std::string> token_registry::add_spec(std::string_view spec) {
   }
   add(fields[1], std::move(grant));
   return std::nullopt;
+}
+
+void token_registry::add_group(const std::string& name,
+                               const std::vector<std::string>& identities) {
+  for (const auto& identity : identities)
+    groups_[identity].insert(name);
+}
+
+std::optional<std::string>
+token_registry::add_group_spec(std::string_view spec) {
+  const auto colon = spec.find(':');
+  if (colon == std::string_view::npos || colon == 0)
+    return "a group is name:identity,identity,...";
+  auto members = split(spec.substr(colon + 1), ',');
+  if (members.empty())
+    return "the group '" + std::string{spec.substr(0, colon)}
+           + "' names no member";
+  add_group(std::string{spec.substr(0, colon)}, members);
+  return std::nullopt;
+}
+
+std::vector<std::string>
+token_registry::groups_of(const std::string& identity) const {
+  auto it = groups_.find(identity);
+  if (it == groups_.end())
+    return {};
+  return {it->second.begin(), it->second.end()};
 }
 
 } // namespace signoff::http

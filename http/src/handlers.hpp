@@ -24,6 +24,10 @@ struct caller {
   bool unrestricted = false;
   /// The token the request came with; empty without authentication.
   std::string credential{};
+  /// What the identity may decide: its groups, and whether the token
+  /// overrides assignment (`permission::admin`; everything without
+  /// authentication).
+  model::actor_rights rights{};
 
   [[nodiscard]] bool may(permission p) const;
   [[nodiscard]] bool may(permission p, std::string_view key) const;

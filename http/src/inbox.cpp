@@ -2,6 +2,7 @@
 // and the pages behind signed action links.
 
 #include <algorithm>
+#include <array>
 #include <chrono>
 #include <utility>
 #include <variant>
@@ -13,6 +14,7 @@
 #include "readable.hpp"
 #include "signoff/http/action_links.hpp"
 #include "signoff/http/crypto.hpp"
+#include "signoff/model/decision_rules.hpp"
 #include "signoff/model/json_text.hpp"
 #include "signoff/model/limits.hpp"
 #include "signoff/webhook.hpp"
@@ -65,6 +67,10 @@ std::string notice(const parsed_request& req) {
     text = "Your decision was recorded.";
   else if (code->second == "commented")
     text = "Your comment was recorded.";
+  else if (code->second == "reassigned")
+    text = "The approval was reassigned.";
+  else if (code->second == "delegated")
+    text = "The approval was delegated.";
   else if (code->second == "signed-out")
     text = "You are signed out.";
   return text.empty() ? std::string{}
@@ -203,46 +209,186 @@ std::string zone_form(const handler_context& ctx, const caller& who,
          + "</select></label> <button id=\"set-zone\">Show</button></form>";
 }
 
-response list(const handler_context& ctx, const caller& who,
-              const parsed_request& req) {
-  auto keys = ctx.target.list_pending_approvals();
+/// Who may decide `spec`'s approval, as people read it.
+std::string assignment_html(const model::approval_spec& spec) {
+  if (spec.assignees.empty() && spec.candidate_groups.empty())
+    return "anyone";
+  std::string out;
+  for (const auto& name : spec.assignees)
+    out += (out.empty() ? "" : ", ") + html_escape(name);
+  for (const auto& group : spec.candidate_groups)
+    out += (out.empty() ? "group " : ", group ") + html_escape(group);
+  return out;
+}
+
+/// The inbox's views of the approvals a reader may see.
+enum class inbox_view { assigned, groups, pending, decided };
+
+struct view_choice {
+  inbox_view view;
+  std::string_view name;
+  std::string_view title;
+};
+
+constexpr std::array<view_choice, 4> views{{
+  {inbox_view::assigned, "assigned", "Assigned to me"},
+  {inbox_view::groups, "groups", "My groups"},
+  {inbox_view::pending, "pending", "Waiting for a decision"},
+  {inbox_view::decided, "decided", "Decided recently"},
+}};
+
+/// How far back "Decided recently" looks, and how many it shows.
+constexpr model::duration decided_window = std::chrono::hours{24 * 7};
+constexpr std::size_t decided_shown = 200;
+
+/// The view the URL asks for (`?view=`); all pending by default.
+const view_choice& view_of(const parsed_request& req) {
+  auto asked = req.query.find("view");
+  for (const auto& choice : views)
+    if (asked != req.query.end() && asked->second == choice.name)
+      return choice;
+  return views[2];
+}
+
+/// True if the URL asks for priority order (`?sort=priority`), else by due.
+bool by_priority(const parsed_request& req) {
+  auto asked = req.query.find("sort");
+  return asked != req.query.end() && asked->second == "priority";
+}
+
+std::string inbox_url(std::string_view view, bool priority) {
+  return "/inbox?view=" + std::string{view}
+         + (priority ? "&sort=priority" : "&sort=due");
+}
+
+/// Links to the views and, for pending ones, the two orders; the current
+/// ones are marked for screen readers and shown in bold.
+std::string view_links(const view_choice& current, bool priority) {
+  auto link = [](const std::string& href, std::string_view text,
+                 std::string_view id, bool here) {
+    return "<a href=\"" + html_escape(href) + "\" id=\"" + std::string{id}
+           + "\"" + (here ? " aria-current=\"page\"><strong>" : ">")
+           + std::string{text} + (here ? "</strong></a>" : "</a>");
+  };
+  std::string out = "<nav aria-label=\"Views\"><p>";
+  for (const auto& choice : views)
+    out += link(inbox_url(choice.name, priority), choice.title,
+                "view-" + std::string{choice.name}, &choice == &current)
+           + " ";
+  out += "</p>";
+  if (current.view != inbox_view::decided)
+    out += "<p>Sort by "
+           + link(inbox_url(current.name, false), "due time", "sort-due",
+                  !priority)
+           + " or "
+           + link(inbox_url(current.name, true), "priority", "sort-priority",
+                  priority)
+           + "</p>";
+  return out + "</nav>";
+}
+
+/// True if the reader sees `record` in the pending view `view`.
+bool in_view(inbox_view view, const caller& who,
+             const model::approval_record& record) {
+  const auto& spec = record.spec;
+  auto has = [](const auto& names, const std::string& name) {
+    return std::find(names.begin(), names.end(), name) != names.end();
+  };
+  switch (view) {
+    case inbox_view::assigned:
+      return has(spec.assignees, who.identity);
+    case inbox_view::groups:
+      return std::any_of(
+        who.rights.groups.begin(), who.rights.groups.end(),
+        [&](const auto& group) { return has(spec.candidate_groups, group); });
+    case inbox_view::pending:
+    case inbox_view::decided:
+      break;
+  }
+  return true;
+}
+
+/// The approvals of the view the reader may read, in the order shown.
+model::result<std::vector<model::approval_record>>
+listed(const handler_context& ctx, const caller& who, const view_choice& choice,
+       bool priority) {
+  const bool decided = choice.view == inbox_view::decided;
+  auto keys
+    = decided ? ctx.target.list_decided_approvals(decided_window, decided_shown)
+              : ctx.target.list_pending_approvals();
   if (keys.is_err())
-    return page_error(req.raw, keys.error());
-  const auto now = model::system_now();
-  const auto zone = zone_of(req.raw);
-  // Soonest due first; approvals without a deadline last, by key.
-  std::vector<std::pair<model::time_point, std::string>> rows;
+    return keys.error();
+  std::vector<model::approval_record> out;
   for (const auto& key : keys.value()) {
     if (!who.may(permission::read, key))
       continue;
     auto record = ctx.target.get_approval(key);
-    if (record.is_err())
-      continue;
-    rows.emplace_back(
-      record->spec.expires_at.value_or(model::time_point::max()),
-      "<tr><td><a href=\"" + html_escape(approval_url(key)) + "\">"
-        + html_escape(key) + "</a></td><td>"
-        + html_escape(record->spec.pending_reason) + "</td><td>"
-        + fields_html(record->spec.metadata) + "</td><td>"
-        + std::to_string(record->grants.size()) + " of "
-        + std::to_string(record->spec.quorum) + "</td><td>"
-        + due_html(record.value(), now, zone) + "</td></tr>");
+    if (record.is_ok() && in_view(choice.view, who, record.value()))
+      out.push_back(std::move(record.value()));
   }
-  std::stable_sort(rows.begin(), rows.end(), [](const auto& a, const auto& b) {
-    return a.first < b.first;
+  if (decided)
+    return out; // newest first, as listed
+  // Soonest due first, approvals without a deadline last; by priority,
+  // the highest first and then by due time.
+  auto due = [](const model::approval_record& r) {
+    return r.spec.expires_at.value_or(model::time_point::max());
+  };
+  std::stable_sort(out.begin(), out.end(), [&](const auto& a, const auto& b) {
+    if (priority && a.spec.priority != b.spec.priority)
+      return a.spec.priority > b.spec.priority;
+    return due(a) < due(b);
   });
+  return out;
+}
+
+response list(const handler_context& ctx, const caller& who,
+              const parsed_request& req) {
+  const auto& choice = view_of(req);
+  const bool priority = by_priority(req);
+  auto records = listed(ctx, who, choice, priority);
+  if (records.is_err())
+    return page_error(req.raw, records.error());
+  const auto now = model::system_now();
+  const auto zone = zone_of(req.raw);
+  const bool decided = choice.view == inbox_view::decided;
   std::string table;
-  for (const auto& row : rows)
-    table += row.second;
+  for (const auto& r : records.value()) {
+    table += "<tr><td><a href=\"" + html_escape(approval_url(r.key)) + "\">"
+             + html_escape(r.key) + "</a></td><td>"
+             + html_escape(r.spec.pending_reason) + "</td><td>"
+             + fields_html(r.spec.metadata) + "</td><td>"
+             + assignment_html(r.spec) + "</td><td>"
+             + std::to_string(r.spec.priority) + "</td><td>";
+    if (decided) {
+      const auto status = r.status_at(now);
+      table
+        += std::string{to_string(status.state)}
+           + (status.decided_by.empty()
+                ? ""
+                : " by " + html_escape(status.decided_by))
+           + "</td><td>"
+           + (status.decided_at ? time_html(*status.decided_at, now, zone) : "")
+           + "</td></tr>";
+    } else {
+      table += std::to_string(r.grants.size()) + " of "
+               + std::to_string(r.spec.quorum) + "</td><td>"
+               + due_html(r, now, zone) + "</td></tr>";
+    }
+  }
   if (table.empty())
-    table = "<tr><td colspan=\"5\">Nothing waits for you.</td></tr>";
+    table = "<tr><td colspan=\"7\">"
+            + std::string{decided ? "Nothing was decided in the last 7 days."
+                                  : "Nothing waits for you."}
+            + "</td></tr>";
   return html_response(
     req.raw, status::ok, "Inbox",
-    "<h1>Waiting for a decision</h1>" + signed_in(ctx, who)
-      + zone_form(ctx, who, zone)
+    "<h1>" + std::string{choice.title} + "</h1>" + signed_in(ctx, who)
+      + view_links(choice, priority) + zone_form(ctx, who, zone)
       + "<table><thead><tr><th>Approval</th><th>Why</th><th>Details</th>"
-        "<th>Grants</th><th>Due</th></tr></thead><tbody>"
-      + table + "</tbody></table>");
+        "<th>Who may decide</th><th>Priority</th>"
+      + (decided ? "<th>Outcome</th><th>Decided</th>"
+                 : "<th>Grants</th><th>Due</th>")
+      + "</tr></thead><tbody>" + table + "</tbody></table>");
 }
 
 /// Sets the zone cookie and goes back to the inbox; an unknown zone
@@ -328,6 +474,44 @@ std::string decision_forms(const handler_context& ctx, const caller& who,
   return out;
 }
 
+/// The forms that change who may decide: reassigning (anyone who may
+/// decide, with the `assign` permission) and delegating (a named assignee).
+std::string assignment_forms(const handler_context& ctx, const caller& who,
+                             const model::approval_record& record) {
+  if (!who.may(permission::assign, record.key))
+    return {};
+  auto hidden = form_token_field(ctx, who)
+                + "<input type=\"hidden\" name=\"key\" value=\""
+                + html_escape(record.key) + "\">";
+  auto joined = [](const std::vector<std::string>& names) {
+    std::string out;
+    for (const auto& name : names)
+      out += (out.empty() ? "" : ", ") + name;
+    return html_escape(out);
+  };
+  std::string out
+    = "<h2>Reassign</h2><form method=\"post\" action=\"/inbox/reassign\">"
+      + hidden
+      + "<label>Assignees <input name=\"assignees\" id=\"reassign-assignees\" "
+        "value=\""
+      + joined(record.spec.assignees)
+      + "\" placeholder=\"alice, bob\"></label> <label>Groups <input "
+        "name=\"groups\" id=\"reassign-groups\" value=\""
+      + joined(record.spec.candidate_groups)
+      + "\" placeholder=\"finance\"></label> <label>Reason <input "
+        "name=\"reason\"></label> <button id=\"reassign\">Reassign</button>"
+        "</form>";
+  const auto& assignees = record.spec.assignees;
+  if (std::find(assignees.begin(), assignees.end(), who.identity)
+      != assignees.end())
+    out += "<h2>Delegate</h2><form method=\"post\" action=\"/inbox/delegate\">"
+           + hidden
+           + "<label>To <input name=\"to\" id=\"delegate-to\" required>"
+             "</label> <label>Reason <input name=\"reason\"></label> "
+             "<button id=\"delegate\">Delegate</button></form>";
+  return out;
+}
+
 /// Anyone who may read an approval may discuss it, decided or not.
 std::string comment_form(const handler_context& ctx, const caller& who,
                          const std::string& key) {
@@ -363,8 +547,18 @@ response detail(const handler_context& ctx, const caller& who,
       + "<p>Grants: " + std::to_string(record->grants.size()) + " of "
       + std::to_string(record->spec.quorum)
       + "; due: " + due_html(record.value(), now, zone) + "</p>";
-  if (state.is_pending())
-    body += decision_forms(ctx, who, key);
+  body += "<p>Who may decide: <span id=\"assignment\">"
+          + assignment_html(record->spec) + "</span>; priority "
+          + std::to_string(record->spec.priority) + "</p>";
+  if (state.is_pending()) {
+    // The server refuses what these forms would send all the same.
+    if (model::may_decide(record->spec, who.identity, who.rights))
+      body += decision_forms(ctx, who, key)
+              + assignment_forms(ctx, who, record.value());
+    else
+      body += "<p class=\"notice\" id=\"not-yours\">This approval is "
+              "assigned to others: you may not decide it.</p>";
+  }
   body += comment_form(ctx, who, key) + runs_section(ctx, key)
           + audit_section(ctx, key, now, zone);
   return html_response(req.raw, status::ok, key, body);
@@ -407,6 +601,7 @@ answer decide(const handler_context& ctx, const caller& who,
     return html_response(req.raw, status::forbidden, "Not allowed",
                          "<h1>Not allowed</h1>");
   d->actor = who.identity;
+  d->rights = who.rights;
   auto page = approval_url(d->key) + "&notice=recorded";
   return when_done<decision_report>(
     [&target = ctx.target,
@@ -435,6 +630,60 @@ answer comment(const handler_context& ctx, const caller& who,
                            std::move(then));
     },
     back_to<model::audit_entry>(std::move(page)));
+}
+
+/// The names of a comma-separated form field, trimmed; empty ones dropped.
+std::vector<std::string> names_in(std::string_view text) {
+  std::vector<std::string> out;
+  while (!text.empty()) {
+    auto comma = text.find(',');
+    auto name = text.substr(0, comma);
+    while (!name.empty() && name.front() == ' ')
+      name.remove_prefix(1);
+    while (!name.empty() && name.back() == ' ')
+      name.remove_suffix(1);
+    if (!name.empty())
+      out.emplace_back(name);
+    text.remove_prefix(comma == std::string_view::npos ? text.size()
+                                                       : comma + 1);
+  }
+  return out;
+}
+
+/// POST /inbox/reassign and /inbox/delegate: the assignment forms, sent as
+/// the reader.
+answer change_assignment(const handler_context& ctx, const caller& who,
+                         const parsed_request& req,
+                         model::assignment_kind kind) {
+  auto posted = posted_form(ctx, req, &who);
+  if (auto* refused = std::get_if<response>(&posted))
+    return std::move(*refused);
+  auto& form = std::get<parameters>(posted);
+  auto key = form["key"];
+  if (!who.may(permission::assign, key))
+    return html_response(req.raw, status::forbidden, "Not allowed",
+                         "<h1>Not allowed</h1>");
+  model::assignment_change change;
+  change.key = key;
+  change.kind = kind;
+  change.reason = form["reason"];
+  change.actor = who.identity;
+  change.rights = who.rights;
+  const bool delegation = kind == model::assignment_kind::delegate;
+  if (delegation) {
+    change.to = form["to"];
+  } else {
+    change.assignees = names_in(form["assignees"]);
+    change.candidate_groups = names_in(form["groups"]);
+  }
+  auto page = approval_url(key)
+              + "&notice=" + (delegation ? "delegated" : "reassigned");
+  return when_done<model::decision_outcome>(
+    [&target = ctx.target, change = std::move(change)](
+      completion<model::decision_outcome> then) mutable {
+      target.async_change_assignment(std::move(change), std::move(then));
+    },
+    back_to<model::decision_outcome>(std::move(page)));
 }
 
 response not_found_page(const request& req) {
@@ -466,6 +715,10 @@ answer handle_inbox(const handler_context& ctx, const parsed_request& req) {
     return decide(ctx, *who, req);
   if (path.size() == 2 && path[1] == "comment" && post)
     return comment(ctx, *who, req);
+  if (path.size() == 2 && path[1] == "reassign" && post)
+    return change_assignment(ctx, *who, req, model::assignment_kind::reassign);
+  if (path.size() == 2 && path[1] == "delegate" && post)
+    return change_assignment(ctx, *who, req, model::assignment_kind::delegate);
   if (path.size() == 2 && path[1] == "zone" && post)
     return set_zone(ctx, *who, req);
   return not_found_page(req.raw);

@@ -69,7 +69,13 @@ std::optional<caller> authenticate(const handler_context& ctx,
   const auto* grant = ctx.options.tokens.find(token);
   if (grant == nullptr)
     return std::nullopt;
-  return caller{grant->identity, grant, false, std::string{token}};
+  auto groups = ctx.options.tokens.groups_of(grant->identity);
+  return caller{
+    grant->identity,
+    grant,
+    false,
+    std::string{token},
+    {grant->permissions.contains(permission::admin), std::move(groups)}};
 }
 
 permission permission_for(model::decision_kind kind) {
@@ -91,6 +97,8 @@ beast_http::status status_for(const model::error& e) {
   namespace t = model::error_type;
   if (e.is(t::invalid_argument))
     return beast_http::status::bad_request;
+  if (e.is(t::forbidden))
+    return beast_http::status::forbidden;
   if (e.is(t::not_found) || e.is(t::unknown_workflow))
     return beast_http::status::not_found;
   if (e.is(t::approval_conflict) || e.is(t::invalid_run_state))

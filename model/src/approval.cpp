@@ -67,6 +67,32 @@ approval_status approval_record::status_at(time_point now) const {
   return status;
 }
 
+actor_rights actor_rights::member_of(std::vector<std::string> groups) {
+  return {false, std::move(groups)};
+}
+
+assignment_change
+assignment_change::reassign(std::string key, std::vector<std::string> assignees,
+                            std::vector<std::string> candidate_groups,
+                            std::string actor) {
+  assignment_change c;
+  c.key = std::move(key);
+  c.assignees = std::move(assignees);
+  c.candidate_groups = std::move(candidate_groups);
+  c.actor = std::move(actor);
+  return c;
+}
+
+assignment_change assignment_change::delegate(std::string key, std::string to,
+                                              std::string actor) {
+  assignment_change c;
+  c.key = std::move(key);
+  c.kind = assignment_kind::delegate;
+  c.to = std::move(to);
+  c.actor = std::move(actor);
+  return c;
+}
+
 std::optional<time_point> approval_record::final_deadline() const {
   auto last = spec.expires_at;
   if (!last)

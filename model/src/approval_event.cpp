@@ -16,7 +16,8 @@ approval_event approval_event::of(const approval_record& record,
           record.spec.expires_at,
           record.spec.assignees,
           record.spec.candidate_groups,
-          record.escalation_level};
+          record.escalation_level,
+          record.spec.priority};
 }
 
 boost::json::value event_json(const approval_event& event,
@@ -39,6 +40,7 @@ boost::json::value event_json(const approval_event& event,
           {"assignees", boost::json::value_from(event.assignees)},
           {"candidateGroups", boost::json::value_from(event.candidate_groups)},
           {"escalationLevel", event.escalation_level},
+          {"priority", event.priority},
           {"at", to_millis(at)}};
 }
 

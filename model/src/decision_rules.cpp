@@ -6,6 +6,7 @@
 #include <string_view>
 #include <unordered_set>
 
+#include "signoff/model/approval_event.hpp"
 #include "signoff/model/approval_wait.hpp"
 #include "signoff/model/json_text.hpp"
 #include "signoff/model/limits.hpp"
@@ -108,6 +109,55 @@ result<approval_transition> add_grant(approval_record r, const decision& d,
   return decided(std::move(r), d, now, std::move(action));
 }
 
+/// Refuses a list of identities or groups `create_approval` would not
+/// keep: `what` names it in the message ("assignee", "candidate group").
+result<void> validate_names(const std::vector<std::string>& names,
+                            std::string_view what) {
+  const std::string kind{what};
+  if (names.size() > max_assignees)
+    return invalid("an approval names at most " + std::to_string(max_assignees)
+                   + " " + kind + "s, not " + std::to_string(names.size()));
+  std::unordered_set<std::string_view> seen;
+  for (const auto& name : names) {
+    if (name.empty())
+      return invalid("an approval's " + kind + " must not be empty");
+    if (name.size() > max_identity_bytes)
+      return invalid("an approval's " + kind + " must not be longer than "
+                     + std::to_string(max_identity_bytes) + " bytes");
+    if (!seen.insert(name).second)
+      return invalid("the " + kind + " '" + name + "' is given twice");
+  }
+  return {};
+}
+
+result<void> validate_assignment(const std::vector<std::string>& assignees,
+                                 const std::vector<std::string>& groups) {
+  if (auto valid = validate_names(assignees, "assignee"); valid.is_err())
+    return valid;
+  return validate_names(groups, "candidate group");
+}
+
+bool contains(const std::vector<std::string>& names, std::string_view name) {
+  return std::find(names.begin(), names.end(), name) != names.end();
+}
+
+error forbidden(const std::string& actor, std::string_view what,
+                const std::string& key) {
+  return make_error(error_type::forbidden,
+                    "'" + actor + "' may not " + std::string{what}
+                      + " approval '" + key
+                      + "': it is assigned to others (neither an assignee "
+                        "nor a member of a candidate group)");
+}
+
+/// True if `d` repeats a grant `d.actor` already counted toward a quorum.
+bool repeats_grant(const approval_record& record, const decision& d) {
+  const auto* g = grant_by(record, d.actor);
+  return (d.kind == decision_kind::grant || d.kind == decision_kind::edit)
+         && g != nullptr && g->value == d.value
+         && g->edited == (d.kind == decision_kind::edit);
+}
+
 /// Levels and reminders further out than this are refused: no approval
 /// waits ten years, and sums of such spans stay far from overflowing.
 constexpr duration max_deadline_span = std::chrono::hours{24 * 366 * 10};
@@ -176,6 +226,15 @@ void escalate(approval_transition& t, time_point now) {
          {"candidateGroups", boost::json::value_from(r.spec.candidate_groups)},
          {"expiresAt", to_millis(*r.spec.expires_at)}});
   t.notices.push_back({approval_escalated, approval_event::of(r)});
+}
+
+/// `r` with every level whose deadline passed by `now` applied (none, when
+/// none is due), audited and noticed as the registry's timer would.
+approval_transition catch_up(approval_record r, time_point now) {
+  approval_transition t{std::move(r), true, {}, {}};
+  while (escalation_due(t.record, now))
+    escalate(t, now);
+  return t;
 }
 
 /// The registry's timer on the pending `r`: the one thing due at `now`.
@@ -261,6 +320,9 @@ result<approval_transition> create_approval(const std::string& key,
     return make_error(error_type::invalid_argument,
                       "an approval's metadata must not hold NaN or an "
                       "infinity");
+  if (auto valid = validate_assignment(spec.assignees, spec.candidate_groups);
+      valid.is_err())
+    return valid.error();
   if (auto valid = validate_escalations(spec); valid.is_err())
     return valid.error();
   approval_transition t;
@@ -287,6 +349,11 @@ apply_decision(std::optional<approval_record> current, const decision& d,
     if (d.require_existing || d.kind == decision_kind::expire)
       return make_error(error_type::not_found,
                         "no approval '" + d.key + "' exists");
+    if (!d.rights.admin)
+      return make_error(error_type::forbidden,
+                        "'" + d.actor + "' may not decide approval '" + d.key
+                          + "' before it is asked for: who may decide it is "
+                            "not known yet");
     // Kept for the run that will reach this key later.
     auto fresh = create_approval(d.key, {}, d.actor, now);
     if (fresh.is_err())
@@ -298,9 +365,14 @@ apply_decision(std::optional<approval_record> current, const decision& d,
     return t;
   }
   auto& r = *current;
+  // A repeat changes nothing and is answered as such; a change is checked
+  // against who may decide (at the level reached, below).
   if (!r.status.is_pending()) {
     if (repeats(r, d))
       return approval_transition{std::move(r), false, {}, {}};
+    if (d.kind != decision_kind::expire
+        && !may_decide(r.spec, d.actor, d.rights))
+      return forbidden(d.actor, to_string(d.kind), d.key);
     return conflict(r, now);
   }
   if (d.kind == decision_kind::expire)
@@ -308,17 +380,20 @@ apply_decision(std::optional<approval_record> current, const decision& d,
   if (!escalation_due(r, now)) {
     if (r.spec.expires_at && now >= *r.spec.expires_at)
       return conflict(r, now);
+    if (!repeats_grant(r, d) && !may_decide(r.spec, d.actor, d.rights))
+      return forbidden(d.actor, to_string(d.kind), d.key);
     return decide_pending(std::move(r), d, now);
   }
   // The registry has not applied the levels due yet: the decision is made
   // on the level reached, after them, and records them too.
   auto stored = r;
-  approval_transition escalated{std::move(r), true, {}, {}};
-  while (escalation_due(escalated.record, now))
-    escalate(escalated, now);
+  auto escalated = catch_up(std::move(r), now);
   const auto& reached = escalated.record;
   if (now >= *reached.spec.expires_at)
     return conflict(reached, now);
+  if (!repeats_grant(reached, d)
+      && !may_decide(reached.spec, d.actor, d.rights))
+    return forbidden(d.actor, to_string(d.kind), d.key);
   auto t = decide_pending(reached, d, now);
   if (t.is_err())
     return t;
@@ -351,6 +426,86 @@ apply_comment(std::optional<approval_record> current, const std::string& key,
                       "no approval '" + key + "' exists");
   approval_transition t{std::move(*current), true, {}, {}};
   audit(t, "commented", actor, now, text, {});
+  return t;
+}
+
+bool may_decide(const approval_spec& spec, std::string_view actor,
+                const actor_rights& rights) {
+  if (rights.admin || (spec.assignees.empty() && spec.candidate_groups.empty()))
+    return true;
+  if (contains(spec.assignees, actor))
+    return true;
+  return std::any_of(
+    rights.groups.begin(), rights.groups.end(),
+    [&](const auto& group) { return contains(spec.candidate_groups, group); });
+}
+
+result<approval_transition>
+apply_assignment(std::optional<approval_record> current,
+                 const assignment_change& change, time_point now) {
+  if (auto valid = validate_key(change.key); valid.is_err())
+    return valid.error();
+  if (change.actor.empty())
+    return invalid("a change of assignment needs an actor");
+  const bool delegation = change.kind == assignment_kind::delegate;
+  if (delegation) {
+    if (!change.assignees.empty() || !change.candidate_groups.empty())
+      return invalid("a delegation names only whom it goes to");
+    if (auto valid = validate_names({change.to}, "delegate"); valid.is_err())
+      return valid.error();
+    if (change.to == change.actor)
+      return invalid("'" + change.actor + "' cannot delegate to itself");
+  } else if (auto valid
+             = validate_assignment(change.assignees, change.candidate_groups);
+             valid.is_err()) {
+    return valid.error();
+  }
+  if (!current)
+    return make_error(error_type::not_found,
+                      "no approval '" + change.key + "' exists");
+  if (auto status = current->status_at(now); !status.is_pending()) {
+    auto refused = conflict(*current, now);
+    refused.message += "; only a pending approval can be "
+                       + std::string{delegation ? "delegated" : "reassigned"};
+    return refused;
+  }
+  // Who may change the assignment is judged at the level reached.
+  const auto stored = *current;
+  auto t = catch_up(std::move(*current), now);
+  auto& r = t.record;
+  auto assignees = change.assignees;
+  auto groups = change.candidate_groups;
+  if (delegation) {
+    const bool assigned = contains(r.spec.assignees, change.actor);
+    // What a repeat finds: the actor gone, the delegate there.
+    if (!assigned && contains(r.spec.assignees, change.to))
+      return approval_transition{stored, false, {}, {}};
+    if (!assigned)
+      return make_error(error_type::forbidden,
+                        "'" + change.actor + "' may not delegate approval '"
+                          + change.key
+                          + "': only a named assignee can hand its place on "
+                            "(reassign it instead)");
+    // The delegate takes the actor's place in the list (once, if it was
+    // there already).
+    for (const auto& name : r.spec.assignees)
+      if (name != change.to)
+        assignees.push_back(name == change.actor ? change.to : name);
+    groups = r.spec.candidate_groups;
+  } else {
+    if (r.spec.assignees == assignees && r.spec.candidate_groups == groups)
+      return approval_transition{stored, false, {}, {}};
+    if (!may_decide(r.spec, change.actor, change.rights))
+      return forbidden(change.actor, "reassign", change.key);
+  }
+  boost::json::value assignment{
+    {"assignees", boost::json::value_from(assignees)},
+    {"candidateGroups", boost::json::value_from(groups)}};
+  r.spec.assignees = std::move(assignees);
+  r.spec.candidate_groups = std::move(groups);
+  audit(t, delegation ? "delegated" : "reassigned", change.actor, now,
+        change.reason, std::move(assignment));
+  t.notices.push_back({approval_reassigned, approval_event::of(r)});
   return t;
 }
 

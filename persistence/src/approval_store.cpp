@@ -124,4 +124,17 @@ approval_store::comment(const std::string& key, const std::string& actor,
   return std::move(transition->audit.back());
 }
 
+model::result<model::decision_outcome>
+approval_store::change_assignment(const model::assignment_change& change,
+                                  model::time_point now) {
+  auto transition = transition_stored(
+    *this, change.key, now, [&](std::optional<model::approval_record> current) {
+      return model::apply_assignment(std::move(current), change, now);
+    });
+  if (transition.is_err())
+    return transition.error();
+  return model::decision_outcome{std::move(transition->record),
+                                 transition->applied};
+}
+
 } // namespace signoff::persistence

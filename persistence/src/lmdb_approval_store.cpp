@@ -62,6 +62,30 @@ public:
     });
   }
 
+  model::result<std::vector<std::string>>
+  list_decided(time_point since, std::size_t limit) const override {
+    using keys = std::vector<std::string>;
+    return env_->read<keys>([&](MDB_txn* txn) -> model::result<keys> {
+      keys out;
+      model::result<void> failed;
+      const auto first = static_cast<std::uint64_t>(model::to_millis(since));
+      scan_back(txn, db().decided, [&](std::string_view k, std::string_view) {
+        auto entry = split_numbered_key(k);
+        if (!entry) {
+          failed = corrupt_index("decided");
+          return false;
+        }
+        if (out.size() >= limit || entry->number < first)
+          return false;
+        out.emplace_back(entry->name);
+        return true;
+      });
+      if (failed.is_err())
+        return failed.error();
+      return out;
+    });
+  }
+
   model::result<std::vector<model::audit_entry>>
   audit_trail(const std::string& key) const override {
     using trail = std::vector<model::audit_entry>;
@@ -146,6 +170,8 @@ public:
         return read.error();
       for (const auto& entry_key : entries)
         del(txn, db().audit, entry_key);
+      if (auto decided = decided_key(*record.value()))
+        del(txn, db().decided, *decided);
       del(txn, db().approvals, key);
       del(txn, db().wakes, key);
       return true;

@@ -36,7 +36,8 @@ constexpr std::uint64_t first_format = 1;
 /// `migrations[k]` takes format `first_format + k` to the next. The format
 /// this build writes, and the newest it reads, follows the last step: a
 /// new format is one step appended here.
-constexpr std::array migrations{migration_step{migrate_format_1_to_2}};
+constexpr std::array migrations{migration_step{migrate_format_1_to_2},
+                                migration_step{migrate_format_2_to_3}};
 constexpr std::uint64_t current_format = first_format + migrations.size();
 
 /// The longest key (or DUPSORT value) the stores put: an approval key with
@@ -341,6 +342,7 @@ model::result<void> lmdb_env::prepare(bool migrate) {
     {"finished", &dbs_.finished, 0},
     {"outbox", &dbs_.outbox, 0},
     {"wakes", &dbs_.wakes, 0},
+    {"decided", &dbs_.decided, 0},
   };
   model::result<void> out;
   // A refusal aborts: a directory of another format is left as it was. A
@@ -579,6 +581,17 @@ void scan_from(
     = from.empty() ? c.move(k, v, MDB_FIRST) : c.move(k, v, MDB_SET_RANGE);
   while (more && visit(to_view(k), to_view(v)))
     more = c.move(k, v, MDB_NEXT);
+}
+
+void scan_back(
+  MDB_txn* txn, MDB_dbi dbi,
+  const std::function<bool(std::string_view, std::string_view)>& visit) {
+  cursor c{txn, dbi};
+  MDB_val k;
+  MDB_val v;
+  bool more = c.move(k, v, MDB_LAST);
+  while (more && visit(to_view(k), to_view(v)))
+    more = c.move(k, v, MDB_PREV);
 }
 
 namespace {

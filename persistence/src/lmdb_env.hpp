@@ -64,6 +64,9 @@ struct lmdb_dbs {
   MDB_dbi outbox = 0;
   /// approval key -> nothing: resolved, its waiting runs maybe not woken.
   MDB_dbi wakes = 0;
+  /// decided_at (8 bytes) + key -> nothing, for approvals no longer
+  /// pending: the most recently decided are the last keys (format 3).
+  MDB_dbi decided = 0;
 };
 
 /// An LMDB call failed inside a write; unwinds to the transaction owner,
@@ -287,6 +290,12 @@ void del(MDB_txn* txn, MDB_dbi dbi, std::string_view key,
 /// true.
 void scan_from(
   MDB_txn* txn, MDB_dbi dbi, std::string_view from,
+  const std::function<bool(std::string_view, std::string_view)>& visit);
+
+/// Calls `visit(key, value)` from the last key of `dbi` backwards while it
+/// returns true.
+void scan_back(
+  MDB_txn* txn, MDB_dbi dbi,
   const std::function<bool(std::string_view, std::string_view)>& visit);
 
 /// The first key of `dbi`, if it has any.

@@ -35,6 +35,7 @@ enum class table : std::uint8_t {
   running,
   finished,
   wakes,
+  decided,
 };
 
 MDB_dbi dbi_of(const lmdb_dbs& dbs, table t) {
@@ -62,9 +63,11 @@ MDB_dbi dbi_of(const lmdb_dbs& dbs, table t) {
     case table::finished:
       return dbs.finished;
     case table::wakes:
+      return dbs.wakes;
+    case table::decided:
       break;
   }
-  return dbs.wakes;
+  return dbs.decided;
 }
 
 void add(write_batch& out, op kind, table t, std::string key,
@@ -75,8 +78,12 @@ void add(write_batch& out, op kind, table t, std::string key,
 }
 
 void index_approval(write_batch& out, const model::approval_record& r) {
-  if (!r.status.is_pending())
+  if (!r.status.is_pending()) {
+    // Written again by a later change (a comment): the same key.
+    if (auto decided = decided_key(r))
+      add(out, op::put, table::decided, std::move(*decided));
     return;
+  }
   add(out, op::put, table::pending, r.key, pending_value(r));
   if (const auto due = r.next_due())
     add(out, op::put, table::deadlines, deadline_key(*due, r.key));

@@ -56,6 +56,17 @@ model::result<void> runs_split_into_logs(MDB_txn* txn, const lmdb_dbs& dbs) {
 
 } // namespace
 
+model::result<void> migrate_format_2_to_3(MDB_txn* txn, const lmdb_dbs& dbs) {
+  for (auto& [key, value] : all_of(txn, dbs.approvals)) {
+    auto record = decode_approval(key, value);
+    if (record.is_err())
+      return record.error();
+    if (auto decided = decided_key(record.value()))
+      put(txn, dbs.decided, *decided, {});
+  }
+  return model::ok();
+}
+
 model::result<void> migrate_format_1_to_2(MDB_txn* txn, const lmdb_dbs& dbs) {
   if (auto done = approvals_gain_revisions(txn, dbs); done.is_err())
     return done;

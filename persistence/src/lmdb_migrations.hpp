@@ -16,4 +16,9 @@ namespace signoff::persistence::detail {
 [[nodiscard]] model::result<void> migrate_format_1_to_2(MDB_txn* txn,
                                                         const lmdb_dbs& dbs);
 
+/// Format 2 to 3: approvals no longer pending are indexed by when they were
+/// decided (`lmdb_dbs::decided`).
+[[nodiscard]] model::result<void> migrate_format_2_to_3(MDB_txn* txn,
+                                                        const lmdb_dbs& dbs);
+
 } // namespace signoff::persistence::detail

@@ -48,6 +48,13 @@ std::string deadline_key(model::time_point deadline, std::string_view key) {
   return k;
 }
 
+std::optional<std::string> decided_key(const model::approval_record& r) {
+  if (r.status.is_pending() || !r.status.decided_at)
+    return std::nullopt;
+  // The layout of the deadlines' keys: an instant, then the key.
+  return deadline_key(*r.status.decided_at, r.key);
+}
+
 std::string pending_value(const model::approval_record& r) {
   const auto last = r.final_deadline();
   return last ? be64(millis_of(*last)) : std::string{};

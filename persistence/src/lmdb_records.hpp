@@ -34,6 +34,10 @@ decode_approval(std::string_view key, std::string_view value);
 /// reminder or its deadline, 8 bytes) then the key.
 [[nodiscard]] std::string deadline_key(model::time_point deadline,
                                        std::string_view key);
+/// decided: when the approval was decided (8 bytes) then the key; none
+/// for a pending approval.
+[[nodiscard]] std::optional<std::string>
+decided_key(const model::approval_record& r);
 /// pending: the final deadline (8 bytes; past it the approval is expired
 /// whatever the registry recorded) or nothing.
 [[nodiscard]] std::string pending_value(const model::approval_record& r);

@@ -16,9 +16,9 @@ using model::time_point;
 
 /// Approvals with their audit trails in one hash map; pending keys sorted
 /// for literal prefix ranges, pending approvals sorted by their next due
-/// time (reminder or deadline) so the next is the first entry. The sorted
-/// indexes view the map's keys (a node's key stays put while the node lives),
-/// so a key is held once.
+/// time (reminder or deadline) so the next is the first entry, decided
+/// approvals sorted by when. The sorted indexes view the map's keys (a
+/// node's key stays put while the node lives), so a key is held once.
 class memory_approval_store final : public approval_store {
 public:
   model::result<void> apply(approval_change change) override {
@@ -69,6 +69,17 @@ public:
     return keys;
   }
 
+  model::result<std::vector<std::string>>
+  list_decided(time_point since, std::size_t limit) const override {
+    std::shared_lock guard{mutex_};
+    std::vector<std::string> keys;
+    for (auto it = decided_.rbegin();
+         it != decided_.rend() && it->first >= since && keys.size() < limit;
+         ++it)
+      keys.emplace_back(it->second);
+    return keys;
+  }
+
   model::result<std::vector<model::audit_entry>>
   audit_trail(const std::string& key) const override {
     std::shared_lock guard{mutex_};
@@ -105,6 +116,7 @@ public:
       return model::make_error(model::error_type::invalid_run_state,
                                "approval '" + key
                                  + "' is pending and cannot be removed");
+    unindex(it->first, it->second.record);
     records_.erase(it);
     return true;
   }
@@ -125,8 +137,11 @@ private:
 
   /// Indexes `r` under `key`, the map's own copy of it.
   void index(std::string_view key, const model::approval_record& r) {
-    if (!r.status.is_pending())
+    if (!r.status.is_pending()) {
+      if (r.status.decided_at)
+        decided_.emplace(*r.status.decided_at, key);
       return;
+    }
     pending_.insert(key);
     if (const auto due = r.next_due())
       deadlines_.emplace(*due, key);
@@ -136,12 +151,16 @@ private:
     pending_.erase(key);
     if (const auto due = r.next_due())
       deadlines_.erase({*due, key});
+    if (r.status.decided_at)
+      decided_.erase({*r.status.decided_at, key});
   }
 
   mutable std::shared_mutex mutex_;
   std::unordered_map<std::string, entry, key_hash, std::equal_to<>> records_;
   std::set<std::string_view> pending_;
   std::set<std::pair<time_point, std::string_view>> deadlines_;
+  /// Approvals no longer pending, by when they were decided.
+  std::set<std::pair<time_point, std::string_view>> decided_;
 };
 
 } // namespace

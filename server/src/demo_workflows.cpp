@@ -22,11 +22,16 @@ task<result<value>> order(step& step, const value& input) {
   // inside a co_await expression ("array used as initializer").
   boost::json::value metadata{
     {"orderId", id}, {"customer", input.at("customer")}, {"total", total}};
-  auto approval = co_await step.try_approval(
-    "approval:order:" + id, model::approval_options{}
-                              .with_reason("Orders above 10,000 need a manager")
-                              .expiring_in(std::chrono::hours{48})
-                              .with_metadata(std::move(metadata)));
+  // Any manager decides; orders of 15,000 and more come first in the
+  // inbox.
+  auto options = model::approval_options{}
+                   .with_reason("Orders above 10,000 need a manager")
+                   .expiring_in(std::chrono::hours{48})
+                   .with_metadata(std::move(metadata))
+                   .for_groups({"managers"})
+                   .with_priority(total >= 15'000 ? 2 : 0);
+  auto approval
+    = co_await step.try_approval("approval:order:" + id, std::move(options));
   if (approval.is_err())
     co_return value{{"orderId", id},
                     {"outcome", approval.error().type},
@@ -41,13 +46,15 @@ task<result<value>> expense(step& step, const value& input) {
                               {"employee", input.at("employee")},
                               {"amount", input.at("amount")},
                               {"purpose", input.at("purpose")}};
-  auto approval = co_await step.approval(
-    "approval:expense:" + id,
-    model::approval_options{}
-      .with_reason("Expenses need 2 of the 3 finance approvers")
-      .with_quorum(2)
-      .expiring_in(std::chrono::hours{24 * 7})
-      .with_metadata(std::move(metadata)));
+  auto options = model::approval_options{}
+                   .with_reason("Expenses need 2 of the 3 finance approvers")
+                   .with_quorum(2)
+                   .expiring_in(std::chrono::hours{24 * 7})
+                   .with_metadata(std::move(metadata))
+                   .for_groups({"finance"})
+                   .with_priority(1);
+  auto approval
+    = co_await step.approval("approval:expense:" + id, std::move(options));
   co_await step.run("reimburse", [&] { return value{{"paid", true}}; });
   co_return value{
     {"expenseId", id}, {"outcome", "reimbursed"}, {"approval", approval}};

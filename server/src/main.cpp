@@ -29,6 +29,7 @@ struct settings {
   bool no_seed = false;
   bool migrate = false;
   std::vector<std::string> tokens;
+  std::vector<std::string> groups;
   std::vector<std::string> allowed_hosts;
   std::vector<std::string> notify;
   std::string notify_secret;
@@ -53,6 +54,11 @@ void declare(CLI::App& app, settings& s) {
   app
     .add_option("--token", s.tokens,
                 "identity:secret:prefix|...:permission,... (repeatable)")
+    ->allow_extra_args(false);
+  app
+    .add_option("--group", s.groups,
+                "group:identity,identity,... (repeatable): the identities "
+                "are members of the group")
     ->allow_extra_args(false);
   app.add_option("--notify", s.notify, "a webhook receiver URL (repeatable)")
     ->allow_extra_args(false);
@@ -111,6 +117,11 @@ int main(int argc, char** argv) {
       std::cerr << "signoffd: " << *problem << '\n';
       return 2;
     }
+  for (const auto& spec : s.groups)
+    if (auto problem = http.tokens.add_group_spec(spec)) {
+      std::cerr << "signoffd: " << *problem << '\n';
+      return 2;
+    }
   // The demo goes only into a new directory, never again after a restart.
   const bool fresh
     = !std::filesystem::exists(std::filesystem::path{s.data} / "data.mdb");
@@ -142,7 +153,8 @@ int main(int argc, char** argv) {
      {signoff::http::permission::read, signoff::http::permission::approve,
       signoff::http::permission::reject, signoff::http::permission::edit,
       signoff::http::permission::cancel, signoff::http::permission::cancel_run,
-      signoff::http::permission::cleanup}});
+      signoff::http::permission::cleanup, signoff::http::permission::assign,
+      signoff::http::permission::admin}});
   signoff::http::http_server server{orch, std::move(http)};
   if (s.notify_secret.empty())
     s.notify_secret = signoff::http::random_hex(32);

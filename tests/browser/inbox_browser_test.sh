@@ -1,10 +1,12 @@
 #!/usr/bin/env bash
 # A real browser approves through the inbox: signoffd runs on a fresh
 # directory; chromedriver drives headless Chromium through the sign-in form
-# (the printed admin token), picks a zone for the list's dates, goes to the
-# demo order's page and clicks Approve (a
-# form with its form token, posted with the browser's Origin); the page and
-# the API must then say approved. The screenshot lands in the output folder.
+# (the printed admin token), picks a zone for the list's dates, opens the
+# "Assigned to me" view (after an order is reassigned to it), sorts all
+# pending by priority, goes to the demo order's page and clicks Approve (a
+# form with its form token, posted with the browser's Origin), and finds it
+# under "Decided recently"; the page and the API must then say approved.
+# The screenshots land in the output folder.
 #
 #   inbox_browser_test.sh SIGNOFFD OUTPUT_DIR
 set -euo pipefail
@@ -125,17 +127,46 @@ click '#set-zone'
 text_when 'tbody time' "* UTC+01:00" > /dev/null
 curl -sf "$s/screenshot" | json "['value']" | base64 -d > "$out/inbox-list.png"
 
+# The demo's small order goes to the signed-in identity through the API;
+# the "Assigned to me" view, a plain link, then lists it alone.
+curl -sf -X POST -H "Authorization: Bearer $token" \
+  -H 'Content-Type: application/json' \
+  -d '{"assignees": ["admin"], "reason": "mine now"}' \
+  "$base/api/approvals/approval%3Aorder%3Aord_124/reassign" > /dev/null
+click '#view-assigned'
+text_when h1 "Assigned to me" > /dev/null
+text_when 'tbody a' "approval:order:ord_124" > /dev/null
+curl -sf "$s/screenshot" | json "['value']" | base64 -d > "$out/inbox-assigned.png"
+
+# All pending by priority: the big order (2), the expense (1), then the
+# small order (0), where by due time the small order comes second.
+click '#view-pending'
+text_when h1 "Waiting for a decision" > /dev/null
+text_when 'tbody tr:nth-child(2) a' "approval:order:ord_124" > /dev/null
+click '#sort-priority'
+text_when 'tbody tr:nth-child(2) a' "approval:expense:exp_7" > /dev/null
+curl -sf "$s/screenshot" | json "['value']" | base64 -d > "$out/inbox-priority.png"
+
 go "$base/inbox/approval?key=approval%3Aorder%3Aord_123"
 click '#approve'
 text_when '#status' approved > /dev/null
 curl -sf "$s/screenshot" | json "['value']" | base64 -d > "$out/inbox-approved.png"
+
+# The decision shows under "Decided recently".
+go "$base/inbox"
+click '#view-decided'
+text_when h1 "Decided recently" > /dev/null
+text_when 'tbody a' "approval:order:ord_123" > /dev/null
+curl -sf "$s/screenshot" | json "['value']" | base64 -d > "$out/inbox-decided.png"
 curl -sf -X DELETE "$s" > /dev/null || true
 
 api=$(curl -sf -H "Authorization: Bearer $token" \
   "$base/api/approvals/approval%3Aorder%3Aord_123" | json "['status']['status']")
 [ "$api" = "approved" ] || { echo "API status: $api" >&2; exit 1; }
-for shot in inbox-list inbox-approved; do
+for shot in inbox-list inbox-assigned inbox-priority inbox-approved \
+  inbox-decided; do
   [ -s "$out/$shot.png" ] || { echo "no screenshot $shot" >&2; exit 1; }
 done
-echo "approved through the browser; screenshots: $out/inbox-list.png," \
-  "$out/inbox-approved.png"
+echo "approved through the browser; screenshots in $out: inbox-list.png," \
+  "inbox-assigned.png, inbox-priority.png, inbox-approved.png," \
+  "inbox-decided.png"

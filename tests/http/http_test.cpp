@@ -224,6 +224,10 @@ public:
                std::size_t limit) const override {
     return inner_->list_pending(prefix, now, limit);
   }
+  model::result<std::vector<std::string>>
+  list_decided(model::time_point since, std::size_t limit) const override {
+    return inner_->list_decided(since, limit);
+  }
   model::result<std::vector<model::audit_entry>>
   audit_trail(const std::string& key) const override {
     return inner_->audit_trail(key);
@@ -3188,12 +3192,15 @@ BOOST_AUTO_TEST_CASE(token_flags_grant_limited_access) {
   }
   {
     // A manager limited to orders: the prefix has colons in it, as every
-    // approval key does.
+    // approval key does. The demo's orders are for the managers group:
+    // a clerk who may approve them but is not a manager is refused.
     signoffd_process server{
       dir.path(),
       "manager",
       {"--data", data, "--port", "0", "--token",
-       "manager:manager-secret-0123456789:approval:order::read,approve"}};
+       "manager:manager-secret-0123456789:approval:order::read,approve",
+       "--token", "clerk:clerk-secret-0123456789:approval:order::read,approve",
+       "--group", "managers:manager,someone"}};
     const auto code = server.wait_exit_or_listen();
     BOOST_TEST_REQUIRE(!code.has_value(),
                        "signoffd refused the token spec (exit "
@@ -3204,6 +3211,12 @@ BOOST_AUTO_TEST_CASE(token_flags_grant_limited_access) {
     BOOST_TEST(
       get_as(server.port, approval_path("approval:expense:exp_7"), token).status
       == 403U);
+    auto outsider
+      = post_json_as(server.port, "/api/approvals",
+                     R"({"key":"approval:order:ord_124","action":"approve"})",
+                     "clerk-secret-0123456789");
+    BOOST_TEST(outsider.status == 403U, outsider.body);
+    BOOST_TEST(text(outsider.json().at("error")) == "FORBIDDEN");
     auto approved = post_json_as(
       server.port, "/api/approvals",
       R"({"key":"approval:order:ord_124","action":"approve"})", token);
@@ -3283,6 +3296,8 @@ BOOST_AUTO_TEST_CASE(bad_arguments_are_refused) {
       "ops:ops-secret-0123456789::read,launch"}},
     {"a port that is not a number", {"--data", data, "--port", "http"}},
     {"a port out of range", {"--data", data, "--port", "70000"}},
+    {"a group without members",
+     {"--data", data, "--port", "0", "--group", "managers"}},
   };
   int n = 0;
   for (const auto& [what, args] : cases) {

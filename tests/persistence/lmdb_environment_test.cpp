@@ -488,9 +488,9 @@ BOOST_AUTO_TEST_CASE(older_format_is_told_apart_and_migrated_on_request) {
     BOOST_TEST(signoff::test::first_difference(before, raw.dump()).empty());
   }
 
-  // With migrate, format 1 becomes format 2 at open, in the transaction
+  // With migrate, format 1 becomes format 3 at open, in the transaction
   // that writes the new format: approvals carry their revision, a run's
-  // checkpoints become its log.
+  // checkpoints become its log, decided approvals are indexed by when.
   {
     auto s = open_at({.path = dir.str(), .migrate = true});
     auto record = must(s.approvals->find_approval("k"));
@@ -507,14 +507,20 @@ BOOST_AUTO_TEST_CASE(older_format_is_told_apart_and_migrated_on_request) {
     BOOST_TEST(run->metadata == json::value({{"by", "me"}}));
     BOOST_TEST(must(s.runs->find_by_pending_approval("open"))
                == (std::vector<std::string>{"r"}));
-    // And it goes on in format 2: a decision appends to the trail.
+    // Format 3 indexed the approval decided before by when.
+    BOOST_TEST(must(s.approvals->list_decided(m::from_millis(0), 10))
+               == (std::vector<std::string>{"k"}));
+    // And it goes on in format 3: a decision appends to the trail, and is
+    // listed as the most recent.
     must(s.approvals->decide(m::decision::reject("open", "no", "bob"), at(5)));
     BOOST_TEST(must(s.approvals->audit_trail("open")).size() == 2u);
+    BOOST_TEST(must(s.approvals->list_decided(m::from_millis(0), 10))
+               == (std::vector<std::string>{"open", "k"}));
     close_lmdb_stores(s);
   }
   {
     raw_lmdb raw{dir.str()};
-    BOOST_TEST(raw.get("meta", "format").value_or("<missing>") == "2");
+    BOOST_TEST(raw.get("meta", "format").value_or("<missing>") == "3");
     BOOST_TEST(!raw.get("audit_length", "k").has_value());
   }
   // From then on it opens without migrate.

@@ -316,14 +316,14 @@ BOOST_AUTO_TEST_CASE(newer_format_is_refused_and_left_untouched) {
   {
     raw_lmdb raw{dir.str()};
     BOOST_TEST(raw.get("meta", "format").value_or("<missing>")
-               == std::string{"2"});
-    raw.put("meta", "format", "3");
+               == std::string{"3"});
+    raw.put("meta", "format", "4");
   }
 
   auto refused = p::open_lmdb_stores({.path = dir.str()});
   auto e = must_fail(refused, m::error_type::storage_error);
   BOOST_TEST(mentions(e, "newer"), e.message);
-  BOOST_TEST(mentions(e, "3"), e.message);
+  BOOST_TEST(mentions(e, "4"), e.message);
   // A second attempt is refused the same way.
   must_fail(p::open_lmdb_stores({.path = dir.str()}),
             m::error_type::storage_error);
@@ -332,8 +332,8 @@ BOOST_AUTO_TEST_CASE(newer_format_is_refused_and_left_untouched) {
     raw_lmdb raw{dir.str()};
     // The refusal rewrote nothing.
     BOOST_TEST(raw.get("meta", "format").value_or("<missing>")
-               == std::string{"3"});
-    raw.put("meta", "format", "2");
+               == std::string{"4"});
+    raw.put("meta", "format", "3");
   }
   auto s = open_at({.path = dir.str()});
   check_same(observe(s, keys, run_ids), before);
@@ -691,6 +691,35 @@ BOOST_AUTO_TEST_CASE(comments_keep_no_event) {
   for (const auto& entry : must(s.notifications->due(at(4), no_limit)))
     types.emplace_back(entry.event.at("type").as_string());
   BOOST_TEST(types == (strings{"approval.needed", "approval.resolved"}));
+}
+
+// A reassignment and a delegation each tell receivers who may decide now.
+BOOST_AUTO_TEST_CASE(assignment_changes_keep_one_event_each) {
+  signoff::test::temp_dir dir;
+  auto s = open_at({.path = dir.str()});
+  m::approval_spec spec;
+  spec.assignees = {"alice"};
+  must(s.approvals->create_approval("k", spec, "run:r1", at(0)));
+  must(s.approvals->change_assignment(
+    m::assignment_change::reassign("k", {"bob", "carol"}, {"ops"}, "alice"),
+    at(1)));
+  must(s.approvals->change_assignment(
+    m::assignment_change::delegate("k", "dave", "bob"), at(2)));
+  auto repeat = m::assignment_change::delegate("k", "dave", "bob");
+  BOOST_TEST(!must(s.approvals->change_assignment(repeat, at(3))).applied);
+  strings types;
+  std::vector<json::value> assignees;
+  for (const auto& entry : must(s.notifications->due(at(4), no_limit))) {
+    types.emplace_back(entry.event.at("type").as_string());
+    assignees.push_back(entry.event.at("assignees"));
+  }
+  BOOST_TEST(types
+             == (strings{"approval.needed", "approval.reassigned",
+                         "approval.reassigned"}));
+  BOOST_REQUIRE_EQUAL(assignees.size(), 3U);
+  BOOST_TEST(assignees[0] == json::parse(R"(["alice"])"));
+  BOOST_TEST(assignees[1] == json::parse(R"(["bob","carol"])"));
+  BOOST_TEST(assignees[2] == json::parse(R"(["dave","carol"])"));
 }
 
 // Reminders and escalations keep their events in the commit of their

@@ -1276,6 +1276,164 @@ BOOST_AUTO_TEST_CASE_TEMPLATE(bad_comments_change_nothing, Factory,
   BOOST_TEST(must(store->audit_trail("ghost")).empty());
 }
 
+// --- who may decide -------------------------------------------------------
+
+/// A spec assigned to alice and bob, and to the finance group.
+m::approval_spec assigned_spec() {
+  auto spec = make_spec(at(1000));
+  spec.assignees = {"alice", "bob"};
+  spec.candidate_groups = {"finance"};
+  return spec;
+}
+
+/// `d` as decided by an actor who may decide only where assigned.
+m::decision checked(m::decision d, std::vector<std::string> groups = {}) {
+  d.rights = m::actor_rights::member_of(std::move(groups));
+  return d;
+}
+
+BOOST_AUTO_TEST_CASE_TEMPLATE(only_who_is_assigned_decides, Factory,
+                              approval_stores) {
+  auto store = Factory::make();
+  must(store->create_approval("k", assigned_spec(), "run:r1", at(0)));
+  const auto before = snapshot(*store, "k");
+  must_fail(
+    store->decide(
+      checked(m::decision::grant("k", json::value(1), "mallory"), {"ops"}),
+      at(1)),
+    m::error_type::forbidden);
+  check_unchanged(*store, "k", before);
+  auto outcome = must(store->decide(
+    checked(m::decision::grant("k", json::value(1), "carol"), {"finance"}),
+    at(2)));
+  BOOST_TEST(outcome.applied);
+  BOOST_TEST(outcome.record.status.decided_by == "carol");
+}
+
+BOOST_AUTO_TEST_CASE_TEMPLATE(a_reassignment_is_audited_and_decides_nothing,
+                              Factory, approval_stores) {
+  auto store = Factory::make();
+  must(store->create_approval("k", assigned_spec(), "run:r1", at(0)));
+  const auto before = require_record(*store, "k");
+
+  auto change
+    = m::assignment_change::reassign("k", {"carol"}, {"ops"}, "alice");
+  change.reason = "alice is away";
+  change.rights = m::actor_rights::member_of();
+  auto outcome = must(store->change_assignment(change, at(5)));
+  BOOST_TEST(outcome.applied);
+  auto after = require_record(*store, "k");
+  BOOST_TEST(after == outcome.record);
+  BOOST_TEST((after.spec.assignees == std::vector<std::string>{"carol"}));
+  BOOST_TEST((after.spec.candidate_groups == std::vector<std::string>{"ops"}));
+  BOOST_TEST(after.revision == before.revision + 1);
+  after.revision = before.revision;
+  after.spec = before.spec;
+  BOOST_TEST(after == before); // status and grants untouched
+  BOOST_TEST(must(store->list_pending("", at(5), no_limit))
+             == std::vector<std::string>{"k"});
+  BOOST_TEST(ms(must(store->next_expiry())) == ms(at(1000)));
+  const auto trail = must(store->audit_trail("k"));
+  BOOST_TEST(actions_of(trail)
+             == (std::vector<std::string>{"created", "reassigned"}));
+  BOOST_TEST(trail.back().actor == "alice");
+  BOOST_TEST(trail.back().reason == "alice is away");
+  BOOST_TEST(
+    trail.back().value
+    == json::parse(R"({"assignees":["carol"],"candidateGroups":["ops"]})"));
+  check_sequences(trail, "k");
+
+  // Asking again for what holds writes nothing.
+  const auto settled = snapshot(*store, "k");
+  BOOST_TEST(!must(store->change_assignment(change, at(6))).applied);
+  check_unchanged(*store, "k", settled);
+
+  // Who may decide follows the new assignment.
+  must_fail(store->decide(
+              checked(m::decision::grant("k", json::value(1), "alice")), at(7)),
+            m::error_type::forbidden);
+  must(store->decide(checked(m::decision::grant("k", json::value(1), "carol")),
+                     at(8)));
+}
+
+BOOST_AUTO_TEST_CASE_TEMPLATE(a_delegation_hands_the_place_on, Factory,
+                              approval_stores) {
+  auto store = Factory::make();
+  must(store->create_approval("k", assigned_spec(), "run:r1", at(0)));
+  auto change = m::assignment_change::delegate("k", "dave", "bob");
+  change.rights = m::actor_rights::member_of();
+  auto outcome = must(store->change_assignment(change, at(3)));
+  BOOST_TEST(outcome.applied);
+  BOOST_TEST((require_record(*store, "k").spec.assignees
+              == std::vector<std::string>{"alice", "dave"}));
+  const auto trail = must(store->audit_trail("k"));
+  BOOST_TEST(actions_of(trail)
+             == (std::vector<std::string>{"created", "delegated"}));
+  BOOST_TEST(trail.back().actor == "bob");
+  const auto settled = snapshot(*store, "k");
+  BOOST_TEST(!must(store->change_assignment(change, at(4))).applied);
+  check_unchanged(*store, "k", settled);
+}
+
+BOOST_AUTO_TEST_CASE_TEMPLATE(refused_assignment_changes_change_nothing,
+                              Factory, approval_stores) {
+  auto store = Factory::make();
+  must(store->create_approval("k", assigned_spec(), "run:r1", at(0)));
+  const auto before = snapshot(*store, "k");
+  auto outsider
+    = m::assignment_change::reassign("k", {"mallory"}, {}, "mallory");
+  outsider.rights = m::actor_rights::member_of();
+  must_fail(store->change_assignment(outsider, at(1)),
+            m::error_type::forbidden);
+  auto member = m::assignment_change::delegate("k", "dave", "carol");
+  member.rights = m::actor_rights::member_of({"finance"});
+  must_fail(store->change_assignment(member, at(1)), m::error_type::forbidden);
+  must_fail(
+    store->change_assignment(
+      m::assignment_change::reassign("k", {"x", "x"}, {}, "root"), at(1)),
+    m::error_type::invalid_argument);
+  must_fail(store->change_assignment(
+              m::assignment_change::delegate("k", "", "alice"), at(1)),
+            m::error_type::invalid_argument);
+  check_unchanged(*store, "k", before);
+
+  must_fail(
+    store->change_assignment(
+      m::assignment_change::reassign("ghost", {"x"}, {}, "root"), at(1)),
+    m::error_type::not_found);
+  BOOST_TEST(!must(store->find_approval("ghost")).has_value());
+
+  must(store->decide(m::decision::grant("k", json::value(1), "alice"), at(2)));
+  const auto decided = snapshot(*store, "k");
+  must_fail(store->change_assignment(
+              m::assignment_change::reassign("k", {"x"}, {}, "root"), at(3)),
+            m::error_type::approval_conflict);
+  check_unchanged(*store, "k", decided);
+}
+
+BOOST_AUTO_TEST_CASE_TEMPLATE(list_decided_is_newest_first_since, Factory,
+                              approval_stores) {
+  auto store = Factory::make();
+  for (const auto* key : {"a", "b", "c", "d", "e"})
+    must(store->create_approval(key, make_spec(at(50)), "run:r1", at(0)));
+  must(store->decide(m::decision::grant("a", json::value(1), "x"), at(10)));
+  must(store->decide(m::decision::reject("b", "no", "x"), at(30)));
+  must(store->decide(m::decision::cancel("c", "", "x"), at(20)));
+  must(store->decide(expire_decision("d"), at(60))); // decided at its deadline
+  BOOST_TEST(must(store->list_decided(at(0), no_limit))
+             == (std::vector<std::string>{"d", "b", "c", "a"}));
+  BOOST_TEST(must(store->list_decided(at(20), no_limit))
+             == (std::vector<std::string>{"d", "b", "c"}));
+  BOOST_TEST(must(store->list_decided(at(0), 2))
+             == (std::vector<std::string>{"d", "b"}));
+  BOOST_TEST(must(store->list_decided(at(51), no_limit)).empty());
+  // A comment leaves it where it was; a removal takes it out.
+  must(store->comment("a", "y", "late note", at(70)));
+  must(store->remove_approval("b"));
+  BOOST_TEST(must(store->list_decided(at(0), no_limit))
+             == (std::vector<std::string>{"d", "c", "a"}));
+}
+
 BOOST_AUTO_TEST_CASE_TEMPLATE(concurrent_comments_and_a_decision_keep_the_trail,
                               Factory, approval_stores) {
   constexpr int commenters = 4;

@@ -94,6 +94,22 @@ public:
     return keys;
   }
 
+  model::result<std::vector<std::string>>
+  list_decided(model::time_point since, std::size_t limit) const override {
+    std::lock_guard guard{db_->mutex};
+    std::vector<std::pair<model::time_point, std::string>> decided;
+    for (const auto& r : db_->all<model::approval_record>("approval/"))
+      if (!r.status.is_pending() && r.status.decided_at
+          && *r.status.decided_at >= since)
+        decided.emplace_back(*r.status.decided_at, r.key);
+    std::sort(decided.rbegin(), decided.rend());
+    std::vector<std::string> keys;
+    for (auto& [at, key] : decided)
+      if (keys.size() < limit)
+        keys.push_back(std::move(key));
+    return keys;
+  }
+
   model::result<std::vector<model::audit_entry>>
   audit_trail(const std::string& key) const override {
     std::lock_guard guard{db_->mutex};

@@ -46,12 +46,15 @@ struct grant_options {
   std::string approved_by{};
   /// Resume every run waiting on the key before returning (default).
   bool auto_resume = true;
+  /// What `approved_by` may decide (trusted, as an admin, by default).
+  model::actor_rights rights{};
 };
 
 /// How `reject_approval` decides.
 struct reject_options {
   std::string rejected_by{};
   bool auto_resume = true;
+  model::actor_rights rights{};
 };
 
 /// How `cancel_approval` decides.
@@ -59,6 +62,17 @@ struct cancel_options {
   std::string cancelled_by{};
   std::string reason{};
   bool auto_resume = true;
+  model::actor_rights rights{};
+};
+
+/// How `reassign_approval` and `delegate_approval` change who may decide.
+struct assignment_options {
+  /// Who makes the change (required).
+  std::string by{};
+  /// Why, kept in the audit trail.
+  std::string reason{};
+  /// What `by` may do (trusted, as an admin, by default).
+  model::actor_rights rights{};
 };
 
 /// How `poll_approval` waits.
@@ -179,6 +193,32 @@ public:
   model::result<model::audit_entry>
   comment(const std::string& key, std::string text, std::string actor);
 
+  /// Replaces who may decide the pending approval `key`: `assignees` and
+  /// `candidate_groups` (both empty: anyone). Whoever may decide it may
+  /// reassign it; the change is the "reassigned" audit entry and an
+  /// `approval.reassigned` event; asking for what holds changes nothing.
+  /// Returns the approval as it now stands. Errors: NOT_FOUND,
+  /// APPROVAL_CONFLICT (no longer pending), FORBIDDEN (`options.by` may not
+  /// decide it), INVALID_ARGUMENT (no `options.by`; names empty, too long,
+  /// repeated or more than `model::max_assignees`).
+  model::result<model::decision_outcome>
+  reassign_approval(const std::string& key, std::vector<std::string> assignees,
+                    std::vector<std::string> candidate_groups,
+                    assignment_options options);
+
+  /// `options.by`, a named assignee of the pending approval `key`, hands
+  /// its place to `to`: it leaves the assignees, `to` joins them (audited
+  /// "delegated"). Errors: those of `reassign_approval`; FORBIDDEN for an
+  /// actor who is not a named assignee (an admin reassigns instead);
+  /// INVALID_ARGUMENT for an empty `to` or `to` being `options.by`.
+  model::result<model::decision_outcome>
+  delegate_approval(const std::string& key, std::string to,
+                    assignment_options options);
+
+  /// Applies any change of assignment (what the two calls above wrap).
+  model::result<model::decision_outcome>
+  change_assignment(model::assignment_change change);
+
   /// Cancels a paused run, then its pending approvals, as `actor`: kept in
   /// the run (`cancelled_by`, and its outcome's details) and in the
   /// approvals' audit trail. An empty `actor` records "run:<id>" (nobody
@@ -209,6 +249,10 @@ public:
   /// `comment`, answered through `then`.
   void async_comment(const std::string& key, std::string text,
                      std::string actor, completion<model::audit_entry> then);
+
+  /// `change_assignment`, answered through `then`.
+  void async_change_assignment(model::assignment_change change,
+                               completion<model::decision_outcome> then);
 
   /// `cancel_run`, answered through `then`.
   void async_cancel_run(const std::string& run_id, std::string reason,
@@ -268,6 +312,11 @@ public:
   /// Pending approval keys starting with `prefix` (literally).
   model::result<std::vector<std::string>>
   list_pending_approvals(const std::string& prefix = {});
+
+  /// Approval keys decided (or cancelled, or expired) within the last
+  /// `within`, the most recently decided first, at most `limit` of them.
+  model::result<std::vector<std::string>>
+  list_decided_approvals(model::duration within, std::size_t limit);
 
   /// The orchestrator actor, for actors that want to talk to it directly.
   [[nodiscard]] actors::orchestrator_actor handle() const;

@@ -95,6 +95,7 @@ CAF_ALLOW_UNSAFE_MESSAGE_TYPE(signoff::actors::workflow_registration)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(signoff::actors::execute_request)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(signoff::actors::decision_request)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(signoff::actors::comment_request)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(signoff::model::assignment_change)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(signoff::actors::cancel_run_request)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(signoff::actors::cleanup_request)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(signoff::persistence::run_filter)
@@ -111,6 +112,8 @@ CAF_ALLOW_UNSAFE_MESSAGE_TYPE(
   signoff::model::result<std::vector<signoff::model::audit_entry>>)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(
   signoff::model::result<signoff::model::audit_entry>)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(
+  signoff::model::result<signoff::model::decision_outcome>)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(
   signoff::model::result<signoff::actors::cleanup_report>)
 
@@ -131,5 +134,6 @@ CAF_BEGIN_TYPE_ID_BLOCK(signoff, caf::first_custom_type_id)
   CAF_ADD_ATOM(signoff, signoff::actors, expire_atom, "expire")
   CAF_ADD_ATOM(signoff, signoff::actors, resident_atom, "resident")
   CAF_ADD_ATOM(signoff, signoff::actors, comment_atom, "comment")
+  CAF_ADD_ATOM(signoff, signoff::actors, assign_atom, "assign")
 
 CAF_END_TYPE_ID_BLOCK(signoff)

@@ -54,6 +54,11 @@ using orchestrator_actor = caf::typed_actor<
   // `approval_store::comment`.
   caf::replies_to<comment_atom,
                   comment_request>::with<model::result<model::audit_entry>>,
+  // Reassigns or delegates a pending approval, committed by the shard
+  // owning its key like a decision; replies with the approval as it now
+  // stands. Errors: those of `approval_store::change_assignment`.
+  caf::replies_to<assign_atom, model::assignment_change>::with<
+    model::result<model::decision_outcome>>,
   // Cancels a paused run and then its pending approvals; the reply's
   // pending_approvals are the approvals it stopped waiting on. Errors:
   // NOT_FOUND, INVALID_RUN_STATE (not paused).

@@ -11,7 +11,11 @@ namespace signoff::http {
 
 /// What a request may do. `cleanup` removes old finished runs and their
 /// approvals whatever their keys, so only a token without prefixes can use
-/// it.
+/// it. `assign` reassigns and delegates approvals. `admin` decides,
+/// reassigns and delegates approvals whoever they are assigned to (within
+/// the token's prefixes and its other permissions); without it a token
+/// decides only approvals that name its identity as an assignee, name a
+/// group of its identity, or name nobody.
 enum class permission {
   read,
   approve,
@@ -19,11 +23,13 @@ enum class permission {
   edit,
   cancel,
   cancel_run,
-  cleanup
+  cleanup,
+  assign,
+  admin
 };
 
-/// Parses "read", "approve", "reject", "edit", "cancel", "cancel-run" or
-/// "cleanup".
+/// Parses "read", "approve", "reject", "edit", "cancel", "cancel-run",
+/// "cleanup", "assign" or "admin".
 [[nodiscard]] std::optional<permission>
 parse_permission(std::string_view text) noexcept;
 
@@ -51,12 +57,30 @@ public:
   [[nodiscard]] const token_grant* find(std::string_view token) const;
 
   /// Parses "identity:token:prefix|prefix:permission,permission" (empty
-  /// prefixes mean all keys; "*" as permissions means all of them).
-  /// Returns an error message, or nothing on success.
+  /// prefixes mean all keys; "*" as permissions means all of them but
+  /// `admin`, which is always named). Returns an error message, or nothing
+  /// on success.
   [[nodiscard]] std::optional<std::string> add_spec(std::string_view spec);
+
+  /// Makes each of `identities` a member of the group `name` (added to
+  /// the members it has). The groups of a token's identity are checked
+  /// against an approval's candidate groups.
+  void add_group(const std::string& name,
+                 const std::vector<std::string>& identities);
+
+  /// Parses "group:identity,identity". Returns an error message (no group
+  /// name, no member), or nothing on success.
+  [[nodiscard]] std::optional<std::string>
+  add_group_spec(std::string_view spec);
+
+  /// The groups `identity` is a member of, sorted.
+  [[nodiscard]] std::vector<std::string>
+  groups_of(const std::string& identity) const;
 
 private:
   std::map<std::string, token_grant> by_hash_;
+  /// identity -> its groups.
+  std::map<std::string, std::set<std::string>, std::less<>> groups_;
 };
 
 } // namespace signoff::http

@@ -159,6 +159,27 @@ struct approval_record {
     = default;
 };
 
+/// What the rules know of whoever decides, reassigns or delegates, besides
+/// its name: the groups it belongs to, and whether it may act on any
+/// approval whoever is assigned.
+struct actor_rights {
+  /// Acts on any approval. True by default: callers in the process (the
+  /// blocking and typed APIs, the CLI on a directory) are code the
+  /// embedding program trusts, as are system actions (expiry, a run's
+  /// cancellation) and signed action links. The HTTP API sets it from the
+  /// token's `admin` permission, and the groups from its configuration.
+  bool admin = true;
+  /// The groups the actor is a member of.
+  std::vector<std::string> groups{};
+
+  /// The rights of an actor who may act only where assigned: as a named
+  /// assignee, or as a member of one of `groups`.
+  [[nodiscard]] static actor_rights member_of(std::vector<std::string> groups
+                                              = {});
+
+  friend bool operator==(const actor_rights&, const actor_rights&) = default;
+};
+
 /// The kinds of decision an approval can receive. `expire` is the
 /// registry's own, made when an approval's `next_due()` passed (actor
 /// "system"): it sends the reminder due, applies the next escalation level,
@@ -179,6 +200,9 @@ struct decision {
   std::string reason{};
   /// Who decides; quorum counts distinct actors.
   std::string actor{};
+  /// What `actor` may decide: checked against the approval's assignees and
+  /// candidate groups (trusted, as an admin, by default).
+  actor_rights rights{};
   /// Refuse the decision if no run has asked for the key yet, instead of
   /// keeping it for the run that will (the default keeps it).
   bool require_existing = false;
@@ -191,6 +215,38 @@ struct decision {
                                        std::string actor = {});
   [[nodiscard]] static decision cancel(std::string key, std::string reason = {},
                                        std::string actor = {});
+};
+
+/// The kinds of change to who may decide a pending approval.
+enum class assignment_kind {
+  /// Replaces the assignees and candidate groups.
+  reassign,
+  /// A named assignee hands its place to another identity.
+  delegate,
+};
+
+/// A change to who may decide a pending approval. It decides nothing: the
+/// status, grants and deadline stay as they are.
+struct assignment_change {
+  std::string key{};
+  assignment_kind kind = assignment_kind::reassign;
+  /// For `reassign`: who may decide from now on, replacing the current
+  /// ones (both empty: anyone allowed to decide). Empty for `delegate`.
+  std::vector<std::string> assignees{};
+  std::vector<std::string> candidate_groups{};
+  /// For `delegate`: the identity taking the actor's place.
+  std::string to{};
+  /// Why, kept in the audit trail; may be empty.
+  std::string reason{};
+  /// Who makes the change; must not be empty.
+  std::string actor{};
+  actor_rights rights{};
+
+  [[nodiscard]] static assignment_change
+  reassign(std::string key, std::vector<std::string> assignees,
+           std::vector<std::string> candidate_groups, std::string actor);
+  [[nodiscard]] static assignment_change
+  delegate(std::string key, std::string to, std::string actor);
 };
 
 /// What a committed decision did.

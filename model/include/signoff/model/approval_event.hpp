@@ -35,10 +35,12 @@ struct approval_event {
   /// The current deadline: for `approval.reminder`, the one it reminds of;
   /// for `approval.escalated`, the new one.
   std::optional<time_point> expires_at{};
-  /// Who may decide now, and how many escalation levels were applied.
+  /// Who may decide now, how many escalation levels were applied, and the
+  /// approval's priority.
   std::vector<std::string> assignees{};
   std::vector<std::string> candidate_groups{};
   std::uint32_t escalation_level = 0;
+  std::int32_t priority = 0;
 
   /// The event about `record` as it stands, with the runs waiting on it.
   [[nodiscard]] static approval_event of(const approval_record& record,
@@ -50,12 +52,14 @@ inline constexpr std::string_view approval_needed = "approval.needed";
 inline constexpr std::string_view approval_resolved = "approval.resolved";
 inline constexpr std::string_view approval_reminder = "approval.reminder";
 inline constexpr std::string_view approval_escalated = "approval.escalated";
+/// Who may decide a pending approval changed (reassigned or delegated).
+inline constexpr std::string_view approval_reassigned = "approval.reassigned";
 
 /// The JSON form of `event` kept in the outbox and sent to receivers:
 /// `{"type", "key", "status": {...}, "runId", "workflowName", "runIds",
 /// "pendingReason", "metadata", "expiresAt", "assignees",
-/// "candidateGroups", "escalationLevel", "at"}`; while pending (every type
-/// but `approval.resolved`), `runIds` is `[runId]`.
+/// "candidateGroups", "escalationLevel", "priority", "at"}`; while pending
+/// (every type but `approval.resolved`), `runIds` is `[runId]`.
 [[nodiscard]] boost::json::value
 event_json(const approval_event& event, std::string_view type, time_point at);
 

@@ -17,9 +17,9 @@ namespace signoff::model {
 /// What approvers are told of a pending approval besides its creation and
 /// its resolution (which the stores tell from the record's change).
 struct approval_notice {
-  /// `approval_reminder` or `approval_escalated`.
+  /// `approval_reminder`, `approval_escalated` or `approval_reassigned`.
   std::string_view type;
-  /// The approval as it stood right after the reminder or the escalation.
+  /// The approval as it stood right after the change.
   approval_event event;
 };
 
@@ -38,22 +38,34 @@ struct approval_transition {
   /// as its reason), then the decision's entry ("granted" for a grant
   /// toward a quorum, else the new state's name), by the decider
   /// ("system" for an expiry), with the decision's reason and value; or,
-  /// for a comment, one "commented" entry with the text as its reason.
-  /// A reminder is one "reminded" entry by "system"; each escalation level
-  /// applied one "escalated" entry by "system", whose value is the new
-  /// assignment: `{"level", "assignees", "candidateGroups", "expiresAt"}`.
+  /// for a comment, one "commented" entry with the text as its reason;
+  /// for a change of assignment, one "reassigned" or "delegated" entry by
+  /// the actor, whose value is the new assignment. A reminder is one
+  /// "reminded" entry by "system"; each escalation level applied one
+  /// "escalated" entry by "system", whose value is the new assignment:
+  /// `{"level", "assignees", "candidateGroups", "expiresAt"}`.
   std::vector<audit_entry> audit;
-  /// One notice per reminder sent and level applied, in order.
+  /// One notice per reminder sent, level applied and change of assignment,
+  /// in order.
   std::vector<approval_notice> notices;
 };
 
+/// True if `actor` with `rights` may decide the approval `spec` describes,
+/// and so reassign it: an admin may decide any; an approval naming no
+/// assignee and no candidate group may be decided by anyone; otherwise a
+/// named assignee, or a member of a candidate group.
+[[nodiscard]] bool may_decide(const approval_spec& spec, std::string_view actor,
+                              const actor_rights& rights);
+
 /// The transition creating `key` as pending with `spec`, asked for by
 /// `actor` (a run's is "run:<id>"). Errors: `INVALID_ARGUMENT` for an
-/// empty or too long key, a quorum of 0, escalation levels or reminders
-/// without a deadline, more than `max_escalation_levels` levels or
-/// `max_reminders` reminders, a level's `deadline_in` or a reminder not
-/// above zero or over ten years, a reminder given twice, or an empty name
-/// among a level's assignees or groups.
+/// empty or too long key, a quorum of 0, assignees or candidate groups
+/// that are empty names, longer than `max_identity_bytes`, repeated, or
+/// more than `max_assignees`, escalation levels or reminders without a
+/// deadline, more than `max_escalation_levels` levels or `max_reminders`
+/// reminders, a level's `deadline_in` or a reminder not above zero or over
+/// ten years, a reminder given twice, or an empty name among a level's
+/// assignees or groups.
 ///
 /// How the deadline moves: when it passes undecided, the next level (if
 /// any) replaces who may decide and sets the deadline `deadline_in` later
@@ -64,7 +76,11 @@ create_approval(const std::string& key, const approval_spec& spec,
                 const std::string& actor, time_point now);
 
 /// The transition `d` causes on `current` (null when the key is unknown)
-/// at `now`. Errors are those of `approval_store::decide`.
+/// at `now`. Errors are those of `approval_store::decide`, and
+/// `FORBIDDEN` when `d.actor` may not decide it (`may_decide`; the
+/// registry's timer is never refused). A repeat of the actor's own
+/// decision changes nothing and is not refused. Only an admin may decide a
+/// key nobody asked for yet: who may decide it is not known before.
 ///
 /// The registry's timer (`decision_kind::expire`) does one thing per call,
 /// so that each is committed on its own and a crash between two neither
@@ -96,6 +112,27 @@ apply_decision(std::optional<approval_record> current, const decision& d,
 apply_comment(std::optional<approval_record> current, const std::string& key,
               const std::string& actor, const std::string& text,
               time_point now);
+
+/// The transition `change` makes on `current`, the record of `change.key`
+/// (none when the key is unknown), at `now`: the approval's assignees and
+/// candidate groups replaced (`reassign`) or the actor's place in its
+/// assignees handed to `change.to` (`delegate`), with one "reassigned" or
+/// "delegated" audit entry (by the actor, with the reason, and the new
+/// `{"assignees", "candidateGroups"}` as its value), the revision bumped
+/// and an `approval_reassigned` notice. Levels whose deadline passed are
+/// applied first (as a decision applies them), and who may change the
+/// assignment is judged at the level reached. Who may decide may
+/// reassign; only a named assignee may delegate (an admin reassigns
+/// instead). A change to what already holds changes nothing, whoever
+/// asks.
+/// Errors: `NOT_FOUND` for an unknown key; `APPROVAL_CONFLICT` (details:
+/// the status) when it is no longer pending; `FORBIDDEN` for an actor
+/// who may not; `INVALID_ARGUMENT` for an empty actor, assignees or groups
+/// `create_approval` would refuse, an empty `to`, or a delegation to the
+/// actor itself.
+[[nodiscard]] result<approval_transition>
+apply_assignment(std::optional<approval_record> current,
+                 const assignment_change& change, time_point now);
 
 /// The most keys one bulk decision takes: a bigger batch is refused whole
 /// (narrow the prefix, or split the list), so that one call cannot hold

@@ -25,6 +25,10 @@ inline constexpr std::string_view unexpected_error = "UNEXPECTED_ERROR";
 inline constexpr std::string_view approval_conflict = "APPROVAL_CONFLICT";
 /// The run or approval named does not exist.
 inline constexpr std::string_view not_found = "NOT_FOUND";
+/// The actor may not do this: the approval is assigned to others (see
+/// `may_decide`), or an HTTP token lacks the permission; nothing was
+/// changed.
+inline constexpr std::string_view forbidden = "FORBIDDEN";
 /// The input was malformed or out of range; nothing was changed.
 inline constexpr std::string_view invalid_argument = "INVALID_ARGUMENT";
 /// No workflow function is registered under the name given.

@@ -17,6 +17,12 @@ inline constexpr std::size_t max_workflow_name_bytes = 255;
 /// request body.
 inline constexpr std::size_t max_comment_bytes = 4000;
 
+/// Longest identity or group name naming who may decide, in bytes.
+inline constexpr std::size_t max_identity_bytes = 255;
+
+/// Most assignees, and most candidate groups, one approval names: enough
+/// for a team, while a record stays small and a check stays quick.
+inline constexpr std::size_t max_assignees = 100;
 /// Most escalation levels and reminders one approval takes: enough for
 /// any real chain of command, while each firing stays a small record.
 inline constexpr std::size_t max_escalation_levels = 16;

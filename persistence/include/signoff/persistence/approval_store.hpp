@@ -70,6 +70,13 @@ public:
   list_pending(std::string_view prefix, model::time_point now,
                std::size_t limit) const = 0;
 
+  /// Keys no longer pending (decided, cancelled or expired) whose decision
+  /// was recorded at or after `since`, the most recently decided first,
+  /// at most `limit` of them. An approval past its deadline whose expiry
+  /// is not recorded yet is not among them.
+  [[nodiscard]] virtual model::result<std::vector<std::string>>
+  list_decided(model::time_point since, std::size_t limit) const = 0;
+
   /// Every change to `key` in order; empty for an unknown key.
   [[nodiscard]] virtual model::result<std::vector<model::audit_entry>>
   audit_trail(const std::string& key) const = 0;
@@ -137,6 +144,15 @@ public:
                                             const std::string& actor,
                                             const std::string& text,
                                             model::time_point now);
+
+  /// Reassigns or delegates a pending approval at `now` as
+  /// `model::apply_assignment` computes it, atomically with its audit entry
+  /// and (for a store that keeps them) its `approval.reassigned` event. A
+  /// change to what already holds writes nothing (`applied` false).
+  /// Errors: those of `model::apply_assignment`.
+  model::result<model::decision_outcome>
+  change_assignment(const model::assignment_change& change,
+                    model::time_point now);
 };
 
 /// What `make_approval_change` adds to a transition.
