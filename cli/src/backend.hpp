@@ -53,6 +53,12 @@ public:
                                                 const std::string& actor)
     = 0;
 
+  /// Reassigns or delegates a pending approval as `change` says; the
+  /// report's change names the actor it was recorded under. Errors:
+  /// NOT_FOUND, APPROVAL_CONFLICT (decided), FORBIDDEN, INVALID_ARGUMENT.
+  virtual model::result<assignment_report>
+  change_assignment(model::assignment_change change) = 0;
+
   /// Decides each approval `which` names as `d` says (its key unused), one
   /// atomic decision per key; a key's error does not stop the others.
   /// Errors (nothing decided): INVALID_ARGUMENT for no keys, an empty or

@@ -62,5 +62,7 @@ model::result<report> edit(const context& ctx, const invocation& inv);
 model::result<report> cancel(const context& ctx, const invocation& inv);
 model::result<report> bulk(const context& ctx, const invocation& inv);
 model::result<report> comment(const context& ctx, const invocation& inv);
+model::result<report> reassign(const context& ctx, const invocation& inv);
+model::result<report> delegate(const context& ctx, const invocation& inv);
 
 } // namespace signoff::cli

@@ -1,7 +1,7 @@
 // The commands that decide approvals: approve, reject, edit, cancel (one
 // decision each, refused for a key nobody asked for) and bulk (one such
-// decision per key of a list or a prefix); and comment, which discusses
-// one without deciding it.
+// decision per key of a list or a prefix); comment, which discusses one
+// without deciding it; reassign and delegate, which change who may decide.
 
 #include <fstream>
 #include <iostream>
@@ -160,6 +160,49 @@ model::result<report> reject(const context& ctx, const invocation& inv) {
 
 model::result<report> cancel(const context& ctx, const invocation& inv) {
   return decide(ctx, inv, model::decision_kind::cancel);
+}
+
+model::result<report> reassign(const context& ctx, const invocation& inv) {
+  const auto assignees = inv.flag("assignees");
+  const auto groups = inv.flag("groups");
+  // A list left out is emptied: asking for neither would open the approval
+  // to anyone by accident.
+  if (!assignees && !groups)
+    return make_usage_error("reassign needs --assignees or --groups (\"\" "
+                            "for none)");
+  auto actor = actor_of(ctx, inv);
+  if (actor.is_err())
+    return actor.error();
+  auto people = parse_names(assignees.value_or(""));
+  if (people.is_err())
+    return people.error();
+  auto teams = parse_names(groups.value_or(""));
+  if (teams.is_err())
+    return teams.error();
+  auto change = model::assignment_change::reassign(
+    inv.subject, std::move(people.value()), std::move(teams.value()),
+    std::move(actor.value()));
+  change.reason = inv.flag("reason").value_or("");
+  auto changed = ctx.target.change_assignment(std::move(change));
+  if (changed.is_err())
+    return changed.error();
+  return report{std::move(changed.value())};
+}
+
+model::result<report> delegate(const context& ctx, const invocation& inv) {
+  auto actor = actor_of(ctx, inv);
+  if (actor.is_err())
+    return actor.error();
+  auto to = parse_actor(inv.flag("to").value_or(""));
+  if (to.is_err())
+    return make_usage_error("--to must name who takes your place");
+  auto change = model::assignment_change::delegate(
+    inv.subject, std::move(to.value()), std::move(actor.value()));
+  change.reason = inv.flag("reason").value_or("");
+  auto changed = ctx.target.change_assignment(std::move(change));
+  if (changed.is_err())
+    return changed.error();
+  return report{std::move(changed.value())};
 }
 
 } // namespace signoff::cli

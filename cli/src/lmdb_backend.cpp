@@ -73,6 +73,14 @@ public:
     return comment_report{std::move(entry.value())};
   }
 
+  model::result<assignment_report>
+  change_assignment(model::assignment_change change) override {
+    auto outcome = stores_.approvals->change_assignment(change, now_);
+    if (outcome.is_err())
+      return outcome.error();
+    return assignment_report{std::move(change), std::move(outcome.value())};
+  }
+
   model::result<bulk_report> decide_bulk(const bulk_target& which,
                                          model::decision d) override {
     bulk_report out{d.kind, d.actor, {}};

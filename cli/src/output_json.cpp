@@ -39,6 +39,15 @@ json::value report_json(const decision_report& r) {
           {"approval", json::value_from(r.outcome.record)}};
 }
 
+json::value report_json(const assignment_report& r) {
+  return {{"change", r.change.kind == model::assignment_kind::delegate
+                       ? "delegate"
+                       : "reassign"},
+          {"actorId", r.change.actor},
+          {"applied", r.outcome.applied},
+          {"approval", json::value_from(r.outcome.record)}};
+}
+
 json::value report_json(const comment_report& r) {
   return {{"comment", json::value_from(r.entry)}};
 }

@@ -180,6 +180,28 @@ void print(std::ostream& out, const comment_report& r) {
       << terminal_text(r.entry.key) << "' (#" << r.entry.sequence << ")\n";
 }
 
+/// "alice, bob" or "nobody".
+std::string names_text(const std::vector<std::string>& names) {
+  std::string out;
+  for (const auto& name : names)
+    out += (out.empty() ? "" : ", ") + terminal_text(name);
+  return out.empty() ? "nobody" : out;
+}
+
+void print(std::ostream& out, const assignment_report& r) {
+  const auto& spec = r.outcome.record.spec;
+  const std::string key = "'" + terminal_text(r.outcome.record.key) + "'";
+  if (!r.outcome.applied)
+    out << key << " is already assigned so; nothing changed\n";
+  else if (r.change.kind == model::assignment_kind::delegate)
+    out << key << " delegated by " << terminal_text(r.change.actor) << " to "
+        << terminal_text(r.change.to) << '\n';
+  else
+    out << key << " reassigned by " << terminal_text(r.change.actor) << '\n';
+  out << "assignees: " << names_text(spec.assignees)
+      << "\ngroups: " << names_text(spec.candidate_groups) << '\n';
+}
+
 void print(std::ostream& out, const bulk_report& r) {
   if (r.lines.empty()) {
     out << "nothing pending there: nothing decided\n";

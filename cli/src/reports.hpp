@@ -39,6 +39,13 @@ struct comment_report {
   model::audit_entry entry;
 };
 
+/// `reassign`, `delegate`: the change asked for (naming who a server
+/// recorded it under) and the record after it.
+struct assignment_report {
+  model::assignment_change change;
+  model::decision_outcome outcome;
+};
+
 /// One key of `bulk`: the state the decision left it in, or why it was not
 /// decided.
 struct bulk_line {
@@ -76,7 +83,7 @@ struct run_report {
 using cleanup_report = persistence::cleanup_report;
 
 using report = std::variant<pending_report, approval_report, decision_report,
-                            comment_report, bulk_report, runs_report,
-                            run_report, cleanup_report>;
+                            comment_report, assignment_report, bulk_report,
+                            runs_report, run_report, cleanup_report>;
 
 } // namespace signoff::cli

@@ -72,6 +72,26 @@ std::optional<bulk_line> bulk_line_of(const json::value& v) {
 }
 
 class server_backend final : public backend {
+  /// What a change to one approval answered (`{"actorId", "applied",
+  /// "approval"}`); `actor` becomes who the server recorded it under.
+  model::result<model::decision_outcome>
+  changed(model::result<http_answer> answered, std::string& actor) {
+    auto answer = expect_ok(std::move(answered));
+    if (answer.is_err())
+      return answer.error();
+    const auto& obj = answer->as_object();
+    const auto* recorded = obj.if_contains("actorId");
+    const auto* applied = obj.if_contains("applied");
+    auto record = obj.contains("approval")
+                    ? from_api<model::approval_record>(obj.at("approval"))
+                    : std::nullopt;
+    if (recorded == nullptr || !recorded->is_string() || applied == nullptr
+        || !applied->is_bool() || !record)
+      return unreadable();
+    actor = recorded->get_string();
+    return model::decision_outcome{std::move(*record), applied->get_bool()};
+  }
+
 public:
   server_backend(server_url url, std::string token, http_limits limits)
       : has_token_(!token.empty()), client_(url, std::move(token), limits),
@@ -119,22 +139,30 @@ public:
                            {"value", d.value},
                            {"reason", d.reason},
                            {"actorId", d.actor}};
-    auto answer = expect_ok(client_.post("/api/approvals", body));
-    if (answer.is_err())
-      return answer.error();
-    const auto& obj = answer->as_object();
-    const auto* actor = obj.if_contains("actorId");
-    const auto* applied = obj.if_contains("applied");
-    auto record = obj.contains("approval")
-                    ? from_api<model::approval_record>(obj.at("approval"))
-                    : std::nullopt;
-    if (actor == nullptr || !actor->is_string() || applied == nullptr
-        || !applied->is_bool() || !record)
-      return unreadable();
-    d.actor = actor->get_string();
-    return decision_report{
-      std::move(d),
-      model::decision_outcome{std::move(*record), applied->get_bool()}};
+    auto outcome = changed(client_.post("/api/approvals", body), d.actor);
+    if (outcome.is_err())
+      return outcome.error();
+    return decision_report{std::move(d), std::move(outcome.value())};
+  }
+
+  model::result<assignment_report>
+  change_assignment(model::assignment_change change) override {
+    const bool delegation = change.kind == model::assignment_kind::delegate;
+    json::object body{{"reason", change.reason}, {"actorId", change.actor}};
+    if (delegation) {
+      body["to"] = change.to;
+    } else {
+      body["assignees"] = json::value_from(change.assignees);
+      body["candidateGroups"] = json::value_from(change.candidate_groups);
+    }
+    auto outcome
+      = changed(client_.post(approval_path(change.key)
+                               + (delegation ? "/delegate" : "/reassign"),
+                             body),
+                change.actor);
+    if (outcome.is_err())
+      return outcome.error();
+    return assignment_report{std::move(change), std::move(outcome.value())};
   }
 
   model::result<comment_report> comment(const std::string& key,

@@ -94,4 +94,21 @@ model::result<std::string> parse_actor(std::string_view text) {
   return std::string{text};
 }
 
+model::result<std::vector<std::string>> parse_names(std::string_view text) {
+  std::vector<std::string> names;
+  if (text.empty())
+    return names;
+  for (;;) {
+    const auto comma = text.find(',');
+    const auto name = text.substr(0, comma);
+    if (name.empty())
+      return make_usage_error("a list of names must not hold an empty one: '"
+                              + std::string{text} + "'");
+    names.emplace_back(name);
+    if (comma == std::string_view::npos)
+      return names;
+    text.remove_prefix(comma + 1);
+  }
+}
+
 } // namespace signoff::cli

@@ -3,7 +3,9 @@
 // Option values as the commands use them. A malformed value is a
 // USAGE_ERROR naming the option.
 
+#include <string>
 #include <string_view>
+#include <vector>
 
 #include <boost/json/value.hpp>
 
@@ -32,6 +34,11 @@ parse_status(std::string_view text);
 
 /// Parses a non-empty actor name (`--by`).
 [[nodiscard]] model::result<std::string> parse_actor(std::string_view text);
+
+/// Parses a comma-separated list of identities or groups (`--assignees`,
+/// `--groups`): "" is the empty list; no name in it may be empty.
+[[nodiscard]] model::result<std::vector<std::string>>
+parse_names(std::string_view text);
 
 /// One of the parsers above as an option check: whether `text` parses.
 template <auto Parse>

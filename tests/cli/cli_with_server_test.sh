@@ -64,3 +64,16 @@ for command in "pending" "runs" "show approval:order:ord_124"; do
     || { echo "'$command' differs between --db and --server" >&2; exit 1; }
 done
 echo "the decision through the server resumed the run; both targets print the same"
+
+# Reassign and delegate through the server: the admin token reassigns a
+# pending approval to itself and a colleague, then hands its place on.
+key=$("$signoff" pending --json \
+  | python3 -c 'import json,sys; print(json.load(sys.stdin)["approvals"][0]["key"])')
+"$signoff" reassign "$key" --assignees admin,carol --reason "cover" > "$work/reassign.out"
+grep -q "reassigned by admin" "$work/reassign.out" \
+  || { cat "$work/reassign.out" >&2; exit 1; }
+"$signoff" delegate "$key" --to dave --json \
+  | python3 -c 'import json,sys; d=json.load(sys.stdin); a=d["approval"]; assert d["change"]=="delegate" and d["applied"] and sorted(a["assignees"])==["carol","dave"], d'
+"$signoff" show "$key" --json \
+  | python3 -c 'import json,sys; t=json.load(sys.stdin)["auditTrail"]; assert [e["action"] for e in t[-2:]]==["reassigned","delegated"] and t[-1]["actor"]=="admin", t'
+echo "reassign and delegate through the server are recorded as the token's identity"

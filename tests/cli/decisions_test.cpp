@@ -385,4 +385,70 @@ BOOST_FIXTURE_TEST_CASE(a_bad_comment_changes_nothing, seeded) {
   BOOST_TEST(everything() == before);
 }
 
+// Reassign replaces who may decide; delegate hands a named assignee's
+// place on; both are audited and decide nothing.
+BOOST_FIXTURE_TEST_CASE(reassign_and_delegate_change_who_may_decide, seeded) {
+  auto r = run({"reassign", key, "--assignees", "jane,joe", "--groups",
+                "managers", "--reason", "holiday"});
+  BOOST_TEST(r.exit_code == 0, r.err);
+  BOOST_TEST(
+    contains(r.out, "'" + key + "' reassigned by " + cli_fixture::user), r.out);
+  BOOST_TEST(contains(r.out, "assignees: jane, joe\ngroups: managers"), r.out);
+  auto a = approval(key);
+  BOOST_TEST(a.status.is_pending());
+  BOOST_TEST((a.spec.assignees == std::vector<std::string>{"jane", "joe"}));
+  BOOST_TEST((a.spec.candidate_groups == std::vector<std::string>{"managers"}));
+  auto trail = stores.approvals->audit_trail(key);
+  BOOST_TEST_REQUIRE(trail.is_ok());
+  BOOST_TEST(trail->back().action == "reassigned");
+  BOOST_TEST(trail->back().reason == "holiday");
+  const auto length = trail->size();
+
+  auto again
+    = run({"reassign", key, "--assignees", "jane,joe", "--groups", "managers"});
+  BOOST_TEST(again.exit_code == 0, again.err);
+  BOOST_TEST(contains(again.out, "nothing changed"), again.out);
+  BOOST_TEST(trail_length(key) == length);
+
+  auto handed = run_as("jane", {"delegate", key, "--to", "bob", "--json"});
+  BOOST_TEST(handed.exit_code == 0, handed.err);
+  const auto answer = handed.out_json();
+  BOOST_TEST(answer.at("change").as_string() == "delegate");
+  BOOST_TEST(answer.at("applied").as_bool());
+  a = approval(key);
+  BOOST_TEST((a.spec.assignees == std::vector<std::string>{"joe", "bob"}
+              || a.spec.assignees == std::vector<std::string>{"bob", "joe"}));
+  trail = stores.approvals->audit_trail(key);
+  BOOST_TEST_REQUIRE(trail.is_ok());
+  BOOST_TEST(trail->back().action == "delegated");
+  BOOST_TEST(trail->back().actor == "jane");
+  BOOST_TEST(a.status.is_pending());
+}
+
+BOOST_FIXTURE_TEST_CASE(a_bad_reassign_or_delegate_changes_nothing, seeded) {
+  const auto before = everything();
+  for (const auto& [args, code] :
+       std::vector<std::pair<std::vector<std::string>, int>>{
+         {{"reassign", key}, 2},
+         {{"reassign", key, "--assignees", "jane,,joe"}, 2},
+         {{"reassign", key, "--groups", ","}, 2},
+         {{"delegate", key}, 2},
+         {{"delegate", key, "--to", ""}, 2},
+         {{"reassign", "approval:order:typo", "--assignees", "jane"}, 1},
+         {{"delegate", "approval:order:typo", "--to", "bob"}, 1}}) {
+    auto r = run(args);
+    BOOST_TEST(r.exit_code == code, args.size() << " " << r.err);
+    BOOST_TEST(r.out.empty(), r.out);
+    BOOST_TEST(!r.err.empty());
+  }
+  BOOST_TEST(!find("approval:order:typo").has_value());
+  BOOST_TEST(everything() == before);
+
+  BOOST_TEST(run({"approve", key}).exit_code == 0);
+  const auto decided = everything();
+  auto late = run({"reassign", key, "--assignees", "jane"});
+  BOOST_TEST(late.exit_code == 1, late.err);
+  BOOST_TEST(everything() == decided);
+}
+
 BOOST_AUTO_TEST_SUITE_END()
