@@ -52,14 +52,15 @@ engine::engine(orchestrator_config config, std::size_t workers)
                    : std::max<std::size_t>(1, workers);
   if (config_.step_threads != 0)
     executor_ = std::make_unique<step_executor>(config_.step_threads);
+  counters_ = std::make_shared<detail::orchestrator_counters>(config_.clock());
 }
 
 void engine::start(caf::actor_system& system, directory_actor dir,
                    std::shared_ptr<engine> self) {
   directory_ = std::move(dir);
   if (config_.journal)
-    writer_
-      = spawn_store_writer(system, config_.journal, config_.detached_writer);
+    writer_ = spawn_store_writer(system, config_.journal,
+                                 config_.detached_writer, counters_);
   shards_.reserve(shard_count_);
   for (std::size_t i = 0; i < shard_count_; ++i)
     shards_.push_back(spawn_registry_shard(system, self));
@@ -137,6 +138,40 @@ void engine::approval_noticed(
     call_hook(*this,
               reminder ? "on_approval_reminder" : "on_approval_escalated", hook,
               event);
+}
+
+orchestrator_metrics engine::metrics() const {
+  auto gauge = [](model::result<std::optional<std::uint64_t>> counted) {
+    return counted.is_ok() ? counted.value() : std::nullopt;
+  };
+  const auto& c = *counters_;
+  const auto load = [](const std::atomic<std::uint64_t>& counter) {
+    return counter.load(std::memory_order_relaxed);
+  };
+  orchestrator_metrics out;
+  out.started_at = c.started_at;
+  out.pending_approvals = gauge(approvals().count_pending());
+  out.resident_runs = load(c.resident_runs);
+  out.paused_runs = gauge(runs().count_paused());
+  if (out.paused_runs) {
+    const auto parked = load(c.parked_runs);
+    out.passivated_runs
+      = *out.paused_runs > parked ? *out.paused_runs - parked : 0;
+  }
+  out.runs_completed = load(c.runs_completed);
+  out.runs_failed = load(c.runs_failed);
+  out.runs_cancelled = load(c.runs_cancelled);
+  out.decisions = c.decisions.read();
+  out.wakes_resumed = load(c.wakes_resumed);
+  out.wakes_stale = load(c.wakes_stale);
+  out.wakes_failed = load(c.wakes_failed);
+  if (config_.journal) {
+    out.commit_seconds = c.commit_seconds.read();
+    out.commit_batches = c.commit_batches.read();
+  }
+  if (config_.outbox)
+    out.outbox_backlog = gauge(config_.outbox->count());
+  return out;
 }
 
 void engine::watch_deadline(model::time_point at) const {

@@ -8,8 +8,10 @@
 #include <atomic>
 #include <memory>
 #include <string_view>
+#include <utility>
 #include <vector>
 
+#include "counters.hpp"
 #include "directory.hpp"
 #include "expiry_timer.hpp"
 #include "registry_shard.hpp"
@@ -104,6 +106,16 @@ public:
     return executor_.get();
   }
 
+  /// What the actors count for the metrics.
+  [[nodiscard]] detail::orchestrator_counters& counters() const noexcept {
+    return *counters_;
+  }
+
+  /// The counts, with the gauges the stores count (an index's size each:
+  /// cheap at any number of records). A gauge whose store cannot count,
+  /// or fails to, is left unknown. Thread-safe; crosses no mailbox.
+  [[nodiscard]] orchestrator_metrics metrics() const;
+
   /// Spawns the shards, the timer and the writer in `system`, for the
   /// directory `dir`. Called once, before any message reaches them.
   void start(caf::actor_system& system, directory_actor dir,
@@ -121,7 +133,14 @@ private:
   expiry_timer_actor timer_;
   directory_actor directory_;
   std::unique_ptr<step_executor> executor_;
+  std::shared_ptr<detail::orchestrator_counters> counters_;
   mutable std::atomic<std::int64_t> armed_ms_;
 };
+
+/// Spawns an orchestrator as `spawn_orchestrator` does, and hands back its
+/// engine too, for the blocking facade to read metrics from.
+[[nodiscard]] std::pair<orchestrator_actor, std::shared_ptr<const engine>>
+spawn_orchestrator_engine(caf::actor_system& system,
+                          orchestrator_config config);
 
 } // namespace signoff::actors::detail

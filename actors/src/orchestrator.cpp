@@ -5,10 +5,12 @@
 #include <limits>
 #include <string_view>
 #include <thread>
+#include <tuple>
 #include <unordered_set>
 
 #include <caf/all.hpp>
 
+#include "engine.hpp"
 #include "reply_sink.hpp"
 #include "signoff/persistence/memory_store.hpp"
 
@@ -61,6 +63,9 @@ struct orchestrator::impl {
   std::unique_ptr<caf::actor_system> own_system;
   caf::actor_system* system = nullptr;
   actors::orchestrator_actor handle;
+  /// The orchestrator's engine, read for metrics. Its actor handles are
+  /// dropped once the orchestrator stopped, before the system goes.
+  std::shared_ptr<const actors::detail::engine> engine;
   std::shared_ptr<persistence::approval_store> approvals;
   std::shared_ptr<persistence::workflow_state_store> runs;
   model::clock clock;
@@ -126,8 +131,9 @@ orchestrator::orchestrator(orchestrator_options options)
   impl_->approvals = options.approval_store;
   impl_->runs = options.workflow_state_store;
   impl_->clock = options.clock;
-  impl_->handle = actors::spawn_orchestrator(
-    *impl_->system, static_cast<actors::orchestrator_config&&>(options));
+  std::tie(impl_->handle, impl_->engine)
+    = actors::detail::spawn_orchestrator_engine(
+      *impl_->system, static_cast<actors::orchestrator_config&&>(options));
 }
 
 orchestrator::~orchestrator() {
@@ -446,6 +452,10 @@ model::result<std::vector<std::string>>
 orchestrator::list_decided_approvals(model::duration within,
                                      std::size_t limit) {
   return impl_->approvals->list_decided(impl_->clock() - within, limit);
+}
+
+orchestrator_metrics orchestrator::metrics() const {
+  return impl_->engine->metrics();
 }
 
 actors::orchestrator_actor orchestrator::handle() const {

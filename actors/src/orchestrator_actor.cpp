@@ -84,6 +84,15 @@ std::string new_run_id(directory_state& st) {
   return id;
 }
 
+/// Tells the metrics how many runs are in memory and how many of them are
+/// parked (or on their way out to passivation): set wherever they change.
+void publish_residents(const directory_state& st) {
+  auto& counted = st.eng->counters();
+  counted.resident_runs.store(st.resident.size(), std::memory_order_relaxed);
+  counted.parked_runs.store(st.parked.size() + st.quitting,
+                            std::memory_order_relaxed);
+}
+
 void unpark(directory_state& st, resident_run& run) {
   if (run.parked) {
     st.parked.erase(*run.parked);
@@ -99,6 +108,7 @@ void erase_resident(
   if (it->second.quitting)
     --st.quitting;
   st.resident.erase(it);
+  publish_residents(st);
 }
 
 /// Asks the least recently parked run to quit (it does if still idle).
@@ -145,6 +155,7 @@ result<std::optional<caf::actor>> activate(directory_pointer self,
   auto handle = detail::spawn_run(self->system(), st.eng,
                                   {std::move(state), true, fn->second});
   st.resident.emplace(run_id, resident_run{handle});
+  publish_residents(st);
   return std::optional{handle};
 }
 
@@ -295,6 +306,7 @@ caf::result<execution_reply> start(directory_pointer self,
   auto handle = detail::spawn_run(self->system(), st.eng,
                                   {std::move(state), false, fn->second});
   st.resident.emplace(req.run_id, resident_run{handle});
+  publish_residents(st);
   auto rp = self->make_response_promise<execution_reply>();
   rp.delegate(handle, detail::start_atom_v);
   return rp;
@@ -390,6 +402,7 @@ void sweep(directory_pointer self) {
   const auto cutoff = st.eng->now() - st.eng->config().idle_passivation;
   while (!st.parked.empty() && st.parked.front().second <= cutoff)
     passivate_oldest(self);
+  publish_residents(st);
   schedule_sweep(self);
 }
 
@@ -421,6 +434,7 @@ void stop(directory_pointer self, const caf::exit_msg& msg) {
   st.quitting = 0;
   st.parked.clear();
   st.to_recover.clear();
+  publish_residents(st);
   st.stopping = children.size();
   for (auto& child : children) {
     self->monitor(child);
@@ -561,6 +575,7 @@ directory_actor::behavior_type directory_behavior(directory_pointer self,
       auto over = staying > limit ? staying - limit : 0;
       while (over-- > 0 && !st.parked.empty())
         passivate_oldest(self);
+      publish_residents(st);
     },
     [self](detail::finished_atom, const std::string& run_id) {
       auto& st = self->state;
@@ -607,11 +622,21 @@ orchestrator_config::use_lmdb_stores(const persistence::lmdb_stores& stores,
 
 orchestrator_actor spawn_orchestrator(caf::actor_system& system,
                                       orchestrator_config config) {
+  return detail::spawn_orchestrator_engine(system, std::move(config)).first;
+}
+
+namespace detail {
+
+std::pair<orchestrator_actor, std::shared_ptr<const engine>>
+spawn_orchestrator_engine(caf::actor_system& system,
+                          orchestrator_config config) {
   auto eng = std::make_shared<engine>(std::move(config),
                                       system.scheduler().num_workers());
   auto dir = system.spawn(directory_behavior, eng);
   eng->start(system, dir, eng);
-  return dir;
+  return {dir, eng};
 }
+
+} // namespace detail
 
 } // namespace signoff::actors

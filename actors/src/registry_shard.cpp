@@ -176,6 +176,10 @@ void wake_next(shard_pointer self, std::shared_ptr<wake_round> round);
 
 void woken(shard_pointer self, const std::shared_ptr<wake_round>& round,
            const std::string& run_id, const wake_report& report) {
+  auto& counted = self->state.eng->counters();
+  bump(report.failed    ? counted.wakes_failed
+       : report.resumed ? counted.wakes_resumed
+                        : counted.wakes_stale);
   if (report.resumed)
     round->resumed.push_back(run_id);
   if (report.failed)
@@ -266,6 +270,17 @@ void wake_all(shard_pointer self, const std::string& key,
 void decide(shard_pointer self, decision_request req,
             caf::typed_response_promise<decision_reply> rp, int attempt);
 
+/// Counts a decision that was taken, changing the approval or not.
+void count_decision(const engine& eng, const model::decision& d, bool applied) {
+  eng.counters().decisions.count(d.kind, applied, {});
+}
+
+/// Counts a decision refused with `e`.
+void count_decision(const engine& eng, const model::decision& d,
+                    const model::error& e) {
+  eng.counters().decisions.count(d.kind, false, e.type);
+}
+
 /// The runs waiting on `key`, in id order: those registered here and those
 /// the store lists. Named in the key's `approval.resolved` event.
 std::vector<std::string> waiting_runs(shard_pointer self,
@@ -290,6 +305,7 @@ void decide_now(shard_pointer self, decision_request req,
   const auto key = req.decision.key;
   auto stored = eng.approvals().find_approval(key);
   if (stored.is_err()) {
+    count_decision(eng, req.decision, stored.error());
     rp.deliver(decision_reply{stored.error()});
     return;
   }
@@ -300,12 +316,14 @@ void decide_now(shard_pointer self, decision_request req,
   auto transition
     = model::apply_decision(std::move(current), req.decision, now);
   if (transition.is_err()) {
+    count_decision(eng, req.decision, transition.error());
     rp.deliver(decision_reply{transition.error()});
     return;
   }
   const auto status = transition->record.status;
   const bool resolved = !status.is_pending();
   if (!transition->applied) {
+    count_decision(eng, req.decision, false);
     decision_report report{std::move(transition->record),
                            false,
                            status.decided_at.value_or(now),
@@ -342,11 +360,14 @@ void decide_now(shard_pointer self, decision_request req,
             if (committed.error().is(model::error_type::stale_write)
                 && attempt + 1 < attempts_on_stale_write)
               decide(self, std::move(req), rp, attempt + 1);
-            else
+            else {
+              count_decision(*self->state.eng, req.decision, committed.error());
               rp.deliver(decision_reply{committed.error()});
+            }
             return;
           }
           const auto& eng = *self->state.eng;
+          count_decision(eng, req.decision, true);
           for (const auto& notice : notices)
             eng.approval_noticed(notice);
           if (!status.is_pending() && eng.tells_resolutions())

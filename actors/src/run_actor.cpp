@@ -418,6 +418,7 @@ void finish(run_pointer self, model::result<boost::json::value> outcome) {
     }
     st.eng->log("run '" + st.run.run_id + "' "
                 + std::string{to_string(st.run.status)});
+    st.eng->counters().run_ended(st.run.status);
     // As for a pause: the directory hears first (see `pause`).
     leave(self);
     answer_pause(st, model::execution_result::of(st.run));
@@ -842,6 +843,7 @@ caf::result<execution_reply> cancel(run_pointer self, cancel_run_request& req) {
               rp.deliver(execution_reply{done.error()});
               return;
             }
+            st.eng->counters().run_ended(st.run.status);
             auto reply = model::execution_result::of(st.run);
             reply.pending_approvals = std::move(waited_on);
             leave(self);

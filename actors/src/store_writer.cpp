@@ -1,5 +1,6 @@
 #include "store_writer.hpp"
 
+#include <chrono>
 #include <vector>
 
 #include <caf/all.hpp>
@@ -19,6 +20,7 @@ using writer_impl = store_writer_actor::extend<caf::reacts_to<flush_atom>>;
 
 struct writer_state {
   std::shared_ptr<persistence::journal> journal;
+  std::shared_ptr<orchestrator_counters> counted;
   std::vector<persistence::write_batch> batches;
   /// One per batch that someone waits for; settled batches have none.
   std::vector<std::pair<std::size_t, commit_promise>> waiting;
@@ -35,7 +37,12 @@ void commit_queued(writer_pointer self) {
   auto waiting = std::move(st.waiting);
   st.batches.clear();
   st.waiting.clear();
+  const auto began = std::chrono::steady_clock::now();
   auto results = st.journal->commit(batches);
+  st.counted->commit_seconds.observe(
+    std::chrono::duration<double>(std::chrono::steady_clock::now() - began)
+      .count());
+  st.counted->commit_batches.observe(static_cast<double>(batches.size()));
   for (auto& [index, promise] : waiting)
     promise.deliver(std::move(results[index]));
 }
@@ -51,8 +58,10 @@ void schedule_flush(writer_pointer self) {
 
 writer_impl::behavior_type
 writer_behavior(writer_pointer self,
-                std::shared_ptr<persistence::journal> journal) {
+                std::shared_ptr<persistence::journal> journal,
+                std::shared_ptr<orchestrator_counters> counted) {
   self->state.journal = std::move(journal);
+  self->state.counted = std::move(counted);
   // Owners wait for their commits and nothing else answers them: a promise
   // dropped unanswered (CAF 0.17 sends nothing for it) would hang its
   // owner and the system's shutdown with it. So every waiting batch is
@@ -95,11 +104,12 @@ writer_behavior(writer_pointer self,
 
 store_writer_actor
 spawn_store_writer(caf::actor_system& system,
-                   std::shared_ptr<persistence::journal> journal,
-                   bool detached) {
+                   std::shared_ptr<persistence::journal> journal, bool detached,
+                   std::shared_ptr<orchestrator_counters> counted) {
   if (detached)
-    return system.spawn<caf::detached>(writer_behavior, std::move(journal));
-  return system.spawn(writer_behavior, std::move(journal));
+    return system.spawn<caf::detached>(writer_behavior, std::move(journal),
+                                       std::move(counted));
+  return system.spawn(writer_behavior, std::move(journal), std::move(counted));
 }
 
 } // namespace signoff::actors::detail

@@ -10,6 +10,7 @@
 #include <caf/replies_to.hpp>
 #include <caf/typed_actor.hpp>
 
+#include "counters.hpp"
 #include "protocol.hpp"
 #include "signoff/persistence/journal.hpp"
 
@@ -25,10 +26,11 @@ using store_writer_actor = caf::typed_actor<
   caf::reacts_to<settle_atom, persistence::write_batch>>;
 
 /// Spawns the writer of `journal`; `detached` gives it a thread of its own,
-/// since it blocks on every fsync.
+/// since it blocks on every fsync. It counts each commit's duration and
+/// size in `counted`.
 [[nodiscard]] store_writer_actor
 spawn_store_writer(caf::actor_system& system,
-                   std::shared_ptr<persistence::journal> journal,
-                   bool detached);
+                   std::shared_ptr<persistence::journal> journal, bool detached,
+                   std::shared_ptr<orchestrator_counters> counted);
 
 } // namespace signoff::actors::detail

@@ -17,24 +17,6 @@ namespace {
 using boost::json::value;
 using status = beast_http::status;
 
-model::error unauthorized() {
-  return model::make_error("UNAUTHORIZED", "a bearer token is required");
-}
-
-response denied(const request& req, std::string message) {
-  return error_response(
-    req, model::make_error(model::error_type::forbidden, std::move(message)));
-}
-
-response unauthenticated(const request& req) {
-  auto res = json_response(req, status::unauthorized,
-                           {{"success", false},
-                            {"error", unauthorized().type},
-                            {"message", unauthorized().message}});
-  res.set(beast_http::field::www_authenticate, "Bearer");
-  return res;
-}
-
 template <class T>
 response json_result(const request& req, const model::result<T>& r,
                      const std::function<value(const T&)>& to_json) {

@@ -86,6 +86,12 @@ authenticate(const handler_context& ctx, const request& req, bool cookie_ok);
 [[nodiscard]] response error_response(const request& req,
                                       const model::error& e);
 
+/// 401 asking for a bearer token: none came, or not one we know.
+[[nodiscard]] response unauthenticated(const request& req);
+
+/// 403 with `message`: the token may not do this.
+[[nodiscard]] response denied(const request& req, std::string message);
+
 [[nodiscard]] response html_response(const request& req,
                                      beast_http::status status,
                                      std::string_view title,
@@ -124,5 +130,9 @@ template <class T, class Start, class Make>
                                   const parsed_request& req);
 [[nodiscard]] answer handle_action_link(const handler_context& ctx,
                                         const parsed_request& req);
+/// GET /metrics; `served` counts the server's responses.
+[[nodiscard]] answer handle_metrics(const handler_context& ctx,
+                                    const parsed_request& req,
+                                    const response_counts& served);
 
 } // namespace signoff::http::detail

@@ -142,6 +142,22 @@ response error_response(const request& req, const model::error& e) {
   return res;
 }
 
+response unauthenticated(const request& req) {
+  auto res = json_response(req, beast_http::status::unauthorized,
+                           {{"success", false},
+                            {"error", "UNAUTHORIZED"},
+                            {"message", "a bearer token is required"}});
+  res.set(beast_http::field::www_authenticate, "Bearer");
+  return res;
+}
+
+response denied(const request& req, std::string message) {
+  return json_response(req, beast_http::status::forbidden,
+                       {{"success", false},
+                        {"error", "FORBIDDEN"},
+                        {"message", std::move(message)}});
+}
+
 response html_response(const request& req, beast_http::status status,
                        std::string_view title, std::string_view body) {
   response res{status, req.version()};

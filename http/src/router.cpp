@@ -239,6 +239,8 @@ answer router::route(const request& req) const {
   const bool get = req.method() == beast_http::verb::get;
   if (path.size() == 1 && path[0] == "health" && get)
     return json_response(req, status::ok, {{"status", "ok"}});
+  if (path.size() == 1 && path[0] == "metrics" && get)
+    return handle_metrics(ctx, parsed, served_);
   if (!path.empty() && path[0] == "api")
     return handle_api(ctx, parsed);
   if (!path.empty()

@@ -11,6 +11,7 @@
 
 #include <boost/beast/http.hpp>
 
+#include "metrics.hpp"
 #include "request_reader.hpp"
 #include "signoff/http/server.hpp"
 
@@ -65,11 +66,17 @@ public:
   /// The answer to a connection the server has no room for: 503, closing.
   [[nodiscard]] static response busy();
 
+  /// Where the server counts the responses it writes, for `/metrics`.
+  [[nodiscard]] response_counts& served() noexcept {
+    return served_;
+  }
+
 private:
   answer route(const request& req) const;
 
   orchestrator& target_;
   const server_options& options_;
+  response_counts served_;
 };
 
 } // namespace signoff::http::detail

@@ -254,6 +254,7 @@ private:
   }
 
   void write(response res) {
+    server_.routes.served().count(res.result_int());
     auto owned = std::make_shared<response>(std::move(res));
     stream_.expires_after(idle_timeout);
     beast::http::async_write(

@@ -148,6 +148,13 @@ public:
     });
   }
 
+  model::result<std::optional<std::uint64_t>> count_pending() const override {
+    using counted = std::optional<std::uint64_t>;
+    return env_->read<counted>([&](MDB_txn* txn) -> model::result<counted> {
+      return counted{entry_count(txn, db().pending)};
+    });
+  }
+
   model::result<bool> remove_approval(const std::string& key) override {
     return env_->write<bool>([&](MDB_txn* txn) -> model::result<bool> {
       auto record = read_record(txn, key);

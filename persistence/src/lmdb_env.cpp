@@ -616,6 +616,13 @@ std::optional<std::string_view> last_key(MDB_txn* txn, MDB_dbi dbi) {
   return end_key(txn, dbi, MDB_LAST);
 }
 
+std::uint64_t entry_count(MDB_txn* txn, MDB_dbi dbi) {
+  MDB_stat stat{};
+  if (int rc = mdb_stat(txn, dbi, &stat); rc != MDB_SUCCESS)
+    throw lmdb_failure{rc};
+  return stat.ms_entries;
+}
+
 void scan_duplicates(MDB_txn* txn, MDB_dbi dbi, std::string_view key,
                      const std::function<void(std::string_view)>& visit) {
   cursor c{txn, dbi};

@@ -306,6 +306,11 @@ void scan_back(
 [[nodiscard]] std::optional<std::string_view> last_key(MDB_txn* txn,
                                                        MDB_dbi dbi);
 
+/// How many entries `dbi` holds (each duplicate of a DUPSORT database
+/// counts), from the database's own statistics: no scan. Throws
+/// `lmdb_failure` on failure.
+[[nodiscard]] std::uint64_t entry_count(MDB_txn* txn, MDB_dbi dbi);
+
 /// Calls `visit(value)` for each duplicate under `key`.
 void scan_duplicates(MDB_txn* txn, MDB_dbi dbi, std::string_view key,
                      const std::function<void(std::string_view)>& visit);

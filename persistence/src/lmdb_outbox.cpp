@@ -79,6 +79,13 @@ public:
     });
   }
 
+  model::result<std::optional<std::uint64_t>> count() const override {
+    using counted = std::optional<std::uint64_t>;
+    return env_->read<counted>([&](MDB_txn* txn) -> model::result<counted> {
+      return counted{entry_count(txn, db().outbox)};
+    });
+  }
+
 private:
   [[nodiscard]] const lmdb_dbs& db() const noexcept {
     return env_->db();

@@ -149,6 +149,14 @@ public:
     });
   }
 
+  model::result<std::optional<std::uint64_t>> count_paused() const override {
+    using counted = std::optional<std::uint64_t>;
+    // One duplicate per paused run, under its workflow's name.
+    return env_->read<counted>([&](MDB_txn* txn) -> model::result<counted> {
+      return counted{entry_count(txn, db().paused_by_name)};
+    });
+  }
+
 private:
   [[nodiscard]] const lmdb_dbs& db() const noexcept {
     return env_->db();

@@ -107,6 +107,11 @@ public:
     return std::optional{deadlines_.begin()->first};
   }
 
+  model::result<std::optional<std::uint64_t>> count_pending() const override {
+    std::shared_lock guard{mutex_};
+    return std::optional<std::uint64_t>{pending_.size()};
+  }
+
   model::result<bool> remove_approval(const std::string& key) override {
     std::unique_lock guard{mutex_};
     auto it = records_.find(key);

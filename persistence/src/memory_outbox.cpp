@@ -43,6 +43,11 @@ public:
     return model::ok();
   }
 
+  model::result<std::optional<std::uint64_t>> count() const override {
+    std::lock_guard guard{mutex_};
+    return std::optional<std::uint64_t>{entries_.size()};
+  }
+
 private:
   mutable std::mutex mutex_;
   std::uint64_t last_id_ = 0;

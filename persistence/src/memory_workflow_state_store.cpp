@@ -118,6 +118,11 @@ public:
     return ids;
   }
 
+  model::result<std::optional<std::uint64_t>> count_paused() const override {
+    std::shared_lock guard{mutex_};
+    return std::optional<std::uint64_t>{paused_};
+  }
+
 private:
   static bool matches(const saved_workflow_state& s, const run_filter& f) {
     return (!f.workflow_name || s.workflow_name == *f.workflow_name)
@@ -132,6 +137,8 @@ private:
       by_pending_[key].insert(id);
     if (model::is_finished(s.status))
       finished_.emplace(s.updated_at, id);
+    if (s.status == model::run_status::paused)
+      ++paused_;
   }
 
   void unindex(std::string_view id, const saved_workflow_state& s) {
@@ -145,12 +152,17 @@ private:
     }
     if (model::is_finished(s.status))
       finished_.erase({s.updated_at, id});
+    if (s.status == model::run_status::paused)
+      --paused_;
   }
 
   mutable std::shared_mutex mutex_;
   std::map<std::string, saved_workflow_state> runs_;
   std::unordered_map<std::string, std::set<std::string_view>> by_pending_;
   std::set<std::pair<model::time_point, std::string_view>> finished_;
+  /// Runs whose status is paused, kept with the indexes so counting them
+  /// is no scan.
+  std::uint64_t paused_ = 0;
 };
 
 } // namespace

@@ -21,12 +21,14 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <tuple>
 #include <vector>
 
 #include <boost/test/unit_test.hpp>
 #include <caf/all.hpp>
 #include <caf/scheduler/test_coordinator.hpp>
 
+#include "engine.hpp"
 #include "fixtures.hpp"
 #include "protocol.hpp"
 #include "signoff/actors/orchestrator_actor.hpp"
@@ -191,7 +193,8 @@ public:
       configure(config);
     approvals = config.approval_store;
     runs = config.workflow_state_store;
-    orch = actors::spawn_orchestrator(sys_, std::move(config));
+    std::tie(orch, engine)
+      = actors::detail::spawn_orchestrator_engine(sys_, std::move(config));
     run();
   }
 
@@ -492,6 +495,8 @@ public:
   std::shared_ptr<persistence::approval_store> approvals;
   std::shared_ptr<persistence::workflow_state_store> runs;
   actors::orchestrator_actor orch;
+  /// The orchestrator's engine: its metrics.
+  std::shared_ptr<const actors::detail::engine> engine;
 
   [[nodiscard]] caf::actor_system& system() noexcept {
     return sys_;

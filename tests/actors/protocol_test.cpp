@@ -763,4 +763,45 @@ BOOST_AUTO_TEST_CASE(cancel_of_a_run_reactivated_for_a_wake) {
   (void)run;
 }
 
+// The metrics follow runs in and out of memory: a passivated run leaves
+// the resident count for the passivated one, and a wake brings it back.
+// Read once every message ran, the figures are exact.
+BOOST_AUTO_TEST_CASE(metrics_follow_runs_in_and_out_of_memory) {
+  deterministic_engine env{[](actors::orchestrator_config& c) {
+    c.max_resident_runs = 1;
+  }};
+  auto n = std::make_shared<test::entry_counters>();
+  env.register_workflow("counted", test::counted_workflow(n));
+  park(env, "r1", {"k1"});
+  auto m = env.engine->metrics();
+  BOOST_TEST(m.resident_runs == 1U);
+  BOOST_TEST(m.paused_runs.value_or(99) == 1U);
+  BOOST_TEST(m.passivated_runs.value_or(99) == 0U);
+  BOOST_TEST(m.pending_approvals.value_or(99) == 1U);
+
+  park(env, "r2", {"k2"});
+  env.run(); // r1 makes room and quits
+  m = env.engine->metrics();
+  BOOST_TEST(m.resident_runs == 1U);
+  BOOST_TEST(m.paused_runs.value_or(99) == 2U);
+  BOOST_TEST(m.passivated_runs.value_or(99) == 1U);
+
+  env.send_grant("k1"); // re-activates r1, which completes
+  env.run();
+  test::must(env.reply<decision_reply>());
+  m = env.engine->metrics();
+  BOOST_TEST(m.resident_runs == 1U);
+  BOOST_TEST(m.paused_runs.value_or(99) == 1U);
+  BOOST_TEST(m.passivated_runs.value_or(99) == 0U);
+  BOOST_TEST(m.pending_approvals.value_or(99) == 1U);
+  BOOST_TEST(m.runs_completed == 1U);
+  BOOST_TEST(m.wakes_resumed == 1U);
+  BOOST_TEST_REQUIRE(m.decisions.size() == 1U);
+  BOOST_TEST((m.decisions[0].kind == model::decision_kind::grant));
+  BOOST_TEST(m.decisions[0].applied);
+  BOOST_TEST(m.decisions[0].count == 1U);
+  // The memory stores have no journal: no group commit to time.
+  BOOST_TEST(!m.commit_seconds.has_value());
+}
+
 BOOST_AUTO_TEST_SUITE_END()

@@ -759,6 +759,24 @@ BOOST_AUTO_TEST_CASE(
              == (strings{"created", "reminded", "escalated", "approved"}));
 }
 
+// Both outboxes count the entries they keep (for metrics): appended ones,
+// due or waiting for a retry, until removed.
+BOOST_AUTO_TEST_CASE(outboxes_count_what_they_keep) {
+  signoff::test::temp_dir dir;
+  auto s = open_at({.path = dir.str()});
+  for (const auto& box : {s.notifications, p::make_memory_outbox()}) {
+    BOOST_TEST(must(box->count()).value_or(99) == 0U);
+    for (int i = 0; i < 3; ++i)
+      must(box->append(json::value{{"n", i}}, at(i)));
+    const auto entries = must(box->due(at(10), no_limit));
+    BOOST_TEST_REQUIRE(entries.size() == 3U);
+    must(box->retry_later(entries[0].id, 1, at(100)));
+    BOOST_TEST(must(box->count()).value_or(99) == 3U);
+    must(box->remove(entries[1].id));
+    BOOST_TEST(must(box->count()).value_or(99) == 2U);
+  }
+}
+
 // Found by fuzz/model_json: Boost.JSON 1.81 reads about one in ten of the
 // doubles it writes back as a neighbouring double, so a checkpoint changed
 // between saving a run and loading it.

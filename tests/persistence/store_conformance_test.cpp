@@ -25,6 +25,7 @@
 #include <string>
 #include <string_view>
 #include <thread>
+#include <type_traits>
 #include <utility>
 #include <vector>
 
@@ -1516,6 +1517,35 @@ BOOST_AUTO_TEST_CASE_TEMPLATE(odd_byte_keys_round_trip, Factory,
   }
 }
 
+// A store counts its pending approvals from its index, for metrics; a
+// user's store that cannot count cheaply answers "unknown" (the default).
+BOOST_AUTO_TEST_CASE_TEMPLATE(pending_count_follows_the_pending_index, Factory,
+                              approval_stores) {
+  auto store = Factory::make();
+  constexpr bool counts = !std::is_same_v<Factory, kv_approval_factory>;
+  auto expect = [&](std::uint64_t n) {
+    auto counted = must(store->count_pending());
+    BOOST_TEST(counted.has_value() == counts);
+    if (counted)
+      BOOST_TEST(*counted == n);
+  };
+  expect(0);
+  for (const char* key : {"a", "b", "c"})
+    must(store->create_approval(key, make_spec(at(1000)), "run:r1", at(0)));
+  expect(3);
+  must(store->decide(m::decision::grant("a", json::value(1), "alice"), at(1)));
+  must(store->decide(m::decision::reject("b", "no", "bob"), at(2)));
+  expect(1);
+  // Past its deadline but not expired yet: still counted.
+  BOOST_TEST(must(store->list_pending("", at(2000), no_limit)).empty());
+  expect(1);
+  must(store->decide(expire_decision("c"), at(2000)));
+  expect(0);
+  // A decision on a key nobody asked for creates it decided: not pending.
+  must(store->decide(m::decision::grant("d", json::value(1), "alice"), at(3)));
+  expect(0);
+}
+
 BOOST_AUTO_TEST_SUITE_END()
 
 // ===========================================================================
@@ -1951,6 +1981,33 @@ BOOST_AUTO_TEST_CASE_TEMPLATE(repeated_pending_key_keeps_indexes_in_step,
   BOOST_TEST(must(store->remove("dup2")) == true);
   BOOST_TEST(must(store->find_by_pending_approval("C")).empty());
   BOOST_TEST(!must(store->load("dup2")).has_value());
+}
+
+// A store counts its paused runs without a scan, for metrics; a user's
+// store that cannot answers "unknown" (the default).
+BOOST_AUTO_TEST_CASE_TEMPLATE(paused_count_follows_the_runs, Factory,
+                              workflow_state_stores) {
+  auto store = Factory::make();
+  constexpr bool counts = !std::is_same_v<Factory, kv_workflow_state_factory>;
+  auto expect = [&](std::uint64_t n) {
+    auto counted = must(store->count_paused());
+    BOOST_TEST(counted.has_value() == counts);
+    if (counted)
+      BOOST_TEST(*counted == n);
+  };
+  expect(0);
+  must(store->save(paused("p1", "wf", {"k1"})));
+  must(store->save(paused("p2", "other", {"k2", "k3"})));
+  must(store->save(make_run("r1", "wf", m::run_status::running, at(1))));
+  must(store->save(make_run("c1", "wf", m::run_status::completed, at(1))));
+  expect(2);
+  // Paused again (replaced whole): still one run.
+  must(store->save(paused("p1", "wf", {"k4"}, at(2))));
+  expect(2);
+  must(store->save(make_run("p1", "wf", m::run_status::completed, at(3))));
+  expect(1);
+  BOOST_TEST(must(store->remove("p2")));
+  expect(0);
 }
 
 BOOST_AUTO_TEST_SUITE_END()

@@ -11,6 +11,7 @@
 #include <caf/fwd.hpp>
 
 #include "signoff/actors/orchestrator_actor.hpp"
+#include "signoff/metrics.hpp"
 #include "signoff/model/decision_rules.hpp"
 
 namespace signoff {
@@ -317,6 +318,12 @@ public:
   /// `within`, the most recently decided first, at most `limit` of them.
   model::result<std::vector<std::string>>
   list_decided_approvals(model::duration within, std::size_t limit);
+
+  /// What the orchestrator counted since it started, and the gauges its
+  /// stores count now (see `orchestrator_metrics`). Crosses no mailbox:
+  /// counters are read as they stand, and each store gauge is one cheap
+  /// read (an index's size), so a scrape never waits for the actors.
+  [[nodiscard]] orchestrator_metrics metrics() const;
 
   /// The orchestrator actor, for actors that want to talk to it directly.
   [[nodiscard]] actors::orchestrator_actor handle() const;

@@ -1,6 +1,7 @@
 #pragma once
 
 #include <cstddef>
+#include <cstdint>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -111,6 +112,17 @@ public:
   virtual model::result<void> wakes_done(const std::vector<std::string>& keys) {
     (void)keys;
     return model::ok();
+  }
+
+  /// How many approvals are pending: entries of the pending index, so
+  /// those past their deadline that nobody expired yet count too. For
+  /// metrics, read on every scrape, so it must not grow with the number of
+  /// approvals (an index's entry count, a container's size). The default
+  /// answers nothing (unknown), and the metric is left out: right for a
+  /// store that could only count by scanning.
+  [[nodiscard]] virtual model::result<std::optional<std::uint64_t>>
+  count_pending() const {
+    return std::optional<std::uint64_t>{};
   }
 
   /// Creates `key` as pending with `spec` unless it exists, appending a

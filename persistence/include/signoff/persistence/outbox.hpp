@@ -3,6 +3,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <vector>
 
 #include <boost/json/value.hpp>
@@ -51,6 +52,15 @@ public:
   virtual model::result<void>
   retry_later(std::uint64_t id, std::uint32_t attempts, model::time_point at)
     = 0;
+
+  /// How many entries are kept (not delivered yet, due or waiting for a
+  /// retry). For metrics, read on every scrape, so it must not grow with
+  /// the backlog. The default answers nothing (unknown), and the metric is
+  /// left out.
+  [[nodiscard]] virtual model::result<std::optional<std::uint64_t>>
+  count() const {
+    return std::optional<std::uint64_t>{};
+  }
 };
 
 /// An outbox in memory (lost at exit).

@@ -1,6 +1,7 @@
 #pragma once
 
 #include <cstddef>
+#include <cstdint>
 #include <optional>
 #include <string>
 #include <vector>
@@ -61,6 +62,16 @@ public:
   /// `limit`.
   virtual model::result<std::vector<std::string>>
   finished_before(model::time_point cutoff, std::size_t limit) const = 0;
+
+  /// How many runs are paused. For metrics, read on every scrape, so it
+  /// must not grow with the number of runs (an index's entry count, a
+  /// counter kept with the index). The default answers nothing (unknown),
+  /// and the metric is left out: right for a store that could only count
+  /// by scanning.
+  [[nodiscard]] virtual model::result<std::optional<std::uint64_t>>
+  count_paused() const {
+    return std::optional<std::uint64_t>{};
+  }
 };
 
 } // namespace signoff::persistence
