@@ -140,11 +140,9 @@ int main() {
   std::lock_guard guard{sent_mutex};
   for (const auto& line : sent)
     std::cout << line << '\n';
-  ok &= check(
-    sent
-      == std::vector<std::string>{
-        "Reminder: approval:po:17 for ann@example.com",
-        "Escalated (level 1): approval:po:17 for lead@example.com"},
-    "the hooks were not called once each");
+  const std::vector<std::string> expected{
+    "Reminder: approval:po:17 for ann@example.com",
+    "Escalated (level 1): approval:po:17 for lead@example.com"};
+  ok &= check(sent == expected, "the hooks were not called once each");
   return ok ? 0 : 1;
 }

@@ -53,12 +53,15 @@ deterministic_engine::configure_fn
 hooked(const std::shared_ptr<told>& t,
        deterministic_engine::configure_fn more = {}) {
   return [t, more](actors::orchestrator_config& c) {
-    c.hooks.on_approval_reminder
-      = [t](const model::approval_event& e) { t->add("reminder", e); };
-    c.hooks.on_approval_escalated
-      = [t](const model::approval_event& e) { t->add("escalated", e); };
-    c.hooks.on_approval_resolved
-      = [t](const model::approval_event& e) { t->add("resolved", e); };
+    c.hooks.on_approval_reminder = [t](const model::approval_event& e) {
+      t->add("reminder", e);
+    };
+    c.hooks.on_approval_escalated = [t](const model::approval_event& e) {
+      t->add("escalated", e);
+    };
+    c.hooks.on_approval_resolved = [t](const model::approval_event& e) {
+      t->add("resolved", e);
+    };
     if (more)
       more(c);
   };
@@ -141,9 +144,9 @@ BOOST_DATA_TEST_CASE(the_registry_reminds_escalates_and_expires_by_itself,
   BOOST_TEST(actions(env, "k").back() == "reminded");
   BOOST_TEST(env.stored("r1").status == model::run_status::paused);
   pass(env, 10min);
-  BOOST_TEST(actions(env, "k")
-             == (strings{"created", "reminded", "escalated", "reminded",
-                         "expired"}));
+  BOOST_TEST(
+    actions(env, "k")
+    == (strings{"created", "reminded", "escalated", "reminded", "expired"}));
   auto run = env.stored("r1");
   BOOST_TEST(run.status == model::run_status::completed);
   BOOST_TEST(branch_of(run) == model::error_type::approval_expired);
@@ -165,8 +168,7 @@ BOOST_DATA_TEST_CASE(a_grant_after_an_escalation_wakes_the_run,
   BOOST_TEST(env.approval("k").escalation_level == 1U);
   env.send_grant("k", "lead");
   env.run();
-  auto report = test::must(
-    env.reply<model::result<actors::decision_report>>());
+  auto report = test::must(env.reply<model::result<actors::decision_report>>());
   BOOST_TEST(report.resumed_workflows == (strings{"r1"}));
   BOOST_TEST(branch_of(env.stored("r1")) == "approved");
   BOOST_TEST(actions(env, "k").back() == "approved");
@@ -189,7 +191,8 @@ BOOST_AUTO_TEST_CASE(expire_due_fires_every_level_due_once) {
   BOOST_TEST(expired == (strings{"k"}));
   BOOST_TEST(actions(env, "k") == (strings{"created", "escalated", "expired"}));
   BOOST_TEST(t->seen() == (strings{"escalated k 1", "resolved k 1"}));
-  BOOST_TEST(branch_of(env.stored("r1")) == model::error_type::approval_expired);
+  BOOST_TEST(branch_of(env.stored("r1"))
+             == model::error_type::approval_expired);
   env.send(actors::expire_atom_v);
   env.run();
   BOOST_TEST(
@@ -209,17 +212,17 @@ BOOST_AUTO_TEST_CASE(firings_due_during_downtime_happen_once_after_restart) {
     BOOST_TEST_REQUIRE(opened.is_ok());
     return std::move(opened.value());
   };
-  auto on = [&](persistence::lmdb_stores& stores,
-                const std::shared_ptr<told>& t) {
-    return hooked(t, [&stores, &clock](actors::orchestrator_config& c) {
-      c.use_lmdb_stores(stores);
-      c.clock = clock.fn();
-      // The wakes of runs whose workflow was not registered yet (the
-      // timer may fire before the test registers it) are read again at
-      // registration.
-      c.wake_poll_interval = 1min;
-    });
-  };
+  auto on
+    = [&](persistence::lmdb_stores& stores, const std::shared_ptr<told>& t) {
+        return hooked(t, [&stores, &clock](actors::orchestrator_config& c) {
+          c.use_lmdb_stores(stores);
+          c.clock = clock.fn();
+          // The wakes of runs whose workflow was not registered yet (the
+          // timer may fire before the test registers it) are read again at
+          // registration.
+          c.wake_poll_interval = 1min;
+        });
+      };
   auto n = std::make_shared<test::entry_counters>();
   auto before = std::make_shared<told>();
   {
@@ -244,7 +247,7 @@ BOOST_AUTO_TEST_CASE(firings_due_during_downtime_happen_once_after_restart) {
     env.register_workflow("counted", test::counted_workflow(n, escalating()));
     settle(env);
     BOOST_TEST(actions(env, "k")
-               == (strings{"created", "reminded", "escalated", "expired"}),
+                 == (strings{"created", "reminded", "escalated", "expired"}),
                boost::test_tools::per_element());
     auto run = env.stored("r1");
     BOOST_TEST(run.status == model::run_status::completed);
