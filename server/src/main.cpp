@@ -161,6 +161,10 @@ int main(int argc, char** argv) {
   signoff::http::notifier notifications{
     stores->notifications, {.urls = s.notify, .secret = s.notify_secret}};
   notifications.start();
+  // Before it says it listens: a SIGTERM sent as soon as it does (a
+  // service manager, a test) must stop it cleanly, not kill it.
+  std::signal(SIGINT, [](int) { stop_requested = 1; });
+  std::signal(SIGTERM, [](int) { stop_requested = 1; });
   if (auto started = server.start(); started.is_err()) {
     std::cerr << "signoffd: " << started.error().message << '\n';
     return 1;
@@ -177,8 +181,6 @@ int main(int argc, char** argv) {
     std::cout << "notify secret: " << s.notify_secret << "\n";
   std::cout << std::flush;
 
-  std::signal(SIGINT, [](int) { stop_requested = 1; });
-  std::signal(SIGTERM, [](int) { stop_requested = 1; });
   while (stop_requested == 0)
     std::this_thread::sleep_for(std::chrono::milliseconds{100});
   std::cout << "signoffd stopping" << std::endl;
