@@ -391,8 +391,9 @@ BOOST_FIXTURE_TEST_CASE(reassign_and_delegate_change_who_may_decide, seeded) {
   auto r = run({"reassign", key, "--assignees", "jane,joe", "--groups",
                 "managers", "--reason", "holiday"});
   BOOST_TEST(r.exit_code == 0, r.err);
-  BOOST_TEST(
-    contains(r.out, "'" + key + "' reassigned by " + cli_fixture::user), r.out);
+  BOOST_TEST(contains(r.out, "'" + key + "' reassigned by "
+                               + std::string{cli_fixture::user}),
+             r.out);
   BOOST_TEST(contains(r.out, "assignees: jane, joe\ngroups: managers"), r.out);
   auto a = approval(key);
   BOOST_TEST(a.status.is_pending());
