@@ -55,7 +55,10 @@ struct assigned_runs {
 
   std::vector<std::string> actions(const std::string& key) {
     std::vector<std::string> out;
-    for (const auto& e : orch->audit_trail(key).value())
+    // Named: a range-for over a temporary's value() reads a destroyed
+    // result (C++20 does not extend its life).
+    const auto trail = orch->audit_trail(key);
+    for (const auto& e : trail.value())
       out.push_back(e.action);
     return out;
   }
