@@ -65,24 +65,11 @@ public:
   model::result<std::vector<std::string>>
   list_decided(time_point since, std::size_t limit) const override {
     using keys = std::vector<std::string>;
-    return env_->read<keys>([&](MDB_txn* txn) -> model::result<keys> {
-      keys out;
-      model::result<void> failed;
-      const auto first = static_cast<std::uint64_t>(model::to_millis(since));
-      scan_back(txn, db().decided, [&](std::string_view k, std::string_view) {
-        auto entry = split_numbered_key(k);
-        if (!entry) {
-          failed = corrupt_index("decided");
-          return false;
-        }
-        if (out.size() >= limit || entry->number < first)
-          return false;
-        out.emplace_back(entry->name);
-        return true;
-      });
-      if (failed.is_err())
-        return failed.error();
-      return out;
+    const auto first = static_cast<std::uint64_t>(model::to_millis(since));
+    return env_->read<keys>([&](MDB_txn* txn) {
+      return numbered_names(
+        txn, db().decided, "decided", scan_order::highest_first, limit,
+        [first](std::uint64_t decided_at) { return decided_at >= first; });
     });
   }
 
@@ -113,25 +100,11 @@ public:
   model::result<std::vector<std::string>>
   due_for_expiry(time_point now, std::size_t limit) const override {
     using keys = std::vector<std::string>;
-    return env_->read<keys>([&](MDB_txn* txn) -> model::result<keys> {
-      keys out;
-      model::result<void> failed;
-      const auto due_until = static_cast<std::uint64_t>(model::to_millis(now));
-      scan_from(txn, db().deadlines, {},
-                [&](std::string_view k, std::string_view) {
-                  auto entry = split_numbered_key(k);
-                  if (!entry) {
-                    failed = corrupt_index("deadlines");
-                    return false;
-                  }
-                  if (out.size() >= limit || entry->number > due_until)
-                    return false;
-                  out.emplace_back(entry->name);
-                  return true;
-                });
-      if (failed.is_err())
-        return failed.error();
-      return out;
+    const auto due_until = static_cast<std::uint64_t>(model::to_millis(now));
+    return env_->read<keys>([&](MDB_txn* txn) {
+      return numbered_names(
+        txn, db().deadlines, "deadlines", scan_order::lowest_first, limit,
+        [due_until](std::uint64_t due) { return due <= due_until; });
     });
   }
 

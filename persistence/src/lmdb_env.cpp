@@ -594,6 +594,32 @@ void scan_back(
     more = c.move(k, v, MDB_PREV);
 }
 
+model::result<std::vector<std::string>>
+numbered_names(MDB_txn* txn, MDB_dbi dbi, std::string_view index,
+               scan_order order, std::size_t limit,
+               const std::function<bool(std::uint64_t number)>& within) {
+  std::vector<std::string> out;
+  model::result<void> failed;
+  const auto visit = [&](std::string_view k, std::string_view) {
+    auto entry = split_numbered_key(k);
+    if (!entry) {
+      failed = corrupt_index(index);
+      return false;
+    }
+    if (out.size() >= limit || !within(entry->number))
+      return false;
+    out.emplace_back(entry->name);
+    return true;
+  };
+  if (order == scan_order::lowest_first)
+    scan_from(txn, dbi, {}, visit);
+  else
+    scan_back(txn, dbi, visit);
+  if (failed.is_err())
+    return failed.error();
+  return out;
+}
+
 namespace {
 
 std::optional<std::string_view> end_key(MDB_txn* txn, MDB_dbi dbi,

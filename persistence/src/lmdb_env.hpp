@@ -298,6 +298,17 @@ void scan_back(
   MDB_txn* txn, MDB_dbi dbi,
   const std::function<bool(std::string_view, std::string_view)>& visit);
 
+/// Where a scan of a numbered index starts.
+enum class scan_order { lowest_first, highest_first };
+
+/// The names in `dbi`, a numbered index called `index` in errors, in
+/// `order` while `within(number)` holds, at most `limit` of them. Errors:
+/// STORAGE_ERROR for a key no store writes.
+[[nodiscard]] model::result<std::vector<std::string>>
+numbered_names(MDB_txn* txn, MDB_dbi dbi, std::string_view index,
+               scan_order order, std::size_t limit,
+               const std::function<bool(std::uint64_t number)>& within);
+
 /// The first key of `dbi`, if it has any.
 [[nodiscard]] std::optional<std::string_view> first_key(MDB_txn* txn,
                                                         MDB_dbi dbi);

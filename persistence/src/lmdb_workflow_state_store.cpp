@@ -127,25 +127,11 @@ public:
     // The index keeps instants unsigned: nothing is stored before the epoch.
     if (cutoff <= model::time_point{})
       return ids{};
-    return env_->read<ids>([&](MDB_txn* txn) -> model::result<ids> {
-      ids out;
-      model::result<void> failed;
-      const auto before = static_cast<std::uint64_t>(model::to_millis(cutoff));
-      scan_from(txn, db().finished, {},
-                [&](std::string_view k, std::string_view) {
-                  auto entry = split_numbered_key(k);
-                  if (!entry) {
-                    failed = corrupt_index("finished");
-                    return false;
-                  }
-                  if (out.size() >= limit || entry->number >= before)
-                    return false;
-                  out.emplace_back(entry->name);
-                  return true;
-                });
-      if (failed.is_err())
-        return failed.error();
-      return out;
+    const auto before = static_cast<std::uint64_t>(model::to_millis(cutoff));
+    return env_->read<ids>([&](MDB_txn* txn) {
+      return numbered_names(
+        txn, db().finished, "finished", scan_order::lowest_first, limit,
+        [before](std::uint64_t finished_at) { return finished_at < before; });
     });
   }
 
