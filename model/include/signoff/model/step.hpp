@@ -50,6 +50,15 @@ struct approval_options {
   std::optional<duration> expires_in{};
   /// Context for approvers (an object), kept with the approval.
   boost::json::value metadata{};
+  /// Who may decide (see `approval_spec::assignees`).
+  std::vector<std::string> assignees{};
+  std::vector<std::string> candidate_groups{};
+  /// Higher comes first in the inbox.
+  std::int32_t priority = 0;
+  /// Where the approval goes when its deadline passes undecided.
+  std::vector<escalation_level> escalations{};
+  /// Reminders, each this long before the current deadline.
+  std::vector<duration> reminders{};
 
   approval_options& with_reason(std::string reason) & {
     pending_reason = std::move(reason);
@@ -79,16 +88,6 @@ struct approval_options {
   approval_options&& with_metadata(boost::json::value m) && {
     return std::move(with_metadata(std::move(m)));
   }
-
-  /// Who may decide (see `approval_spec::assignees`).
-  std::vector<std::string> assignees{};
-  std::vector<std::string> candidate_groups{};
-  /// Higher comes first in the inbox.
-  std::int32_t priority = 0;
-  /// Where the approval goes when its deadline passes undecided.
-  std::vector<escalation_level> escalations{};
-  /// Reminders, each this long before the current deadline.
-  std::vector<duration> reminders{};
 
   approval_options& assigned_to(std::vector<std::string> identities) & {
     assignees = std::move(identities);
