@@ -72,6 +72,7 @@ void engine::stop() noexcept {
   writer_ = nullptr;
   timer_ = nullptr;
   directory_ = nullptr;
+  gateway_ = nullptr;
   if (executor_)
     executor_->stop();
 }

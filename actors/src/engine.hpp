@@ -101,6 +101,11 @@ public:
   [[nodiscard]] const directory_actor& directory() const noexcept {
     return directory_;
   }
+  /// The actor the other nodes of the cluster call; null outside a
+  /// cluster.
+  [[nodiscard]] const cluster_gateway_actor& gateway() const noexcept {
+    return gateway_;
+  }
   /// Where plain steps run; null runs them on the run's actor.
   [[nodiscard]] step_executor* executor() const noexcept {
     return executor_.get();
@@ -132,6 +137,7 @@ private:
   store_writer_actor writer_;
   expiry_timer_actor timer_;
   directory_actor directory_;
+  cluster_gateway_actor gateway_;
   std::unique_ptr<step_executor> executor_;
   std::shared_ptr<detail::orchestrator_counters> counters_;
   mutable std::atomic<std::int64_t> armed_ms_;

@@ -555,6 +555,7 @@ directory_actor::behavior_type directory_behavior(directory_pointer self,
       return rp;
     },
     [self](resident_atom) { return self->state.resident.size(); },
+    [self](cluster_atom) { return self->state.eng->gateway(); },
     [self](detail::parked_atom, const std::string& run_id) {
       auto& st = self->state;
       auto it = st.resident.find(run_id);

@@ -105,13 +105,15 @@ beast_http::status status_for(const model::error& e) {
     return beast_http::status::conflict;
   if (e.is(t::approval_expired))
     return beast_http::status::gone;
-  if (e.is(t::storage_error))
+  if (e.is(t::storage_error) || e.is(t::unavailable))
     return beast_http::status::service_unavailable;
   return beast_http::status::internal_server_error;
 }
 
 std::string public_message(const model::error& e) {
   const auto status = status_for(e);
+  if (e.is(model::error_type::unavailable))
+    return e.message; // names the node that is down, nothing internal
   if (status == beast_http::status::service_unavailable)
     return "the store is unavailable; try again";
   if (status == beast_http::status::internal_server_error)

@@ -135,5 +135,6 @@ CAF_BEGIN_TYPE_ID_BLOCK(signoff, caf::first_custom_type_id)
   CAF_ADD_ATOM(signoff, signoff::actors, resident_atom, "resident")
   CAF_ADD_ATOM(signoff, signoff::actors, comment_atom, "comment")
   CAF_ADD_ATOM(signoff, signoff::actors, assign_atom, "assign")
+  CAF_ADD_ATOM(signoff, signoff::actors, cluster_atom, "cluster")
 
 CAF_END_TYPE_ID_BLOCK(signoff)

@@ -4,6 +4,7 @@
 #include <cstddef>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -12,6 +13,7 @@
 #include <caf/replies_to.hpp>
 #include <caf/typed_actor.hpp>
 
+#include "signoff/actors/cluster.hpp"
 #include "signoff/actors/messages.hpp"
 #include "signoff/model/approval_event.hpp"
 #include "signoff/persistence/approval_store.hpp"
@@ -90,7 +92,10 @@ using orchestrator_actor = caf::typed_actor<
   // expired keys once their waiting runs reached their next suspension.
   caf::replies_to<expire_atom>::with<model::result<std::vector<std::string>>>,
   // How many run actors are in memory now (parked or working).
-  caf::replies_to<resident_atom>::with<std::size_t>>;
+  caf::replies_to<resident_atom>::with<std::size_t>,
+  // The actor this node's peers call (publish it on the cluster port); a
+  // null handle when the orchestrator is not part of a cluster.
+  caf::replies_to<cluster_atom>::with<cluster_gateway_actor>>;
 
 /// What a notification hook is told.
 using approval_event = model::approval_event;
@@ -172,6 +177,11 @@ struct orchestrator_config {
   /// own. False runs it on the scheduler, for deterministic tests under
   /// CAF's test coordinator.
   bool detached_writer = true;
+  /// The cluster this orchestrator is a node of; none runs it alone. In a
+  /// cluster, each approval key is owned by one node (`owner_of`): calls
+  /// on a key another node owns are routed there, and runs here waiting
+  /// on such a key are woken by the owner.
+  std::optional<cluster_membership> cluster{};
 
   /// Sets the approval and run stores and the journal to those
   /// `persistence::open_lmdb_stores` opened (so group commit is never

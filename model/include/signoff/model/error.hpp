@@ -40,6 +40,9 @@ inline constexpr std::string_view storage_error = "STORAGE_ERROR";
 /// A change was computed from a record that changed meanwhile (another
 /// process decided it); the change was not written. Read and try again.
 inline constexpr std::string_view stale_write = "STALE_WRITE";
+/// The node of a cluster that owns what was asked cannot be reached now;
+/// nothing was changed. Try again once it is back.
+inline constexpr std::string_view unavailable = "UNAVAILABLE";
 /// An awaited request to another actor got no answer in time.
 inline constexpr std::string_view request_timeout = "REQUEST_TIMEOUT";
 /// An awaited request to another actor failed (an error reply, the actor
