@@ -7,6 +7,7 @@
 
 #include <caf/all.hpp>
 
+#include "cluster_gateway.hpp"
 #include "signoff/persistence/memory_store.hpp"
 
 namespace signoff::actors::detail {
@@ -64,7 +65,48 @@ void engine::start(caf::actor_system& system, directory_actor dir,
   shards_.reserve(shard_count_);
   for (std::size_t i = 0; i < shard_count_; ++i)
     shards_.push_back(spawn_registry_shard(system, self));
+  if (const auto& cluster = config_.cluster) {
+    for (const auto& node : cluster->nodes)
+      if (node != cluster->self)
+        watchers_.emplace(node, spawn_peer_watcher(system, self, node));
+    gateway_ = spawn_cluster_gateway(system, self);
+    // From now on the link tells the gateway of each peer that comes up.
+    caf::anon_send(cluster->link, cluster_atom_v, gateway_);
+  }
   timer_ = spawn_expiry_timer(system, std::move(self));
+}
+
+bool engine::owns(std::string_view key) const {
+  return !config_.cluster || owner_of(key) == config_.cluster->self;
+}
+
+const std::string& engine::owner_of(std::string_view key) const {
+  return config_.cluster ? actors::owner_of(key, config_.cluster->nodes)
+                         : node_name();
+}
+
+const std::string& engine::node_name() const noexcept {
+  static const std::string alone;
+  return config_.cluster ? config_.cluster->self : alone;
+}
+
+const cluster_link_actor& engine::link() const noexcept {
+  static const cluster_link_actor none;
+  return config_.cluster ? config_.cluster->link : none;
+}
+
+caf::actor engine::watcher_for(const std::string& node) const {
+  auto it = watchers_.find(node);
+  return it != watchers_.end() ? it->second : caf::actor{};
+}
+
+std::vector<caf::actor> engine::cluster_actors() const {
+  std::vector<caf::actor> out;
+  if (gateway_)
+    out.push_back(caf::actor_cast<caf::actor>(gateway_));
+  for (const auto& [node, watcher] : watchers_)
+    out.push_back(watcher);
+  return out;
 }
 
 void engine::stop() noexcept {
@@ -73,6 +115,7 @@ void engine::stop() noexcept {
   timer_ = nullptr;
   directory_ = nullptr;
   gateway_ = nullptr;
+  watchers_.clear();
   if (executor_)
     executor_->stop();
 }

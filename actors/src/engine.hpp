@@ -8,6 +8,7 @@
 #include <atomic>
 #include <memory>
 #include <string_view>
+#include <unordered_map>
 #include <utility>
 #include <vector>
 
@@ -85,7 +86,20 @@ public:
   /// The expiry timer armed for `at` (or disarmed, with max()).
   void armed_for(model::time_point at) const noexcept;
 
-  /// The shard owning `key`.
+  /// True if this node owns `key`: always, outside a cluster.
+  [[nodiscard]] bool owns(std::string_view key) const;
+  /// The node owning `key` (this one outside a cluster).
+  [[nodiscard]] const std::string& owner_of(std::string_view key) const;
+  /// This node's name; empty outside a cluster.
+  [[nodiscard]] const std::string& node_name() const noexcept;
+  /// Carries calls to the other nodes (null outside a cluster).
+  [[nodiscard]] const cluster_link_actor& link() const noexcept;
+  /// The actor a key's owner wakes runs of `node` through (see
+  /// `spawn_peer_watcher`); null for an unknown node.
+  [[nodiscard]] caf::actor watcher_for(const std::string& node) const;
+
+  /// The shard holding `key`'s operations: for a key another node owns,
+  /// the shard forwards them there.
   [[nodiscard]] const registry_shard_actor&
   shard_for(std::string_view key) const noexcept;
   [[nodiscard]] const std::vector<registry_shard_actor>&
@@ -126,6 +140,9 @@ public:
   void start(caf::actor_system& system, directory_actor dir,
              std::shared_ptr<engine> self);
 
+  /// The gateway and the peer watchers, stopped with the orchestrator.
+  [[nodiscard]] std::vector<caf::actor> cluster_actors() const;
+
   /// Drops every handle (they keep the actors' control blocks alive) and
   /// stops the executor, waiting for the steps it runs.
   void stop() noexcept;
@@ -138,6 +155,7 @@ private:
   expiry_timer_actor timer_;
   directory_actor directory_;
   cluster_gateway_actor gateway_;
+  std::unordered_map<std::string, caf::actor> watchers_;
   std::unique_ptr<step_executor> executor_;
   std::shared_ptr<detail::orchestrator_counters> counters_;
   mutable std::atomic<std::int64_t> armed_ms_;

@@ -9,6 +9,7 @@
 
 #include <caf/all.hpp>
 
+#include "cluster_gateway.hpp"
 #include "engine.hpp"
 #include "run_actor.hpp"
 #include "signoff/model/json_text.hpp"
@@ -415,6 +416,73 @@ result<T> found_or(result<std::optional<T>> found, const std::string& what) {
   return std::move(*found.value());
 }
 
+/// Reads `key` on the node owning it: a call of `kind` ("approval",
+/// "audit") carrying the key.
+template <class T>
+caf::typed_response_promise<result<T>> ask_owner(directory_pointer self,
+                                                 const std::string& key,
+                                                 std::string_view kind) {
+  auto rp = self->make_response_promise<result<T>>();
+  const auto& eng = *self->state.eng;
+  detail::ask_node<T>(self, eng, eng.owner_of(key), kind,
+                      boost::json::value(key),
+                      [rp](result<T> r) mutable { rp.deliver(std::move(r)); });
+  return rp;
+}
+
+/// The pending keys with `prefix` on every node, in key order, `here`
+/// being this node's. A node that does not answer fails the listing with
+/// UNAVAILABLE naming it: a partial list would read as "nothing else is
+/// pending".
+caf::typed_response_promise<result<std::vector<std::string>>>
+pending_everywhere(directory_pointer self, const std::string& prefix,
+                   std::vector<std::string> here) {
+  using listing = result<std::vector<std::string>>;
+  auto rp = self->make_response_promise<listing>();
+  const auto& eng = *self->state.eng;
+  struct gathering {
+    std::vector<std::string> keys;
+    std::vector<std::string> silent;
+    std::size_t left = 0;
+  };
+  auto g = std::make_shared<gathering>();
+  g->keys = std::move(here);
+  const auto& nodes = eng.config().cluster->nodes;
+  g->left = nodes.size();
+  auto one_done = [rp, g]() mutable {
+    if (--g->left > 0)
+      return;
+    if (!g->silent.empty()) {
+      std::string names;
+      for (const auto& node : g->silent)
+        names += (names.empty() ? "'" : ", '") + node + "'";
+      rp.deliver(listing{model::make_error(
+        model::error_type::unavailable,
+        "node " + names + " cannot be reached; its approvals are not listed",
+        boost::json::value_from(g->silent))});
+      return;
+    }
+    std::sort(g->keys.begin(), g->keys.end());
+    rp.deliver(listing{std::move(g->keys)});
+  };
+  for (const auto& node : nodes) {
+    if (node == eng.node_name()) {
+      one_done();
+      continue;
+    }
+    detail::ask_node<std::vector<std::string>>(
+      self, eng, node, detail::call_kind::pending, boost::json::value(prefix),
+      [g, node, one_done](listing r) mutable {
+        if (r.is_ok())
+          g->keys.insert(g->keys.end(), r.value().begin(), r.value().end());
+        else
+          g->silent.push_back(node);
+        one_done();
+      });
+  }
+  return rp;
+}
+
 /// Stops every actor of the orchestrator; quits once they all have.
 void stop(directory_pointer self, const caf::exit_msg& msg) {
   auto& st = self->state;
@@ -430,6 +498,8 @@ void stop(directory_pointer self, const caf::exit_msg& msg) {
   children.push_back(caf::actor_cast<caf::actor>(eng.timer()));
   if (eng.writer())
     children.push_back(caf::actor_cast<caf::actor>(eng.writer()));
+  for (auto& actor : eng.cluster_actors())
+    children.push_back(std::move(actor));
   st.resident.clear();
   st.quitting = 0;
   st.parked.clear();
@@ -528,20 +598,31 @@ directory_actor::behavior_type directory_behavior(directory_pointer self,
            const std::string& key) -> result<std::vector<std::string>> {
       return self->state.eng->runs().find_by_pending_approval(key);
     },
-    [self](approval_atom,
-           const std::string& key) -> result<model::approval_record> {
-      return found_or(self->state.eng->approvals().find_approval(key),
+    [self](approval_atom, const std::string& key)
+      -> caf::result<result<model::approval_record>> {
+      const auto& eng = *self->state.eng;
+      if (!eng.owns(key))
+        return ask_owner<model::approval_record>(self, key,
+                                                 detail::call_kind::approval);
+      return found_or(eng.approvals().find_approval(key),
                       "no approval '" + key + "' exists");
     },
-    [self](pending_atom,
-           const std::string& prefix) -> result<std::vector<std::string>> {
+    [self](pending_atom, const std::string& prefix)
+      -> caf::result<result<std::vector<std::string>>> {
       const auto& eng = *self->state.eng;
-      return eng.approvals().list_pending(
+      auto here = eng.approvals().list_pending(
         prefix, eng.now(), std::numeric_limits<std::size_t>::max());
+      if (!eng.config().cluster || here.is_err())
+        return here;
+      return pending_everywhere(self, prefix, std::move(here.value()));
     },
-    [self](audit_atom,
-           const std::string& key) -> result<std::vector<model::audit_entry>> {
-      return self->state.eng->approvals().audit_trail(key);
+    [self](audit_atom, const std::string& key)
+      -> caf::result<result<std::vector<model::audit_entry>>> {
+      const auto& eng = *self->state.eng;
+      if (!eng.owns(key))
+        return ask_owner<std::vector<model::audit_entry>>(
+          self, key, detail::call_kind::audit);
+      return eng.approvals().audit_trail(key);
     },
     [self](cleanup_atom, const cleanup_request& req) -> result<cleanup_report> {
       const auto& eng = *self->state.eng;

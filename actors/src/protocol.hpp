@@ -30,6 +30,9 @@ struct reach_request {
   std::string key{};
   /// How to create the approval if nobody asked for it yet.
   model::approval_spec spec{};
+  /// The run lives on another node of the cluster: `run` is that node's
+  /// watcher, woken with a `routed_wake` naming the run.
+  bool remote = false;
 };
 
 /// The status of a decided approval, sent to each run waiting on it.

@@ -8,6 +8,7 @@
 
 #include <caf/all.hpp>
 
+#include "cluster_gateway.hpp"
 #include "engine.hpp"
 
 namespace signoff::actors::detail {
@@ -23,10 +24,12 @@ using comment_reply = model::result<model::audit_entry>;
 using assignment_reply = model::result<model::decision_outcome>;
 using status_reply = model::result<model::approval_status>;
 
-/// A resident run waiting on a key.
+/// A resident run waiting on a key, or a run of another node.
 struct waiter {
   std::string run_id;
   caf::actor run;
+  /// `run` is the watcher of the run's node (see `reach_request::remote`).
+  bool remote = false;
 };
 
 /// What the shard holds for one key: only while runs wait on it in memory
@@ -85,6 +88,19 @@ void when_idle(shard_pointer self, const std::string& key,
   }
   op();
   release(self, key);
+}
+
+/// Registers `w` as waiting on `key`, replacing an older registration of
+/// the same run (a run re-activated since has a new actor).
+void register_waiter(shard_pointer self, const std::string& key, waiter w) {
+  auto& waiters = self->state.keys[key].waiters;
+  auto same
+    = std::find_if(waiters.begin(), waiters.end(),
+                   [&](const waiter& x) { return x.run_id == w.run_id; });
+  if (same != waiters.end())
+    *same = std::move(w);
+  else
+    waiters.push_back(std::move(w));
 }
 
 /// A write of `key` became durable (or failed): runs what waited for it.
@@ -204,6 +220,27 @@ void wake_through_directory(shard_pointer self,
           });
 }
 
+/// Wakes a run of another node through its node's watcher. A run that
+/// could not be woken (its node is down) stays registered: the key stays
+/// owed, and the next try reaches it (the node also asks again for its
+/// runs' keys when it comes back).
+void wake_remote(shard_pointer self, const std::shared_ptr<wake_round>& round,
+                 waiter target) {
+  self
+    ->request(target.run, caf::infinite, wake_atom_v,
+              routed_wake{target.run_id, round->wake})
+    .then(
+      [self, round, target](wake_report& report) {
+        if (report.failed)
+          register_waiter(self, round->key, target);
+        woken(self, round, target.run_id, report);
+      },
+      [self, round, target](caf::error&) {
+        register_waiter(self, round->key, target);
+        woken(self, round, target.run_id, wake_report{false, true});
+      });
+}
+
 /// Sends the next wakes of the round, keeping at most `wakes_in_flight`
 /// unanswered, and ends it once every target answered.
 void wake_next(shard_pointer self, std::shared_ptr<wake_round> round) {
@@ -214,6 +251,10 @@ void wake_next(shard_pointer self, std::shared_ptr<wake_round> round) {
     ++round->pending;
     if (!target.run) {
       wake_through_directory(self, round, target.run_id);
+      continue;
+    }
+    if (target.remote) {
+      wake_remote(self, round, std::move(target));
       continue;
     }
     self->request(target.run, caf::infinite, wake_atom_v, round->wake)
@@ -463,7 +504,7 @@ void create_for(shard_pointer self, const reach_request& req,
     rp.deliver(status_reply{transition.error()});
     return;
   }
-  self->state.keys[req.key].waiters.push_back({req.run_id, req.run});
+  register_waiter(self, req.key, {req.run_id, req.run, req.remote});
   // The timer learns of the deadline now, and again once the approval is
   // durable: had it fired in between, it read the store without this
   // approval and may have armed for a later one.
@@ -505,7 +546,7 @@ void reach_now(shard_pointer self, const reach_request& req,
   }
   auto status = stored.value()->status_at(eng.now());
   if (status.is_pending())
-    self->state.keys[req.key].waiters.push_back({req.run_id, req.run});
+    register_waiter(self, req.key, {req.run_id, req.run, req.remote});
   rp.deliver(status_reply{std::move(status)});
 }
 
@@ -528,18 +569,39 @@ void repair_owed(shard_pointer self, const std::string& key) {
   wake_all(self, key, stored.value()->status, {});
 }
 
+/// Forwards a call on `key`, which another node owns, to that node: the
+/// owner applies it and `rp` gets its answer (UNAVAILABLE, changing
+/// nothing, while the owner cannot be reached).
+template <class T>
+void forward(shard_pointer self, const std::string& key, std::string_view kind,
+             const boost::json::value& body,
+             caf::typed_response_promise<model::result<T>> rp) {
+  const auto& eng = *self->state.eng;
+  ask_node<T>(self, eng, eng.owner_of(key), kind, body,
+              [rp](model::result<T> r) mutable { rp.deliver(std::move(r)); });
+}
+
 registry_shard_actor::behavior_type
 shard_behavior(shard_pointer self, std::shared_ptr<engine> eng) {
   self->state.eng = std::move(eng);
   return {
     [self](decide_atom, decision_request& req) -> caf::result<decision_reply> {
       auto rp = self->make_response_promise<decision_reply>();
-      decide(self, std::move(req), rp, 0);
+      if (!self->state.eng->owns(req.decision.key))
+        forward(self, req.decision.key, call_kind::decide,
+                boost::json::value_from(req), rp);
+      else
+        decide(self, std::move(req), rp, 0);
       return rp;
     },
     [self](comment_atom, comment_request& req) -> caf::result<comment_reply> {
       auto rp = self->make_response_promise<comment_reply>();
       const auto key = req.key;
+      if (!self->state.eng->owns(key)) {
+        forward(self, key, call_kind::comment, boost::json::value_from(req),
+                rp);
+        return rp;
+      }
       amend(
         self, key,
         [req = std::move(req)](std::optional<model::approval_record> current,
@@ -557,6 +619,11 @@ shard_behavior(shard_pointer self, std::shared_ptr<engine> eng) {
            model::assignment_change& change) -> caf::result<assignment_reply> {
       auto rp = self->make_response_promise<assignment_reply>();
       const auto key = change.key;
+      if (!self->state.eng->owns(key)) {
+        forward(self, key, call_kind::assign, boost::json::value_from(change),
+                rp);
+        return rp;
+      }
       amend(
         self, key,
         [change
@@ -573,6 +640,15 @@ shard_behavior(shard_pointer self, std::shared_ptr<engine> eng) {
     [self](reach_atom, reach_request& req) -> caf::result<status_reply> {
       auto rp = self->make_response_promise<status_reply>();
       const auto key = req.key;
+      if (!self->state.eng->owns(key)) {
+        // The owner keeps the run as a waiter (through this node's
+        // watcher), even once the run passivates here.
+        forward(self, key, call_kind::reach,
+                boost::json::value_from(
+                  remote_reach{req.run_id, req.key, std::move(req.spec)}),
+                rp);
+        return rp;
+      }
       when_idle(self, key, [self, req = std::move(req), rp]() mutable {
         reach_now(self, req, rp);
       });

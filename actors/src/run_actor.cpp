@@ -239,6 +239,11 @@ bool refresh(const run_state& st, model::approval_wait& wait) {
   for (std::size_t i = 0; i < wait.keys.size(); ++i) {
     if (!wait.statuses[i].is_pending())
       continue;
+    if (!st.eng->owns(wait.keys[i])) {
+      // Another node's key: only its owner knows; ask it again.
+      missing = true;
+      continue;
+    }
     auto record = st.eng->approvals().find_approval(wait.keys[i]);
     if (record.is_err())
       continue; // the shard answers for it when asked
@@ -743,6 +748,8 @@ bool run_state::cancel_pending(std::vector<std::string> keys,
     // run made before it, so only those still pending need a cancel.
     const auto now = eng->now();
     std::erase_if(keys, [&](const std::string& key) {
+      if (!eng->owns(key))
+        return false; // its owner answers an idempotent cancel
       auto record = eng->approvals().find_approval(key);
       return record.is_ok()
              && (!record.value()
@@ -884,7 +891,10 @@ caf::result<execution_reply> resume(run_pointer self) {
     go_on(self);
     return rp;
   }
-  auto record = st.eng->approvals().find_approval(st.approval->key);
+  // Another node's key is read by asking its owner, as for a vanished one.
+  auto record = st.eng->owns(st.approval->key)
+                  ? st.eng->approvals().find_approval(st.approval->key)
+                  : model::result<std::optional<model::approval_record>>{};
   if (record.is_err())
     return execution_reply{record.error()};
   if (!record.value()) {

@@ -334,4 +334,88 @@ tag_invoke(boost::json::try_value_to_tag<approval_record>,
   return r;
 }
 
+void tag_invoke(boost::json::value_from_tag, boost::json::value& out,
+                const actor_rights& r) {
+  out = {{"admin", r.admin}, {"groups", boost::json::value_from(r.groups)}};
+}
+
+boost::json::result<actor_rights>
+tag_invoke(boost::json::try_value_to_tag<actor_rights>,
+           const boost::json::value& in) {
+  const auto* obj = in.if_object();
+  actor_rights r;
+  if (obj == nullptr || !detail::read_field(*obj, "admin", r.admin)
+      || !detail::read_optional_field(*obj, "groups", r.groups))
+    return detail::malformed();
+  return r;
+}
+
+void tag_invoke(boost::json::value_from_tag, boost::json::value& out,
+                const decision& d) {
+  out = {{"key", d.key},
+         {"kind", to_string(d.kind)},
+         {"value", d.value},
+         {"reason", d.reason},
+         {"actor", d.actor},
+         {"rights", boost::json::value_from(d.rights)},
+         {"requireExisting", d.require_existing}};
+}
+
+boost::json::result<decision>
+tag_invoke(boost::json::try_value_to_tag<decision>,
+           const boost::json::value& in) {
+  const auto* obj = in.if_object();
+  decision d;
+  std::string kind;
+  if (obj == nullptr || !detail::read_field(*obj, "key", d.key)
+      || !detail::read_field(*obj, "kind", kind)
+      || !detail::read_optional_field(*obj, "reason", d.reason)
+      || !detail::read_optional_field(*obj, "actor", d.actor)
+      || !detail::read_field(*obj, "rights", d.rights)
+      || !detail::read_optional_field(*obj, "requireExisting",
+                                      d.require_existing))
+    return detail::malformed();
+  const auto parsed = parse_decision_kind(kind);
+  if (!parsed)
+    return detail::malformed();
+  d.kind = *parsed;
+  detail::read_value_field(*obj, "value", d.value);
+  return d;
+}
+
+void tag_invoke(boost::json::value_from_tag, boost::json::value& out,
+                const assignment_change& c) {
+  out
+    = {{"key", c.key},
+       {"kind", c.kind == assignment_kind::delegate ? "delegate" : "reassign"},
+       {"assignees", boost::json::value_from(c.assignees)},
+       {"candidateGroups", boost::json::value_from(c.candidate_groups)},
+       {"to", c.to},
+       {"reason", c.reason},
+       {"actor", c.actor},
+       {"rights", boost::json::value_from(c.rights)}};
+}
+
+boost::json::result<assignment_change>
+tag_invoke(boost::json::try_value_to_tag<assignment_change>,
+           const boost::json::value& in) {
+  const auto* obj = in.if_object();
+  assignment_change c;
+  std::string kind;
+  if (obj == nullptr || !detail::read_field(*obj, "key", c.key)
+      || !detail::read_field(*obj, "kind", kind)
+      || (kind != "reassign" && kind != "delegate")
+      || !detail::read_optional_field(*obj, "assignees", c.assignees)
+      || !detail::read_optional_field(*obj, "candidateGroups",
+                                      c.candidate_groups)
+      || !detail::read_optional_field(*obj, "to", c.to)
+      || !detail::read_optional_field(*obj, "reason", c.reason)
+      || !detail::read_optional_field(*obj, "actor", c.actor)
+      || !detail::read_field(*obj, "rights", c.rights))
+    return detail::malformed();
+  c.kind = kind == "delegate" ? assignment_kind::delegate
+                              : assignment_kind::reassign;
+  return c;
+}
+
 } // namespace signoff::model

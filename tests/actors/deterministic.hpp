@@ -198,6 +198,15 @@ public:
     run();
   }
 
+  /// Configures `cfg` for the test coordinator, quietly (also for other
+  /// systems of a test, such as the network between cluster nodes).
+  static caf::actor_system_config& init_config(caf::actor_system_config& cfg) {
+    cfg.set("scheduler.policy", caf::atom("testing"));
+    cfg.set("logger.file-verbosity", caf::atom("quiet"));
+    cfg.set("logger.console-verbosity", caf::atom("quiet"));
+    return cfg;
+  }
+
   deterministic_engine(const deterministic_engine&) = delete;
   deterministic_engine& operator=(const deterministic_engine&) = delete;
 
@@ -473,13 +482,6 @@ private:
     if (const auto* found = find_in_queue(std::get<0>(queues), pred))
       return found;                                  // urgent
     return find_in_queue(std::get<1>(queues), pred); // normal
-  }
-
-  static caf::actor_system_config& init_config(caf::actor_system_config& cfg) {
-    cfg.set("scheduler.policy", caf::atom("testing"));
-    cfg.set("logger.file-verbosity", caf::atom("quiet"));
-    cfg.set("logger.console-verbosity", caf::atom("quiet"));
-    return cfg;
   }
 
   std::optional<temp_dir> dir_;

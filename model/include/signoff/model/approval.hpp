@@ -277,6 +277,24 @@ void tag_invoke(boost::json::value_from_tag, boost::json::value& out,
 boost::json::result<escalation_level>
 tag_invoke(boost::json::try_value_to_tag<escalation_level>,
            const boost::json::value& in);
+/// The forms nodes of a cluster send each other: a decision or an
+/// assignment change routed to the node owning its key keeps its actor's
+/// rights.
+void tag_invoke(boost::json::value_from_tag, boost::json::value& out,
+                const actor_rights& r);
+boost::json::result<actor_rights>
+tag_invoke(boost::json::try_value_to_tag<actor_rights>,
+           const boost::json::value& in);
+void tag_invoke(boost::json::value_from_tag, boost::json::value& out,
+                const decision& d);
+boost::json::result<decision>
+tag_invoke(boost::json::try_value_to_tag<decision>,
+           const boost::json::value& in);
+void tag_invoke(boost::json::value_from_tag, boost::json::value& out,
+                const assignment_change& c);
+boost::json::result<assignment_change>
+tag_invoke(boost::json::try_value_to_tag<assignment_change>,
+           const boost::json::value& in);
 /// Persisted form; carries a format `version`.
 void tag_invoke(boost::json::value_from_tag, boost::json::value& out,
                 const approval_record& r);
