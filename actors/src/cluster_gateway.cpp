@@ -246,32 +246,35 @@ void resync(gateway_pointer self, const std::string& peer) {
   }
 }
 
-/// Answers a read of our approvals (one key's record or audit trail, or
-/// our pending keys with a prefix).
+/// Answers a read of what this node holds: one of its approvals (record
+/// or audit trail), its pending keys with a prefix, its runs matching a
+/// filter or waiting on a key, one of its runs.
 cluster_envelope read_call(const engine& eng, std::string_view kind,
                            const boost::json::value& body) {
+  const auto& self = eng.node_name();
+  if (kind == call_kind::runs) {
+    auto filter = read_as<persistence::run_filter>(body, "a run filter");
+    if (filter.is_err())
+      return make_failure(self, filter.error());
+    return make_answer(self, eng.runs().list(filter.value()));
+  }
   const auto* text = body.if_string();
   if (text == nullptr)
-    return make_failure(eng.node_name(), malformed_call(kind));
+    return make_failure(self, malformed_call(kind));
   const std::string arg{*text};
   if (kind == call_kind::pending)
     return make_answer(
-      eng.node_name(),
-      eng.approvals().list_pending(arg, eng.now(),
-                                   std::numeric_limits<std::size_t>::max()));
+      self, eng.approvals().list_pending(
+              arg, eng.now(), std::numeric_limits<std::size_t>::max()));
   if (kind == call_kind::audit)
-    return make_answer(eng.node_name(), eng.approvals().audit_trail(arg));
-  auto found = eng.approvals().find_approval(arg);
-  if (found.is_err())
-    return make_answer(eng.node_name(),
-                       model::result<model::approval_record>{found.error()});
-  if (!found.value())
-    return make_answer(
-      eng.node_name(),
-      model::result<model::approval_record>{model::make_error(
-        model::error_type::not_found, "no approval '" + arg + "' exists")});
-  return make_answer(eng.node_name(), model::result<model::approval_record>{
-                                        std::move(*found.value())});
+    return make_answer(self, eng.approvals().audit_trail(arg));
+  if (kind == call_kind::waiting)
+    return make_answer(self, eng.runs().find_by_pending_approval(arg));
+  if (kind == call_kind::status)
+    return make_answer(self, model::found_or(eng.runs().load(arg),
+                                             "no run '" + arg + "' exists"));
+  return make_answer(self, model::found_or(eng.approvals().find_approval(arg),
+                                           "no approval '" + arg + "' exists"));
 }
 
 cluster_gateway_actor::behavior_type
@@ -315,7 +318,8 @@ gateway_behavior(gateway_pointer self, std::shared_ptr<engine> eng) {
       } else if (kind == call_kind::wake) {
         wake(self, rp, b);
       } else if (kind == call_kind::approval || kind == call_kind::audit
-                 || kind == call_kind::pending) {
+                 || kind == call_kind::pending || kind == call_kind::runs
+                 || kind == call_kind::waiting || kind == call_kind::status) {
         // Read from the store, never through the directory: it would ask
         // the other nodes in turn.
         rp.deliver(read_call(eng, kind, b));

@@ -221,6 +221,50 @@ tag_invoke(boost::json::try_value_to_tag<comment_request>,
 
 } // namespace signoff::actors
 
+namespace signoff::persistence {
+
+void tag_invoke(boost::json::value_from_tag, boost::json::value& out,
+                const run_filter& f) {
+  boost::json::object obj;
+  if (f.workflow_name)
+    obj["workflowName"] = *f.workflow_name;
+  if (f.status)
+    obj["status"] = boost::json::value_from(*f.status);
+  if (f.has_pending_approvals)
+    obj["hasPendingApprovals"] = *f.has_pending_approvals;
+  out = std::move(obj);
+}
+
+boost::json::result<run_filter>
+tag_invoke(boost::json::try_value_to_tag<run_filter>,
+           const boost::json::value& in) {
+  const auto* obj = in.if_object();
+  if (obj == nullptr)
+    return actors::detail::malformed();
+  run_filter f;
+  std::string name;
+  model::run_status status{};
+  bool has_pending = false;
+  if (obj->contains("workflowName")) {
+    if (!actors::detail::read(*obj, "workflowName", name))
+      return actors::detail::malformed();
+    f.workflow_name = std::move(name);
+  }
+  if (obj->contains("status")) {
+    if (!actors::detail::read(*obj, "status", status))
+      return actors::detail::malformed();
+    f.status = status;
+  }
+  if (obj->contains("hasPendingApprovals")) {
+    if (!actors::detail::read(*obj, "hasPendingApprovals", has_pending))
+      return actors::detail::malformed();
+    f.has_pending_approvals = has_pending;
+  }
+  return f;
+}
+
+} // namespace signoff::persistence
+
 namespace signoff::model {
 
 void tag_invoke(boost::json::value_from_tag, boost::json::value& out,

@@ -34,6 +34,11 @@ inline constexpr std::string_view wake = "wake";
 inline constexpr std::string_view approval = "approval";
 inline constexpr std::string_view audit = "audit";
 inline constexpr std::string_view pending = "pending";
+/// Reads of the callee's runs: those matching a filter, those waiting on a
+/// key, one run by id.
+inline constexpr std::string_view runs = "runs";
+inline constexpr std::string_view waiting = "waiting";
+inline constexpr std::string_view status = "status";
 /// From a node's own link: the named peer came up.
 inline constexpr std::string_view peer_up = "peer_up";
 } // namespace call_kind
@@ -158,6 +163,16 @@ tag_invoke(boost::json::try_value_to_tag<comment_request>,
            const boost::json::value& in);
 
 } // namespace signoff::actors
+
+namespace signoff::persistence {
+
+void tag_invoke(boost::json::value_from_tag, boost::json::value& out,
+                const run_filter& f);
+boost::json::result<run_filter>
+tag_invoke(boost::json::try_value_to_tag<run_filter>,
+           const boost::json::value& in);
+
+} // namespace signoff::persistence
 
 namespace signoff::model {
 

@@ -30,16 +30,6 @@ std::unique_ptr<caf::actor_system_config> make_config(std::size_t workers) {
   return cfg;
 }
 
-template <class T>
-model::result<T> found_or(model::result<std::optional<T>> found,
-                          const std::string& what) {
-  if (found.is_err())
-    return found.error();
-  if (!found.value())
-    return model::make_error(model::error_type::not_found, what);
-  return std::move(*found.value());
-}
-
 model::error bad_bulk(std::string message) {
   return model::make_error(model::error_type::invalid_argument,
                            std::move(message));
@@ -69,6 +59,12 @@ struct orchestrator::impl {
   std::shared_ptr<persistence::approval_store> approvals;
   std::shared_ptr<persistence::workflow_state_store> runs;
   model::clock clock;
+
+  /// True if the orchestrator is a node of a cluster: reads of what other
+  /// nodes hold cross the orchestrator actor, which asks them.
+  [[nodiscard]] bool clustered() const {
+    return engine->config().cluster.has_value();
+  }
 
   /// The result a reply of the orchestrator actor carries; a failed
   /// request (a `caf::error`) or a dropped one (an empty message) as
@@ -233,9 +229,12 @@ orchestrator::decide_each(std::vector<std::string> keys,
 model::result<std::vector<bulk_outcome>>
 orchestrator::decide_pending(const std::string& prefix,
                              const model::decision& d, bool auto_resume) {
-  // One more than the limit tells "too many" from "exactly the limit".
-  auto keys = impl_->approvals->list_pending(prefix, impl_->clock(),
-                                             model::max_bulk_keys + 1);
+  // One more than the limit tells "too many" from "exactly the limit"; a
+  // cluster lists every node's, all of them.
+  auto keys = impl_->clustered()
+                ? list_pending_approvals(prefix)
+                : impl_->approvals->list_pending(prefix, impl_->clock(),
+                                                 model::max_bulk_keys + 1);
   if (keys.is_err())
     return keys.error();
   if (keys->empty())
@@ -399,7 +398,11 @@ orchestrator::poll_approval(const std::string& key,
 
 model::result<model::saved_workflow_state>
 orchestrator::get_workflow_status(const std::string& run_id) {
-  return found_or(impl_->runs->load(run_id), "no run '" + run_id + "' exists");
+  auto here = impl_->runs->load(run_id);
+  if (impl_->clustered() && here.is_ok() && !here.value())
+    return impl_->ask<model::saved_workflow_state>(actors::status_atom_v,
+                                                   run_id);
+  return model::found_or(std::move(here), "no run '" + run_id + "' exists");
 }
 
 model::result<std::vector<std::string>>
@@ -408,11 +411,14 @@ orchestrator::list_pending_workflows(const std::string& workflow_name) {
   filter.status = model::run_status::paused;
   if (!workflow_name.empty())
     filter.workflow_name = workflow_name;
-  return impl_->runs->list(filter);
+  return list_runs(filter);
 }
 
 model::result<std::vector<std::string>>
 orchestrator::list_runs(const persistence::run_filter& filter) {
+  if (impl_->clustered())
+    return impl_->ask<std::vector<std::string>>(actors::list_runs_atom_v,
+                                                filter);
   return impl_->runs->list(filter);
 }
 
@@ -428,22 +434,31 @@ model::result<std::vector<std::string>> orchestrator::expire_due() {
 
 model::result<std::vector<model::audit_entry>>
 orchestrator::audit_trail(const std::string& key) {
+  if (!impl_->engine->owns(key))
+    return impl_->ask<std::vector<model::audit_entry>>(actors::audit_atom_v,
+                                                       key);
   return impl_->approvals->audit_trail(key);
 }
 
 model::result<std::vector<std::string>>
 orchestrator::list_runs_waiting_on(const std::string& key) {
+  if (impl_->clustered())
+    return impl_->ask<std::vector<std::string>>(actors::waiting_atom_v, key);
   return impl_->runs->find_by_pending_approval(key);
 }
 
 model::result<model::approval_record>
 orchestrator::get_approval(const std::string& key) {
-  return found_or(impl_->approvals->find_approval(key),
-                  "no approval '" + key + "' exists");
+  if (!impl_->engine->owns(key))
+    return impl_->ask<model::approval_record>(actors::approval_atom_v, key);
+  return model::found_or(impl_->approvals->find_approval(key),
+                         "no approval '" + key + "' exists");
 }
 
 model::result<std::vector<std::string>>
 orchestrator::list_pending_approvals(const std::string& prefix) {
+  if (impl_->clustered())
+    return impl_->ask<std::vector<std::string>>(actors::pending_atom_v, prefix);
   return impl_->approvals->list_pending(
     prefix, impl_->clock(), std::numeric_limits<std::size_t>::max());
 }

@@ -407,15 +407,6 @@ void sweep(directory_pointer self) {
   schedule_sweep(self);
 }
 
-template <class T>
-result<T> found_or(result<std::optional<T>> found, const std::string& what) {
-  if (found.is_err())
-    return found.error();
-  if (!found.value())
-    return not_found(what);
-  return std::move(*found.value());
-}
-
 /// Reads `key` on the node owning it: a call of `kind` ("approval",
 /// "audit") carrying the key.
 template <class T>
@@ -430,40 +421,48 @@ caf::typed_response_promise<result<T>> ask_owner(directory_pointer self,
   return rp;
 }
 
-/// The pending keys with `prefix` on every node, in key order, `here`
-/// being this node's. A node that does not answer fails the listing with
-/// UNAVAILABLE naming it: a partial list would read as "nothing else is
-/// pending".
+/// The names of `nodes`, quoted, for a message.
+std::string quoted(const std::vector<std::string>& nodes) {
+  std::string out;
+  for (const auto& node : nodes)
+    out += (out.empty() ? "'" : ", '") + node + "'";
+  return out;
+}
+
+/// Adds every other node's answer to a listing call of `kind` carrying
+/// `body` to `here`, this node's list, and replies the whole in order. A
+/// node that does not answer fails the listing with UNAVAILABLE naming it
+/// (in the error's details too): a partial list would read as "nothing
+/// else there".
 caf::typed_response_promise<result<std::vector<std::string>>>
-pending_everywhere(directory_pointer self, const std::string& prefix,
-                   std::vector<std::string> here) {
+list_everywhere(directory_pointer self, std::string_view kind,
+                const boost::json::value& body, std::vector<std::string> here) {
   using listing = result<std::vector<std::string>>;
   auto rp = self->make_response_promise<listing>();
   const auto& eng = *self->state.eng;
   struct gathering {
-    std::vector<std::string> keys;
+    std::vector<std::string> items;
     std::vector<std::string> silent;
     std::size_t left = 0;
   };
   auto g = std::make_shared<gathering>();
-  g->keys = std::move(here);
+  g->items = std::move(here);
   const auto& nodes = eng.config().cluster->nodes;
   g->left = nodes.size();
   auto one_done = [rp, g]() mutable {
     if (--g->left > 0)
       return;
     if (!g->silent.empty()) {
-      std::string names;
-      for (const auto& node : g->silent)
-        names += (names.empty() ? "'" : ", '") + node + "'";
       rp.deliver(listing{model::make_error(
         model::error_type::unavailable,
-        "node " + names + " cannot be reached; its approvals are not listed",
+        "node " + quoted(g->silent) + " cannot be reached; the list is partial",
         boost::json::value_from(g->silent))});
       return;
     }
-    std::sort(g->keys.begin(), g->keys.end());
-    rp.deliver(listing{std::move(g->keys)});
+    std::sort(g->items.begin(), g->items.end());
+    g->items.erase(std::unique(g->items.begin(), g->items.end()),
+                   g->items.end());
+    rp.deliver(listing{std::move(g->items)});
   };
   for (const auto& node : nodes) {
     if (node == eng.node_name()) {
@@ -471,11 +470,59 @@ pending_everywhere(directory_pointer self, const std::string& prefix,
       continue;
     }
     detail::ask_node<std::vector<std::string>>(
-      self, eng, node, detail::call_kind::pending, boost::json::value(prefix),
-      [g, node, one_done](listing r) mutable {
+      self, eng, node, kind, body, [g, node, one_done](listing r) mutable {
         if (r.is_ok())
-          g->keys.insert(g->keys.end(), r.value().begin(), r.value().end());
+          g->items.insert(g->items.end(), r.value().begin(), r.value().end());
         else
+          g->silent.push_back(node);
+        one_done();
+      });
+  }
+  return rp;
+}
+
+/// The run `run_id`, which is not here: asks every other node, since a run
+/// lives where it started. NOT_FOUND if no node has it; UNAVAILABLE if
+/// none of those that answered has it and some did not answer.
+caf::typed_response_promise<result<model::saved_workflow_state>>
+find_run_elsewhere(directory_pointer self, const std::string& run_id) {
+  using found = result<model::saved_workflow_state>;
+  auto rp = self->make_response_promise<found>();
+  const auto& eng = *self->state.eng;
+  struct gathering {
+    std::optional<model::saved_workflow_state> run;
+    std::vector<std::string> silent;
+    std::size_t left = 0;
+  };
+  auto g = std::make_shared<gathering>();
+  g->left = eng.config().cluster->nodes.size() - 1;
+  auto one_done = [rp, g, run_id]() mutable {
+    if (--g->left > 0)
+      return;
+    if (g->run)
+      rp.deliver(found{std::move(*g->run)});
+    else if (!g->silent.empty())
+      rp.deliver(found{model::make_error(
+        model::error_type::unavailable,
+        "run '" + run_id + "' is not on the nodes that answered; node "
+          + quoted(g->silent) + " cannot be reached",
+        boost::json::value_from(g->silent))});
+    else
+      rp.deliver(found{not_found("no run '" + run_id + "' exists")});
+  };
+  if (g->left == 0) {
+    rp.deliver(found{not_found("no run '" + run_id + "' exists")});
+    return rp;
+  }
+  for (const auto& node : eng.config().cluster->nodes) {
+    if (node == eng.node_name())
+      continue;
+    detail::ask_node<model::saved_workflow_state>(
+      self, eng, node, detail::call_kind::status, boost::json::value(run_id),
+      [g, node, one_done](found r) mutable {
+        if (r.is_ok())
+          g->run = std::move(r.value());
+        else if (!r.error().is(model::error_type::not_found))
           g->silent.push_back(node);
         one_done();
       });
@@ -585,18 +632,32 @@ directory_actor::behavior_type directory_behavior(directory_pointer self,
         return execution_reply{stopping_error()};
       return cancel_run(self, req);
     },
-    [self](status_atom,
-           const std::string& run_id) -> result<model::saved_workflow_state> {
-      return found_or(self->state.eng->runs().load(run_id),
-                      "no run '" + run_id + "' exists");
+    [self](status_atom, const std::string& run_id)
+      -> caf::result<result<model::saved_workflow_state>> {
+      const auto& eng = *self->state.eng;
+      auto here = eng.runs().load(run_id);
+      if (eng.config().cluster && here.is_ok() && !here.value())
+        return find_run_elsewhere(self, run_id);
+      return model::found_or(std::move(here), "no run '" + run_id + "' exists");
     },
     [self](list_runs_atom, const persistence::run_filter& filter)
-      -> result<std::vector<std::string>> {
-      return self->state.eng->runs().list(filter);
+      -> caf::result<result<std::vector<std::string>>> {
+      const auto& eng = *self->state.eng;
+      auto here = eng.runs().list(filter);
+      if (!eng.config().cluster || here.is_err())
+        return here;
+      return list_everywhere(self, detail::call_kind::runs,
+                             boost::json::value_from(filter),
+                             std::move(here.value()));
     },
-    [self](waiting_atom,
-           const std::string& key) -> result<std::vector<std::string>> {
-      return self->state.eng->runs().find_by_pending_approval(key);
+    [self](waiting_atom, const std::string& key)
+      -> caf::result<result<std::vector<std::string>>> {
+      const auto& eng = *self->state.eng;
+      auto here = eng.runs().find_by_pending_approval(key);
+      if (!eng.config().cluster || here.is_err())
+        return here;
+      return list_everywhere(self, detail::call_kind::waiting,
+                             boost::json::value(key), std::move(here.value()));
     },
     [self](approval_atom, const std::string& key)
       -> caf::result<result<model::approval_record>> {
@@ -604,8 +665,8 @@ directory_actor::behavior_type directory_behavior(directory_pointer self,
       if (!eng.owns(key))
         return ask_owner<model::approval_record>(self, key,
                                                  detail::call_kind::approval);
-      return found_or(eng.approvals().find_approval(key),
-                      "no approval '" + key + "' exists");
+      return model::found_or(eng.approvals().find_approval(key),
+                             "no approval '" + key + "' exists");
     },
     [self](pending_atom, const std::string& prefix)
       -> caf::result<result<std::vector<std::string>>> {
@@ -614,7 +675,9 @@ directory_actor::behavior_type directory_behavior(directory_pointer self,
         prefix, eng.now(), std::numeric_limits<std::size_t>::max());
       if (!eng.config().cluster || here.is_err())
         return here;
-      return pending_everywhere(self, prefix, std::move(here.value()));
+      return list_everywhere(self, detail::call_kind::pending,
+                             boost::json::value(prefix),
+                             std::move(here.value()));
     },
     [self](audit_atom, const std::string& key)
       -> caf::result<result<std::vector<model::audit_entry>>> {

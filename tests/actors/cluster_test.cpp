@@ -257,6 +257,26 @@ BOOST_AUTO_TEST_CASE(reads_and_changes_reach_the_owner_from_any_node) {
     test::must(b.reply<model::result<std::vector<model::audit_entry>>>()).size()
     == 3U); // created, commented, reassigned
 
+  // Runs live where they started; any node finds and lists them.
+  b.send(actors::status_atom_v, std::string{"run-1"});
+  c.settle();
+  BOOST_TEST(
+    test::must(b.reply<model::result<model::saved_workflow_state>>()).status
+    == model::run_status::paused);
+  b.send(actors::status_atom_v, std::string{"no-such-run"});
+  c.settle();
+  auto missing = b.reply<model::result<model::saved_workflow_state>>();
+  BOOST_TEST_REQUIRE(missing.is_err());
+  BOOST_TEST(missing.error().type == model::error_type::not_found);
+  b.send(actors::list_runs_atom_v, persistence::run_filter{});
+  c.settle();
+  BOOST_TEST(test::must(b.reply<model::result<std::vector<std::string>>>())
+             == std::vector<std::string>{"run-1"});
+  b.send(actors::waiting_atom_v, key);
+  c.settle();
+  BOOST_TEST(test::must(b.reply<model::result<std::vector<std::string>>>())
+             == std::vector<std::string>{"run-1"});
+
   // An outsider is refused by the owner, and nothing changes.
   auto outsider = model::decision::grant(key, true, "eve");
   outsider.rights = model::actor_rights::member_of();
@@ -345,6 +365,34 @@ BOOST_AUTO_TEST_CASE(an_owner_that_restarted_learns_its_remote_waiters_again) {
   BOOST_TEST(report.resumed_workflows == std::vector<std::string>{"a/run-2"});
   BOOST_TEST(c.node("a").stored("run-2").status
              == model::run_status::completed);
+}
+
+BOOST_AUTO_TEST_CASE(a_run_whose_node_restarted_is_woken_from_its_store) {
+  cluster_fixture c;
+  const auto key = c.key_owned_by("b", "order");
+  c.start("a", key, "run-1");
+  c.restart("a");
+  BOOST_TEST(c.node("a").resident() == 0U);
+  auto report = test::must(c.grant_at("b", key));
+  BOOST_TEST(report.resumed_workflows == std::vector<std::string>{"a/run-1"});
+  BOOST_TEST(c.node("a").stored("run-1").status
+             == model::run_status::completed);
+}
+
+BOOST_AUTO_TEST_CASE(cancelling_a_run_cancels_its_approval_on_the_owner) {
+  cluster_fixture c;
+  const auto key = c.key_owned_by("c", "order");
+  c.start("a", key, "run-1");
+  auto& a = c.node("a");
+  a.send(actors::cancel_run_atom_v,
+         actors::cancel_run_request{"run-1", "not needed", "ops"});
+  c.settle();
+  auto cancelled
+    = test::must(a.reply<model::result<model::execution_result>>());
+  BOOST_TEST(cancelled.status == model::run_status::cancelled);
+  BOOST_TEST(cancelled.pending_approvals == std::vector<std::string>{key});
+  BOOST_TEST(c.node("c").approval(key).status.state
+             == model::approval_state::cancelled);
 }
 
 BOOST_AUTO_TEST_CASE(a_run_on_the_owner_and_a_remote_run_share_a_key) {

@@ -2,6 +2,7 @@
 
 #include <cassert>
 #include <optional>
+#include <string>
 #include <type_traits>
 #include <utility>
 #include <variant>
@@ -204,6 +205,18 @@ tag_invoke(boost::json::try_value_to_tag<result<T, E>>,
   if (!error)
     return error.error();
   return result<T, E>{err(std::move(*error))};
+}
+
+/// A lookup's value, or NOT_FOUND with the message `what` when it found
+/// nothing; a failed lookup keeps its error.
+template <class T>
+[[nodiscard]] result<T> found_or(result<std::optional<T>> found,
+                                 const std::string& what) {
+  if (found.is_err())
+    return result<T>{found.error()};
+  if (!found.value())
+    return result<T>{make_error(error_type::not_found, what)};
+  return result<T>{std::move(*found.value())};
 }
 
 } // namespace signoff::model
