@@ -16,10 +16,12 @@ using test::deterministic_engine;
 
 namespace {
 
-/// What the test links share: each node's gateway, and the nodes down.
+/// What the test links share: each node's gateway, and the nodes down;
+/// and what the nodes logged, as "node: line".
 struct network {
   std::map<std::string, actors::cluster_gateway_actor> gateways;
   std::set<std::string> down;
+  std::vector<std::string> log;
 };
 
 /// A node's link: calls go to the named node's gateway, or are answered
@@ -149,6 +151,16 @@ public:
     node(name).register_workflow("one", one_approval());
   }
 
+  /// True if `node` logged a line containing `text`.
+  [[nodiscard]] bool logged(const std::string& node,
+                            const std::string& text) const {
+    return std::any_of(net_->log.begin(), net_->log.end(),
+                       [&](const std::string& line) {
+                         return line.rfind(node + ": ", 0) == 0
+                                && line.find(text) != std::string::npos;
+                       });
+  }
+
   const std::vector<std::string> names{"a", "b", "c"};
 
 private:
@@ -161,6 +173,9 @@ private:
       name, std::make_unique<deterministic_engine>(
               [&](actors::orchestrator_config& config) {
                 config.cluster = actors::cluster_membership{name, names, link};
+                config.logger = [net = net_, name](std::string_view line) {
+                  net->log.push_back(name + ": " + std::string{line});
+                };
                 if (approvals) {
                   config.approval_store = approvals;
                   config.workflow_state_store = runs;
@@ -428,6 +443,7 @@ BOOST_AUTO_TEST_CASE(calls_of_a_newer_protocol_or_malformed_are_refused) {
   auto answer = ask(newer);
   BOOST_TEST(answer.kind == "error");
   BOOST_TEST(answer.body.find("newer") != std::string::npos);
+  BOOST_TEST(c.logged("b", "refused a call 'decide' from node 'a'"));
 
   for (auto body : {std::string{"{"}, std::string{"[1,2]"},
                     std::string{R"({"decision":{"key":7}})"}}) {
