@@ -6,7 +6,8 @@
 # clang and its libFuzzer runtime, which fuzz/run.sh builds with.
 set -euo pipefail
 packages=(g++ cmake make libcaf-dev libboost-json1.81-dev libboost-url1.81-dev
-          libssl-dev libboost-test1.81-dev liblmdb-dev libcli11-dev)
+          libssl-dev libboost-test1.81-dev liblmdb-dev libcli11-dev
+          openssl)
 for option in "$@"; do
   case $option in
     --with-browser) packages+=(chromium chromium-driver) ;;
