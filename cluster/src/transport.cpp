@@ -1,13 +1,22 @@
+#include <stdexcept>
+
 #include <caf/actor_system_config.hpp>
 #include <caf/io/middleman.hpp>
 #include <caf/openssl/manager.hpp>
 
 #include "signoff/cluster/transport.hpp"
+#include "ssl_error_queue.hpp"
 
 namespace signoff::cluster {
 
 void configure(caf::actor_system_config& cfg,
                const cluster_settings& settings) {
+  // Without it one failed handshake closes the healthy connections too.
+  if (!detail::ssl_error_queue_cleared())
+    throw std::logic_error{
+      "signoff::cluster: CAF's OpenSSL calls do not go through the "
+      "definitions that clear OpenSSL's error queue (is libssl loaded "
+      "before libsignoff_cluster?)"};
   cfg.load<caf::io::middleman>();
   cfg.load<caf::openssl::manager>();
   // Any of these set makes CAF require a certificate of the authority from

@@ -65,7 +65,7 @@ private:
 
   void run(const std::string& command) const {
     const auto full
-      = "cd '" + dir_.str() + "' && " + command + " >/dev/null 2>&1";
+      = "cd '" + dir_.str() + "' && (" + command + ") >/dev/null 2>&1";
     BOOST_TEST_REQUIRE(std::system(full.c_str()) == 0, "failed: " << command);
   }
 
@@ -104,23 +104,28 @@ public:
     return ports_.at(node);
   }
 
-  /// The `nodes = [...]` line listing a, b and c.
-  [[nodiscard]] std::string nodes_line() const {
+  /// The `nodes = [...]` line listing a, b and c, and `extra_node` (on a
+  /// free port) when not empty.
+  [[nodiscard]] std::string nodes_line(const std::string& extra_node = "") {
+    if (!extra_node.empty() && !ports_.contains(extra_node))
+      ports_[extra_node] = free_port();
     std::string line = "nodes = [";
     for (const auto& [name, port] : ports_)
-      line += "\"" + name + "=127.0.0.1:" + std::to_string(port) + "\", ";
+      if (name == extra_node || name == "a" || name == "b" || name == "c")
+        line += "\"" + name + "=127.0.0.1:" + std::to_string(port) + "\", ";
     line.resize(line.size() - 2);
     return line + "]\n";
   }
 
-  /// Writes the settings of node `name`, with the certificate and key of
-  /// `identity` and the authority file `cafile`, plus `extra` lines.
+  /// Writes the settings of node `name` (added to a, b and c if it is
+  /// another), with the certificate and key of `identity` and the
+  /// authority file `cafile`, plus `extra` lines.
   std::string settings(const std::string& name, const std::string& identity,
                        const std::string& cafile = "ca.pem",
                        const std::string& extra = "") {
     const auto& certs = certificates::get();
     const auto path = dir_.path() / (name + "-" + identity + ".toml");
-    write_file(path, "name = \"" + name + "\"\n" + nodes_line()
+    write_file(path, "name = \"" + name + "\"\n" + nodes_line(name)
                        + "certificate = \"" + certs.file(identity + ".pem")
                        + "\"\nkey = \"" + certs.file(identity + ".key")
                        + "\"\ncafile = \"" + certs.file(cafile) + "\"\n"
@@ -159,7 +164,12 @@ public:
       }
     for (;;) {
       auto line = child_->read_line();
-      BOOST_TEST_REQUIRE(!line.empty(), "the node's output ended");
+      if (line.empty()) {
+        std::string said;
+        for (const auto& passed : passed_)
+          said += "\n  " + passed;
+        BOOST_TEST_REQUIRE(false, "the node's output ended; it said:" << said);
+      }
       if (matches(line))
         return line;
       passed_.push_back(std::move(line));

@@ -58,6 +58,16 @@ struct two_nodes {
     BOOST_TEST(a->call("b", "echo", "{\"to\":\"b\"}") == "ok {\"to\":\"b\"}");
     BOOST_TEST(b->call("a", "echo", "{\"to\":\"a\"}") == "ok {\"to\":\"a\"}");
   }
+
+  /// Both nodes serve each other, and their link never went down.
+  void check_undisturbed() {
+    check_serving();
+    for (const auto* node : {a.get(), b.get()})
+      for (const auto& line : node->passed())
+        BOOST_TEST(!(line.starts_with("log node a is down")
+                     || line.starts_with("log node b is down")),
+                   line);
+  }
 };
 
 /// A TCP connection to a loopback port.
@@ -177,17 +187,30 @@ BOOST_AUTO_TEST_SUITE(cluster_hostile)
 
 BOOST_AUTO_TEST_CASE(a_node_with_a_rogue_certificate_cannot_call) {
   two_nodes nodes;
-  // The intruder claims to be c, trusts the cluster's authority too, and
-  // holds a certificate of its own authority.
-  node_process rogue{nodes.world.settings("c", "rogue", "both-cas.pem")};
-  rogue.wait_for("listening ");
-  rogue.wait_for("log cannot connect to node a");
-  const auto refused = rogue.call("a", "echo");
+  // Intruders trusting the cluster's authority too, each holding a
+  // certificate of their own authority: one named "0", which dials a and
+  // b, and one on c's address, which a and b dial.
+  node_process dialing{nodes.world.settings("0", "rogue", "both-cas.pem")};
+  dialing.wait_for("listening ");
+  dialing.wait_for("log cannot connect to node a");
+  dialing.wait_for("log cannot connect to node b");
+  const auto refused = dialing.call("a", "echo");
   BOOST_TEST(is_error(refused, "UNAVAILABLE"));
-  nodes.check_serving();
-  // Nothing of the intruder reached a's gateway.
-  for (const auto& line : nodes.a->passed())
-    BOOST_TEST(!(line.starts_with("got c ") || line == "peer_up c"), line);
+  BOOST_TEST(says(refused, "node a is down"));
+  node_process dialed{nodes.world.settings("c", "rogue", "both-cas.pem")};
+  dialed.wait_for("listening ");
+  nodes.a->wait_for([](const std::string& line) {
+    return line.starts_with("log cannot connect to node c")
+           && line.find("handshake") != std::string::npos;
+  });
+  BOOST_TEST(is_error(nodes.a->call("c", "echo"), "UNAVAILABLE"));
+  nodes.check_undisturbed();
+  // Nothing of the intruders reached a's or b's gateway.
+  for (const auto* node : {nodes.a.get(), nodes.b.get()})
+    for (const auto& line : node->passed())
+      BOOST_TEST(!(line.starts_with("got 0 ") || line.starts_with("got c ")
+                   || line == "peer_up 0" || line == "peer_up c"),
+                 line);
 }
 
 BOOST_AUTO_TEST_CASE(garbage_and_a_forged_basp_header_change_nothing) {
@@ -207,7 +230,7 @@ BOOST_AUTO_TEST_CASE(garbage_and_a_forged_basp_header_change_nothing) {
   raw_connection forged{nodes.world.port("a")};
   forged.send(std::string{header.begin(), header.end()});
   // Both connections stay open while the nodes serve each other.
-  nodes.check_serving();
+  nodes.check_undisturbed();
   const auto after = resident_kib(nodes.a->pid());
   BOOST_TEST(after - before < 64 * 1024,
              "grew from " << before << " KiB to " << after << " KiB");
