@@ -1,6 +1,7 @@
 #include "signoff/cluster/settings.hpp"
 
 #include <algorithm>
+#include <cctype>
 #include <charconv>
 #include <cmath>
 #include <optional>

@@ -7,7 +7,8 @@
 //        got FROM KIND            (its gateway was called)
 //        peer_up FROM             (its link told the gateway)
 //        log LINE                 (its link said so)
-//        refused MESSAGE          (its settings or credentials; exit 2)
+//        refused MESSAGE          (its settings or credentials: exit 2;
+//                                  its port: exit 3)
 //
 // The gateway answers "echo" with kind "ok" and the same body, and never
 // answers "hang". The node stops when its input ends.
