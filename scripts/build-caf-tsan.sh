@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
-# Builds CAF's core library with ThreadSanitizer into a prefix, from the
-# Debian source package of the libcaf-dev we build against
-# (actor-framework 0.17.6).
+# Builds CAF's core, io and openssl libraries with ThreadSanitizer into a
+# prefix, from the Debian source package of the libcaf-dev we build against
+# (actor-framework 0.17.6). The cluster library links all three; io and
+# openssl must be the instrumented build's too, as they pass messages to
+# the core's mailboxes and share its reference counts.
 #
 # Why: ThreadSanitizer only sees the synchronisation of instrumented code.
 # Debian's libcaf_core.so hands every message from thread to thread with
@@ -10,10 +12,12 @@
 # read by the receiver, reference counts). Built with -fsanitize=thread the
 # same library gives a clean report, so a race TSan finds is a real one.
 #
-# Usage: scripts/build-caf-tsan.sh PREFIX   (does nothing if PREFIX has it)
+# Usage: scripts/build-caf-tsan.sh PREFIX   (does nothing if PREFIX has all
+# three; a prefix from before the cluster, core only, is built again)
 set -euo pipefail
 prefix=$(realpath -m "${1:?usage: $0 PREFIX}")
-[ -f "$prefix/lib/libcaf_core.so" ] && exit 0
+[ -f "$prefix/lib/libcaf_core.so" ] && [ -f "$prefix/lib/libcaf_io.so" ] \
+  && [ -f "$prefix/lib/libcaf_openssl.so" ] && exit 0
 
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
@@ -38,8 +42,8 @@ tar -xzf "$tarball" -C "$work"
 
 cmake -S "$work/actor-framework-0.17.6" -B "$work/build" \
   -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCMAKE_CXX_FLAGS="-fsanitize=thread" \
-  -DCMAKE_INSTALL_PREFIX="$prefix" -DCAF_NO_IO=yes -DCAF_NO_OPENSSL=yes \
-  -DCAF_NO_EXAMPLES=yes -DCAF_NO_UNIT_TESTS=yes -DCAF_NO_TOOLS=yes \
-  -DCAF_NO_PYTHON=yes -DCAF_NO_OPENCL=yes -DCAF_NO_SUMMARY=yes >/dev/null
+  -DCMAKE_INSTALL_PREFIX="$prefix" -DCAF_NO_EXAMPLES=yes \
+  -DCAF_NO_UNIT_TESTS=yes -DCAF_NO_TOOLS=yes -DCAF_NO_PYTHON=yes \
+  -DCAF_NO_OPENCL=yes -DCAF_NO_SUMMARY=yes >/dev/null
 cmake --build "$work/build" -j"$(nproc)"
 cmake --install "$work/build" >/dev/null

@@ -3,10 +3,13 @@
 # Boost 1.81 is named explicitly: Debian's default Boost (1.74) has neither
 # Boost.JSON nor Boost.URL. With --with-browser, also Chromium and
 # ChromeDriver, which the inbox's browser test drives; with --with-fuzz,
-# clang and its libFuzzer runtime, which fuzz/run.sh builds with.
+# clang and its libFuzzer runtime, which fuzz/run.sh builds with. libssl-dev
+# serves the HTTP adapter and the cluster (CAF's openssl module); the
+# `openssl` command makes the cluster tests' certificates.
 set -euo pipefail
 packages=(g++ cmake make libcaf-dev libboost-json1.81-dev libboost-url1.81-dev
-          libssl-dev libboost-test1.81-dev liblmdb-dev libcli11-dev)
+          libssl-dev libboost-test1.81-dev liblmdb-dev libcli11-dev
+          openssl)
 for option in "$@"; do
   case $option in
     --with-browser) packages+=(chromium chromium-driver) ;;

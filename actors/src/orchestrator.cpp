@@ -18,18 +18,6 @@ namespace signoff {
 
 namespace {
 
-/// The configuration of an orchestrator's own actor system. The sharing
-/// scheduler answers a blocking caller in ~13 us where work stealing takes
-/// ~100 us, and wakes many parked runs at once without stalling.
-std::unique_ptr<caf::actor_system_config> make_config(std::size_t workers) {
-  auto cfg = std::make_unique<caf::actor_system_config>();
-  cfg->set("scheduler.policy", caf::atom("sharing"));
-  if (workers == 0)
-    workers = std::max(2U, std::thread::hardware_concurrency());
-  cfg->set("scheduler.max-threads", workers);
-  return cfg;
-}
-
 model::error bad_bulk(std::string message) {
   return model::make_error(model::error_type::invalid_argument,
                            std::move(message));
@@ -46,6 +34,19 @@ struct bulk_collector {
 };
 
 } // namespace
+
+// The sharing scheduler answers a blocking caller in ~13 us where work
+// stealing takes ~100 us, and wakes many parked runs at once without
+// stalling.
+std::unique_ptr<caf::actor_system_config>
+make_actor_system_config(std::size_t worker_threads) {
+  auto cfg = std::make_unique<caf::actor_system_config>();
+  cfg->set("scheduler.policy", caf::atom("sharing"));
+  if (worker_threads == 0)
+    worker_threads = std::max(2U, std::thread::hardware_concurrency());
+  cfg->set("scheduler.max-threads", worker_threads);
+  return cfg;
+}
 
 struct orchestrator::impl {
   /// CAF's actor system keeps a reference to its configuration.
@@ -110,7 +111,7 @@ struct orchestrator::impl {
 orchestrator::orchestrator(orchestrator_options options)
     : impl_(std::make_unique<impl>()) {
   if (options.system == nullptr) {
-    impl_->own_config = make_config(options.worker_threads);
+    impl_->own_config = make_actor_system_config(options.worker_threads);
     impl_->own_system = std::make_unique<caf::actor_system>(*impl_->own_config);
     impl_->system = impl_->own_system.get();
   } else {

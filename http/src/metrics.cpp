@@ -177,7 +177,8 @@ void exposition::histogram(std::string_view name, const labels& with,
 }
 
 std::string render_metrics(const orchestrator_metrics& m,
-                           const std::array<std::uint64_t, 5>& responses) {
+                           const std::array<std::uint64_t, 5>& responses,
+                           const std::vector<gauge_family>& extra) {
   exposition out;
   out.family("signoff_start_time_seconds", metric_type::gauge,
              "When the orchestrator started, in seconds since the Unix "
@@ -233,6 +234,15 @@ std::string render_metrics(const orchestrator_metrics& m,
   for (std::size_t i = 0; i < classes.size(); ++i)
     out.sample("signoff_http_responses_total", {{"class", classes[i]}},
                responses[i]);
+  for (const auto& gauge : extra) {
+    out.family(gauge.name, metric_type::gauge, gauge.help);
+    for (const auto& sample : gauge.samples) {
+      exposition::labels with;
+      for (const auto& [name, value] : sample.labels)
+        with.emplace_back(name, value);
+      out.sample(gauge.name, with, sample.value);
+    }
+  }
   return out.text();
 }
 
@@ -251,7 +261,10 @@ answer handle_metrics(const handler_context& ctx, const parsed_request& req,
           "text/plain; version=0.0.4; charset=utf-8");
   res.set(beast_http::field::cache_control, "no-store");
   res.keep_alive(req.raw.keep_alive());
-  res.body() = render_metrics(ctx.target.metrics(), served.read());
+  res.body()
+    = render_metrics(ctx.target.metrics(), served.read(),
+                     ctx.options.extra_gauges ? ctx.options.extra_gauges()
+                                              : std::vector<gauge_family>{});
   res.prepare_payload();
   return res;
 }

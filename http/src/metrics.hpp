@@ -12,6 +12,7 @@
 #include <utility>
 #include <vector>
 
+#include "signoff/http/server.hpp"
 #include "signoff/metrics.hpp"
 
 namespace signoff::http::detail {
@@ -69,10 +70,11 @@ private:
   std::string out_;
 };
 
-/// The whole `/metrics` page: `m`, and `responses` (as
-/// `response_counts::read` gives them).
+/// The whole `/metrics` page: `m`, `responses` (as `response_counts::read`
+/// gives them), then the `extra` gauges.
 [[nodiscard]] std::string
 render_metrics(const orchestrator_metrics& m,
-               const std::array<std::uint64_t, 5>& responses);
+               const std::array<std::uint64_t, 5>& responses,
+               const std::vector<gauge_family>& extra = {});
 
 } // namespace signoff::http::detail

@@ -1,18 +1,24 @@
 // signoffd: the demo server. LMDB in a local directory, the demo
-// workflows, the JSON API and the approver inbox.
+// workflows, the JSON API and the approver inbox; with `--cluster`, one
+// node of a cluster.
 
 #include <chrono>
 #include <csignal>
 #include <cstdio>
 #include <filesystem>
 #include <iostream>
+#include <memory>
+#include <optional>
 #include <string>
 #include <thread>
 #include <vector>
 
 #include <CLI/CLI.hpp>
+#include <caf/actor_system.hpp>
+#include <caf/scoped_actor.hpp>
 
 #include "demo_workflows.hpp"
+#include "signoff/cluster/transport.hpp"
 #include "signoff/http/crypto.hpp"
 #include "signoff/http/notifier.hpp"
 #include "signoff/http/server.hpp"
@@ -33,6 +39,7 @@ struct settings {
   std::vector<std::string> allowed_hosts;
   std::vector<std::string> notify;
   std::string notify_secret;
+  std::string cluster;
 };
 
 /// Declares every setting once, for the command line and the config file
@@ -76,12 +83,96 @@ void declare(CLI::App& app, settings& s) {
   app.add_flag("--dev-no-auth", s.no_auth,
                "serve without tokens, to IP-literal hosts only (development)");
   app
+    .add_option("--cluster", s.cluster,
+                "join the cluster FILE describes (TOML: this node's name, "
+                "every node, the TLS credentials; see docs/cluster.md)")
+    ->type_name("FILE");
+  app
     .add_option("--allow-host", s.allowed_hosts,
                 "with --dev-no-auth, also serve this Host name (repeatable)")
     ->allow_extra_args(false);
 }
 
 volatile std::sig_atomic_t stop_requested = 0;
+
+/// A cluster node's actor system (with CAF's network layer) and its link
+/// to the peers. The link is stopped before the system goes, which waits
+/// for every actor.
+struct cluster_node {
+  signoff::cluster::cluster_settings settings;
+  std::unique_ptr<caf::actor_system_config> config;
+  std::unique_ptr<caf::actor_system> system;
+  signoff::cluster::cluster_link link;
+
+  explicit cluster_node(signoff::cluster::cluster_settings s)
+      : settings(std::move(s)), config(signoff::make_actor_system_config()) {
+    signoff::cluster::configure(*config, settings);
+    system = std::make_unique<caf::actor_system>(*config);
+    link = signoff::cluster::spawn_cluster_link(
+      *system, settings, [](std::string_view line) {
+        std::clog << "[cluster] " << line << std::endl;
+      });
+  }
+  ~cluster_node() {
+    caf::anon_send_exit(link.actor, caf::exit_reason::user_shutdown);
+  }
+  cluster_node(const cluster_node&) = delete;
+  cluster_node& operator=(const cluster_node&) = delete;
+
+  /// Asks `orch` for its gateway, tells the link and publishes it.
+  signoff::model::result<std::uint16_t>
+  publish(const signoff::orchestrator& orch) {
+    signoff::actors::cluster_gateway_actor gateway;
+    caf::scoped_actor self{*system};
+    self
+      ->request(orch.handle(), std::chrono::seconds{10},
+                signoff::actors::cluster_atom_v)
+      .receive(
+        [&](signoff::actors::cluster_gateway_actor& g) {
+          gateway = std::move(g);
+        },
+        [](const caf::error&) {});
+    if (!gateway)
+      return signoff::model::make_error(
+        signoff::model::error_type::unexpected_error,
+        "the orchestrator has no cluster gateway to publish");
+    caf::anon_send(link.actor, signoff::actors::cluster_atom_v, gateway);
+    return signoff::cluster::publish_gateway(*system, link, settings);
+  }
+
+  /// `signoff_peer_up{peer}` for `/metrics`.
+  [[nodiscard]] std::function<std::vector<signoff::http::gauge_family>()>
+  peer_gauges() const {
+    return [status = link.status] {
+      signoff::http::gauge_family up{
+        "signoff_peer_up",
+        "Whether this node's link to a peer of its cluster is up (1) or "
+        "down (0).",
+        {}};
+      for (const auto& peer : status->peers())
+        up.samples.push_back({{{"peer", peer.name}}, peer.up ? 1.0 : 0.0});
+      return std::vector{std::move(up)};
+    };
+  }
+};
+
+/// The cluster settings of `file`, their credentials checked; a clear
+/// message and nothing otherwise.
+std::optional<signoff::cluster::cluster_settings>
+read_cluster(const std::string& file) {
+  auto settings = signoff::cluster::read_cluster_settings(file);
+  if (settings.is_err()) {
+    std::cerr << "signoffd: " << settings.error().message << '\n';
+    return std::nullopt;
+  }
+  if (auto checked = signoff::cluster::check_credentials(*settings);
+      checked.is_err()) {
+    std::cerr << "signoffd: cluster credentials of " << file << ": "
+              << checked.error().message << '\n';
+    return std::nullopt;
+  }
+  return std::move(*settings);
+}
 
 } // namespace
 
@@ -101,7 +192,14 @@ int main(int argc, char** argv) {
     return 2;
   }
   // Everything the settings can get wrong is refused before the directory
-  // is touched.
+  // is touched, the cluster's credentials first: CAF itself would read them
+  // only at the first connection, and abort the process if it could not.
+  std::optional<signoff::cluster::cluster_settings> cluster_settings;
+  if (!s.cluster.empty()) {
+    cluster_settings = read_cluster(s.cluster);
+    if (!cluster_settings)
+      return 2;
+  }
   signoff::http::server_options http;
   http.address = s.address;
   http.port = s.port;
@@ -134,7 +232,15 @@ int main(int argc, char** argv) {
               << stores.error().message << '\n';
     return 1;
   }
+  std::unique_ptr<cluster_node> node;
   signoff::orchestrator_options options;
+  if (cluster_settings) {
+    node = std::make_unique<cluster_node>(std::move(*cluster_settings));
+    options.system = node->system.get();
+    options.cluster
+      = signoff::cluster::membership(node->settings, node->link.actor);
+    http.extra_gauges = node->peer_gauges();
+  }
   // Notifications are kept durably only when someone receives them.
   options.use_lmdb_stores(*stores, !s.notify.empty());
   options.logger = [](std::string_view line) {
@@ -142,6 +248,12 @@ int main(int argc, char** argv) {
   };
   signoff::orchestrator orch{std::move(options)};
   signoff::demo::register_demo_workflows(orch);
+  if (node) {
+    if (auto published = node->publish(orch); published.is_err()) {
+      std::cerr << "signoffd: " << published.error().message << '\n';
+      return 1;
+    }
+  }
   if (!s.no_seed && fresh)
     signoff::demo::seed_waiting_runs(orch);
 

@@ -310,16 +310,20 @@ struct tally {
 class metrics_server {
 public:
   /// `seed`: start the five runs (else the store holds what it holds).
-  explicit metrics_server(orchestrator_options options, bool no_auth = false,
-                          bool seed = true)
+  /// `extra_gauges`: the server option of that name.
+  explicit metrics_server(
+    orchestrator_options options, bool no_auth = false, bool seed = true,
+    std::function<std::vector<http::gauge_family>()> extra_gauges = {})
       : orch(std::move(options)) {
     orch.register_workflow("gate", gate_workflow(after));
     orch.register_workflow(
       "order", test::order_workflow(std::make_shared<test::order_counters>()));
     if (seed)
       start_runs();
-    server = std::make_unique<http::http_server>(
-      orch, test::test_server_options(64 * 1024, {}, no_auth));
+    auto server_options = test::test_server_options(64 * 1024, {}, no_auth);
+    server_options.extra_gauges = std::move(extra_gauges);
+    server
+      = std::make_unique<http::http_server>(orch, std::move(server_options));
     BOOST_REQUIRE(server->start().is_ok());
     port = server->port();
   }
@@ -590,6 +594,26 @@ BOOST_AUTO_TEST_CASE(a_store_that_cannot_count_leaves_its_gauges_out) {
 }
 
 // --- Through a real server ---------------------------------------------------
+
+// signoffd adds a cluster node's `signoff_peer_up{peer}` this way.
+BOOST_AUTO_TEST_CASE(the_owners_gauges_are_read_at_each_scrape) {
+  auto b_up = std::make_shared<std::atomic<bool>>(true);
+  metrics_server s{memory_options(), false, false, [b_up] {
+                     return std::vector<http::gauge_family>{
+                       {"signoff_peer_up",
+                        "Whether the link to a peer is up.",
+                        {{{{"peer", "b"}}, b_up->load() ? 1.0 : 0.0},
+                         {{{"peer", "c\"d"}}, 0.0}}}};
+                   }};
+  auto page = s.metrics();
+  BOOST_TEST(page.families.at("signoff_peer_up").type == "gauge");
+  BOOST_TEST(page.value("signoff_peer_up", {{"peer", "b"}}) == 1);
+  BOOST_TEST(page.value("signoff_peer_up", {{"peer", "c\"d"}}) == 0);
+  // The orchestrator's figures are all still there.
+  BOOST_TEST(page.value("signoff_runs_resident") == 0);
+  b_up->store(false);
+  BOOST_TEST(s.metrics().value("signoff_peer_up", {{"peer", "b"}}) == 0);
+}
 
 BOOST_AUTO_TEST_CASE(memory_stores_count_what_was_done) {
   metrics_server s{memory_options()};

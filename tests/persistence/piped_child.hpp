@@ -84,6 +84,21 @@ public:
     return line;
   }
 
+  /// Writes `line` and a newline to the child's input; false once the
+  /// child stopped reading it.
+  bool write_line(const std::string& line) {
+    const auto text = line + '\n';
+    std::size_t written = 0;
+    while (to_child_ >= 0 && written < text.size()) {
+      const auto n
+        = ::write(to_child_, text.data() + written, text.size() - written);
+      if (n <= 0)
+        return false;
+      written += static_cast<std::size_t>(n);
+    }
+    return written == text.size();
+  }
+
   /// Kills the child with SIGKILL and reaps it; when this returns, the
   /// kernel has released everything it held.
   void kill() {

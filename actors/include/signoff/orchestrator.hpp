@@ -33,6 +33,15 @@ struct orchestrator_options : actors::orchestrator_config {
   std::size_t worker_threads = 0;
 };
 
+/// The configuration an orchestrator gives the actor system it starts
+/// itself: CAF's sharing scheduler with `worker_threads` workers (0: one
+/// per core, at least two). To run the orchestrator in a system that
+/// holds more (a cluster node's network layer), start from this one, add
+/// to it, build the system (it keeps a reference to the configuration)
+/// and pass it as `orchestrator_options::system`.
+[[nodiscard]] std::unique_ptr<caf::actor_system_config>
+make_actor_system_config(std::size_t worker_threads = 0);
+
 /// How `execute` starts a run.
 struct execute_options {
   /// The run's id; empty to have a unique one generated.

@@ -6,6 +6,7 @@
 #include <memory>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "signoff/http/auth.hpp"
@@ -16,6 +17,20 @@ class orchestrator;
 }
 
 namespace signoff::http {
+
+/// A gauge family the server's owner adds to `/metrics` (a cluster node's
+/// `signoff_peer_up`), in the text exposition format like the others.
+struct gauge_family {
+  /// A valid metric name, documented in docs/metrics.md.
+  std::string name{};
+  std::string help{};
+  struct sample {
+    /// Label names (valid) with their values (escaped when written).
+    std::vector<std::pair<std::string, std::string>> labels{};
+    double value = 0;
+  };
+  std::vector<sample> samples{};
+};
 
 /// How the HTTP adapter listens and whom it lets in.
 struct server_options {
@@ -61,6 +76,9 @@ struct server_options {
   /// after an unexpected failure, a failure to accept connections), one
   /// line each; called from its threads. Empty: nowhere.
   std::function<void(std::string_view)> logger{};
+  /// Gauges added to `/metrics` after the orchestrator's, read at each
+  /// scrape on a server thread (so thread-safe and quick). Empty: none.
+  std::function<std::vector<gauge_family>()> extra_gauges{};
 };
 
 /// The HTTP endpoints, JSON API and approver inbox over an orchestrator.
