@@ -622,6 +622,17 @@ void ask_shard_for(
     .await(
       [self,
        then = std::move(then)](model::result<model::approval_status>& status) {
+        if (status.is_err()
+            && status.error().is(model::error_type::unavailable)) {
+          // The key's node is down: the run waits as on a pending key. When
+          // the node is back, this node hands it the runs waiting on its
+          // keys, and the run is woken to ask again.
+          self->state.eng->log("run '" + self->state.run.run_id
+                               + "' waits for its approval's node: "
+                               + status.error().message);
+          then(self, model::approval_status{});
+          return;
+        }
         if (status.is_err()) {
           finish(self, status.error());
           return;
