@@ -1,6 +1,7 @@
 #include "signoff/actors/cluster.hpp"
 
 #include <cassert>
+#include <limits>
 
 namespace signoff::actors {
 
@@ -53,6 +54,25 @@ const std::string& owner_of(std::string_view key,
     }
   }
   return *best;
+}
+
+model::result<std::vector<std::string>> pending_owned_elsewhere(
+  const persistence::approval_store& store, const std::string& self,
+  const std::vector<std::string>& nodes, std::size_t limit) {
+  // As of the earliest instant, every pending approval reads unexpired:
+  // those past their deadline are stranded too.
+  auto pending = store.list_pending("", model::time_point::min(),
+                                    std::numeric_limits<std::size_t>::max());
+  if (pending.is_err())
+    return pending;
+  std::vector<std::string> out;
+  for (auto& key : pending.value()) {
+    if (out.size() == limit)
+      break;
+    if (owner_of(key, nodes) != self)
+      out.push_back(std::move(key));
+  }
+  return out;
 }
 
 void add_cluster_message_types(caf::actor_system_config& cfg) {

@@ -232,6 +232,23 @@ int main(int argc, char** argv) {
               << stores.error().message << '\n';
     return 1;
   }
+  if (cluster_settings) {
+    auto stranded = signoff::actors::pending_owned_elsewhere(
+      *stores->approvals, cluster_settings->self,
+      cluster_settings->node_names(), 5);
+    if (stranded.is_err() || !stranded->empty()) {
+      std::cerr << "signoffd: " << s.data << " holds pending approvals that "
+                << "other nodes own under the node list of " << s.cluster;
+      if (stranded.is_ok())
+        for (const auto& key : *stranded)
+          std::cerr << "\n  " << key;
+      else
+        std::cerr << ": " << stranded.error().message;
+      std::cerr << "\ndecide or cancel them under the old list first "
+                   "(see docs/cluster.md)\n";
+      return 2;
+    }
+  }
   std::unique_ptr<cluster_node> node;
   signoff::orchestrator_options options;
   if (cluster_settings) {

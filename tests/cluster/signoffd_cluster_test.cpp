@@ -238,4 +238,28 @@ BOOST_AUTO_TEST_CASE(a_lost_node_makes_its_keys_wait_and_nothing_else) {
     eventually([&] { return run_status(at_third, run_id) == "completed"; }));
 }
 
+BOOST_AUTO_TEST_CASE(a_node_refuses_to_serve_approvals_it_no_longer_owns) {
+  test::cluster_world world;
+  // Seeded alone, then joined to the cluster: some seeded keys belong to
+  // other nodes now.
+  const auto data = (world.dir().path() / "data-alone").string();
+  {
+    test::signoffd_process alone{
+      world.dir().path(), "alone", {"--data", data, "--port", "0"}};
+    BOOST_TEST_REQUIRE(alone.wait_until_listening(), alone.err());
+    BOOST_TEST(alone.terminate() == 0);
+  }
+  std::string joining;
+  for (const auto& n : names)
+    if (actors::owner_of(order_key, names) != n)
+      joining = n;
+  test::signoffd_process joined{world.dir().path(),
+                                "joined",
+                                {"--data", data, "--port", "0", "--cluster",
+                                 world.settings(joining, joining)}};
+  BOOST_TEST(joined.wait_exit_or_listen().value_or(0) == 2, joined.out());
+  BOOST_TEST(joined.err().find(order_key) != std::string::npos, joined.err());
+  BOOST_TEST(joined.err().find("decide or cancel them") != std::string::npos);
+}
+
 BOOST_AUTO_TEST_SUITE_END()

@@ -17,6 +17,7 @@
 #include <caf/typed_actor.hpp>
 
 #include "signoff/actors/messages.hpp"
+#include "signoff/persistence/approval_store.hpp"
 
 namespace signoff::actors {
 
@@ -76,6 +77,16 @@ struct cluster_membership {
 /// empty.
 [[nodiscard]] const std::string&
 owner_of(std::string_view key, const std::vector<std::string>& nodes);
+
+/// Pending approvals in `store` (past their deadline or not) that another
+/// node than `self` owns under `nodes`, in key order, at most `limit`: what
+/// a change of the node list strands in a node's directory. A node must not
+/// serve while it holds any: nobody would reach them, and their deadlines
+/// would fire on a key the owner does not have. Decide or cancel them
+/// under the old list first (records do not move between nodes).
+[[nodiscard]] model::result<std::vector<std::string>> pending_owned_elsewhere(
+  const persistence::approval_store& store, const std::string& self,
+  const std::vector<std::string>& nodes, std::size_t limit);
 
 /// Registers the message types nodes exchange; call it on the
 /// `actor_system_config` of every node before the system is built.
