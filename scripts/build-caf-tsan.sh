@@ -40,8 +40,13 @@ tarball="$work/actor-framework_0.17.6.orig.tar.gz"
 [ -f "$tarball" ] || { echo "could not fetch $tarball" >&2; exit 1; }
 tar -xzf "$tarball" -C "$work"
 
+# The io module's receive_buffer.hpp uses std::numeric_limits without
+# including <limits>, which g++ 12's headers no longer bring in (Debian
+# patches it; the upstream tarball does not have the patch): included for
+# every file.
 cmake -S "$work/actor-framework-0.17.6" -B "$work/build" \
-  -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCMAKE_CXX_FLAGS="-fsanitize=thread" \
+  -DCMAKE_BUILD_TYPE=RelWithDebInfo \
+  -DCMAKE_CXX_FLAGS="-fsanitize=thread -include limits" \
   -DCMAKE_INSTALL_PREFIX="$prefix" -DCAF_NO_EXAMPLES=yes \
   -DCAF_NO_UNIT_TESTS=yes -DCAF_NO_TOOLS=yes -DCAF_NO_PYTHON=yes \
   -DCAF_NO_OPENCL=yes -DCAF_NO_SUMMARY=yes >/dev/null
