@@ -2,12 +2,8 @@
 
 // The cluster tests' world: certificates made with the `openssl` command
 // (a cluster authority signing each node's certificate, and a rogue
-// authority signing an intruder's), free loopback ports and settings
-// files.
-
-#include <netinet/in.h>
-#include <sys/socket.h>
-#include <unistd.h>
+// authority signing an intruder's) and settings files on free loopback
+// ports.
 
 #include <cstdlib>
 #include <fstream>
@@ -16,6 +12,7 @@
 
 #include <boost/test/unit_test.hpp>
 
+#include "support/free_port.hpp"
 #include "support/temp_dir.hpp"
 
 namespace signoff::test {
@@ -66,19 +63,6 @@ private:
 
   temp_dir dir_;
 };
-
-/// A loopback port nobody listens on now (the kernel's pick).
-inline std::uint16_t free_port() {
-  const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in address{};
-  address.sin_family = AF_INET;
-  address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  socklen_t size = sizeof address;
-  ::bind(fd, reinterpret_cast<sockaddr*>(&address), sizeof address);
-  ::getsockname(fd, reinterpret_cast<sockaddr*>(&address), &size);
-  ::close(fd);
-  return ntohs(address.sin_port);
-}
 
 /// Writes `text` to `path`.
 inline void write_file(const std::filesystem::path& path,

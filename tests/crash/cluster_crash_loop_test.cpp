@@ -30,7 +30,6 @@
 #include "crash/crash_driver.hpp"
 #include "signoff/actors/cluster.hpp"
 #include "signoff/persistence/lmdb_store.hpp"
-#include "support/env.hpp"
 
 using namespace signoff;
 using namespace signoff::test::crash;
@@ -184,12 +183,11 @@ private:
 BOOST_AUTO_TEST_SUITE(cluster_crash_loop)
 
 BOOST_AUTO_TEST_CASE(node_kills_lose_nothing_acknowledged_and_repeat_no_step) {
-  const int orders = test::count_from_env("SIGNOFF_CLUSTER_CRASH_ORDERS", 300);
-  const int kills = test::count_from_env("SIGNOFF_CLUSTER_CRASH_KILLS", 10);
-  const auto seed = test::count_from_env("SIGNOFF_CLUSTER_CRASH_SEED",
-                                         std::random_device{}());
-  BOOST_TEST_MESSAGE("cluster crash loop: " << orders << " orders, " << kills
-                                            << " kills, seed " << seed);
+  const auto size
+    = size_from_env("SIGNOFF_CLUSTER_CRASH", 300, 10, "cluster crash loop");
+  const int orders = size.orders;
+  const int kills = size.kills;
+  const unsigned seed = size.seed;
   test::cluster_world world;
   decision_log decisions;
   open_keys open{orders};

@@ -15,6 +15,7 @@
 #include <map>
 #include <mutex>
 #include <optional>
+#include <random>
 #include <set>
 #include <sstream>
 #include <string>
@@ -27,10 +28,32 @@
 #include "http/client.hpp"
 #include "signoff/persistence/approval_store.hpp"
 #include "signoff/persistence/workflow_state_store.hpp"
+#include "support/env.hpp"
 
 namespace signoff::test::crash {
 
 namespace client = signoff::test::http_client;
+
+/// A crash loop's size and seed.
+struct loop_size {
+  int orders = 0;
+  int kills = 0;
+  unsigned seed = 0;
+};
+
+/// `<prefix>_ORDERS`, `<prefix>_KILLS` and `<prefix>_SEED` from the
+/// environment (the long runs set them), or `orders`, `kills` and a random
+/// seed; said in the test's log as `label`'s.
+inline loop_size size_from_env(const std::string& prefix, int orders, int kills,
+                               const std::string& label) {
+  loop_size size{
+    test::count_from_env((prefix + "_ORDERS").c_str(), orders),
+    test::count_from_env((prefix + "_KILLS").c_str(), kills),
+    test::count_from_env((prefix + "_SEED").c_str(), std::random_device{}())};
+  BOOST_TEST_MESSAGE(label << ": " << size.orders << " orders, " << size.kills
+                           << " kills, seed " << size.seed);
+  return size;
+}
 
 inline std::string order_of(const std::string& key) {
   return key.substr(key.find(':') + 1);

@@ -23,7 +23,6 @@
 
 #include "crash/crash_driver.hpp"
 #include "signoff/persistence/lmdb_store.hpp"
-#include "support/env.hpp"
 #include "support/temp_dir.hpp"
 
 using namespace signoff;
@@ -126,12 +125,10 @@ private:
 BOOST_AUTO_TEST_SUITE(crash_loop)
 
 BOOST_AUTO_TEST_CASE(kills_lose_nothing_acknowledged_and_repeat_no_step) {
-  const int orders = test::count_from_env("SIGNOFF_CRASH_ORDERS", 1000);
-  const int kills = test::count_from_env("SIGNOFF_CRASH_KILLS", 12);
-  const auto seed
-    = test::count_from_env("SIGNOFF_CRASH_SEED", std::random_device{}());
-  BOOST_TEST_MESSAGE("crash loop: " << orders << " orders, " << kills
-                                    << " kills, seed " << seed);
+  const auto size = size_from_env("SIGNOFF_CRASH", 1000, 12, "crash loop");
+  const int orders = size.orders;
+  const int kills = size.kills;
+  const unsigned seed = size.seed;
   test::temp_dir dir;
   decision_log decisions;
   std::mt19937 rng{seed};
