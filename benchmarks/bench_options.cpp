@@ -26,12 +26,17 @@ scenarios:
   http     an HTTP server on loopback: --cycles decisions of distinct keys
            over --in-flight connections, then /health while one decision
            wakes --pending runs
+  cluster  --nodes processes linked over loopback with TLS: each runs
+           --cycles cycles, --in-flight at a time, all at once; then the
+           first alone times --pending decisions on keys it owns and on
+           keys another node owns
 
 flags (default):
   --store memory|lmdb (memory)    --pending N (1000)    --threads N (4)
   --api typed|facade|both (both)  --cycles N (2000)
   --in-flight N (1000)            --in-flight-cycles N (20000)
   --resident-limit N (0: every paused run stays resident)
+  --nodes N (3)
   --auto-resume on|off (on)       --sync on|off (on)
   --dir PATH (benchmarks/out/data)   --help
 )";
@@ -66,7 +71,7 @@ const std::map<std::string_view, choice_flag> choice_flags{
   {"--scenario",
    {&bench_options::scenario,
     {"cycle", "pending", "durable", "restart", "park", "recover", "bare-actor",
-     "slow-actor", "http"}}},
+     "slow-actor", "http", "cluster", "cluster-node"}}},
   {"--store", {&bench_options::store, {"memory", "lmdb"}}},
   {"--api", {&bench_options::api, {"typed", "facade", "both"}}},
 };
@@ -78,6 +83,8 @@ const std::map<std::string_view, std::size_t bench_options::*> count_flags{
   {"--in-flight", &bench_options::in_flight},
   {"--in-flight-cycles", &bench_options::in_flight_cycles},
   {"--resident-limit", &bench_options::resident_limit},
+  {"--nodes", &bench_options::nodes},
+  {"--node", &bench_options::node},
 };
 
 const std::map<std::string_view, bool bench_options::*> switch_flags{
@@ -91,7 +98,8 @@ void set(bench_options& o, std::string_view flag, const std::string& value) {
       usage_error("'" + value + "' is not a valid " + std::string{flag});
     o.*(c->second.field) = value;
   } else if (auto n = count_flags.find(flag); n != count_flags.end()) {
-    o.*(n->second) = count(value, flag == "--resident-limit");
+    o.*(n->second)
+      = count(value, flag == "--resident-limit" || flag == "--node");
   } else if (auto s = switch_flags.find(flag); s != switch_flags.end()) {
     o.*(s->second) = on_off(value);
   } else if (flag == "--dir") {

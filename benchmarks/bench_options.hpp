@@ -10,7 +10,8 @@ namespace signoff::bench {
 
 struct bench_options {
   /// cycle, pending, durable, restart (park and recover are restart's
-  /// two processes), bare-actor, slow-actor or http.
+  /// two processes), bare-actor, slow-actor, http or cluster (its nodes
+  /// are cluster-node processes).
   std::string scenario{};
   /// memory or lmdb.
   std::string store = "memory";
@@ -25,6 +26,9 @@ struct bench_options {
   /// Cycles kept in flight by the durable scenario, and how many it runs.
   std::size_t in_flight = 1000;
   std::size_t in_flight_cycles = 20'000;
+  /// Nodes of the cluster scenario, and which one a cluster-node is.
+  std::size_t nodes = 3;
+  std::size_t node = 0;
   /// Parked run actors kept in memory; 0 keeps every paused run resident.
   std::size_t resident_limit = 0;
   /// Grant with auto-resume, or grant and then resume.

@@ -43,7 +43,8 @@ void expect_paused(const model::result<model::execution_result>& r,
                    std::size_t i);
 
 /// The grant of order `i` resumed exactly its run (`auto_resume`), or
-/// resumed nothing (without it).
+/// resumed nothing (without it). In a cluster, the key's owner may name
+/// the run "NODE/RUN".
 void expect_granted(const model::result<actors::decision_report>& r,
                     std::size_t i, bool auto_resume);
 

@@ -70,6 +70,15 @@ step "$bench" --scenario durable --cycles 300 --in-flight 1000 \
   --in-flight-cycles 20000
 step "$bench" --scenario restart --pending "$restart_size"
 step "$bench" --scenario http --cycles 10000 --in-flight 256 --pending 100000
+# A cluster of 1, 2 and 3 node processes on this machine: cycles/s of all
+# nodes at once, and the latency of a decision on a key the first node
+# owns and of one routed to another node.
+for store in memory lmdb; do
+  for nodes in 1 2 3; do
+    step "$bench" --scenario cluster --store "$store" --nodes "$nodes" \
+      --cycles 3000 --in-flight 64 --pending 400
+  done
+done
 
 # The seed's implementation, installed at run time (never committed).
 if command -v node >/dev/null && command -v npm >/dev/null; then

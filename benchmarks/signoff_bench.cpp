@@ -18,6 +18,7 @@
 
 #include "actor_scenarios.hpp"
 #include "bench_options.hpp"
+#include "cluster_scenario.hpp"
 #include "cycle_driver.hpp"
 #include "http_scenario.hpp"
 #include "lmdb_floor.hpp"
@@ -377,6 +378,14 @@ int main(int argc, char** argv) {
     {"http",
      [&] {
        http_scenario(options);
+     }},
+    {"cluster",
+     [&] {
+       cluster_scenario(options);
+     }},
+    {"cluster-node",
+     [&] {
+       cluster_node_scenario(options);
      }},
   };
   scenarios.at(options.scenario)();

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # The full reliability suites, whose short versions run in the test command:
-# the crash loop (hundreds of SIGKILLs), the races and time suites with many
+# the crash loop (hundreds of SIGKILLs), the cluster's crash loop (a node of
+# three killed a hundred times), the races and time suites with many
 # more rounds, hostile HTTP requests by the hundred thousand, every fuzz
 # target for minutes, and the whole test suite under ASan+UBSan and under
 # ThreadSanitizer. Prints each suite's figures; fails if any suite does.
@@ -32,6 +33,8 @@ suite() {
 
 suite crash SIGNOFF_CRASH_ORDERS=3000 SIGNOFF_CRASH_KILLS=300 \
   "$tests/crash_tests"
+suite cluster-crash SIGNOFF_CLUSTER_CRASH_ORDERS=3000 \
+  SIGNOFF_CLUSTER_CRASH_KILLS=100 "$tests/cluster_crash_tests"
 suite races SIGNOFF_RACE_ROUNDS=2000 \
   "$tests/actors_tests" --run_test=races --log_level=message
 suite time SIGNOFF_TIME_ROUNDS=200 SIGNOFF_EXPIRY_BACKLOG=20000 \

@@ -14,11 +14,9 @@
 #include <vector>
 
 #include <CLI/CLI.hpp>
-#include <caf/actor_system.hpp>
-#include <caf/scoped_actor.hpp>
 
 #include "demo_workflows.hpp"
-#include "signoff/cluster/transport.hpp"
+#include "signoff/cluster/node.hpp"
 #include "signoff/http/crypto.hpp"
 #include "signoff/http/notifier.hpp"
 #include "signoff/http/server.hpp"
@@ -95,66 +93,20 @@ void declare(CLI::App& app, settings& s) {
 
 volatile std::sig_atomic_t stop_requested = 0;
 
-/// A cluster node's actor system (with CAF's network layer) and its link
-/// to the peers. The link is stopped before the system goes, which waits
-/// for every actor.
-struct cluster_node {
-  signoff::cluster::cluster_settings settings;
-  std::unique_ptr<caf::actor_system_config> config;
-  std::unique_ptr<caf::actor_system> system;
-  signoff::cluster::cluster_link link;
-
-  explicit cluster_node(signoff::cluster::cluster_settings s)
-      : settings(std::move(s)), config(signoff::make_actor_system_config()) {
-    signoff::cluster::configure(*config, settings);
-    system = std::make_unique<caf::actor_system>(*config);
-    link = signoff::cluster::spawn_cluster_link(
-      *system, settings, [](std::string_view line) {
-        std::clog << "[cluster] " << line << std::endl;
-      });
-  }
-  ~cluster_node() {
-    caf::anon_send_exit(link.actor, caf::exit_reason::user_shutdown);
-  }
-  cluster_node(const cluster_node&) = delete;
-  cluster_node& operator=(const cluster_node&) = delete;
-
-  /// Asks `orch` for its gateway, tells the link and publishes it.
-  signoff::model::result<std::uint16_t>
-  publish(const signoff::orchestrator& orch) {
-    signoff::actors::cluster_gateway_actor gateway;
-    caf::scoped_actor self{*system};
-    self
-      ->request(orch.handle(), std::chrono::seconds{10},
-                signoff::actors::cluster_atom_v)
-      .receive(
-        [&](signoff::actors::cluster_gateway_actor& g) {
-          gateway = std::move(g);
-        },
-        [](const caf::error&) {});
-    if (!gateway)
-      return signoff::model::make_error(
-        signoff::model::error_type::unexpected_error,
-        "the orchestrator has no cluster gateway to publish");
-    caf::anon_send(link.actor, signoff::actors::cluster_atom_v, gateway);
-    return signoff::cluster::publish_gateway(*system, link, settings);
-  }
-
-  /// `signoff_peer_up{peer}` for `/metrics`.
-  [[nodiscard]] std::function<std::vector<signoff::http::gauge_family>()>
-  peer_gauges() const {
-    return [status = link.status] {
-      signoff::http::gauge_family up{
-        "signoff_peer_up",
-        "Whether this node's link to a peer of its cluster is up (1) or "
-        "down (0).",
-        {}};
-      for (const auto& peer : status->peers())
-        up.samples.push_back({{{"peer", peer.name}}, peer.up ? 1.0 : 0.0});
-      return std::vector{std::move(up)};
-    };
-  }
-};
+/// `signoff_peer_up{peer}` for `/metrics`.
+std::function<std::vector<signoff::http::gauge_family>()>
+peer_gauges(const signoff::cluster::cluster_node& node) {
+  return [status = node.link().status] {
+    signoff::http::gauge_family up{
+      "signoff_peer_up",
+      "Whether this node's link to a peer of its cluster is up (1) or "
+      "down (0).",
+      {}};
+    for (const auto& peer : status->peers())
+      up.samples.push_back({{{"peer", peer.name}}, peer.up ? 1.0 : 0.0});
+    return std::vector{std::move(up)};
+  };
+}
 
 /// The cluster settings of `file`, their credentials checked; a clear
 /// message and nothing otherwise.
@@ -249,14 +201,18 @@ int main(int argc, char** argv) {
       return 2;
     }
   }
-  std::unique_ptr<cluster_node> node;
+  // Declared before the orchestrator, so it stops after it.
+  std::unique_ptr<signoff::cluster::cluster_node> node;
   signoff::orchestrator_options options;
   if (cluster_settings) {
-    node = std::make_unique<cluster_node>(std::move(*cluster_settings));
-    options.system = node->system.get();
-    options.cluster
-      = signoff::cluster::membership(node->settings, node->link.actor);
-    http.extra_gauges = node->peer_gauges();
+    node = std::make_unique<signoff::cluster::cluster_node>(
+      std::move(*cluster_settings), signoff::make_actor_system_config(),
+      [](std::string_view line) {
+        std::clog << "[cluster] " << line << std::endl;
+      });
+    options.system = &node->system();
+    options.cluster = node->membership();
+    http.extra_gauges = peer_gauges(*node);
   }
   // Notifications are kept durably only when someone receives them.
   options.use_lmdb_stores(*stores, !s.notify.empty());
@@ -266,7 +222,7 @@ int main(int argc, char** argv) {
   signoff::orchestrator orch{std::move(options)};
   signoff::demo::register_demo_workflows(orch);
   if (node) {
-    if (auto published = node->publish(orch); published.is_err()) {
+    if (auto published = node->publish(orch.handle()); published.is_err()) {
       std::cerr << "signoffd: " << published.error().message << '\n';
       return 1;
     }

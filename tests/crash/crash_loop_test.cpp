@@ -17,90 +17,19 @@
 #include <cstdlib>
 #include <fstream>
 #include <limits>
-#include <map>
-#include <mutex>
 #include <random>
-#include <set>
 #include <sstream>
 #include <thread>
 
-#include "actors/child_process.hpp"
-#include "http/client.hpp"
+#include "crash/crash_driver.hpp"
 #include "signoff/persistence/lmdb_store.hpp"
-#include "support/env.hpp"
 #include "support/temp_dir.hpp"
 
 using namespace signoff;
+using namespace signoff::test::crash;
 using namespace std::chrono_literals;
-namespace client = signoff::test::http_client;
 
 namespace {
-
-std::string order_of(const std::string& key) {
-  return key.substr(key.find(':') + 1);
-}
-
-/// A decision somebody was told had been made.
-struct acknowledged {
-  std::string key;
-  std::string action; // "approved" or "rejected", as in the audit trail
-  std::string actor;
-};
-
-/// What the deciders did, for the checks and the figures.
-struct decision_log {
-  std::mutex mutex;
-  std::vector<acknowledged> acks;
-  std::map<std::string, int> counts;
-  std::vector<std::string> unexpected;
-
-  void ack(acknowledged a, const std::string& counter) {
-    std::lock_guard lock{mutex};
-    acks.push_back(std::move(a));
-    ++counts[counter];
-  }
-  void count(const std::string& counter) {
-    std::lock_guard lock{mutex};
-    ++counts[counter];
-  }
-  void surprise(std::string what) {
-    std::lock_guard lock{mutex};
-    unexpected.push_back(std::move(what));
-  }
-};
-
-constexpr std::string_view token = "crash-driver-secret";
-
-/// The port the current worker serves on, 0 until it wrote it.
-std::uint16_t read_port(const std::filesystem::path& file) {
-  std::ifstream in{file};
-  unsigned port = 0;
-  in >> port;
-  return static_cast<std::uint16_t>(port);
-}
-
-/// One request to the worker; status 0 when it is gone (killed before or
-/// during the exchange).
-client::response ask(std::uint16_t port, std::string_view method,
-                     const std::string& target, std::string body = {}) {
-  try {
-    return client::send(port, method, target, client::bearer(token),
-                        std::move(body));
-  } catch (const std::runtime_error&) {
-    return {};
-  }
-}
-
-std::vector<std::string> pending_keys(std::uint16_t port) {
-  auto answer = ask(port, "GET", "/api/approvals?prefix=approval:");
-  std::vector<std::string> keys;
-  if (answer.status != 200)
-    return keys;
-  const auto json = answer.json();
-  for (const auto& k : json.at("pending").as_array())
-    keys.emplace_back(k.as_string());
-  return keys;
-}
 
 /// Decides approvals until told to stop: through HTTP while a worker
 /// serves, through the CLI on the directory at any time.
@@ -113,7 +42,9 @@ public:
   /// them), each decided through a channel picked at random.
   /// Each decision tried takes one from `budget`; none is tried at 0.
   void round(std::uint16_t port, std::atomic<int>& budget) {
-    auto keys = port != 0 ? pending_keys(port) : cli_pending();
+    auto keys = port != 0
+                  ? pending_keys(port).value_or(std::vector<std::string>{})
+                  : cli_pending();
     std::shuffle(keys.begin(), keys.end(), rng_);
     keys.resize(std::min<std::size_t>(keys.size(), 8));
     for (const auto& key : keys) {
@@ -132,23 +63,9 @@ public:
 private:
   void decide_with_http(std::uint16_t port, const std::string& key,
                         bool reject) {
-    boost::json::object body{{"key", key},
-                             {"action", reject ? "reject" : "approve"}};
-    if (reject)
-      body["reason"] = "refused by the crash driver";
-    else
-      body["value"] = {{"channel", "http"}};
-    auto answer
-      = ask(port, "POST", "/api/approvals", boost::json::serialize(body));
-    if (answer.status == 200)
-      log_.ack({key, reject ? "rejected" : "approved", "driver"}, "http acked");
-    else if (answer.status == 409)
-      log_.count("http conflict");
-    else if (answer.status == 0)
-      log_.count("http unanswered (worker killed)");
-    else
-      log_.surprise("HTTP " + std::to_string(answer.status) + " for " + key
-                    + ": " + answer.body);
+    if (auto status = decide_over_http(port, key, reject, log_);
+        !booked(status))
+      log_.surprise("HTTP " + std::to_string(status) + " for " + key);
   }
 
   void decide_with_cli(const std::string& key, bool reject) {
@@ -203,93 +120,15 @@ private:
   std::mt19937 rng_;
 };
 
-/// A worker generation: started on construction, SIGKILLed on `kill`.
-class worker {
-public:
-  worker(const test::temp_dir& dir, int orders, int generation)
-      : port_file_(dir.path() / "port"),
-        process_({SIGNOFF_CRASH_WORKER, dir.str(), std::to_string(orders),
-                  std::to_string(generation), port_file_.string()},
-                 (dir.path() / "worker.log").string()) {
-    std::filesystem::remove(port_file_);
-    BOOST_REQUIRE(process_.started());
-  }
-
-  /// The port, once the worker serves; 0 before.
-  std::uint16_t port() {
-    if (port_ == 0)
-      port_ = read_port(port_file_);
-    return port_;
-  }
-
-  void kill() {
-    process_.kill();
-  }
-
-private:
-  std::filesystem::path port_file_;
-  test::child_process process_;
-  std::uint16_t port_ = 0;
-};
-
-/// Every effect line: step, order, effect id "<generation>:<seq>".
-struct effect {
-  std::string step;
-  std::string order;
-  std::string id;
-};
-
-int generation_of(const std::string& effect_id) {
-  return std::stoi(effect_id.substr(0, effect_id.find(':')));
-}
-
-struct effects_file {
-  std::vector<effect> effects;
-  std::vector<std::string> overlaps;
-};
-
-effects_file read_effects(const test::temp_dir& dir) {
-  effects_file file;
-  std::ifstream in{dir.path() / "effects.log"};
-  std::string line;
-  while (std::getline(in, line)) {
-    std::istringstream words{line};
-    std::string what;
-    std::string order;
-    std::string id;
-    words >> what >> order >> id;
-    if (what == "overlap")
-      file.overlaps.push_back(order);
-    else if (what == "reserve" || what == "fulfil" || what == "refund")
-      file.effects.push_back({what, order, id});
-  }
-  return file;
-}
-
-/// True once every order's run finished, as the worker reports it.
-bool all_finished(std::uint16_t port, int orders) {
-  if (port == 0 || !pending_keys(port).empty())
-    return false;
-  for (int i = 0; i < orders; ++i) {
-    auto answer = ask(port, "GET", "/api/workflows/run-o" + std::to_string(i));
-    if (answer.status != 200
-        || answer.json().at("status").as_string() != "completed")
-      return false;
-  }
-  return true;
-}
-
 } // namespace
 
 BOOST_AUTO_TEST_SUITE(crash_loop)
 
 BOOST_AUTO_TEST_CASE(kills_lose_nothing_acknowledged_and_repeat_no_step) {
-  const int orders = test::count_from_env("SIGNOFF_CRASH_ORDERS", 1000);
-  const int kills = test::count_from_env("SIGNOFF_CRASH_KILLS", 12);
-  const auto seed
-    = test::count_from_env("SIGNOFF_CRASH_SEED", std::random_device{}());
-  BOOST_TEST_MESSAGE("crash loop: " << orders << " orders, " << kills
-                                    << " kills, seed " << seed);
+  const auto size = size_from_env("SIGNOFF_CRASH", 1000, 12, "crash loop");
+  const int orders = size.orders;
+  const int kills = size.kills;
+  const unsigned seed = size.seed;
   test::temp_dir dir;
   decision_log decisions;
   std::mt19937 rng{seed};
@@ -306,7 +145,7 @@ BOOST_AUTO_TEST_CASE(kills_lose_nothing_acknowledged_and_repeat_no_step) {
   // Each generation lives a random while, the deciders working on it from
   // every thread, and is killed while they still work.
   for (int generation = 0; generation < kills; ++generation) {
-    worker w{dir, orders, generation};
+    worker w{dir.path(), orders, generation};
     const auto lifetime
       = std::chrono::milliseconds{std::uniform_int_distribution{50, 1500}(rng)};
     std::atomic<int> budget{per_generation};
@@ -342,10 +181,11 @@ BOOST_AUTO_TEST_CASE(kills_lose_nothing_acknowledged_and_repeat_no_step) {
 
   // The last generation is left to finish every run, then killed too.
   {
-    worker last{dir, orders, kills};
+    worker last{dir.path(), orders, kills};
     const auto deadline = std::chrono::steady_clock::now() + 10min;
     std::atomic<int> unlimited{std::numeric_limits<int>::max()};
-    while (!all_finished(last.port(), orders)) {
+    while (!all_finished(
+      last.port(), [&](int) { return last.port(); }, orders)) {
       BOOST_REQUIRE_MESSAGE(std::chrono::steady_clock::now() < deadline,
                             "runs still unfinished after 10 minutes");
       deciders.front().round(last.port(), unlimited);
@@ -357,105 +197,18 @@ BOOST_AUTO_TEST_CASE(kills_lose_nothing_acknowledged_and_repeat_no_step) {
   auto stores
     = persistence::open_lmdb_stores({.path = (dir.path() / "db").string()});
   BOOST_REQUIRE(stores.is_ok());
-  auto [effects, overlaps] = read_effects(dir);
-  // Each broken promise is a failed check and one violation in the figures.
-  int violations = 0;
-  auto expect = [&violations](bool kept, const std::string& what) {
-    violations += kept ? 0 : 1;
-    BOOST_TEST(kept, what);
-  };
-  expect(overlaps.empty(),
-         std::to_string(overlaps.size()) + " runs executed twice at once");
-
-  // Each run finished on the branch its approval's decision chose; the
-  // checkpointed effect ids are the ones its outcome carries.
-  std::map<std::pair<std::string, std::string>, std::string> checkpointed;
-  std::map<std::string, std::string> decided_state;
-  for (int i = 0; i < orders; ++i) {
-    const auto order = "o" + std::to_string(i);
-    auto run = stores->runs->load("run-" + order);
-    BOOST_REQUIRE(run.is_ok() && run.value());
-    const std::string status{to_string(run.value()->status)};
-    expect(status == "completed", order + " is " + status);
-    if (status != "completed")
-      continue;
-    const auto& outcome = run.value()->outcome->value().as_object();
-    auto approval = stores->approvals->find_approval("approval:" + order);
-    BOOST_REQUIRE(approval.is_ok() && approval.value());
-    const std::string state{to_string(approval.value()->status.state)};
-    decided_state[order] = state;
-    const std::string branch{outcome.at("branch").as_string()};
-    expect((branch == "granted") == (state == "approved")
-             && (branch == "rejected") == (state == "rejected"),
-           order + " took the " + branch + " branch, its approval is " + state);
-    for (const auto* step : {"reserve", "fulfil", "refund"})
-      if (outcome.contains(step))
-        checkpointed[{step, order}] = outcome.at(step).as_string();
-  }
-
-  // A step that ran without becoming the checkpoint must have run in a
-  // generation before the one that checkpointed it (killed before its
-  // checkpoint committed); otherwise a checkpointed step ran again.
-  int reruns_after_kill = 0;
-  std::set<std::pair<std::string, std::string>> seen;
-  for (const auto& e : effects) {
-    auto saved = checkpointed.find({e.step, e.order});
-    if (saved == checkpointed.end()) {
-      expect(false, e.step + " of " + e.order + " ran on the branch not taken");
-      continue;
-    }
-    if (saved->second == e.id) {
-      seen.insert({e.step, e.order});
-      continue;
-    }
-    ++reruns_after_kill;
-    expect(generation_of(e.id) < generation_of(saved->second),
-           e.step + " of " + e.order + " ran as " + e.id
-             + " after its checkpoint " + saved->second);
-  }
-  expect(seen.size() == checkpointed.size(),
-         "a checkpointed effect is missing from the log");
-
-  // Every acknowledged decision is the one in the audit trail.
-  // Two acknowledgements of one key must be one decision repeated (an
-  // idempotent retry answers as the first did), never two different ones.
-  std::map<std::string, const acknowledged*> first_ack;
-  int repeats = 0;
-  for (const auto& ack : decisions.acks) {
-    auto [first, fresh] = first_ack.emplace(ack.key, &ack);
-    if (!fresh) {
-      ++repeats;
-      expect(first->second->action == ack.action
-               && first->second->actor == ack.actor,
-             "two decisions on " + ack.key + " were acknowledged: "
-               + first->second->action + " by " + first->second->actor + " and "
-               + ack.action + " by " + ack.actor);
-    }
-    expect(decided_state[order_of(ack.key)] == ack.action,
-           ack.key + " was acknowledged " + ack.action);
-    auto trail = stores->approvals->audit_trail(ack.key);
-    BOOST_REQUIRE(trail.is_ok());
-    expect(std::count_if(trail->begin(), trail->end(),
-                         [&](const model::audit_entry& e) {
-                           return e.action == ack.action
-                                  && e.actor == ack.actor;
-                         })
-             == 1,
-           ack.key + " lacks its acknowledged " + ack.action);
-  }
-  for (const auto& surprise : decisions.unexpected)
-    expect(false, "unexpected answer: " + surprise);
-
-  std::ostringstream figures;
-  figures << "crash loop figures: orders=" << orders
-          << " workers_killed=" << kills + 1 << " effects=" << effects.size()
-          << " steps_rerun_after_kill=" << reruns_after_kill
-          << " acknowledged_decisions=" << decisions.acks.size()
-          << " of_them_idempotent_repeats=" << repeats;
-  for (const auto& [what, count] : decisions.counts)
-    figures << " [" << what << "]=" << count;
-  figures << " violations=" << violations;
-  std::cout << figures.str() << std::endl;
+  crash_records records{
+    .orders = orders,
+    .runs_of
+    = [&](int) -> persistence::workflow_state_store& { return *stores->runs; },
+    .node_of = [](int) { return std::string{}; },
+    .approvals_of = [&](const std::string&) -> persistence::approval_store& {
+      return *stores->approvals;
+    },
+    .effects = {}};
+  read_effects(dir.path(), "", records.effects);
+  check_invariants(records, decisions, "crash loop",
+                   "workers_killed=" + std::to_string(kills + 1));
 }
 
 BOOST_AUTO_TEST_SUITE_END()

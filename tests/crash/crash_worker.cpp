@@ -3,7 +3,12 @@
 // orders that have no run yet; deciding is left to other processes (the
 // driver through HTTP, the `signoff` CLI on the directory).
 //
-//   crash_worker DIR N GENERATION PORT_FILE
+//   crash_worker DIR N GENERATION PORT_FILE [CLUSTER_SETTINGS]
+//
+// With CLUSTER_SETTINGS it is one node of a cluster (the cluster crash
+// loop): it starts only its share of the orders, order i when i modulo the
+// number of nodes is its place among the nodes' sorted names, and the
+// approvals its runs wait on are owned by whichever node `owner_of` says.
 //
 // Every side effect of a step is appended to DIR/effects.log as
 // "<step> <order> <generation>:<seq>", and the step's checkpoint saves the
@@ -12,10 +17,12 @@
 // function entered for a run whose previous entry has not returned yet
 // logs "overlap <order>": two actors executing one run at once.
 
+#include <algorithm>
 #include <atomic>
 #include <cstdio>
 #include <cstdlib>
 #include <fstream>
+#include <memory>
 #include <mutex>
 #include <set>
 #include <string>
@@ -24,6 +31,7 @@
 
 #include <boost/json.hpp>
 
+#include "signoff/cluster/node.hpp"
 #include "signoff/http/server.hpp"
 #include "signoff/persistence/lmdb_store.hpp"
 #include "signoff/signoff.hpp"
@@ -106,8 +114,10 @@ signoff::workflow order_workflow(effects& log, executing_runs& executing) {
 } // namespace
 
 int main(int argc, char** argv) {
-  if (argc != 5) {
-    std::fprintf(stderr, "usage: %s DIR N GENERATION PORT_FILE\n", argv[0]);
+  if (argc != 5 && argc != 6) {
+    std::fprintf(stderr,
+                 "usage: %s DIR N GENERATION PORT_FILE [CLUSTER_SETTINGS]\n",
+                 argv[0]);
     return 2;
   }
   const std::string dir = argv[1];
@@ -122,13 +132,45 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "%s\n", stores.error().message.c_str());
     return 2;
   }
+  // Alone it starts every order; a node starts every `share`-th from
+  // `first`.
+  int first = 0;
+  int share = 1;
+  // Declared before the orchestrator, so it stops after it.
+  std::unique_ptr<signoff::cluster::cluster_node> node;
   signoff::orchestrator_options options;
+  if (argc == 6) {
+    auto settings = signoff::cluster::read_cluster_settings(argv[5]);
+    if (settings.is_err()) {
+      std::fprintf(stderr, "%s\n", settings.error().message.c_str());
+      return 2;
+    }
+    if (auto checked = signoff::cluster::check_credentials(*settings);
+        checked.is_err()) {
+      std::fprintf(stderr, "%s\n", checked.error().message.c_str());
+      return 2;
+    }
+    const auto names = settings->node_names();
+    first = static_cast<int>(
+      std::find(names.begin(), names.end(), settings->self) - names.begin());
+    share = static_cast<int>(names.size());
+    node = std::make_unique<signoff::cluster::cluster_node>(
+      std::move(settings.value()), signoff::make_actor_system_config());
+    options.system = &node->system();
+    options.cluster = node->membership();
+  }
   options.use_lmdb_stores(*stores);
   options.wake_poll_interval = std::chrono::milliseconds{100};
   signoff::orchestrator orch{std::move(options)};
   // Registering recovers the runs a kill left running and starts polling
   // for decisions made while no worker ran.
   orch.register_workflow("order", order_workflow(log, executing));
+  if (node) {
+    if (auto published = node->publish(orch.handle()); published.is_err()) {
+      std::fprintf(stderr, "%s\n", published.error().message.c_str());
+      return 2;
+    }
+  }
 
   signoff::http::server_options http_options;
   http_options.port = 0;
@@ -154,7 +196,7 @@ int main(int argc, char** argv) {
   constexpr int threads = 4;
   for (int t = 0; t < threads; ++t)
     starters.emplace_back([&, t] {
-      for (int i = t; i < n; i += threads) {
+      for (int i = first + t * share; i < n; i += threads * share) {
         const auto order = "o" + std::to_string(i);
         if (orch.get_workflow_status("run-" + order).is_ok())
           continue;
