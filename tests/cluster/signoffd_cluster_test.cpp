@@ -118,6 +118,29 @@ const std::string order_key = "approval:order:ord_123";
 const std::string other_order_key = "approval:order:ord_124";
 const std::string expense_key = "approval:expense:exp_7";
 
+/// Nodes a, b and c started for `key`: its owner, the runner (the node
+/// that seeds the demo runs, so the run waiting on `key` lives there) and
+/// the third node.
+struct three_nodes {
+  three_nodes(test::cluster_world& world, const std::string& key)
+      : owner(actors::owner_of(key, names)) {
+    for (const auto& n : names)
+      if (n != owner)
+        (runner.empty() ? runner : third) = n;
+    for (const auto& n : names)
+      nodes[n] = std::make_unique<node>(world, n, n == runner);
+  }
+
+  node& at(const std::string& name) {
+    return *nodes.at(name);
+  }
+
+  std::string owner;
+  std::string runner;
+  std::string third;
+  std::map<std::string, std::unique_ptr<node>> nodes;
+};
+
 } // namespace
 
 BOOST_AUTO_TEST_SUITE(cluster_nodes)
@@ -126,18 +149,12 @@ BOOST_AUTO_TEST_CASE(the_quick_start_across_three_nodes) {
   test::cluster_world world;
   // The run starts on a node that does not own its approval, and the
   // decision is made at the third.
-  const auto& owner = actors::owner_of(order_key, names);
-  std::string runner;
-  std::string third;
-  for (const auto& n : names)
-    if (n != owner)
-      (runner.empty() ? runner : third) = n;
-  std::map<std::string, std::unique_ptr<node>> nodes;
-  for (const auto& n : names)
-    nodes[n] = std::make_unique<node>(world, n, n == runner);
-  auto& at_owner = *nodes[owner];
-  auto& at_runner = *nodes[runner];
-  auto& at_third = *nodes[third];
+  three_nodes cluster{world, order_key};
+  const auto& owner = cluster.owner;
+  auto& at_owner = cluster.at(owner);
+  auto& at_runner = cluster.at(cluster.runner);
+  auto& at_third = cluster.at(cluster.third);
+  auto& nodes = cluster.nodes;
 
   // Every node lists the same pending approvals, whichever node owns them.
   const std::vector<std::string> seeded{expense_key, order_key,
@@ -190,18 +207,11 @@ BOOST_AUTO_TEST_CASE(the_quick_start_across_three_nodes) {
 
 BOOST_AUTO_TEST_CASE(a_lost_node_makes_its_keys_wait_and_nothing_else) {
   test::cluster_world world;
-  const auto& owner = actors::owner_of(other_order_key, names);
-  std::string runner;
-  std::string third;
-  for (const auto& n : names)
-    if (n != owner)
-      (runner.empty() ? runner : third) = n;
-  std::map<std::string, std::unique_ptr<node>> nodes;
-  for (const auto& n : names)
-    nodes[n] = std::make_unique<node>(world, n, n == runner);
-  auto& at_owner = *nodes[owner];
-  auto& at_runner = *nodes[runner];
-  auto& at_third = *nodes[third];
+  three_nodes cluster{world, other_order_key};
+  const auto& owner = cluster.owner;
+  auto& at_owner = cluster.at(owner);
+  auto& at_runner = cluster.at(cluster.runner);
+  auto& at_third = cluster.at(cluster.third);
   BOOST_TEST_REQUIRE(eventually(
     [&] { return at_third.get(path_of(other_order_key)).status == 200; }));
   const std::string run_id{
