@@ -183,7 +183,7 @@ void read_everything(lmdb_fixture& f) {
   (void)readable(a.list_pending("", now, 100), "list_pending");
   (void)readable(a.due_for_expiry(now, 100), "due_for_expiry");
   (void)readable(a.next_expiry(), "next_expiry");
-  (void)readable(a.owed_wakes(100), "owed_wakes");
+  (void)readable(a.owed_wakes(100, {}), "owed_wakes");
   auto& r = f.runs();
   (void)readable(r.list({}), "list");
   (void)readable(r.list({.status = m::run_status::paused}), "list paused");

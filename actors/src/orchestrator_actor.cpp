@@ -27,7 +27,7 @@ using model::result;
 using execution_reply = result<execution_result>;
 using execution_promise = caf::typed_response_promise<execution_reply>;
 
-/// Owed wakes read per poll; a full page is followed by another at once.
+/// Owed wakes read per poll; a full page is followed by the next at once.
 constexpr std::size_t owed_wakes_per_poll = 256;
 
 /// A run actor in memory.
@@ -55,6 +55,10 @@ struct directory_state {
   std::deque<std::string> to_recover;
   std::size_t recovering = 0;
   bool polling = false;
+  /// The last owed wake the poll read: the next page starts after it, so
+  /// keys that stay owed a while (their wake's forgetting not committed
+  /// yet, their run's node down) never hide the keys behind them.
+  std::string owed_read_up_to;
   /// Set once an exit arrived: the actors still to go before this one.
   std::optional<std::size_t> stopping;
   std::optional<caf::error> exit_reason;
@@ -376,10 +380,13 @@ void schedule_poll(directory_pointer self, bool soon) {
     self->delayed_send(self, interval, detail::tick_atom_v);
 }
 
-/// Hands the keys the store says are owed a wake to their shards.
+/// Hands the next page of keys the store says are owed a wake to their
+/// shards; after the last page, starts again from the first.
 void poll_owed_wakes(directory_pointer self) {
-  const auto& eng = *self->state.eng;
-  auto owed = eng.approvals().owed_wakes(owed_wakes_per_poll);
+  auto& st = self->state;
+  const auto& eng = *st.eng;
+  auto owed
+    = eng.approvals().owed_wakes(owed_wakes_per_poll, st.owed_read_up_to);
   if (owed.is_err()) {
     eng.log("reading owed wakes failed: " + owed.error().message);
     schedule_poll(self, false);
@@ -387,7 +394,9 @@ void poll_owed_wakes(directory_pointer self) {
   }
   for (const auto& key : owed.value())
     self->send(eng.shard_for(key), detail::owed_atom_v, key);
-  schedule_poll(self, false);
+  const bool full = owed->size() == owed_wakes_per_poll;
+  st.owed_read_up_to = full ? owed->back() : std::string{};
+  schedule_poll(self, full);
 }
 
 void schedule_sweep(directory_pointer self) {

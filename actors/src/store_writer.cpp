@@ -13,10 +13,18 @@ namespace {
 /// even when a burst queues far more; the rest go into the next one.
 constexpr std::size_t max_batches_per_commit = 4096;
 
+/// Settled batches wait this long for a commit to ride on, then commit on
+/// their own: a store left idle after a burst must not keep owing wakes
+/// already done (the owed-wake poll would keep waking their keys for
+/// nothing, and queue a settled batch for each).
+constexpr auto settles_wait_at_most = std::chrono::seconds{1};
+
 using commit_promise = caf::typed_response_promise<model::result<void>>;
 
-/// The writer's own flush message stays out of its public handle.
-using writer_impl = store_writer_actor::extend<caf::reacts_to<flush_atom>>;
+/// The writer's own flush messages stay out of its public handle.
+using writer_impl
+  = store_writer_actor::extend<caf::reacts_to<flush_atom>,
+                               caf::reacts_to<settle_flush_atom>>;
 
 struct writer_state {
   std::shared_ptr<persistence::journal> journal;
@@ -25,6 +33,7 @@ struct writer_state {
   /// One per batch that someone waits for; settled batches have none.
   std::vector<std::pair<std::size_t, commit_promise>> waiting;
   bool flush_scheduled = false;
+  bool settle_flush_scheduled = false;
 
   static inline const char* name = "signoff.store_writer";
 };
@@ -89,7 +98,18 @@ writer_behavior(writer_pointer self,
       return promise;
     },
     [self](settle_atom, persistence::write_batch& batch) {
-      self->state.batches.push_back(std::move(batch));
+      auto& st = self->state;
+      st.batches.push_back(std::move(batch));
+      if (!st.settle_flush_scheduled) {
+        st.settle_flush_scheduled = true;
+        self->delayed_send(self, settles_wait_at_most, settle_flush_atom_v);
+      }
+    },
+    [self](settle_flush_atom) {
+      auto& st = self->state;
+      st.settle_flush_scheduled = false;
+      if (!st.batches.empty())
+        commit_queued(self);
     },
     [self](flush_atom) {
       auto& st = self->state;

@@ -22,7 +22,8 @@ using store_writer_actor = caf::typed_actor<
   caf::replies_to<commit_atom,
                   persistence::write_batch>::with<model::result<void>>,
   // Adds the batch to the next commit without asking for one: writes
-  // nobody waits for (owed wakes forgotten), which a crash may lose.
+  // nobody waits for (owed wakes forgotten), which a crash may lose. If no
+  // commit comes within a second, it commits them on their own.
   caf::reacts_to<settle_atom, persistence::write_batch>>;
 
 /// Spawns the writer of `journal`; `detached` gives it a thread of its own,

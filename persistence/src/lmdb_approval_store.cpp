@@ -159,12 +159,14 @@ public:
   }
 
   model::result<std::vector<std::string>>
-  owed_wakes(std::size_t limit) const override {
+  owed_wakes(std::size_t limit, const std::string& after) const override {
     using keys = std::vector<std::string>;
     return env_->read<keys>([&](MDB_txn* txn) -> model::result<keys> {
       keys out;
-      scan_from(txn, db().wakes, {},
+      scan_from(txn, db().wakes, after,
                 [&](std::string_view key, std::string_view) {
+                  if (key == after)
+                    return true;
                   if (out.size() >= limit)
                     return false;
                   out.emplace_back(key);

@@ -22,7 +22,9 @@
 #include <cstdio>
 #include <cstdlib>
 #include <mutex>
+#include <optional>
 #include <string>
+#include <string_view>
 #include <thread>
 #include <vector>
 
@@ -92,27 +94,83 @@ signoff::workflow expiring_workflow(effects_log& log) {
   };
 }
 
-/// True once no run of `workflow` is paused or running, checked every 20
-/// ms for at most two minutes.
-bool all_finished(const signoff::persistence::workflow_state_store& runs,
-                  const std::string& workflow) {
+/// The runs of `workflow` still paused or running; nullopt if the store
+/// cannot say.
+std::optional<std::vector<std::string>>
+unfinished(const signoff::persistence::workflow_state_store& runs,
+           const std::string& workflow) {
   using signoff::model::run_status;
+  std::vector<std::string> left;
+  for (auto status : {run_status::paused, run_status::running}) {
+    signoff::persistence::run_filter filter;
+    filter.workflow_name = workflow;
+    filter.status = status;
+    auto ids = runs.list(filter);
+    if (ids.is_err())
+      return std::nullopt;
+    left.insert(left.end(), ids->begin(), ids->end());
+  }
+  return left;
+}
+
+/// The engine's last log lines, kept for a child that fails to say.
+class recent_lines {
+public:
+  void add(std::string_view line) {
+    std::lock_guard lock{mutex_};
+    if (lines_.size() == kept)
+      lines_.erase(lines_.begin());
+    lines_.emplace_back(line);
+    ++total_;
+  }
+  void print() const {
+    std::lock_guard lock{mutex_};
+    std::fprintf(stderr, "engine log: %zu lines, the last %zu:\n", total_,
+                 lines_.size());
+    for (const auto& line : lines_)
+      std::fprintf(stderr, "  %s\n", line.c_str());
+  }
+
+private:
+  static constexpr std::size_t kept = 40;
+  mutable std::mutex mutex_;
+  std::vector<std::string> lines_;
+  std::size_t total_ = 0;
+};
+
+/// True once no run of `workflow` is paused or running, checked every 20
+/// ms for at most two minutes; on giving up, says on stderr which runs are
+/// left, what their approvals say and how many wakes are owed, for the
+/// test's log.
+bool all_finished(const signoff::persistence::lmdb_stores& stores,
+                  const std::string& workflow) {
   const auto deadline
     = std::chrono::steady_clock::now() + std::chrono::minutes{2};
-  while (std::chrono::steady_clock::now() < deadline) {
-    bool waiting = false;
-    for (auto status : {run_status::paused, run_status::running}) {
-      signoff::persistence::run_filter filter;
-      filter.workflow_name = workflow;
-      filter.status = status;
-      auto ids = runs.list(filter);
-      waiting = waiting || ids.is_err() || !ids->empty();
-    }
-    if (!waiting)
+  for (;;) {
+    auto left = unfinished(*stores.runs, workflow);
+    if (left && left->empty())
       return true;
+    if (std::chrono::steady_clock::now() >= deadline) {
+      for (const auto& id : left.value_or(std::vector<std::string>{})) {
+        auto run = stores.runs->load(id);
+        auto approval = stores.approvals->find_approval(
+          "approval:" + id.substr(std::string_view{"run-"}.size()));
+        std::fprintf(
+          stderr, "left waiting: %s run %s, approval %s\n", id.c_str(),
+          run.is_ok() && *run ? std::string{to_string((*run)->status)}.c_str()
+                              : "unreadable",
+          approval.is_ok() && *approval
+            ? std::string{to_string((*approval)->status.state)}.c_str()
+            : "missing");
+      }
+      auto owed = stores.approvals->owed_wakes(100'000, {});
+      std::fprintf(stderr, "wakes owed: %s\n",
+                   owed.is_ok() ? std::to_string(owed->size()).c_str()
+                                : owed.error().message.c_str());
+      return false;
+    }
     std::this_thread::sleep_for(std::chrono::milliseconds{20});
   }
-  return false;
 }
 
 template <class Body>
@@ -196,7 +254,11 @@ int main(int argc, char** argv) {
   signoff::orchestrator_options options;
   // The expiry modes keep their notifications, which the test counts.
   options.use_lmdb_stores(*stores, expiring);
+  recent_lines engine_log;
   if (expiring) {
+    options.logger = [&engine_log](std::string_view line) {
+      engine_log.add(line);
+    };
     const auto now = signoff::model::from_millis(std::atoll(argv[4]));
     options.clock = [now] {
       return now;
@@ -235,7 +297,9 @@ int main(int argc, char** argv) {
       return run.is_ok() && run->status == signoff::model::run_status::paused;
     });
   } else if (mode == "expire") {
-    ok = all_finished(*stores->runs, "expiring");
+    ok = all_finished(*stores, "expiring");
+    if (!ok)
+      engine_log.print();
   }
   std::printf("%s\n", ok ? "done" : "failed");
   return ok ? 0 : 1;

@@ -692,6 +692,45 @@ BOOST_AUTO_TEST_CASE(a_decision_beaten_by_another_process_is_a_conflict) {
   BOOST_TEST(env.approval("k").status.decided_by == "bob");
 }
 
+// More approvals than one poll reads were decided by another process, none
+// with a run waiting, and they sort before the key a run waits on: the
+// poll pages on through them at once and wakes the run, instead of
+// reading the same first page again while its keys' forgetting waits for
+// a commit. Once the store is idle for a second, that forgetting is
+// committed on its own: nothing stays owed.
+BOOST_AUTO_TEST_CASE(owed_wakes_beyond_one_page_are_all_reached) {
+  deterministic_engine env{
+    [](actors::orchestrator_config& c) { c.wake_poll_interval = 1s; },
+    test::store_kind::lmdb};
+  auto n = std::make_shared<test::entry_counters>();
+  env.register_workflow("counted", test::counted_workflow(n));
+  park(env, "r1", {"z"});
+  env.run();
+  model::approval_spec spec;
+  spec.pending_reason = "decided elsewhere";
+  for (int i = 0; i < 300; ++i) {
+    const auto key = "a" + std::to_string(1000 + i);
+    test::must(
+      env.approvals->create_approval(key, spec, "cli", env.clock.now()));
+    test::must(env.approvals->decide(
+      model::decision::grant(key, boost::json::value{{"by", "bob"}}, "bob"),
+      env.clock.now()));
+  }
+  test::must(env.approvals->decide(
+    model::decision::grant("z", boost::json::value{{"by", "bob"}}, "bob"),
+    env.clock.now()));
+  BOOST_TEST_REQUIRE(test::must(env.approvals->owed_wakes(1000, {})).size()
+                     == 301U);
+  env.advance_time(1s);
+  env.run();
+  auto stored = env.stored("r1");
+  BOOST_TEST(stored.status == model::run_status::completed);
+  BOOST_TEST(branch_of(stored, 0) == "approved");
+  env.advance_time(1s);
+  env.run();
+  BOOST_TEST(test::must(env.approvals->owed_wakes(1000, {})).empty());
+}
+
 // A run passivated while paused can be cancelled: the directory
 // re-activates it from the store to cancel it, and its approval with it.
 BOOST_AUTO_TEST_CASE(a_passivated_run_can_be_cancelled) {

@@ -693,6 +693,26 @@ BOOST_AUTO_TEST_CASE(comments_keep_no_event) {
   BOOST_TEST(types == (strings{"approval.needed", "approval.resolved"}));
 }
 
+// Owed wakes read in pages: each page starts after the key the last one
+// ended on, in key order, so a reader reaches every key however many
+// before it stay owed.
+BOOST_AUTO_TEST_CASE(owed_wakes_read_in_pages) {
+  signoff::test::temp_dir dir;
+  auto s = open_at({.path = dir.str()});
+  for (const auto* key : {"d", "b", "e", "a", "c"}) {
+    must(s.approvals->create_approval(key, {}, "run:r1", at(0)));
+    must(s.approvals->decide(m::decision::grant(key, json::value(1), "bob"),
+                             at(1)));
+  }
+  BOOST_TEST(must(s.approvals->owed_wakes(2, {})) == (strings{"a", "b"}));
+  BOOST_TEST(must(s.approvals->owed_wakes(2, "b")) == (strings{"c", "d"}));
+  BOOST_TEST(must(s.approvals->owed_wakes(2, "d")) == strings{"e"});
+  BOOST_TEST(must(s.approvals->owed_wakes(2, "bb")) == (strings{"c", "d"}));
+  BOOST_TEST(must(s.approvals->owed_wakes(2, "e")).empty());
+  must(s.approvals->wakes_done({"c"}));
+  BOOST_TEST(must(s.approvals->owed_wakes(2, "b")) == (strings{"d", "e"}));
+}
+
 // A reassignment and a delegation each tell receivers who may decide now.
 BOOST_AUTO_TEST_CASE(assignment_changes_keep_one_event_each) {
   signoff::test::temp_dir dir;

@@ -1234,7 +1234,7 @@ BOOST_AUTO_TEST_CASE_TEMPLATE(a_decided_approval_takes_comments, Factory,
   must(store->create_approval("k", make_spec(), "run:r1", at(0)));
   must(store->decide(m::decision::grant("k", json::value(1), "bob"), at(1)));
   // The decision's wake is done with: a comment must not owe another.
-  must(store->wakes_done(must(store->owed_wakes(no_limit))));
+  must(store->wakes_done(must(store->owed_wakes(no_limit, {}))));
   const auto decided = require_record(*store, "k");
 
   must(store->comment("k", "alice", "approved in the meeting", at(2)));
@@ -1243,7 +1243,7 @@ BOOST_AUTO_TEST_CASE_TEMPLATE(a_decided_approval_takes_comments, Factory,
   BOOST_TEST(after.revision == decided.revision + 2);
   after.revision = decided.revision;
   BOOST_TEST(after == decided);
-  BOOST_TEST(must(store->owed_wakes(no_limit)).empty());
+  BOOST_TEST(must(store->owed_wakes(no_limit, {})).empty());
   const auto trail = must(store->audit_trail("k"));
   BOOST_TEST(actions_of(trail)
              == (std::vector<std::string>{"created", "approved", "commented",

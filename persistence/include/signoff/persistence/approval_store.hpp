@@ -97,14 +97,17 @@ public:
   virtual model::result<bool> remove_approval(const std::string& key) = 0;
 
   /// Keys decided (or expired) whose waiting runs may not have been woken
-  /// yet, at most `limit`. A store shared between processes records them
+  /// yet, in key order, those after `after` (all if it is empty), at most
+  /// `limit`: a reader pages through them, so keys that stay owed a while
+  /// cannot hide the others. A store shared between processes records them
   /// (`approval_change::owe_wake`) in the commit of the decision, so a wake
   /// lost to a crash, or a decision made by another process (the CLI), is
   /// found by reading the store. The default records nothing: right for a
   /// store only one process uses, where the orchestrator wakes runs itself.
   [[nodiscard]] virtual model::result<std::vector<std::string>>
-  owed_wakes(std::size_t limit) const {
+  owed_wakes(std::size_t limit, const std::string& after) const {
     (void)limit;
+    (void)after;
     return std::vector<std::string>{};
   }
 
