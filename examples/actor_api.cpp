@@ -109,9 +109,8 @@ int main() {
   }
   {
     // [readme:own-system]
-    caf::actor_system_config cfg;
-    cfg.set("scheduler.policy", caf::atom("sharing"));
-    caf::actor_system sys{cfg};
+    auto cfg = signoff::make_actor_system_config();
+    caf::actor_system sys{*cfg}; // keeps a reference to cfg
 
     signoff::orchestrator_options options;
     options.system = &sys; // must outlive the orchestrator

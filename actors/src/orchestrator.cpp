@@ -12,6 +12,7 @@
 
 #include "engine.hpp"
 #include "reply_sink.hpp"
+#include "scheduler.hpp"
 #include "signoff/persistence/memory_store.hpp"
 
 namespace signoff {
@@ -35,13 +36,10 @@ struct bulk_collector {
 
 } // namespace
 
-// The sharing scheduler answers a blocking caller in ~13 us where work
-// stealing takes ~100 us, and wakes many parked runs at once without
-// stalling.
 std::unique_ptr<caf::actor_system_config>
 make_actor_system_config(std::size_t worker_threads) {
   auto cfg = std::make_unique<caf::actor_system_config>();
-  cfg->set("scheduler.policy", caf::atom("sharing"));
+  actors::detail::use_signoff_scheduler(*cfg);
   if (worker_threads == 0)
     worker_threads = std::max(2U, std::thread::hardware_concurrency());
   cfg->set("scheduler.max-threads", worker_threads);

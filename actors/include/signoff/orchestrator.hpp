@@ -20,13 +20,14 @@ namespace signoff {
 /// where its actors run.
 struct orchestrator_options : actors::orchestrator_config {
   /// An actor system to run in, which must outlive the orchestrator; null
-  /// means the orchestrator starts its own. Its scheduler should be CAF's
-  /// sharing policy (`scheduler.policy = sharing`): with the default
-  /// work stealing, idle workers sleep between polls and every blocking
-  /// call waits ~100 us for one to notice its reply (~13 us with sharing),
-  /// and waking 100,000 parked runs at once stalls for seconds. Workflow
-  /// code never blocks its threads (blocking steps run on the step
-  /// executor), so the system may be shared with other actors.
+  /// means the orchestrator starts its own. Build it from
+  /// `make_actor_system_config()` (or at least CAF's sharing policy,
+  /// `scheduler.policy = sharing`): with the default work stealing, idle
+  /// workers sleep between polls and every blocking call waits ~100 us for
+  /// one to notice its reply (~13 us with sharing), and waking 100,000
+  /// parked runs at once stalls for seconds. Workflow code never blocks
+  /// its threads (blocking steps run on the step executor), so the system
+  /// may be shared with other actors.
   caf::actor_system* system = nullptr;
   /// Worker threads of an own actor system; 0 means one per core (at
   /// least two).
@@ -34,11 +35,13 @@ struct orchestrator_options : actors::orchestrator_config {
 };
 
 /// The configuration an orchestrator gives the actor system it starts
-/// itself: CAF's sharing scheduler with `worker_threads` workers (0: one
-/// per core, at least two). To run the orchestrator in a system that
-/// holds more (a cluster node's network layer), start from this one, add
-/// to it, build the system (it keeps a reference to the configuration)
-/// and pass it as `orchestrator_options::system`.
+/// itself: signoff's scheduler, which shares one queue of jobs among
+/// `worker_threads` workers (0: one per core, at least two) like CAF's
+/// sharing policy, without the costs CAF's worker loop adds to every
+/// message. To run the orchestrator in a system that holds more (your own
+/// actors, a cluster node's network layer), start from this one, add to
+/// it, build the system (it keeps a reference to the configuration) and
+/// pass it as `orchestrator_options::system`.
 [[nodiscard]] std::unique_ptr<caf::actor_system_config>
 make_actor_system_config(std::size_t worker_threads = 0);
 
