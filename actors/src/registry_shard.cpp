@@ -145,18 +145,24 @@ void write(shard_pointer self, persistence::approval_change change,
   ++self->state.keys[key].writes;
   persistence::write_batch batch;
   journal->encode(change, batch);
-  auto record
-    = std::make_shared<model::approval_record>(std::move(change.after));
+  // Shared by the two handlers below, so neither copies the continuation
+  // (and the decision, record and names it holds).
+  struct pending_write {
+    after_write then;
+    model::approval_record record;
+  };
+  auto pending = std::make_shared<pending_write>(
+    pending_write{std::move(then), std::move(change.after)});
   self->request(eng.writer(), caf::infinite, commit_atom_v, std::move(batch))
     .then(
-      [self, key, then, record](model::result<void>& committed) {
-        then(std::move(committed), std::move(*record));
+      [self, key, pending](model::result<void>& committed) {
+        pending->then(std::move(committed), std::move(pending->record));
         written(self, key);
       },
-      [self, key, then, record](caf::error& e) {
-        then(model::make_error(model::error_type::storage_error,
-                               self->system().render(e)),
-             std::move(*record));
+      [self, key, pending](caf::error& e) {
+        pending->then(model::make_error(model::error_type::storage_error,
+                                        self->system().render(e)),
+                      std::move(pending->record));
         written(self, key);
       });
 }
@@ -361,10 +367,10 @@ void decide_now(shard_pointer self, decision_request req,
     rp.deliver(decision_reply{transition.error()});
     return;
   }
-  const auto status = transition->record.status;
-  const bool resolved = !status.is_pending();
+  const bool resolved = !transition->record.status.is_pending();
   if (!transition->applied) {
     count_decision(eng, req.decision, false);
+    auto status = transition->record.status;
     decision_report report{std::move(transition->record),
                            false,
                            status.decided_at.value_or(now),
@@ -372,7 +378,7 @@ void decide_now(shard_pointer self, decision_request req,
     // An idempotent repeat wakes the waiting runs too: that repairs a wake
     // lost earlier.
     if (resolved && req.auto_resume)
-      wake_all(self, key, status,
+      wake_all(self, key, std::move(status),
                [rp, report = std::move(report)](
                  std::vector<std::string> resumed) mutable {
                  report.resumed_workflows = std::move(resumed);
@@ -394,7 +400,8 @@ void decide_now(shard_pointer self, decision_request req,
     before, std::move(transition.value()), now, {eng.keeps_events(), waiting});
   change.owe_wake = change.owe_wake && req.auto_resume;
   write(self, std::move(change),
-        [self, req, rp, attempt, now, status, waiting = std::move(waiting),
+        [self, req = std::move(req), rp, attempt, now,
+         waiting = std::move(waiting),
          notices = std::move(notices)](model::result<void> committed,
                                        model::approval_record record) mutable {
           if (committed.is_err()) {
@@ -411,16 +418,20 @@ void decide_now(shard_pointer self, decision_request req,
           count_decision(eng, req.decision, true);
           for (const auto& notice : notices)
             eng.approval_noticed(notice);
-          if (!status.is_pending() && eng.tells_resolutions())
+          const bool pending = record.status.is_pending();
+          if (!pending && eng.tells_resolutions())
             eng.approval_resolved(record, std::move(waiting));
-          decision_report report{
-            std::move(record), true, status.decided_at.value_or(now), {}};
-          if (status.is_pending() || !req.auto_resume) {
-            rp.deliver(decision_reply{std::move(report)});
+          const auto decided_at = record.status.decided_at.value_or(now);
+          if (pending || !req.auto_resume) {
+            rp.deliver(decision_reply{
+              decision_report{std::move(record), true, decided_at, {}}});
             return;
           }
-          const auto key = report.approval.key;
-          wake_all(self, key, status,
+          // The wake carries its own copy of the status to every run.
+          auto status = record.status;
+          const auto key = record.key;
+          decision_report report{std::move(record), true, decided_at, {}};
+          wake_all(self, key, std::move(status),
                    [rp, report = std::move(report)](
                      std::vector<std::string> resumed) mutable {
                      report.resumed_workflows = std::move(resumed);

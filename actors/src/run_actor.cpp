@@ -804,7 +804,7 @@ void start(run_pointer self) {
 }
 
 /// A decision reached the parked run.
-void take_wake(run_pointer self, const wake_message& wake) {
+void take_wake(run_pointer self, wake_message wake) {
   auto& st = self->state;
   if (st.several != nullptr) {
     const auto i = *index_in_wait(st, wake.key);
@@ -818,7 +818,7 @@ void take_wake(run_pointer self, const wake_message& wake) {
                     });
       return;
     }
-    st.several->statuses[i] = wake.status;
+    st.several->statuses[i] = std::move(wake.status);
     after_decision(self);
     return;
   }
@@ -828,7 +828,7 @@ void take_wake(run_pointer self, const wake_message& wake) {
     ask_shard(self);
     return;
   }
-  go_on(self, wake.status);
+  go_on(self, std::move(wake.status));
 }
 
 caf::result<execution_reply> cancel(run_pointer self, cancel_run_request& req) {
@@ -959,7 +959,7 @@ caf::behavior run_behavior(run_pointer self, std::shared_ptr<engine> eng,
         return wake_report{false};
       auto rp = self->make_response_promise<wake_report>();
       st.until_suspension.push_back(rp);
-      take_wake(self, wake);
+      take_wake(self, std::move(wake));
       return rp;
     },
     [self](cancel_run_atom, cancel_run_request& req) {

@@ -66,8 +66,7 @@ std::string step::next_implicit_key() {
   return "#" + std::to_string(++implicit_keys_);
 }
 
-checkpoint approval_checkpoint(const std::string& key,
-                               const approval_status& status) {
+checkpoint approval_checkpoint(const std::string& key, approval_status status) {
   auto details = [&status] {
     return boost::json::value_from(status);
   };
@@ -76,7 +75,7 @@ checkpoint approval_checkpoint(const std::string& key,
       break;
     case approval_state::approved:
     case approval_state::edited:
-      return ok(status.value);
+      return ok(std::move(status.value));
     case approval_state::rejected:
       return err(
         make_error(error_type::approval_rejected, status.reason, details()));

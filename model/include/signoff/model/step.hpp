@@ -244,9 +244,10 @@ public:
 
 /// The checkpoint an approval step keeps for a decided status: the granted
 /// value, or APPROVAL_REJECTED / _EXPIRED / _CANCELLED with the status as
-/// details.
+/// details. Takes `status` by value: a caller done with it moves it in and
+/// the granted value is not copied.
 [[nodiscard]] checkpoint approval_checkpoint(const std::string& key,
-                                             const approval_status& status);
+                                             approval_status status);
 
 namespace detail {
 
@@ -464,17 +465,18 @@ public:
       : base(host, std::move(key)), request_(std::move(request)) {}
 
   void decided(approval_status status) override {
-    this->resume_if(settle(status));
+    this->resume_if(settle(std::move(status)));
   }
 
 private:
   bool begin() override {
     auto status = this->host_->reach(request_, *this);
-    return status && settle(*status);
+    return status && settle(std::move(*status));
   }
 
-  bool settle(const approval_status& status) {
-    return base::settle(approval_checkpoint(request_.key, status), true);
+  bool settle(approval_status status) {
+    return base::settle(approval_checkpoint(request_.key, std::move(status)),
+                        true);
   }
 
   approval_request request_;
