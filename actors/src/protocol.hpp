@@ -79,6 +79,8 @@ CAF_ALLOW_UNSAFE_MESSAGE_TYPE(
 CAF_ADD_ATOM(signoff, signoff::actors::detail, start_atom, "so_start")
 CAF_ADD_ATOM(signoff, signoff::actors::detail, wake_atom, "so_wake")
 CAF_ADD_ATOM(signoff, signoff::actors::detail, reach_atom, "so_reach")
+CAF_ADD_ATOM(signoff, signoff::actors::detail, reach_carrying_atom, "so_reachc")
+CAF_ADD_ATOM(signoff, signoff::actors::detail, created_atom, "so_created")
 CAF_ADD_ATOM(signoff, signoff::actors::detail, forget_atom, "so_forget")
 CAF_ADD_ATOM(signoff, signoff::actors::detail, passivate_atom, "so_passiv")
 CAF_ADD_ATOM(signoff, signoff::actors::detail, parked_atom, "so_parked")

@@ -44,6 +44,9 @@ struct key_entry {
   std::vector<std::function<void()>> queued;
   /// Wake rounds going on; an owed-wake poll leaves the key to them.
   std::uint32_t waking = 0;
+  /// The key's creation, handed to the run that reached it to commit with
+  /// its pause (counted in `writes` until the run tells how it went).
+  std::optional<model::approval_record> carried;
 
   [[nodiscard]] bool idle() const noexcept {
     return waiters.empty() && writes == 0 && queued.empty() && waking == 0;
@@ -502,19 +505,37 @@ void amend(shard_pointer self, std::string key, Rule rule, Answer answer,
   when_idle(self, k, std::move(op));
 }
 
+/// The creation of an approval was committed (or failed): a durable one
+/// announces itself and arms its deadline; on a failure (another process
+/// made the key meanwhile, or the store failed) the waiting runs ask again
+/// (a wake with a pending status).
+void created(shard_pointer self, const model::result<void>& outcome,
+             const model::approval_record& record) {
+  const auto& eng = *self->state.eng;
+  if (outcome.is_ok()) {
+    eng.approval_needed(record);
+    if (const auto due = record.next_due())
+      eng.watch_deadline(*due);
+    return;
+  }
+  eng.log("creating approval '" + record.key
+          + "' failed: " + outcome.error().message);
+  wake_all(self, record.key, {}, {});
+}
+
 /// A run's first reach of a key nobody asked for: creates it pending. The
-/// run is told at once; the creation is committed before (or with) the
-/// run's own pause, which the writer receives after it.
-void create_for(shard_pointer self, const reach_request& req,
-                caf::typed_response_promise<status_reply>& rp) {
+/// run is told at once. The creation is committed with the run's own pause:
+/// in `carry` when the run takes it (its pause commits both, and it tells
+/// the shard how that went), else by the shard, before the run's pause
+/// reaches the writer.
+status_reply create_for(shard_pointer self, const reach_request& req,
+                        persistence::write_batch* carry) {
   const auto& eng = *self->state.eng;
   const auto now = eng.now();
   auto transition
     = model::create_approval(req.key, req.spec, "run:" + req.run_id, now);
-  if (transition.is_err()) {
-    rp.deliver(status_reply{transition.error()});
-    return;
-  }
+  if (transition.is_err())
+    return status_reply{transition.error()};
   register_waiter(self, req.key, {req.run_id, req.run, req.remote});
   // The timer learns of the deadline now, and again once the approval is
   // durable: had it fired in between, it read the store without this
@@ -522,43 +543,73 @@ void create_for(shard_pointer self, const reach_request& req,
   const auto due = transition->record.next_due();
   if (due)
     eng.watch_deadline(*due);
-  write(self,
-        persistence::make_approval_change(std::nullopt,
-                                          std::move(transition.value()), now,
-                                          {eng.keeps_events(), {}}),
-        [self](model::result<void> created, model::approval_record record) {
-          const auto& eng = *self->state.eng;
-          if (created.is_ok()) {
-            eng.approval_needed(record);
-            if (const auto due = record.next_due())
-              eng.watch_deadline(*due);
-            return;
-          }
-          // Another process made the key meanwhile, or the store failed:
-          // the waiting runs ask again (a wake with a pending status).
-          eng.log("creating approval '" + record.key
-                  + "' failed: " + created.error().message);
-          wake_all(self, record.key, {}, {});
-        });
-  rp.deliver(status_reply{model::approval_status{}});
+  auto change = persistence::make_approval_change(
+    std::nullopt, std::move(transition.value()), now, {eng.keeps_events(), {}});
+  if (carry != nullptr && eng.journal() != nullptr) {
+    eng.journal()->encode(change, *carry);
+    auto& entry = self->state.keys[req.key];
+    ++entry.writes;
+    entry.carried = std::move(change.after);
+  } else {
+    write(self, std::move(change),
+          [self](model::result<void> done, model::approval_record record) {
+            created(self, done, record);
+          });
+  }
+  return status_reply{model::approval_status{}};
 }
 
-void reach_now(shard_pointer self, const reach_request& req,
-               caf::typed_response_promise<status_reply> rp) {
+/// The run that reached `key` as its creation was carried reports its
+/// commit.
+void carried_written(shard_pointer self, const std::string& key,
+                     const model::result<void>& outcome) {
+  auto it = self->state.keys.find(key);
+  if (it == self->state.keys.end() || !it->second.carried)
+    return;
+  auto record = std::move(*it->second.carried);
+  it->second.carried.reset();
+  created(self, outcome, record);
+  written(self, key);
+}
+
+/// The status of `key` for a run reaching it; see `create_for` for `carry`.
+status_reply reach_now(shard_pointer self, const reach_request& req,
+                       persistence::write_batch* carry) {
   const auto& eng = *self->state.eng;
   auto stored = eng.approvals().find_approval(req.key);
-  if (stored.is_err()) {
-    rp.deliver(status_reply{stored.error()});
-    return;
-  }
-  if (!stored.value()) {
-    create_for(self, req, rp);
-    return;
-  }
+  if (stored.is_err())
+    return status_reply{stored.error()};
+  if (!stored.value())
+    return create_for(self, req, carry);
   auto status = stored.value()->status_at(eng.now());
   if (status.is_pending())
     register_waiter(self, req.key, {req.run_id, req.run, req.remote});
-  rp.deliver(status_reply{std::move(status)});
+  return status_reply{std::move(status)};
+}
+
+/// Answers a run reaching `req.key` through `answer`, with the creation's
+/// writes in `carry` if it is made now and the run takes them. A key of
+/// another node is asked of its owner, which keeps the run as a waiter
+/// (through this node's watcher), even once the run passivates here.
+template <class Answer>
+void reach(shard_pointer self, reach_request req, bool carry, Answer answer) {
+  const auto key = req.key;
+  const auto& eng = *self->state.eng;
+  if (!eng.owns(key)) {
+    ask_node<model::approval_status>(
+      self, eng, eng.owner_of(key), call_kind::reach,
+      boost::json::value_from(
+        remote_reach{req.run_id, req.key, std::move(req.spec)}),
+      [answer](status_reply r) mutable {
+        answer(std::move(r), persistence::write_batch{});
+      });
+    return;
+  }
+  when_idle(self, key, [self, req = std::move(req), carry, answer]() mutable {
+    persistence::write_batch creation;
+    auto status = reach_now(self, req, carry ? &creation : nullptr);
+    answer(std::move(status), std::move(creation));
+  });
 }
 
 /// Wakes the runs of a key the store says are owed a wake.
@@ -650,20 +701,24 @@ shard_behavior(shard_pointer self, std::shared_ptr<engine> eng) {
     },
     [self](reach_atom, reach_request& req) -> caf::result<status_reply> {
       auto rp = self->make_response_promise<status_reply>();
-      const auto key = req.key;
-      if (!self->state.eng->owns(key)) {
-        // The owner keeps the run as a waiter (through this node's
-        // watcher), even once the run passivates here.
-        forward(self, key, call_kind::reach,
-                boost::json::value_from(
-                  remote_reach{req.run_id, req.key, std::move(req.spec)}),
-                rp);
-        return rp;
-      }
-      when_idle(self, key, [self, req = std::move(req), rp]() mutable {
-        reach_now(self, req, rp);
-      });
+      reach(self, std::move(req), false,
+            [rp](status_reply r, persistence::write_batch) mutable {
+              rp.deliver(std::move(r));
+            });
       return rp;
+    },
+    [self](reach_carrying_atom, reach_request& req)
+      -> caf::result<status_reply, persistence::write_batch> {
+      auto rp
+        = self->make_response_promise<status_reply, persistence::write_batch>();
+      reach(self, std::move(req), true,
+            [rp](status_reply r, persistence::write_batch creation) mutable {
+              rp.deliver(std::move(r), std::move(creation));
+            });
+      return rp;
+    },
+    [self](created_atom, const std::string& key, model::result<void>& outcome) {
+      carried_written(self, key, outcome);
     },
     [self](forget_atom, const std::string& key, const std::string& run_id) {
       auto& keys = self->state.keys;

@@ -35,6 +35,13 @@ using registry_shard_actor = caf::typed_actor<
   // pending and registering the run as a waiter when it is not decided.
   caf::replies_to<reach_atom,
                   reach_request>::with<model::result<model::approval_status>>,
+  // As reach, but a creation is not committed by the shard: its encoded
+  // writes come back for the run to commit with its pause (one commit for
+  // both), and the run reports the outcome with `created_atom`.
+  caf::replies_to<reach_carrying_atom, reach_request>::with<
+    model::result<model::approval_status>, persistence::write_batch>,
+  // The commit of a creation a run carried (key, outcome).
+  caf::reacts_to<created_atom, std::string, model::result<void>>,
   // The run (key, run id) no longer waits in memory: it passivated.
   caf::reacts_to<forget_atom, std::string, std::string>,
   // The store says the runs waiting on this key are owed a wake (another

@@ -158,6 +158,13 @@ struct run_state : request_host {
   std::vector<std::string> to_cancel;
   std::string cancel_reason;
   model::checkpoint* reply_out = nullptr;
+  /// The creation of the approval the run waits on, made by the key's
+  /// shard and committed with the run's next write (its pause).
+  struct carried_creation {
+    std::string key;
+    persistence::write_batch writes;
+  };
+  std::optional<carried_creation> carried;
   /// The run paused and is persisted: only a wake moves it on.
   bool parked = false;
   /// Set by `end_run`: the run ends with this error.
@@ -335,8 +342,18 @@ void persisted(run_state& st, std::uint32_t checkpoints) {
   st.stored_checkpoints += checkpoints;
 }
 
-/// Writes the run's progress and calls `then` with the outcome once it is
-/// durable; no other message is handled meanwhile.
+/// Tells the shard of the approval the run carried how its commit went.
+void report_carried(run_state& st, const model::result<void>& outcome) {
+  if (!st.carried)
+    return;
+  const auto key = std::move(st.carried->key);
+  st.carried.reset();
+  st.self().send(st.eng->shard_for(key), created_atom_v, key, outcome);
+}
+
+/// Writes the run's progress (with the approval it carries, if any) and
+/// calls `then` with the outcome once it is durable; no other message is
+/// handled meanwhile.
 void persist(run_pointer self,
              std::function<void(run_pointer, model::result<void>)> then) {
   auto& st = self->state;
@@ -354,18 +371,41 @@ void persist(run_pointer self,
   }
   persistence::write_batch batch;
   journal->encode(change, batch);
+  auto on_error = [self, then](caf::error& e) {
+    auto failed = model::make_error(model::error_type::storage_error,
+                                    self->system().render(e));
+    report_carried(self->state, failed);
+    then(self, std::move(failed));
+  };
+  if (!st.carried) {
+    self
+      ->request(st.eng->writer(), caf::infinite, commit_atom_v,
+                std::move(batch))
+      .await(
+        [self, then, checkpoints](model::result<void>& done) {
+          if (done.is_ok())
+            persisted(self->state, checkpoints);
+          then(self, std::move(done));
+        },
+        on_error);
+    return;
+  }
+  // The approval the run waits on and the run's pause share one commit,
+  // each atomic on its own: a creation refused (another process made the
+  // key) fails alone, and the shard has the run ask again.
+  auto creation = std::move(st.carried->writes);
   self
-    ->request(st.eng->writer(), caf::infinite, commit_atom_v, std::move(batch))
+    ->request(st.eng->writer(), caf::infinite, commit_atom_v,
+              std::move(creation), std::move(batch))
     .await(
-      [self, then, checkpoints](model::result<void>& done) {
+      [self, then, checkpoints](model::result<void>& created,
+                                model::result<void>& done) {
+        report_carried(self->state, created);
         if (done.is_ok())
           persisted(self->state, checkpoints);
         then(self, std::move(done));
       },
-      [self, then](caf::error& e) {
-        then(self, model::make_error(model::error_type::storage_error,
-                                     self->system().render(e)));
-      });
+      on_error);
 }
 
 void answer_suspension(run_state& st, bool resumed) {
@@ -386,6 +426,8 @@ void answer_pause(run_state& st, const execution_reply& reply) {
 /// run gone; the actor quits once the current message is handled.
 void leave(run_pointer self) {
   auto& st = self->state;
+  report_carried(st, model::make_error(model::error_type::storage_error,
+                                       "the run left before committing it"));
   if (st.parked)
     for (auto& key : waited_keys(st))
       self->send(st.eng->shard_for(key), forget_atom_v, key, st.run.run_id);
@@ -592,12 +634,36 @@ void after_resume(run_pointer self) {
                                  "a signoff step or task"));
 }
 
+/// Takes the shard's answer about an approval (see `ask_shard_for`).
+using status_then = std::function<void(run_pointer, model::approval_status)>;
+
+void take_status(run_pointer self,
+                 model::result<model::approval_status>& status,
+                 const status_then& then) {
+  if (status.is_err() && status.error().is(model::error_type::unavailable)) {
+    // The key's node is down: the run waits as on a pending key. When the
+    // node is back, this node hands it the runs waiting on its keys, and
+    // the run is woken to ask again.
+    self->state.eng->log("run '" + self->state.run.run_id
+                         + "' waits for its approval's node: "
+                         + status.error().message);
+    then(self, model::approval_status{});
+    return;
+  }
+  if (status.is_err()) {
+    finish(self, status.error());
+    return;
+  }
+  then(self, std::move(status.value()));
+}
+
 /// Asks the shard owning `key` for the approval (made with the options of
 /// the current wait if nobody asked for it yet), and hands its status to
 /// `then`; an error ends the run. Nothing else reaches the run meanwhile.
-void ask_shard_for(
-  run_pointer self, const std::string& key,
-  std::function<void(run_pointer, model::approval_status)> then) {
+/// With `carry`, a run that pauses at once on a pending status takes the
+/// approval's creation into its pause's commit (on a journal).
+void ask_shard_for(run_pointer self, const std::string& key, bool carry,
+                   status_then then) {
   auto& st = self->state;
   st.wait = waiting_for::reach;
   const auto& options = waited_options(st);
@@ -614,40 +680,39 @@ void ask_shard_for(
     options.priority,
     options.escalations,
     options.reminders};
-  self
-    ->request(st.eng->shard_for(key), caf::infinite, reach_atom_v,
-              reach_request{st.run.run_id, st.run.workflow_name,
-                            caf::actor_cast<caf::actor>(self), key,
-                            std::move(spec)})
+  reach_request req{st.run.run_id, st.run.workflow_name,
+                    caf::actor_cast<caf::actor>(self), key, std::move(spec)};
+  auto failed = [self](caf::error& e) {
+    finish(self, model::make_error(model::error_type::storage_error,
+                                   self->system().render(e)));
+  };
+  const auto& shard = st.eng->shard_for(key);
+  if (carry && st.eng->journal() != nullptr) {
+    self->request(shard, caf::infinite, reach_carrying_atom_v, std::move(req))
+      .await(
+        [self, key,
+         then = std::move(then)](model::result<model::approval_status>& status,
+                                 persistence::write_batch& creation) {
+          if (!creation.empty())
+            self->state.carried.emplace(key, std::move(creation));
+          take_status(self, status, then);
+        },
+        failed);
+    return;
+  }
+  self->request(shard, caf::infinite, reach_atom_v, std::move(req))
     .await(
       [self,
        then = std::move(then)](model::result<model::approval_status>& status) {
-        if (status.is_err()
-            && status.error().is(model::error_type::unavailable)) {
-          // The key's node is down: the run waits as on a pending key. When
-          // the node is back, this node hands it the runs waiting on its
-          // keys, and the run is woken to ask again.
-          self->state.eng->log("run '" + self->state.run.run_id
-                               + "' waits for its approval's node: "
-                               + status.error().message);
-          then(self, model::approval_status{});
-          return;
-        }
-        if (status.is_err()) {
-          finish(self, status.error());
-          return;
-        }
-        then(self, std::move(status.value()));
+        take_status(self, status, then);
       },
-      [self](caf::error& e) {
-        finish(self, model::make_error(model::error_type::storage_error,
-                                       self->system().render(e)));
-      });
+      failed);
 }
 
-/// Asks the shard owning the key for the one approval the run waits on.
+/// Asks the shard owning the key for the one approval the run waits on: a
+/// pending one pauses the run at once, so its creation is carried.
 void ask_shard(run_pointer self) {
-  ask_shard_for(self, self->state.approval->key,
+  ask_shard_for(self, self->state.approval->key, true,
                 [](run_pointer self, model::approval_status status) {
                   if (status.is_pending()) {
                     self->state.wait = waiting_for::approval;
@@ -680,7 +745,7 @@ void reach_from(run_pointer self, std::size_t i) {
     pause(self);
     return;
   }
-  ask_shard_for(self, wait.keys[i],
+  ask_shard_for(self, wait.keys[i], false,
                 [i](run_pointer self, model::approval_status status) {
                   auto& wait = *self->state.several;
                   wait.statuses[i] = std::move(status);
@@ -811,7 +876,7 @@ void take_wake(run_pointer self, wake_message wake) {
     st.parked = false;
     if (wake.status.is_pending()) {
       // The shard lost the approval it was creating: ask again.
-      ask_shard_for(self, wake.key,
+      ask_shard_for(self, wake.key, false,
                     [i](run_pointer self, model::approval_status status) {
                       self->state.several->statuses[i] = std::move(status);
                       after_decision(self);

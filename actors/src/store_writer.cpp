@@ -20,6 +20,8 @@ constexpr std::size_t max_batches_per_commit = 4096;
 constexpr auto settles_wait_at_most = std::chrono::seconds{1};
 
 using commit_promise = caf::typed_response_promise<model::result<void>>;
+using pair_promise
+  = caf::typed_response_promise<model::result<void>, model::result<void>>;
 
 /// The writer's own flush messages stay out of its public handle.
 using writer_impl
@@ -32,6 +34,8 @@ struct writer_state {
   std::vector<persistence::write_batch> batches;
   /// One per batch that someone waits for; settled batches have none.
   std::vector<std::pair<std::size_t, commit_promise>> waiting;
+  /// One per two batches committed together; the index of the first.
+  std::vector<std::pair<std::size_t, pair_promise>> waiting_pairs;
   bool flush_scheduled = false;
   bool settle_flush_scheduled = false;
 
@@ -44,8 +48,10 @@ void commit_queued(writer_pointer self) {
   auto& st = self->state;
   auto batches = std::move(st.batches);
   auto waiting = std::move(st.waiting);
+  auto pairs = std::move(st.waiting_pairs);
   st.batches.clear();
   st.waiting.clear();
+  st.waiting_pairs.clear();
   const auto began = std::chrono::steady_clock::now();
   auto results = st.journal->commit(batches);
   st.counted->commit_seconds.observe(
@@ -54,6 +60,8 @@ void commit_queued(writer_pointer self) {
   st.counted->commit_batches.observe(static_cast<double>(batches.size()));
   for (auto& [index, promise] : waiting)
     promise.deliver(std::move(results[index]));
+  for (auto& [index, promise] : pairs)
+    promise.deliver(std::move(results[index]), std::move(results[index + 1]));
 }
 
 void schedule_flush(writer_pointer self) {
@@ -63,6 +71,15 @@ void schedule_flush(writer_pointer self) {
   // Behind every message queued so far: those join this commit.
   st.flush_scheduled = true;
   self->send(self, flush_atom_v);
+}
+
+/// Commits now if the batches queued reached the limit of one commit, else
+/// in the flush behind the messages queued so far.
+void queued(writer_pointer self) {
+  if (self->state.batches.size() >= max_batches_per_commit)
+    commit_queued(self);
+  else
+    schedule_flush(self);
 }
 
 writer_impl::behavior_type
@@ -76,11 +93,17 @@ writer_behavior(writer_pointer self,
   // owner and the system's shutdown with it. So every waiting batch is
   // refused before the writer quits.
   self->set_exit_handler([self](caf::exit_msg& msg) {
-    for (auto& [index, promise] : self->state.waiting)
-      promise.deliver(model::result<void>{model::make_error(
+    const auto refused = [] {
+      return model::result<void>{model::make_error(
         model::error_type::storage_error,
-        "the store writer stopped before committing this write")});
+        "the store writer stopped before committing this write")};
+    };
+    for (auto& [index, promise] : self->state.waiting)
+      promise.deliver(refused());
+    for (auto& [index, promise] : self->state.waiting_pairs)
+      promise.deliver(refused(), refused());
     self->state.waiting.clear();
+    self->state.waiting_pairs.clear();
     self->state.batches.clear();
     self->quit(msg.reason);
   });
@@ -91,10 +114,20 @@ writer_behavior(writer_pointer self,
       auto promise = self->make_response_promise<model::result<void>>();
       st.waiting.emplace_back(st.batches.size(), promise);
       st.batches.push_back(std::move(batch));
-      if (st.batches.size() >= max_batches_per_commit)
-        commit_queued(self);
-      else
-        schedule_flush(self);
+      queued(self);
+      return promise;
+    },
+    [self](commit_atom, persistence::write_batch& first,
+           persistence::write_batch& second)
+      -> caf::result<model::result<void>, model::result<void>> {
+      auto& st = self->state;
+      auto promise
+        = self
+            ->make_response_promise<model::result<void>, model::result<void>>();
+      st.waiting_pairs.emplace_back(st.batches.size(), promise);
+      st.batches.push_back(std::move(first));
+      st.batches.push_back(std::move(second));
+      queued(self);
       return promise;
     },
     [self](settle_atom, persistence::write_batch& batch) {
@@ -114,7 +147,7 @@ writer_behavior(writer_pointer self,
     [self](flush_atom) {
       auto& st = self->state;
       st.flush_scheduled = false;
-      if (!st.waiting.empty())
+      if (!st.waiting.empty() || !st.waiting_pairs.empty())
         commit_queued(self);
     },
   };

@@ -21,6 +21,12 @@ using store_writer_actor = caf::typed_actor<
   // is durable: ok, or the batch's own error.
   caf::replies_to<commit_atom,
                   persistence::write_batch>::with<model::result<void>>,
+  // Commits the two batches in the same group commit, each atomically on
+  // its own (a run's pause with the approval it created): both results
+  // once that commit is durable.
+  caf::replies_to<commit_atom, persistence::write_batch,
+                  persistence::write_batch>::with<model::result<void>,
+                                                  model::result<void>>,
   // Adds the batch to the next commit without asking for one: writes
   // nobody waits for (owed wakes forgotten), which a crash may lose. If no
   // commit comes within a second, it commits them on their own.

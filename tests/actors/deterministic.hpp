@@ -279,7 +279,7 @@ public:
   /// Requires a response matching `T` in `dest`'s mailbox and that `dest`
   /// takes it next: an actor awaiting a response (`request(...).await`)
   /// takes it before the messages queued ahead of it.
-  template <class T, class Handle>
+  template <class... Ts, class Handle>
   delivery expect_response(const Handle& dest) {
     auto to = caf::actor_cast<caf::actor>(dest);
     auto* actor = dynamic_cast<caf::scheduled_actor*>(
@@ -287,7 +287,8 @@ public:
     BOOST_TEST_REQUIRE(actor != nullptr);
     BOOST_TEST_REQUIRE(scheduled(actor), actor->name() << " has no mail");
     auto* found = find_in_mailbox(*actor, [](const caf::mailbox_element& x) {
-      return x.mid.is_response() && x.content().template match_elements<T>();
+      return x.mid.is_response()
+             && x.content().template match_elements<Ts...>();
     });
     BOOST_TEST_REQUIRE(found != nullptr, actor->name()
                                            << " has no such response waiting");

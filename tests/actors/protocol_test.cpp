@@ -12,12 +12,14 @@
 using namespace signoff;
 using namespace std::chrono_literals;
 using actors::detail::commit_atom;
+using actors::detail::created_atom;
 using actors::detail::finished_atom;
 using actors::detail::flush_atom;
 using actors::detail::forget_atom;
 using actors::detail::parked_atom;
 using actors::detail::passivate_atom;
 using actors::detail::reach_atom;
+using actors::detail::reach_carrying_atom;
 using actors::detail::reach_request;
 using actors::detail::routed_wake;
 using actors::detail::start_atom;
@@ -53,8 +55,16 @@ caf::actor park(deterministic_engine& env, const std::string& run_id,
 void commit_queued(deterministic_engine& env) {
   auto writer = env.waiting(writer_actor);
   BOOST_TEST_REQUIRE(static_cast<bool>(writer), "the writer has no mail");
-  while (env.has_next<commit_atom, persistence::write_batch>(writer))
-    env.expect_next<commit_atom, persistence::write_batch>(writer);
+  for (;;) {
+    if (env.has_next<commit_atom, persistence::write_batch>(writer))
+      env.expect_next<commit_atom, persistence::write_batch>(writer);
+    else if (env.has_next<commit_atom, persistence::write_batch,
+                          persistence::write_batch>(writer))
+      env.expect_next<commit_atom, persistence::write_batch,
+                      persistence::write_batch>(writer);
+    else
+      break;
+  }
   env.expect_next<flush_atom>(writer);
 }
 
@@ -108,41 +118,38 @@ BOOST_AUTO_TEST_CASE(a_parked_run_resumes_from_the_wake_alone) {
   BOOST_TEST(env.resident() == 0U);
 }
 
-// On LMDB the run's pause is a commit of its own. The decision commits
-// first, and its wake reaches the run while the run still waits for its
-// pause to be durable: the run takes the wake only once parked, answers
-// `execute` with the pause, and then goes on exactly once.
+// On LMDB the run's pause commits the approval it created with it: one
+// commit, each its own transaction. A decision that arrives meanwhile waits
+// at the shard until the run reports that commit, then commits and wakes
+// the run, which goes on exactly once.
 BOOST_AUTO_TEST_CASE(a_decision_arrives_while_the_run_persists_its_pause) {
   deterministic_engine env{{}, test::store_kind::lmdb};
   auto n = std::make_shared<test::entry_counters>();
   env.register_workflow("counted", test::counted_workflow(n));
+  const auto commits_before = env.lmdb->journal->commit_count();
   env.send_execute("counted", test::keys_input({"k"}), "r1");
   env.expect_next<actors::execute_atom, actors::execute_request>(env.orch);
   auto run = env.expect_next<start_atom>(run_actor).to;
-  auto shard = env.expect_next<reach_atom, reach_request>(shard_actor).to;
-  // The approval's creation is durable before the decision is computed.
-  commit_queued(env);
-  env.expect_next<model::result<void>>(shard);
+  auto shard
+    = env.expect_next<reach_carrying_atom, reach_request>(shard_actor).to;
+  // The shard commits nothing itself: the creation goes with the run.
+  BOOST_TEST_REQUIRE(!env.waiting(writer_actor));
+  env.expect_next<status_reply, persistence::write_batch>(run);
 
   env.send_grant("k");
   env.expect_next<actors::decide_atom, actors::decision_request>(env.orch);
   env.expect_next<actors::decide_atom, actors::decision_request>(shard);
+  // Nothing of the decision is written before the approval is durable.
   commit_queued(env);
-  env.expect_next<model::result<void>>(shard);
-  // Committed: the shard wakes the run it registered at `reach`, which has
-  // not even heard back about its approval yet.
-  BOOST_TEST_REQUIRE(!test::must(env.runs->load("r1")).has_value());
-  env.expect_next<status_reply>(run);
-  // The run persists its pause; the wake waits behind the commit.
-  BOOST_TEST((env.holds<wake_atom, wake_message>(run)));
-  BOOST_TEST(!env.has_reply());
-  commit_queued(env);
-  env.expect_response<model::result<void>>(run);
+  BOOST_TEST(env.lmdb->journal->commit_count() == commits_before + 1);
+  BOOST_TEST(env.approval("k").status.is_pending());
+  BOOST_TEST(env.stored("r1").status == model::run_status::paused);
+  env.expect_response<model::result<void>, model::result<void>>(run);
   auto paused = test::must(env.reply<execution_reply>());
   BOOST_TEST(paused.status == model::run_status::paused);
   BOOST_TEST(paused.pending_approvals == std::vector<std::string>{"k"},
              boost::test_tools::per_element());
-  env.expect_next<wake_atom, wake_message>(run);
+  env.expect_next<created_atom, std::string, model::result<void>>(shard);
   env.run();
 
   auto report = test::must(env.reply<decision_reply>());
@@ -154,6 +161,45 @@ BOOST_AUTO_TEST_CASE(a_decision_arrives_while_the_run_persists_its_pause) {
   BOOST_TEST(branch_of(stored, 0) == "approved");
   BOOST_TEST(n->entries_of("r1") == 1);
   BOOST_TEST(n->steps_of("r1", "after-k") == 1);
+}
+
+// Another process (the CLI) makes the approval a run is creating, between
+// the shard's answer and the run's pause: the carried creation fails alone
+// in the pause's commit, the pause itself is durable, and the run asks
+// again, now waiting on the approval the other process made. A grant then
+// completes it.
+BOOST_AUTO_TEST_CASE(a_creation_beaten_by_another_process_fails_alone) {
+  deterministic_engine env{{}, test::store_kind::lmdb};
+  auto n = std::make_shared<test::entry_counters>();
+  env.register_workflow("counted", test::counted_workflow(n));
+  env.send_execute("counted", test::keys_input({"k"}), "r1");
+  env.expect_next<actors::execute_atom, actors::execute_request>(env.orch);
+  auto run = env.expect_next<start_atom>(run_actor).to;
+  env.expect_next<reach_carrying_atom, reach_request>(shard_actor);
+  model::approval_spec spec;
+  spec.pending_reason = "made by the CLI";
+  test::must(env.approvals->create_approval("k", spec, "cli", env.clock.now()));
+  env.expect_next<status_reply, persistence::write_batch>(run);
+  commit_queued(env);
+  auto committed
+    = env.expect_response<model::result<void>, model::result<void>>(run);
+  test::must_fail(committed.get<model::result<void>>(0),
+                  model::error_type::stale_write);
+  test::must(committed.get<model::result<void>>(1));
+  BOOST_TEST(env.stored("r1").status == model::run_status::paused);
+  env.run();
+  BOOST_TEST(test::must(env.reply<execution_reply>()).status
+             == model::run_status::paused);
+  BOOST_TEST(env.approval("k").spec.pending_reason == "made by the CLI");
+
+  env.send_grant("k");
+  env.run();
+  auto report = test::must(env.reply<decision_reply>());
+  BOOST_TEST(report.resumed_workflows == std::vector<std::string>{"r1"},
+             boost::test_tools::per_element());
+  BOOST_TEST(branch_of(env.stored("r1"), 0) == "approved");
+  BOOST_TEST(n->steps_of("r1", "after-k") == 1);
+  BOOST_TEST(n->entries_of("r1") == 1);
 }
 
 // cancel_run and a grant race for a parked run. The cancel reaches the run
