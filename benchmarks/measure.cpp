@@ -55,6 +55,20 @@ resident_memory resident_now() {
   return out;
 }
 
+double bytes_written_now() {
+  std::ifstream io{"/proc/self/io"};
+  std::string field;
+  while (io >> field) {
+    if (field == "wchar:") {
+      double bytes = 0;
+      io >> bytes;
+      return bytes;
+    }
+    io.ignore(std::numeric_limits<std::streamsize>::max(), '\n');
+  }
+  fail("/proc/self/io lacks wchar");
+}
+
 void report_memory_per(const std::string& label, const std::string& what,
                        const resident_memory& grown, std::size_t n) {
   const auto count = static_cast<double>(n);

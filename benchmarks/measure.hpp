@@ -36,6 +36,11 @@ struct resident_memory {
 /// system so that only live memory counts.
 [[nodiscard]] resident_memory resident_now();
 
+/// Bytes this process handed to write calls so far (`wchar` of
+/// /proc/self/io). LMDB writes a commit's pages with pwrite, so the
+/// difference across commits is what they wrote.
+[[nodiscard]] double bytes_written_now();
+
 /// Reports `grown` divided by `n` as `<label>.rss_per_<what>`,
 /// `.rss_anon_per_<what>` and `.rss_file_per_<what>`, in bytes.
 void report_memory_per(const std::string& label, const std::string& what,

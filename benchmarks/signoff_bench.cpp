@@ -24,6 +24,7 @@
 #include "lmdb_floor.hpp"
 #include "measure.hpp"
 #include "order_workflow.hpp"
+#include "rounds_workflow.hpp"
 #include "signoff/persistence/lmdb_store.hpp"
 #include "signoff/persistence/memory_store.hpp"
 
@@ -223,13 +224,66 @@ void durable_cycles(orchestrator& orch, const persistence::journal& group,
                     const std::string& label, std::size_t first,
                     std::size_t count, std::size_t window) {
   const auto commits_before = group.commit_count();
+  const auto bytes_before = bytes_written_now();
   report_cycles(
     label, count,
     drive_typed_cycles(orch.system(), orch.handle(), first, count, window));
+  const auto n = static_cast<double>(count);
   report(label + ".commits_per_cycle",
-         static_cast<double>(group.commit_count() - commits_before)
-           / static_cast<double>(count),
+         static_cast<double>(group.commit_count() - commits_before) / n,
          "commits");
+  report(label + ".bytes_written_per_cycle",
+         (bytes_written_now() - bytes_before) / n, "bytes");
+}
+
+/// Runs that pause again and again: the bytes written per round (its
+/// grant, the next step and the next pause), early rounds against late
+/// ones. Alike, they show a pause writes only what is new, whatever the
+/// run's length; were the run rewritten, late rounds would write more.
+void durable_rounds(orchestrator& orch, std::size_t runs) {
+  constexpr std::size_t rounds = 16;
+  constexpr std::size_t quarter = rounds / 4;
+  auto steps = std::make_shared<std::atomic<std::uint64_t>>(0);
+  orch.register_workflow(rounds_workflow_name, rounds_workflow(rounds, steps));
+  std::vector<double> written(rounds, 0);
+  for (std::size_t r = 0; r < runs; ++r) {
+    const auto id = rounds_run_id(r);
+    auto started
+      = orch.execute(rounds_workflow_name, {{"run", r}}, {.run_id = id});
+    if (started.is_err() || started->status != model::run_status::paused)
+      fail(id + " did not pause on its first round");
+    for (std::size_t round = 0; round < rounds; ++round) {
+      const auto before = bytes_written_now();
+      auto granted = orch.grant_approval(
+        round_key(r, round), {{"round", round}}, {.approved_by = "bench"});
+      written[round] += bytes_written_now() - before;
+      if (granted.is_err())
+        fail("granting round " + std::to_string(round) + " of " + id
+             + " failed: " + granted.error().message);
+      if (granted->resumed_workflows != std::vector<std::string>{id})
+        fail("round " + std::to_string(round) + " of " + id + " resumed "
+             + std::to_string(granted->resumed_workflows.size())
+             + " runs, applied " + std::to_string(granted->applied));
+    }
+    auto stored = orch.get_workflow_status(id);
+    if (stored.is_err() || !stored->outcome || stored->outcome->is_err()
+        || stored->outcome->value().at("granted").to_number<std::size_t>()
+             != rounds)
+      fail(id + " did not complete with every round granted");
+  }
+  if (*steps != runs * rounds)
+    fail("round steps ran " + std::to_string(*steps) + " times, expected "
+         + std::to_string(runs * rounds));
+  // The last round completes the run instead of pausing it: left out.
+  const auto mean_of = [&](std::size_t from) {
+    double sum = 0;
+    for (auto i = from; i < from + quarter; ++i)
+      sum += written[i];
+    return sum / static_cast<double>(quarter * runs);
+  };
+  report("durable.rounds.bytes_per_round_first4", mean_of(0), "bytes");
+  report("durable.rounds.bytes_per_round_last4", mean_of(rounds - 1 - quarter),
+         "bytes");
 }
 
 void durable_scenario(const bench_options& o) {
@@ -253,6 +307,7 @@ void durable_scenario(const bench_options& o) {
     const auto total = o.cycles + o.in_flight_cycles;
     expect_all_completed(*stores.runs, 0, total);
     expect_step_counts(*counts, total, total);
+    durable_rounds(*orch, 20);
   }
   fs::remove_all(dir);
 }
