@@ -37,9 +37,10 @@ struct bulk_collector {
 } // namespace
 
 std::unique_ptr<caf::actor_system_config>
-make_actor_system_config(std::size_t worker_threads) {
+make_actor_system_config(std::size_t worker_threads,
+                         std::chrono::microseconds idle_spin) {
   auto cfg = std::make_unique<caf::actor_system_config>();
-  actors::detail::use_signoff_scheduler(*cfg);
+  actors::detail::use_signoff_scheduler(*cfg, idle_spin);
   if (worker_threads == 0)
     worker_threads = std::max(2U, std::thread::hardware_concurrency());
   cfg->set("scheduler.max-threads", worker_threads);
@@ -109,7 +110,8 @@ struct orchestrator::impl {
 orchestrator::orchestrator(orchestrator_options options)
     : impl_(std::make_unique<impl>()) {
   if (options.system == nullptr) {
-    impl_->own_config = make_actor_system_config(options.worker_threads);
+    impl_->own_config
+      = make_actor_system_config(options.worker_threads, options.idle_spin);
     impl_->own_system = std::make_unique<caf::actor_system>(*impl_->own_config);
     impl_->system = impl_->own_system.get();
   } else {

@@ -1,10 +1,18 @@
 #include "scheduler.hpp"
 
+#include <atomic>
+#include <chrono>
 #include <condition_variable>
 #include <deque>
 #include <mutex>
 #include <set>
+#include <thread>
 #include <utility>
+
+#include <caf/actor_system.hpp>
+#include <caf/actor_system_config.hpp>
+#include <caf/config_value.hpp>
+#include <caf/settings.hpp>
 
 #include <caf/logger.hpp>
 #include <caf/policy/unprofiled.hpp>
@@ -26,15 +34,23 @@ namespace signoff::actors::detail {
 
 namespace {
 
+constexpr const char* idle_spin_key = "signoff.idle-spin-us";
+
 /// Work sharing: one queue of jobs every worker takes from. Unlike CAF's
 /// `work_sharing` (a list, so an allocation per job scheduled), a deque.
+/// A worker that finds it empty polls it for a while before it sleeps.
 class shared_queue : public caf::policy::unprofiled {
 public:
   struct coordinator_data {
-    explicit coordinator_data(caf::scheduler::abstract_coordinator*) {}
+    explicit coordinator_data(caf::scheduler::abstract_coordinator* parent)
+        : idle_spin(caf::get_or(parent->system().config(), idle_spin_key,
+                                std::int64_t{0})) {}
     std::mutex lock;
     std::condition_variable ready;
     std::deque<caf::resumable*> jobs;
+    /// The length of `jobs`, read without the lock by polling workers.
+    std::atomic<std::size_t> queued{0};
+    std::chrono::microseconds idle_spin;
   };
 
   struct worker_data {
@@ -47,6 +63,7 @@ public:
     {
       std::lock_guard guard{data.lock};
       data.jobs.push_back(job);
+      data.queued.store(data.jobs.size(), std::memory_order_relaxed);
     }
     data.ready.notify_one();
   }
@@ -69,11 +86,27 @@ public:
   template <class Worker>
   caf::resumable* dequeue(Worker* self) {
     auto& data = self->parent()->data();
+    poll_while_idle(data);
     std::unique_lock guard{data.lock};
     data.ready.wait(guard, [&] { return !data.jobs.empty(); });
     auto* job = data.jobs.front();
     data.jobs.pop_front();
+    data.queued.store(data.jobs.size(), std::memory_order_relaxed);
     return job;
+  }
+
+  /// Polls the empty queue for up to `idle_spin`, yielding the core
+  /// meanwhile: the reply a run or a caller waits for (a commit's end, the
+  /// next request) comes within that often, and a worker that sleeps must
+  /// be woken by the kernel first, tens of microseconds on a VM.
+  static void poll_while_idle(const coordinator_data& data) {
+    if (data.idle_spin.count() <= 0
+        || data.queued.load(std::memory_order_relaxed) != 0)
+      return;
+    const auto until = std::chrono::steady_clock::now() + data.idle_spin;
+    while (data.queued.load(std::memory_order_relaxed) == 0
+           && std::chrono::steady_clock::now() < until)
+      std::this_thread::yield();
   }
 
   /// Workers keep no jobs of their own.
@@ -101,7 +134,11 @@ public:
 
 } // namespace
 
-void use_signoff_scheduler(caf::actor_system_config& cfg) {
+void use_signoff_scheduler(caf::actor_system_config& cfg,
+                           std::chrono::microseconds idle_spin) {
+  // Not a declared option (CAF would refuse to `set` it): put directly.
+  caf::put(cfg.content, idle_spin_key,
+           static_cast<std::int64_t>(idle_spin.count()));
   cfg.load<caf::scheduler::coordinator<shared_queue>>();
 }
 

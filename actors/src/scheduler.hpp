@@ -2,6 +2,8 @@
 
 // The scheduler an orchestrator's own actor system runs on.
 
+#include <chrono>
+
 #include <caf/actor_system_config.hpp>
 
 namespace signoff::actors::detail {
@@ -11,7 +13,9 @@ namespace signoff::actors::detail {
 /// blocking caller in ~13 us where work stealing takes ~100 us and wakes
 /// 100,000 parked runs at once without stalling), without the per-message
 /// costs CAF's own worker loop has in Debian's build. `scheduler.max-threads`
-/// and `scheduler.max-throughput` still apply.
-void use_signoff_scheduler(caf::actor_system_config& cfg);
+/// and `scheduler.max-throughput` still apply. An idle worker polls the
+/// queue for `idle_spin` before it sleeps.
+void use_signoff_scheduler(caf::actor_system_config& cfg,
+                           std::chrono::microseconds idle_spin);
 
 } // namespace signoff::actors::detail

@@ -202,6 +202,24 @@ BOOST_AUTO_TEST_CASE(a_creation_beaten_by_another_process_fails_alone) {
   BOOST_TEST(n->entries_of("r1") == 1);
 }
 
+// A run woken on LMDB goes on to its next approval and pauses again there,
+// carrying that approval's creation into its pause: each grant resumes it.
+BOOST_AUTO_TEST_CASE(a_woken_run_pauses_again_on_its_next_approval) {
+  deterministic_engine env{{}, test::store_kind::lmdb};
+  auto n = std::make_shared<test::entry_counters>();
+  env.register_workflow("counted", test::counted_workflow(n));
+  park(env, "r1", {"a", "b", "c"});
+  for (const std::string key : {"a", "b", "c"}) {
+    env.send_grant(key);
+    env.run();
+    auto report = test::must(env.reply<decision_reply>());
+    BOOST_TEST(report.resumed_workflows == std::vector<std::string>{"r1"},
+               boost::test_tools::per_element());
+  }
+  BOOST_TEST(env.stored("r1").status == model::run_status::completed);
+  BOOST_TEST(n->steps_of("r1", "after-c") == 1);
+}
+
 // cancel_run and a grant race for a parked run. The cancel reaches the run
 // first: the run is cancelled, the grant stands and resumes nobody (its
 // wake bounces off the gone actor and the directory finds the run

@@ -16,6 +16,10 @@
 
 namespace signoff {
 
+/// How long an idle worker of signoff's scheduler polls for work before it
+/// sleeps, unless said otherwise.
+inline constexpr std::chrono::microseconds default_idle_spin{500};
+
 /// Options of the blocking orchestrator: the actor's configuration plus
 /// where its actors run.
 struct orchestrator_options : actors::orchestrator_config {
@@ -32,6 +36,9 @@ struct orchestrator_options : actors::orchestrator_config {
   /// Worker threads of an own actor system; 0 means one per core (at
   /// least two).
   std::size_t worker_threads = 0;
+  /// How long an idle worker of an own actor system polls for work before
+  /// it sleeps (see `make_actor_system_config`).
+  std::chrono::microseconds idle_spin = default_idle_spin;
 };
 
 /// The configuration an orchestrator gives the actor system it starts
@@ -42,8 +49,17 @@ struct orchestrator_options : actors::orchestrator_config {
 /// actors, a cluster node's network layer), start from this one, add to
 /// it, build the system (it keeps a reference to the configuration) and
 /// pass it as `orchestrator_options::system`.
+///
+/// A worker that runs out of jobs polls the queue for `idle_spin` (yielding
+/// its core) before it sleeps: the next job of a request in progress (a
+/// commit's reply, a caller's next call) usually comes sooner, and a
+/// sleeping worker costs tens of microseconds to wake on a VM (measured:
+/// a durable cycle 1.3 ms -> 1.1 ms, a blocking cycle 88 -> 73 us). Zero
+/// sleeps at once, spending no CPU while idle.
 [[nodiscard]] std::unique_ptr<caf::actor_system_config>
-make_actor_system_config(std::size_t worker_threads = 0);
+make_actor_system_config(std::size_t worker_threads = 0,
+                         std::chrono::microseconds idle_spin
+                         = default_idle_spin);
 
 /// How `execute` starts a run.
 struct execute_options {
