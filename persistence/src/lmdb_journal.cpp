@@ -1,5 +1,8 @@
 #include "lmdb_journal.hpp"
 
+#include <algorithm>
+#include <optional>
+
 #include "lmdb_records.hpp"
 #include "lmdb_stores.hpp"
 
@@ -138,10 +141,21 @@ model::error stale(std::string_view key) {
                              + "' changed since it was read");
 }
 
-/// Applies `ops` inside `txn`; an error leaves the caller to abort.
+/// Checks an `expect` op against what `txn` holds.
+model::result<void> check_expect(MDB_txn* txn, MDB_dbi dbi, const write_op& o) {
+  auto stored = get(txn, dbi, o.key);
+  if (o.value.empty() ? stored.has_value()
+                      : !stored || !stored->starts_with(o.value))
+    return stale(o.key);
+  return model::ok();
+}
+
+/// Applies the ops of `batch` from the `from`th on inside `txn`; an error
+/// leaves the caller to abort.
 model::result<void> apply_ops(MDB_txn* txn, const lmdb_dbs& dbs,
-                              const write_batch& batch) {
-  for (const auto& o : batch.ops) {
+                              const write_batch& batch, std::size_t from = 0) {
+  for (auto i = from; i < batch.ops.size(); ++i) {
+    const auto& o = batch.ops[i];
     const auto dbi = dbi_of(dbs, static_cast<table>(o.table));
     switch (static_cast<op>(o.kind)) {
       case op::put:
@@ -153,13 +167,10 @@ model::result<void> apply_ops(MDB_txn* txn, const lmdb_dbs& dbs,
       case op::erase_dup:
         del(txn, dbi, o.key, o.value);
         break;
-      case op::expect: {
-        auto stored = get(txn, dbi, o.key);
-        if (o.value.empty() ? stored.has_value()
-                            : !stored || !stored->starts_with(o.value))
-          return stale(o.key);
+      case op::expect:
+        if (auto holds = check_expect(txn, dbi, o); holds.is_err())
+          return holds;
         break;
-      }
       case op::append_event: {
         const auto id = next_event_id(txn, dbs);
         const auto due = static_cast<std::int64_t>(from_be64(o.key));
@@ -201,6 +212,44 @@ model::result<void> apply_nested(MDB_env* env, MDB_txn* parent,
   if (int rc = mdb_txn_commit(child); rc != MDB_SUCCESS)
     throw lmdb_failure{rc};
   return out;
+}
+
+/// The number of `expect` ops `batch` starts with, if it has no other:
+/// then it can be checked before anything of it is written.
+std::optional<std::size_t> leading_expects(const write_batch& batch) {
+  const auto is_expect = [](const write_op& o) {
+    return static_cast<op>(o.kind) == op::expect;
+  };
+  const auto first_write
+    = std::find_if_not(batch.ops.begin(), batch.ops.end(), is_expect);
+  if (std::any_of(first_write, batch.ops.end(), is_expect))
+    return std::nullopt;
+  return static_cast<std::size_t>(first_write - batch.ops.begin());
+}
+
+/// Applies `batch` straight into `txn` once its expectations hold (else
+/// answers their STALE_WRITE, having written nothing): no nested
+/// transaction, whose every page touched is a copy of its parent's. None
+/// if a write failed halfway: `txn` then holds part of the batch and must
+/// be aborted. A full map unwinds as in `apply_nested`.
+std::optional<model::result<void>> apply_in_place(MDB_txn* txn,
+                                                  const lmdb_dbs& dbs,
+                                                  const write_batch& batch,
+                                                  std::size_t expects) {
+  for (std::size_t i = 0; i < expects; ++i) {
+    const auto& o = batch.ops[i];
+    if (auto holds
+        = check_expect(txn, dbi_of(dbs, static_cast<table>(o.table)), o);
+        holds.is_err())
+      return holds;
+  }
+  try {
+    return apply_ops(txn, dbs, batch, expects);
+  } catch (const lmdb_failure& failure) {
+    if (failure.code == MDB_MAP_FULL)
+      throw;
+    return std::nullopt;
+  }
 }
 
 } // namespace
@@ -259,14 +308,33 @@ void lmdb_journal::encode_wakes_settled(const std::vector<std::string>& keys,
 std::vector<model::result<void>>
 lmdb_journal::commit(std::span<const write_batch> batches) {
   using results = std::vector<model::result<void>>;
-  auto committed
-    = env_->write<results>([&](MDB_txn* txn) -> model::result<results> {
-        results out;
-        out.reserve(batches.size());
-        for (const auto& batch : batches)
+  // Batches whose checks all come first go straight into the transaction.
+  // One whose write fails halfway (LMDB refused a record) spoils it: the
+  // commit is made again with every batch nested, where it fails alone.
+  bool spoiled = false;
+  const auto attempt = [&](bool all_nested) {
+    return env_->write<results>([&](MDB_txn* txn) -> model::result<results> {
+      results out;
+      out.reserve(batches.size());
+      for (const auto& batch : batches) {
+        const auto expects = leading_expects(batch);
+        if (all_nested || !expects) {
           out.push_back(apply_nested(env_->handle(), txn, env_->db(), batch));
-        return out;
-      });
+          continue;
+        }
+        auto applied = apply_in_place(txn, env_->db(), batch, *expects);
+        if (!applied) {
+          spoiled = true;
+          return lmdb_error(MDB_BAD_TXN, "a batch failed halfway");
+        }
+        out.push_back(std::move(*applied));
+      }
+      return out;
+    });
+  };
+  auto committed = attempt(false);
+  if (spoiled)
+    committed = attempt(true);
   if (committed.is_err())
     return results(batches.size(), committed.error());
   return std::move(committed.value());

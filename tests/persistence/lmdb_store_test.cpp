@@ -901,10 +901,13 @@ BOOST_AUTO_TEST_CASE(group_commit_counts_commits) {
 }
 
 BOOST_AUTO_TEST_CASE(a_failing_batch_rolls_back_alone) {
-  // Each batch of a group commit is its own nested transaction: a batch
+  // Each batch of a group commit succeeds or fails on its own: a batch
   // that fails after it wrote (a stale revision found at its end, a key
   // LMDB cannot hold) rolls back alone and gets its own error; the others
-  // commit.
+  // commit. (Batches are written straight into the commit when their
+  // checks come first, in a nested transaction when not; a key refused
+  // halfway through one written straight makes the commit start again
+  // with every batch nested: still one commit.)
   signoff::test::temp_dir dir;
   auto s = open_at({.path = dir.str()});
   must(s.approvals->create_approval("taken", make_spec(), "run:s", at(0)));
