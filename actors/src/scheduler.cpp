@@ -43,8 +43,7 @@ class shared_queue : public caf::policy::unprofiled {
 public:
   struct coordinator_data {
     explicit coordinator_data(caf::scheduler::abstract_coordinator* parent)
-        : idle_spin(caf::get_or(parent->system().config(), idle_spin_key,
-                                std::int64_t{0})) {}
+        : idle_spin(idle_spin_of(parent->system())) {}
     std::mutex lock;
     std::condition_variable ready;
     std::deque<caf::resumable*> jobs;
@@ -140,6 +139,11 @@ void use_signoff_scheduler(caf::actor_system_config& cfg,
   caf::put(cfg.content, idle_spin_key,
            static_cast<std::int64_t>(idle_spin.count()));
   cfg.load<caf::scheduler::coordinator<shared_queue>>();
+}
+
+std::chrono::microseconds idle_spin_of(const caf::actor_system& system) {
+  return std::chrono::microseconds{
+    caf::get_or(system.config(), idle_spin_key, std::int64_t{0})};
 }
 
 } // namespace signoff::actors::detail

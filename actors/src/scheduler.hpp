@@ -5,6 +5,7 @@
 #include <chrono>
 
 #include <caf/actor_system_config.hpp>
+#include <caf/fwd.hpp>
 
 namespace signoff::actors::detail {
 
@@ -17,5 +18,11 @@ namespace signoff::actors::detail {
 /// queue for `idle_spin` before it sleeps.
 void use_signoff_scheduler(caf::actor_system_config& cfg,
                            std::chrono::microseconds idle_spin);
+
+/// How long an idle worker of `system` polls for work before it sleeps, as
+/// `use_signoff_scheduler` set it (zero for a system it did not make).
+/// Threads of signoff's own that wait for work do the same.
+[[nodiscard]] std::chrono::microseconds
+idle_spin_of(const caf::actor_system& system);
 
 } // namespace signoff::actors::detail

@@ -1,9 +1,17 @@
 #include "store_writer.hpp"
 
+#include <atomic>
 #include <chrono>
+#include <condition_variable>
+#include <mutex>
+#include <optional>
+#include <thread>
+#include <utility>
 #include <vector>
 
 #include <caf/all.hpp>
+
+#include "scheduler.hpp"
 
 namespace signoff::actors::detail {
 
@@ -19,23 +27,168 @@ constexpr std::size_t max_batches_per_commit = 4096;
 /// nothing, and queue a settled batch for each).
 constexpr auto settles_wait_at_most = std::chrono::seconds{1};
 
+using results = std::vector<model::result<void>>;
 using commit_promise = caf::typed_response_promise<model::result<void>>;
 using pair_promise
   = caf::typed_response_promise<model::result<void>, model::result<void>>;
 
-/// The writer's own flush messages stay out of its public handle.
-using writer_impl
-  = store_writer_actor::extend<caf::reacts_to<flush_atom>,
-                               caf::reacts_to<settle_flush_atom>>;
-
-struct writer_state {
-  std::shared_ptr<persistence::journal> journal;
-  std::shared_ptr<orchestrator_counters> counted;
+/// The batches of one commit, and who waits for their results.
+struct commit_job {
   std::vector<persistence::write_batch> batches;
   /// One per batch that someone waits for; settled batches have none.
   std::vector<std::pair<std::size_t, commit_promise>> waiting;
   /// One per two batches committed together; the index of the first.
   std::vector<std::pair<std::size_t, pair_promise>> waiting_pairs;
+
+  [[nodiscard]] bool awaited() const noexcept {
+    return !waiting.empty() || !waiting_pairs.empty();
+  }
+};
+
+void answer(commit_job& job, results& out) {
+  for (auto& [index, promise] : job.waiting)
+    promise.deliver(std::move(out[index]));
+  for (auto& [index, promise] : job.waiting_pairs)
+    promise.deliver(std::move(out[index]), std::move(out[index + 1]));
+}
+
+/// Owners wait for their commits and nothing else answers them: a promise
+/// dropped unanswered (CAF 0.17 sends nothing for it) would hang its owner
+/// and the system's shutdown with it.
+void refuse(commit_job& job) {
+  results out(
+    job.batches.size() + 1,
+    model::make_error(model::error_type::storage_error,
+                      "the store writer stopped before committing this write"));
+  for (auto& [index, promise] : job.waiting)
+    promise.deliver(out[index]);
+  for (auto& [index, promise] : job.waiting_pairs)
+    promise.deliver(out[index], out[index + 1]);
+}
+
+results commit_counted(persistence::journal& journal,
+                       orchestrator_counters& counted,
+                       const std::vector<persistence::write_batch>& batches) {
+  const auto began = std::chrono::steady_clock::now();
+  auto out = journal.commit(batches);
+  counted.commit_seconds.observe(
+    std::chrono::duration<double>(std::chrono::steady_clock::now() - began)
+      .count());
+  counted.commit_batches.observe(static_cast<double>(batches.size()));
+  return out;
+}
+
+/// The thread a writer commits on, so that an fsync blocks no worker.
+/// After a commit it polls for the next one for a while before it sleeps:
+/// the next commit of a cycle in progress usually comes sooner than a
+/// sleeping thread is woken (tens of microseconds on a VM, three times a
+/// durable cycle).
+class commit_thread {
+public:
+  commit_thread(std::shared_ptr<persistence::journal> journal,
+                std::shared_ptr<orchestrator_counters> counted,
+                caf::weak_actor_ptr writer, std::chrono::microseconds spin)
+      : journal_(std::move(journal)), counted_(std::move(counted)),
+        writer_(std::move(writer)), spin_(spin), thread_([this] { run(); }) {}
+
+  commit_thread(const commit_thread&) = delete;
+  commit_thread& operator=(const commit_thread&) = delete;
+
+  ~commit_thread() {
+    stop();
+  }
+
+  /// Commits `batches` on the thread; the writer hears `committed_atom`
+  /// once `take` holds the results.
+  void submit(std::vector<persistence::write_batch> batches) {
+    {
+      std::lock_guard guard{lock_};
+      next_ = std::move(batches);
+      handed_.store(true, std::memory_order_release);
+    }
+    ready_.notify_one();
+  }
+
+  /// The results of the last commit, once made.
+  std::optional<results> take() {
+    std::lock_guard guard{lock_};
+    return std::exchange(done_, std::nullopt);
+  }
+
+  /// Makes the commit handed over, if any, then ends the thread.
+  void stop() {
+    {
+      std::lock_guard guard{lock_};
+      stopping_ = true;
+    }
+    ready_.notify_one();
+    if (!thread_.joinable())
+      return;
+    // The writer's last handle may go on this thread (after a commit):
+    // it cannot join itself.
+    if (thread_.get_id() == std::this_thread::get_id())
+      thread_.detach();
+    else
+      thread_.join();
+  }
+
+private:
+  void run() {
+    for (;;) {
+      const auto until = std::chrono::steady_clock::now() + spin_;
+      while (!handed_.load(std::memory_order_acquire)
+             && std::chrono::steady_clock::now() < until)
+        std::this_thread::yield();
+      std::vector<persistence::write_batch> batches;
+      {
+        std::unique_lock guard{lock_};
+        ready_.wait(guard, [this] {
+          return handed_.load(std::memory_order_relaxed) || stopping_;
+        });
+        if (!handed_.load(std::memory_order_relaxed))
+          return;
+        batches = std::move(next_);
+        handed_.store(false, std::memory_order_relaxed);
+      }
+      auto out = commit_counted(*journal_, *counted_, batches);
+      {
+        std::lock_guard guard{lock_};
+        done_ = std::move(out);
+      }
+      if (auto writer = writer_.lock())
+        caf::anon_send(caf::actor_cast<caf::actor>(writer), committed_atom_v);
+    }
+  }
+
+  std::shared_ptr<persistence::journal> journal_;
+  std::shared_ptr<orchestrator_counters> counted_;
+  caf::weak_actor_ptr writer_;
+  std::chrono::microseconds spin_;
+  std::mutex lock_;
+  std::condition_variable ready_;
+  std::atomic<bool> handed_{false};
+  std::vector<persistence::write_batch> next_;
+  std::optional<results> done_;
+  bool stopping_ = false;
+  // Last: it starts once everything above is.
+  std::thread thread_;
+};
+
+/// The writer's own messages stay out of its public handle.
+using writer_impl
+  = store_writer_actor::extend<caf::reacts_to<flush_atom>,
+                               caf::reacts_to<settle_flush_atom>,
+                               caf::reacts_to<committed_atom>>;
+
+struct writer_state {
+  std::shared_ptr<persistence::journal> journal;
+  std::shared_ptr<orchestrator_counters> counted;
+  /// What the next commit holds.
+  commit_job queued;
+  /// The commit in progress on `thread` (its batches handed over).
+  std::optional<commit_job> committing;
+  /// Null when the writer commits inline (on the scheduler's thread).
+  std::unique_ptr<commit_thread> thread;
   bool flush_scheduled = false;
   bool settle_flush_scheduled = false;
 
@@ -44,24 +197,34 @@ struct writer_state {
 
 using writer_pointer = writer_impl::stateful_pointer<writer_state>;
 
-void commit_queued(writer_pointer self) {
-  auto& st = self->state;
-  auto batches = std::move(st.batches);
-  auto waiting = std::move(st.waiting);
-  auto pairs = std::move(st.waiting_pairs);
-  st.batches.clear();
-  st.waiting.clear();
-  st.waiting_pairs.clear();
-  const auto began = std::chrono::steady_clock::now();
-  auto results = st.journal->commit(batches);
-  st.counted->commit_seconds.observe(
-    std::chrono::duration<double>(std::chrono::steady_clock::now() - began)
-      .count());
-  st.counted->commit_batches.observe(static_cast<double>(batches.size()));
-  for (auto& [index, promise] : waiting)
-    promise.deliver(std::move(results[index]));
-  for (auto& [index, promise] : pairs)
-    promise.deliver(std::move(results[index]), std::move(results[index + 1]));
+/// Takes the queued batches for one commit: at most
+/// `max_batches_per_commit`, never parting the two batches of a pair.
+commit_job take_queued(writer_state& st) {
+  auto& q = st.queued;
+  if (q.batches.size() <= max_batches_per_commit)
+    return std::exchange(q, {});
+  auto cut = max_batches_per_commit;
+  for (const auto& pair : q.waiting_pairs)
+    if (pair.first + 1 == cut)
+      --cut;
+  commit_job job;
+  const auto split = [cut](auto& from, auto& to) {
+    auto kept = std::move(from);
+    from.clear();
+    for (auto& [index, promise] : kept) {
+      if (index < cut)
+        to.emplace_back(index, std::move(promise));
+      else
+        from.emplace_back(index - cut, std::move(promise));
+    }
+  };
+  split(q.waiting, job.waiting);
+  split(q.waiting_pairs, job.waiting_pairs);
+  const auto end = q.batches.begin() + static_cast<std::ptrdiff_t>(cut);
+  job.batches.assign(std::make_move_iterator(q.batches.begin()),
+                     std::make_move_iterator(end));
+  q.batches.erase(q.batches.begin(), end);
+  return job;
 }
 
 void schedule_flush(writer_pointer self) {
@@ -73,10 +236,31 @@ void schedule_flush(writer_pointer self) {
   self->send(self, flush_atom_v);
 }
 
-/// Commits now if the batches queued reached the limit of one commit, else
-/// in the flush behind the messages queued so far.
-void queued(writer_pointer self) {
-  if (self->state.batches.size() >= max_batches_per_commit)
+/// Starts the next commit of what is queued: on the commit thread unless
+/// one is in progress there (its end starts the next), else inline.
+void commit_queued(writer_pointer self) {
+  auto& st = self->state;
+  if (st.committing || st.queued.batches.empty())
+    return;
+  auto job = take_queued(st);
+  if (st.thread) {
+    st.thread->submit(std::move(job.batches));
+    job.batches.clear();
+    st.committing = std::move(job);
+    return;
+  }
+  auto out = commit_counted(*st.journal, *st.counted, job.batches);
+  answer(job, out);
+  if (st.queued.awaited())
+    schedule_flush(self);
+}
+
+/// Commits an awaited batch: on the commit thread at once when it is
+/// idle (what is queued while it commits goes into its next commit), or
+/// inline in the flush behind the messages queued so far.
+void awaited_queued(writer_pointer self) {
+  auto& st = self->state;
+  if (st.thread || st.queued.batches.size() >= max_batches_per_commit)
     commit_queued(self);
   else
     schedule_flush(self);
@@ -85,54 +269,57 @@ void queued(writer_pointer self) {
 writer_impl::behavior_type
 writer_behavior(writer_pointer self,
                 std::shared_ptr<persistence::journal> journal,
-                std::shared_ptr<orchestrator_counters> counted) {
-  self->state.journal = std::move(journal);
-  self->state.counted = std::move(counted);
-  // Owners wait for their commits and nothing else answers them: a promise
-  // dropped unanswered (CAF 0.17 sends nothing for it) would hang its
-  // owner and the system's shutdown with it. So every waiting batch is
-  // refused before the writer quits.
+                std::shared_ptr<orchestrator_counters> counted, bool threaded) {
+  auto& st = self->state;
+  st.journal = std::move(journal);
+  st.counted = std::move(counted);
+  if (threaded)
+    st.thread = std::make_unique<commit_thread>(
+      st.journal, st.counted, caf::weak_actor_ptr{self->ctrl()},
+      idle_spin_of(self->system()));
+  // Every waiting batch is answered before the writer quits: the commit
+  // in progress with its results, the rest refused.
   self->set_exit_handler([self](caf::exit_msg& msg) {
-    const auto refused = [] {
-      return model::result<void>{model::make_error(
-        model::error_type::storage_error,
-        "the store writer stopped before committing this write")};
-    };
-    for (auto& [index, promise] : self->state.waiting)
-      promise.deliver(refused());
-    for (auto& [index, promise] : self->state.waiting_pairs)
-      promise.deliver(refused(), refused());
-    self->state.waiting.clear();
-    self->state.waiting_pairs.clear();
-    self->state.batches.clear();
+    auto& st = self->state;
+    if (st.thread)
+      st.thread->stop();
+    if (st.committing) {
+      if (auto out = st.thread->take())
+        answer(*st.committing, *out);
+      else
+        refuse(*st.committing);
+      st.committing.reset();
+    }
+    refuse(st.queued);
+    st.queued = {};
     self->quit(msg.reason);
   });
   return {
     [self](commit_atom, persistence::write_batch& batch)
       -> caf::result<model::result<void>> {
-      auto& st = self->state;
+      auto& q = self->state.queued;
       auto promise = self->make_response_promise<model::result<void>>();
-      st.waiting.emplace_back(st.batches.size(), promise);
-      st.batches.push_back(std::move(batch));
-      queued(self);
+      q.waiting.emplace_back(q.batches.size(), promise);
+      q.batches.push_back(std::move(batch));
+      awaited_queued(self);
       return promise;
     },
     [self](commit_atom, persistence::write_batch& first,
            persistence::write_batch& second)
       -> caf::result<model::result<void>, model::result<void>> {
-      auto& st = self->state;
+      auto& q = self->state.queued;
       auto promise
         = self
             ->make_response_promise<model::result<void>, model::result<void>>();
-      st.waiting_pairs.emplace_back(st.batches.size(), promise);
-      st.batches.push_back(std::move(first));
-      st.batches.push_back(std::move(second));
-      queued(self);
+      q.waiting_pairs.emplace_back(q.batches.size(), promise);
+      q.batches.push_back(std::move(first));
+      q.batches.push_back(std::move(second));
+      awaited_queued(self);
       return promise;
     },
     [self](settle_atom, persistence::write_batch& batch) {
       auto& st = self->state;
-      st.batches.push_back(std::move(batch));
+      st.queued.batches.push_back(std::move(batch));
       if (!st.settle_flush_scheduled) {
         st.settle_flush_scheduled = true;
         self->delayed_send(self, settles_wait_at_most, settle_flush_atom_v);
@@ -141,14 +328,27 @@ writer_behavior(writer_pointer self,
     [self](settle_flush_atom) {
       auto& st = self->state;
       st.settle_flush_scheduled = false;
-      if (!st.batches.empty())
-        commit_queued(self);
+      commit_queued(self);
     },
     [self](flush_atom) {
       auto& st = self->state;
       st.flush_scheduled = false;
-      if (!st.waiting.empty() || !st.waiting_pairs.empty())
+      if (st.queued.awaited())
         commit_queued(self);
+    },
+    [self](committed_atom) {
+      auto& st = self->state;
+      auto out = st.thread->take();
+      if (!st.committing || !out)
+        return;
+      answer(*st.committing, *out);
+      st.committing.reset();
+      if (st.queued.awaited())
+        commit_queued(self);
+      else if (!st.queued.batches.empty() && !st.settle_flush_scheduled) {
+        st.settle_flush_scheduled = true;
+        self->delayed_send(self, settles_wait_at_most, settle_flush_atom_v);
+      }
     },
   };
 }
@@ -159,10 +359,8 @@ store_writer_actor
 spawn_store_writer(caf::actor_system& system,
                    std::shared_ptr<persistence::journal> journal, bool detached,
                    std::shared_ptr<orchestrator_counters> counted) {
-  if (detached)
-    return system.spawn<caf::detached>(writer_behavior, std::move(journal),
-                                       std::move(counted));
-  return system.spawn(writer_behavior, std::move(journal), std::move(counted));
+  return system.spawn(writer_behavior, std::move(journal), std::move(counted),
+                      detached);
 }
 
 } // namespace signoff::actors::detail

@@ -32,9 +32,10 @@ using store_writer_actor = caf::typed_actor<
   // commit comes within a second, it commits them on their own.
   caf::reacts_to<settle_atom, persistence::write_batch>>;
 
-/// Spawns the writer of `journal`; `detached` gives it a thread of its own,
-/// since it blocks on every fsync. It counts each commit's duration and
-/// size in `counted`.
+/// Spawns the writer of `journal`; `detached` has it commit on a thread of
+/// its own, since a commit blocks on its fsync (else it commits on the
+/// scheduler's thread, as deterministic tests want). It counts each
+/// commit's duration and size in `counted`.
 [[nodiscard]] store_writer_actor
 spawn_store_writer(caf::actor_system& system,
                    std::shared_ptr<persistence::journal> journal, bool detached,
