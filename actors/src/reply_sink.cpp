@@ -1,5 +1,7 @@
 #include "reply_sink.hpp"
 
+#include <thread>
+
 #include <caf/mailbox_element.hpp>
 
 namespace signoff::actors::detail {
@@ -10,10 +12,15 @@ void reply_sink::enqueue(caf::mailbox_element_ptr what, caf::execution_unit*) {
     if (!reply_)
       reply_ = what->move_content_to_message();
   }
+  replied_.store(true, std::memory_order_release);
   arrived_.notify_one();
 }
 
-caf::message reply_sink::wait() {
+caf::message reply_sink::wait(std::chrono::microseconds spin) {
+  const auto until = std::chrono::steady_clock::now() + spin;
+  while (!replied_.load(std::memory_order_acquire)
+         && std::chrono::steady_clock::now() < until)
+    std::this_thread::yield();
   std::unique_lock guard{mutex_};
   arrived_.wait(guard, [this] { return reply_.has_value(); });
   return std::move(*reply_);

@@ -8,6 +8,7 @@
 // callback, which blocks nobody.
 
 #include <atomic>
+#include <chrono>
 #include <condition_variable>
 #include <functional>
 #include <mutex>
@@ -21,6 +22,8 @@
 #include <caf/message_id.hpp>
 #include <caf/monitorable_actor.hpp>
 
+#include "scheduler.hpp"
+
 namespace signoff::actors::detail {
 
 class reply_sink final : public caf::monitorable_actor {
@@ -29,13 +32,16 @@ public:
 
   void enqueue(caf::mailbox_element_ptr what, caf::execution_unit*) override;
 
-  /// Blocks until the reply came.
-  caf::message wait();
+  /// Blocks until the reply came, polling for it for `spin` first: a
+  /// reply due within microseconds is taken without the kernel waking this
+  /// thread (tens of microseconds on a VM).
+  caf::message wait(std::chrono::microseconds spin);
 
 private:
   std::mutex mutex_;
   std::condition_variable arrived_;
   std::optional<caf::message> reply_;
+  std::atomic<bool> replied_{false};
 };
 
 /// The sender of a request whose reply goes to a callback, called exactly
@@ -77,7 +83,7 @@ caf::message ask_blocking(caf::actor_system& system, const Handle& dest,
   receiver->enqueue(sink, caf::make_message_id(1),
                     caf::make_message(std::forward<Ts>(xs)...), nullptr);
   return static_cast<reply_sink*>(caf::actor_cast<caf::abstract_actor*>(sink))
-    ->wait();
+    ->wait(idle_spin_of(system));
 }
 
 /// Sends `xs...` to `dest` as a request and returns at once; the reply goes
