@@ -63,7 +63,10 @@ void arm_for_next_deadline(timer_pointer self) {
 /// it has due: a reminder, an escalation or its expiry) and hands the keys
 /// that expired to `then`, once their runs reached their next suspension.
 /// `more` tells whether more may be due: the batch was full, or an
-/// approval fired and is still pending (its next level may be due too).
+/// approval fired and is still pending (its next level may be due too). A
+/// batch of which nothing fired (the store refuses every write: a full
+/// disk) is an error, so the timer tries again later instead of reading
+/// the same batch at once, again and again.
 void expire_batch(timer_pointer self,
                   std::function<void(keys_reply, bool more)> then) {
   const auto& eng = *self->state.eng;
@@ -84,12 +87,26 @@ void expire_batch(timer_pointer self,
     std::size_t left;
     std::vector<std::optional<std::string>> expired;
     bool still_pending = false;
+    std::size_t failed = 0;
+    std::string failure;
   };
-  auto p = std::make_shared<progress>(progress{
-    due->size(), std::vector<std::optional<std::string>>(due->size())});
-  auto one_done = [p, then, full] {
+  auto p = std::make_shared<progress>(
+    progress{due->size(),
+             std::vector<std::optional<std::string>>(due->size()),
+             false,
+             0,
+             {}});
+  auto one_done = [p, then, full, batch = due->size()] {
     if (--p->left > 0)
       return;
+    if (p->failed == batch) {
+      then(
+        model::make_error(model::error_type::storage_error,
+                          "none of " + std::to_string(batch)
+                            + " due approvals could be fired: " + p->failure),
+        false);
+      return;
+    }
     std::vector<std::string> keys;
     for (auto& key : p->expired)
       if (key)
@@ -107,6 +124,14 @@ void expire_batch(timer_pointer self,
           // A decision committed first wins the race, and this one is
           // refused: not expired by us. A reminder or an escalation leaves
           // the approval pending.
+          // Refused because it was decided or removed meanwhile, the key
+          // moved on; any other refusal leaves it due.
+          if (report.is_err()
+              && !report.error().is(model::error_type::approval_conflict)
+              && !report.error().is(model::error_type::not_found)) {
+            ++p->failed;
+            p->failure = report.error().message;
+          }
           if (report.is_ok() && report->applied) {
             if (report->approval.status.is_pending())
               p->still_pending = true;
@@ -115,7 +140,11 @@ void expire_batch(timer_pointer self,
           }
           one_done();
         },
-        [one_done](caf::error&) { one_done(); });
+        [p, one_done, self](caf::error& e) {
+          ++p->failed;
+          p->failure = self->system().render(e);
+          one_done();
+        });
   }
 }
 

@@ -76,6 +76,57 @@ std::string branch_of(const model::saved_workflow_state& run, std::size_t i) {
   return std::string{run.outcome->value().as_array().at(i).as_string()};
 }
 
+/// An approval store whose writes fail while `refusing` is set (a full
+/// disk, say); it counts the writes it refused.
+class refusing_approval_store final : public persistence::approval_store {
+public:
+  explicit refusing_approval_store(
+    std::shared_ptr<persistence::approval_store> inner)
+      : inner_(std::move(inner)) {}
+
+  std::atomic<bool> refusing{false};
+  std::atomic<int> refused{0};
+
+  model::result<void> apply(persistence::approval_change change) override {
+    if (refusing) {
+      ++refused;
+      return model::make_error(model::error_type::storage_error,
+                               "no space left on the device");
+    }
+    return inner_->apply(std::move(change));
+  }
+  model::result<std::optional<model::approval_record>>
+  find_approval(const std::string& key) const override {
+    return inner_->find_approval(key);
+  }
+  model::result<std::vector<std::string>>
+  list_pending(std::string_view prefix, model::time_point now,
+               std::size_t limit) const override {
+    return inner_->list_pending(prefix, now, limit);
+  }
+  model::result<std::vector<std::string>>
+  list_decided(model::time_point since, std::size_t limit) const override {
+    return inner_->list_decided(since, limit);
+  }
+  model::result<std::vector<model::audit_entry>>
+  audit_trail(const std::string& key) const override {
+    return inner_->audit_trail(key);
+  }
+  model::result<std::vector<std::string>>
+  due_for_expiry(model::time_point now, std::size_t limit) const override {
+    return inner_->due_for_expiry(now, limit);
+  }
+  model::result<std::optional<model::time_point>> next_expiry() const override {
+    return inner_->next_expiry();
+  }
+  model::result<bool> remove_approval(const std::string& key) override {
+    return inner_->remove_approval(key);
+  }
+
+private:
+  std::shared_ptr<persistence::approval_store> inner_;
+};
+
 } // namespace
 
 BOOST_AUTO_TEST_SUITE(protocol)
@@ -754,6 +805,48 @@ BOOST_AUTO_TEST_CASE(a_decision_beaten_by_another_process_is_a_conflict) {
   BOOST_TEST(branch_of(stored, 0) == "approved");
   BOOST_TEST(n->steps_of("r1", "after-k") == 1);
   BOOST_TEST(env.approval("k").status.decided_by == "bob");
+}
+
+// While the store refuses every write (a full disk), a batch of due
+// approvals of which none could be fired makes the timer try again a
+// second later, not read the same batch again at once (a loop that would
+// hold a thread for as long as the disk stays full). Once the store takes
+// writes again, every due approval expires.
+BOOST_AUTO_TEST_CASE(due_approvals_the_store_refuses_are_tried_again_later) {
+  std::shared_ptr<refusing_approval_store> store;
+  deterministic_engine env{[&](actors::orchestrator_config& c) {
+    store = std::make_shared<refusing_approval_store>(c.approval_store);
+    c.approval_store = store;
+    c.expiry_batch = 2;
+  }};
+  auto n = std::make_shared<test::entry_counters>();
+  model::approval_options expiring;
+  expiring.expires_in = 1min;
+  env.register_workflow("counted", test::counted_workflow(n, expiring));
+  park(env, "r1", {"a"});
+  park(env, "r2", {"b"});
+  park(env, "r3", {"c"});
+  store->refusing = true;
+  env.advance_time(2min);
+  env.run();
+  BOOST_TEST(store->refused == 2);
+  env.advance_time(0s);
+  env.run();
+  BOOST_TEST(store->refused == 2, "the refused batch was read again at once");
+  env.advance_time(500ms);
+  env.run();
+  BOOST_TEST(store->refused == 2);
+
+  store->refusing = false;
+  env.advance_time(500ms);
+  env.run();
+  env.advance_time(0s);
+  env.run();
+  for (const std::string key : {"a", "b", "c"})
+    BOOST_TEST(env.approval(key).status.state == model::approval_state::expired,
+               key);
+  for (const std::string run : {"r1", "r2", "r3"})
+    BOOST_TEST(branch_of(env.stored(run), 0) == "APPROVAL_EXPIRED", run);
 }
 
 // More approvals than one poll reads were decided by another process, none
