@@ -45,8 +45,9 @@ struct key_entry {
   /// Wake rounds going on; an owed-wake poll leaves the key to them.
   std::uint32_t waking = 0;
   /// The key's creation, handed to the run that reached it to commit with
-  /// its pause (counted in `writes` until the run tells how it went).
-  std::optional<model::approval_record> carried;
+  /// its pause (counted in `writes` until the run tells how it went). Out
+  /// of line: an entry lives as long as runs wait on its key in memory.
+  std::unique_ptr<model::approval_record> carried;
 
   [[nodiscard]] bool idle() const noexcept {
     return waiters.empty() && writes == 0 && queued.empty() && waking == 0;
@@ -549,7 +550,8 @@ status_reply create_for(shard_pointer self, const reach_request& req,
     eng.journal()->encode(change, *carry);
     auto& entry = self->state.keys[req.key];
     ++entry.writes;
-    entry.carried = std::move(change.after);
+    entry.carried
+      = std::make_unique<model::approval_record>(std::move(change.after));
   } else {
     write(self, std::move(change),
           [self](model::result<void> done, model::approval_record record) {
@@ -566,9 +568,8 @@ void carried_written(shard_pointer self, const std::string& key,
   auto it = self->state.keys.find(key);
   if (it == self->state.keys.end() || !it->second.carried)
     return;
-  auto record = std::move(*it->second.carried);
-  it->second.carried.reset();
-  created(self, outcome, record);
+  const auto record = std::move(it->second.carried);
+  created(self, outcome, *record);
   written(self, key);
 }
 
