@@ -43,6 +43,35 @@ bool read_outcome(const boost::json::object& obj, outcome_type& out) {
   return true;
 }
 
+/// The fields of `s` in the order its JSON has them; with `body`, its
+/// checkpoints, input and metadata too.
+boost::json::object run_to_json(const saved_workflow_state& s, bool body) {
+  boost::json::object out;
+  out.reserve(14);
+  out.emplace("version", run_format_version);
+  out.emplace("runId", s.run_id);
+  out.emplace("workflowName", s.workflow_name);
+  out.emplace("status", to_string(s.status));
+  if (body) {
+    boost::json::object checkpoints;
+    for (const auto& [key, saved] : s.checkpoints)
+      checkpoints[key] = boost::json::value_from(saved);
+    out.emplace("resumeState", std::move(checkpoints));
+  }
+  out.emplace("pendingApprovals", boost::json::value_from(s.pending_approvals));
+  out.emplace("approvalKeys", boost::json::value_from(s.approval_keys));
+  out.emplace("pendingReason", s.pending_reason);
+  if (body) {
+    out.emplace("input", s.input);
+    out.emplace("metadata", s.metadata);
+  }
+  out.emplace("startedAt", to_millis(s.started_at));
+  out.emplace("updatedAt", to_millis(s.updated_at));
+  out.emplace("result", outcome_to_json(s.outcome));
+  out.emplace("cancelledBy", s.cancelled_by);
+  return out;
+}
+
 } // namespace
 
 std::string_view to_string(run_status s) noexcept {
@@ -96,23 +125,11 @@ tag_invoke(boost::json::try_value_to_tag<run_status>,
 
 void tag_invoke(boost::json::value_from_tag, boost::json::value& out,
                 const saved_workflow_state& s) {
-  boost::json::object checkpoints;
-  for (const auto& [key, saved] : s.checkpoints)
-    checkpoints[key] = boost::json::value_from(saved);
-  out = {{"version", run_format_version},
-         {"runId", s.run_id},
-         {"workflowName", s.workflow_name},
-         {"status", to_string(s.status)},
-         {"resumeState", std::move(checkpoints)},
-         {"pendingApprovals", boost::json::value_from(s.pending_approvals)},
-         {"approvalKeys", boost::json::value_from(s.approval_keys)},
-         {"pendingReason", s.pending_reason},
-         {"input", s.input},
-         {"metadata", s.metadata},
-         {"startedAt", to_millis(s.started_at)},
-         {"updatedAt", to_millis(s.updated_at)},
-         {"result", outcome_to_json(s.outcome)},
-         {"cancelledBy", s.cancelled_by}};
+  out = run_to_json(s, true);
+}
+
+boost::json::object run_header_to_json(const saved_workflow_state& s) {
+  return run_to_json(s, false);
 }
 
 boost::json::result<saved_workflow_state>

@@ -68,13 +68,9 @@ std::string audit_key(std::string_view key, std::uint64_t sequence) {
 
 std::string encode_run_header(const model::saved_workflow_state& run,
                               std::uint32_t checkpoints) {
-  auto doc = boost::json::value_from(run);
-  auto& obj = doc.as_object();
-  obj.erase("resumeState");
-  obj.erase("input");
-  obj.erase("metadata");
-  obj["checkpoints"] = checkpoints;
-  return boost::json::serialize(doc);
+  auto header = model::run_header_to_json(run);
+  header.emplace("checkpoints", checkpoints);
+  return boost::json::serialize(header);
 }
 
 model::result<run_header> decode_run_header(std::string_view id,
