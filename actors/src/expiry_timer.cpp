@@ -154,8 +154,15 @@ void expire_all(timer_pointer self, std::vector<std::string> so_far,
                 std::function<void(keys_reply)> then) {
   expire_batch(self, [self, so_far = std::move(so_far),
                       then](keys_reply expired, bool more) mutable {
-    if (expired.is_err()) {
+    if (expired.is_err() && so_far.empty()) {
       then(std::move(expired));
+      return;
+    }
+    if (expired.is_err()) {
+      // What expired before the failure did expire: the caller hears of it.
+      self->state.eng->log("expiring approvals failed: "
+                           + expired.error().message);
+      then(std::move(so_far));
       return;
     }
     so_far.insert(so_far.end(), expired->begin(), expired->end());

@@ -19,6 +19,10 @@ namespace {
 /// computed again this many times before giving up.
 constexpr int attempts_on_stale_write = 8;
 
+/// Runs whose approval's creation the store refused ask again this much
+/// later.
+constexpr auto retry_creation_after = std::chrono::seconds{1};
+
 using decision_reply = model::result<decision_report>;
 using comment_reply = model::result<model::audit_entry>;
 using assignment_reply = model::result<model::decision_outcome>;
@@ -61,7 +65,11 @@ struct shard_state {
   static inline const char* name = "signoff.registry_shard";
 };
 
-using shard_pointer = registry_shard_actor::stateful_pointer<shard_state>;
+/// The shard's own messages stay out of its public handle.
+using shard_impl
+  = registry_shard_actor::extend<caf::reacts_to<retry_atom, std::string>>;
+
+using shard_pointer = shard_impl::stateful_pointer<shard_state>;
 
 /// Forgets `key`'s entry once nothing needs it.
 void release(shard_pointer self, const std::string& key) {
@@ -507,9 +515,11 @@ void amend(shard_pointer self, std::string key, Rule rule, Answer answer,
 }
 
 /// The creation of an approval was committed (or failed): a durable one
-/// announces itself and arms its deadline; on a failure (another process
-/// made the key meanwhile, or the store failed) the waiting runs ask again
-/// (a wake with a pending status).
+/// announces itself and arms its deadline. On a failure the waiting runs
+/// ask again (a wake with a pending status): at once if another process
+/// made the key meanwhile (they find its approval), else (the store
+/// failed) a while later, so a store that keeps failing is not asked in a
+/// loop.
 void created(shard_pointer self, const model::result<void>& outcome,
              const model::approval_record& record) {
   const auto& eng = *self->state.eng;
@@ -521,7 +531,10 @@ void created(shard_pointer self, const model::result<void>& outcome,
   }
   eng.log("creating approval '" + record.key
           + "' failed: " + outcome.error().message);
-  wake_all(self, record.key, {}, {});
+  if (outcome.error().is(model::error_type::stale_write))
+    wake_all(self, record.key, {}, {});
+  else
+    self->delayed_send(self, retry_creation_after, retry_atom_v, record.key);
 }
 
 /// A run's first reach of a key nobody asked for: creates it pending. The
@@ -644,8 +657,8 @@ void forward(shard_pointer self, const std::string& key, std::string_view kind,
               [rp](model::result<T> r) mutable { rp.deliver(std::move(r)); });
 }
 
-registry_shard_actor::behavior_type
-shard_behavior(shard_pointer self, std::shared_ptr<engine> eng) {
+shard_impl::behavior_type shard_behavior(shard_pointer self,
+                                         std::shared_ptr<engine> eng) {
   self->state.eng = std::move(eng);
   return {
     [self](decide_atom, decision_request& req) -> caf::result<decision_reply> {
@@ -729,6 +742,9 @@ shard_behavior(shard_pointer self, std::shared_ptr<engine> eng) {
       std::erase_if(it->second.waiters,
                     [&](const waiter& w) { return w.run_id == run_id; });
       release(self, key);
+    },
+    [self](retry_atom, const std::string& key) {
+      when_idle(self, key, [self, key] { wake_all(self, key, {}, {}); });
     },
     [self](owed_atom, const std::string& key) {
       when_idle(self, key, [self, key] { repair_owed(self, key); });

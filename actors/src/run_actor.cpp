@@ -60,7 +60,16 @@ struct run_state : request_host {
 
   run_state(const run_state&) = delete;
   run_state& operator=(const run_state&) = delete;
-  ~run_state() override = default;
+  /// An actor that ended (an exception, a kill) while it carried an
+  /// approval's creation never committed it: the shard hears so, or the key
+  /// would stay busy for good.
+  ~run_state() override {
+    if (carried)
+      caf::anon_send(eng->shard_for(carried->key), created_atom_v, carried->key,
+                     model::result<void>{model::make_error(
+                       model::error_type::storage_error,
+                       "the run ended before committing it")});
+  }
 
   // -- request_host ----------------------------------------------------------
 
@@ -426,8 +435,6 @@ void answer_pause(run_state& st, const execution_reply& reply) {
 /// run gone; the actor quits once the current message is handled.
 void leave(run_pointer self) {
   auto& st = self->state;
-  report_carried(st, model::make_error(model::error_type::storage_error,
-                                       "the run left before committing it"));
   if (st.parked)
     for (auto& key : waited_keys(st))
       self->send(st.eng->shard_for(key), forget_atom_v, key, st.run.run_id);
@@ -1002,6 +1009,21 @@ caf::behavior run_behavior(run_pointer self, std::shared_ptr<engine> eng,
   st.frame = std::make_shared<run_frame>();
   st.frame->fn = std::move(init.fn);
   st.frame->input = std::exchange(st.run.input, {});
+  // The engine's own code throwing (no memory left) ends the actor as a
+  // failed write does: the run leaves for the store, and everyone waiting
+  // for it hears the error instead of waiting for good.
+  self->set_exception_handler([self](std::exception_ptr& thrown) {
+    std::string what = "an exception";
+    try {
+      std::rethrow_exception(thrown);
+    } catch (const std::exception& e) {
+      what = e.what();
+    } catch (...) { // NOLINT(bugprone-empty-catch): `what` says it
+    }
+    fail_write(self, model::make_error(model::error_type::unexpected_error,
+                                       "the run's actor failed: " + what));
+    return caf::make_error(caf::sec::runtime_error, std::move(what));
+  });
   return {
     [self](start_atom) -> caf::result<execution_reply> {
       auto rp = self->make_response_promise<execution_reply>();

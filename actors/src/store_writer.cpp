@@ -56,21 +56,28 @@ void answer(commit_job& job, results& out) {
 /// dropped unanswered (CAF 0.17 sends nothing for it) would hang its owner
 /// and the system's shutdown with it.
 void refuse(commit_job& job) {
-  results out(
-    job.batches.size() + 1,
+  const model::result<void> refused{
     model::make_error(model::error_type::storage_error,
-                      "the store writer stopped before committing this write"));
+                      "the store writer stopped before committing this write")};
   for (auto& [index, promise] : job.waiting)
-    promise.deliver(out[index]);
+    promise.deliver(refused);
   for (auto& [index, promise] : job.waiting_pairs)
-    promise.deliver(out[index], out[index + 1]);
+    promise.deliver(refused, refused);
 }
 
+/// Commits `batches`, counting the commit's duration and size. What the
+/// journal throws (no memory left) fails every batch, not the process.
 results commit_counted(persistence::journal& journal,
                        orchestrator_counters& counted,
                        const std::vector<persistence::write_batch>& batches) {
   const auto began = std::chrono::steady_clock::now();
-  auto out = journal.commit(batches);
+  results out;
+  try {
+    out = journal.commit(batches);
+  } catch (const std::exception& e) {
+    out.assign(batches.size(),
+               model::make_error(model::error_type::storage_error, e.what()));
+  }
   counted.commit_seconds.observe(
     std::chrono::duration<double>(std::chrono::steady_clock::now() - began)
       .count());
@@ -88,8 +95,9 @@ public:
   commit_thread(std::shared_ptr<persistence::journal> journal,
                 std::shared_ptr<orchestrator_counters> counted,
                 caf::weak_actor_ptr writer, std::chrono::microseconds spin)
-      : journal_(std::move(journal)), counted_(std::move(counted)),
-        writer_(std::move(writer)), spin_(spin), thread_([this] { run(); }) {}
+      : shared_(std::make_shared<shared>(std::move(journal), std::move(counted),
+                                         std::move(writer), spin)),
+        thread_([data = shared_] { run(*data); }) {}
 
   commit_thread(const commit_thread&) = delete;
   commit_thread& operator=(const commit_thread&) = delete;
@@ -101,31 +109,33 @@ public:
   /// Commits `batches` on the thread; the writer hears `committed_atom`
   /// once `take` holds the results.
   void submit(std::vector<persistence::write_batch> batches) {
+    auto& data = *shared_;
     {
-      std::lock_guard guard{lock_};
-      next_ = std::move(batches);
-      handed_.store(true, std::memory_order_release);
+      std::lock_guard guard{data.lock};
+      data.next = std::move(batches);
+      data.handed.store(true, std::memory_order_release);
     }
-    ready_.notify_one();
+    data.ready.notify_one();
   }
 
   /// The results of the last commit, once made.
   std::optional<results> take() {
-    std::lock_guard guard{lock_};
-    return std::exchange(done_, std::nullopt);
+    std::lock_guard guard{shared_->lock};
+    return std::exchange(shared_->done, std::nullopt);
   }
 
   /// Makes the commit handed over, if any, then ends the thread.
   void stop() {
     {
-      std::lock_guard guard{lock_};
-      stopping_ = true;
+      std::lock_guard guard{shared_->lock};
+      shared_->stopping = true;
     }
-    ready_.notify_one();
+    shared_->ready.notify_one();
     if (!thread_.joinable())
       return;
-    // The writer's last handle may go on this thread (after a commit):
-    // it cannot join itself.
+    // The writer's last handle may go on the thread itself (after a
+    // commit), which cannot join itself: it ends on its own, and what it
+    // uses lives as long as it does.
     if (thread_.get_id() == std::this_thread::get_id())
       thread_.detach();
     else
@@ -133,43 +143,54 @@ public:
   }
 
 private:
-  void run() {
+  /// What the thread uses, owned by it and by this object both.
+  struct shared {
+    shared(std::shared_ptr<persistence::journal> j,
+           std::shared_ptr<orchestrator_counters> c, caf::weak_actor_ptr w,
+           std::chrono::microseconds s)
+        : journal(std::move(j)), counted(std::move(c)), writer(std::move(w)),
+          spin(s) {}
+
+    std::shared_ptr<persistence::journal> journal;
+    std::shared_ptr<orchestrator_counters> counted;
+    caf::weak_actor_ptr writer;
+    std::chrono::microseconds spin;
+    std::mutex lock;
+    std::condition_variable ready;
+    std::atomic<bool> handed{false};
+    std::vector<persistence::write_batch> next;
+    std::optional<results> done;
+    bool stopping = false;
+  };
+
+  static void run(shared& data) {
     for (;;) {
-      const auto until = std::chrono::steady_clock::now() + spin_;
-      while (!handed_.load(std::memory_order_acquire)
+      const auto until = std::chrono::steady_clock::now() + data.spin;
+      while (!data.handed.load(std::memory_order_acquire)
              && std::chrono::steady_clock::now() < until)
         std::this_thread::yield();
       std::vector<persistence::write_batch> batches;
       {
-        std::unique_lock guard{lock_};
-        ready_.wait(guard, [this] {
-          return handed_.load(std::memory_order_relaxed) || stopping_;
+        std::unique_lock guard{data.lock};
+        data.ready.wait(guard, [&data] {
+          return data.handed.load(std::memory_order_relaxed) || data.stopping;
         });
-        if (!handed_.load(std::memory_order_relaxed))
+        if (!data.handed.load(std::memory_order_relaxed))
           return;
-        batches = std::move(next_);
-        handed_.store(false, std::memory_order_relaxed);
+        batches = std::move(data.next);
+        data.handed.store(false, std::memory_order_relaxed);
       }
-      auto out = commit_counted(*journal_, *counted_, batches);
+      auto out = commit_counted(*data.journal, *data.counted, batches);
       {
-        std::lock_guard guard{lock_};
-        done_ = std::move(out);
+        std::lock_guard guard{data.lock};
+        data.done = std::move(out);
       }
-      if (auto writer = writer_.lock())
+      if (auto writer = data.writer.lock())
         caf::anon_send(caf::actor_cast<caf::actor>(writer), committed_atom_v);
     }
   }
 
-  std::shared_ptr<persistence::journal> journal_;
-  std::shared_ptr<orchestrator_counters> counted_;
-  caf::weak_actor_ptr writer_;
-  std::chrono::microseconds spin_;
-  std::mutex lock_;
-  std::condition_variable ready_;
-  std::atomic<bool> handed_{false};
-  std::vector<persistence::write_batch> next_;
-  std::optional<results> done_;
-  bool stopping_ = false;
+  std::shared_ptr<shared> shared_;
   // Last: it starts once everything above is.
   std::thread thread_;
 };
@@ -227,6 +248,16 @@ commit_job take_queued(writer_state& st) {
   return job;
 }
 
+/// Settled batches left queued commit on their own after a while, unless
+/// a commit takes them first.
+void schedule_settle_flush(writer_pointer self) {
+  auto& st = self->state;
+  if (st.settle_flush_scheduled || st.queued.batches.empty())
+    return;
+  st.settle_flush_scheduled = true;
+  self->delayed_send(self, settles_wait_at_most, settle_flush_atom_v);
+}
+
 void schedule_flush(writer_pointer self) {
   auto& st = self->state;
   if (st.flush_scheduled)
@@ -253,6 +284,8 @@ void commit_queued(writer_pointer self) {
   answer(job, out);
   if (st.queued.awaited())
     schedule_flush(self);
+  else
+    schedule_settle_flush(self);
 }
 
 /// Commits an awaited batch: on the commit thread at once when it is
@@ -318,12 +351,8 @@ writer_behavior(writer_pointer self,
       return promise;
     },
     [self](settle_atom, persistence::write_batch& batch) {
-      auto& st = self->state;
-      st.queued.batches.push_back(std::move(batch));
-      if (!st.settle_flush_scheduled) {
-        st.settle_flush_scheduled = true;
-        self->delayed_send(self, settles_wait_at_most, settle_flush_atom_v);
-      }
+      self->state.queued.batches.push_back(std::move(batch));
+      schedule_settle_flush(self);
     },
     [self](settle_flush_atom) {
       auto& st = self->state;
@@ -345,10 +374,8 @@ writer_behavior(writer_pointer self,
       st.committing.reset();
       if (st.queued.awaited())
         commit_queued(self);
-      else if (!st.queued.batches.empty() && !st.settle_flush_scheduled) {
-        st.settle_flush_scheduled = true;
-        self->delayed_send(self, settles_wait_at_most, settle_flush_atom_v);
-      }
+      else
+        schedule_settle_flush(self);
     },
   };
 }

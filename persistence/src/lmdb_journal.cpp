@@ -238,10 +238,15 @@ std::optional<model::result<void>> apply_in_place(MDB_txn* txn,
                                                   std::size_t expects) {
   for (std::size_t i = 0; i < expects; ++i) {
     const auto& o = batch.ops[i];
-    if (auto holds
-        = check_expect(txn, dbi_of(dbs, static_cast<table>(o.table)), o);
-        holds.is_err())
-      return holds;
+    try {
+      if (auto holds
+          = check_expect(txn, dbi_of(dbs, static_cast<table>(o.table)), o);
+          holds.is_err())
+        return holds;
+    } catch (const lmdb_failure& failure) {
+      // Nothing of the batch is written yet: it fails alone.
+      return lmdb_error(failure.code, "reading a record");
+    }
   }
   try {
     return apply_ops(txn, dbs, batch, expects);

@@ -127,6 +127,49 @@ private:
   std::shared_ptr<persistence::approval_store> inner_;
 };
 
+/// A journal that fails on demand: it throws while encoding a run's write
+/// when `throwing` is set (as no memory left would), and refuses the first
+/// batch of the next commit of two (a run's pause with the approval it
+/// created) when `refuse_creation` is set.
+class faulty_journal final : public persistence::journal {
+public:
+  explicit faulty_journal(std::shared_ptr<persistence::journal> inner)
+      : inner_(std::move(inner)) {}
+
+  std::atomic<bool> throwing{false};
+  std::atomic<bool> refuse_creation{false};
+
+  void encode(const persistence::approval_change& change,
+              persistence::write_batch& out) const override {
+    inner_->encode(change, out);
+  }
+  void encode(const persistence::run_change& change,
+              persistence::write_batch& out) const override {
+    if (throwing)
+      throw std::runtime_error{"out of memory"};
+    inner_->encode(change, out);
+  }
+  void encode_wakes_settled(const std::vector<std::string>& keys,
+                            persistence::write_batch& out) const override {
+    inner_->encode_wakes_settled(keys, out);
+  }
+  std::vector<model::result<void>>
+  commit(std::span<const persistence::write_batch> batches) override {
+    if (batches.size() != 2 || !refuse_creation.exchange(false))
+      return inner_->commit(batches);
+    auto out = inner_->commit(batches.subspan(1));
+    out.insert(out.begin(), model::make_error(model::error_type::storage_error,
+                                              "the disk failed"));
+    return out;
+  }
+  [[nodiscard]] std::uint64_t commit_count() const noexcept override {
+    return inner_->commit_count();
+  }
+
+private:
+  std::shared_ptr<persistence::journal> inner_;
+};
+
 } // namespace
 
 BOOST_AUTO_TEST_SUITE(protocol)
@@ -250,6 +293,69 @@ BOOST_AUTO_TEST_CASE(a_creation_beaten_by_another_process_fails_alone) {
              boost::test_tools::per_element());
   BOOST_TEST(branch_of(env.stored("r1"), 0) == "approved");
   BOOST_TEST(n->steps_of("r1", "after-k") == 1);
+  BOOST_TEST(n->entries_of("r1") == 1);
+}
+
+// A run that fails between taking its approval's creation from the shard
+// and committing it (here its own write cannot even be encoded: it
+// throws) never commits the creation: its end tells the shard, so the key
+// does not stay busy, and a grant of it is applied.
+BOOST_AUTO_TEST_CASE(a_run_that_fails_while_carrying_a_creation_frees_its_key) {
+  std::shared_ptr<faulty_journal> journal;
+  deterministic_engine env{[&](actors::orchestrator_config& c) {
+                             journal
+                               = std::make_shared<faulty_journal>(c.journal);
+                             c.journal = journal;
+                           },
+                           test::store_kind::lmdb};
+  auto n = std::make_shared<test::entry_counters>();
+  env.register_workflow("counted", test::counted_workflow(n));
+  journal->throwing = true;
+  env.send_execute("counted", test::keys_input({"k"}), "r1");
+  env.run();
+  BOOST_TEST_REQUIRE(env.has_reply());
+  BOOST_TEST(!env.reply<execution_reply>().is_ok());
+  journal->throwing = false;
+  env.send_grant("k");
+  env.run();
+  BOOST_TEST_REQUIRE(env.has_reply(), "the grant waits for the key for good");
+  auto report = test::must(env.reply<decision_reply>());
+  BOOST_TEST(report.applied);
+  BOOST_TEST(env.approval("k").status.state == model::approval_state::approved);
+}
+
+// The store refuses the creation of the approval a run pauses on (the
+// disk failed), while the pause itself commits: the run is asked to reach
+// the approval again a second later (not at once, which would loop for as
+// long as the store keeps refusing), and then creates it.
+BOOST_AUTO_TEST_CASE(a_creation_the_store_refuses_is_tried_again_later) {
+  std::shared_ptr<faulty_journal> journal;
+  deterministic_engine env{[&](actors::orchestrator_config& c) {
+                             journal
+                               = std::make_shared<faulty_journal>(c.journal);
+                             c.journal = journal;
+                           },
+                           test::store_kind::lmdb};
+  auto n = std::make_shared<test::entry_counters>();
+  env.register_workflow("counted", test::counted_workflow(n));
+  journal->refuse_creation = true;
+  park(env, "r1", {"k"});
+  BOOST_TEST(!test::must(env.approvals->find_approval("k")).has_value());
+  const auto commits = journal->commit_count();
+  env.advance_time(0s);
+  env.run();
+  BOOST_TEST(journal->commit_count() == commits, "asked again at once");
+  env.advance_time(1s);
+  env.run();
+  BOOST_TEST(test::must(env.approvals->find_approval("k")).has_value());
+  BOOST_TEST(env.stored("r1").status == model::run_status::paused);
+
+  env.send_grant("k");
+  env.run();
+  auto report = test::must(env.reply<decision_reply>());
+  BOOST_TEST(report.resumed_workflows == std::vector<std::string>{"r1"},
+             boost::test_tools::per_element());
+  BOOST_TEST(branch_of(env.stored("r1"), 0) == "approved");
   BOOST_TEST(n->entries_of("r1") == 1);
 }
 
