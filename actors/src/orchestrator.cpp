@@ -260,7 +260,10 @@ void orchestrator::async_decide_each(
   collector->outcomes.reserve(keys.size());
   for (auto& key : keys)
     collector->outcomes.push_back({std::move(key), {}});
-  for (std::size_t i = 0; i < collector->outcomes.size(); ++i) {
+  // Counted before the first request: the last reply, on another thread,
+  // moves the outcomes away, maybe before this loop has ended.
+  const auto count = collector->outcomes.size();
+  for (std::size_t i = 0; i < count; ++i) {
     auto one = d;
     one.key = collector->outcomes[i].key;
     async_decide(std::move(one), auto_resume,

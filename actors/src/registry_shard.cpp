@@ -127,7 +127,11 @@ void written(shard_pointer self, const std::string& key) {
     auto op = std::move(queued.front());
     queued.erase(queued.begin());
     op();
-    it = keys.find(key); // `op` may have added keys
+    // `op` may have added keys, or released this one (a repeated decision
+    // with nobody to wake ends its round at once).
+    it = keys.find(key);
+    if (it == keys.end())
+      return;
   }
   release(self, key);
 }

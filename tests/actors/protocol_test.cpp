@@ -359,6 +359,25 @@ BOOST_AUTO_TEST_CASE(a_creation_the_store_refuses_is_tried_again_later) {
   BOOST_TEST(n->entries_of("r1") == 1);
 }
 
+// A decision repeated while the first is being committed, on a key no run
+// waits on: the repeat waits for the commit, then finds the key decided
+// alike and ends its (empty) wake round at once, which frees the key's
+// entry while the shard is still running what waited on it.
+BOOST_AUTO_TEST_CASE(a_repeated_decision_behind_a_commit_with_nobody_to_wake) {
+  deterministic_engine env{{}, test::store_kind::lmdb};
+  model::approval_spec spec;
+  spec.pending_reason = "made by the CLI";
+  test::must(env.approvals->create_approval("k", spec, "cli", env.clock.now()));
+  env.send_grant("k");
+  env.send_grant("k");
+  env.run();
+  auto first = test::must(env.reply<decision_reply>());
+  auto second = test::must(env.reply<decision_reply>());
+  BOOST_TEST(first.applied);
+  BOOST_TEST(!second.applied);
+  BOOST_TEST(env.approval("k").status.state == model::approval_state::approved);
+}
+
 // A run woken on LMDB goes on to its next approval and pauses again there,
 // carrying that approval's creation into its pause: each grant resumes it.
 BOOST_AUTO_TEST_CASE(a_woken_run_pauses_again_on_its_next_approval) {
