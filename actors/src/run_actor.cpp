@@ -701,7 +701,8 @@ void ask_shard_for(run_pointer self, const std::string& key, bool carry,
          then = std::move(then)](model::result<model::approval_status>& status,
                                  persistence::write_batch& creation) {
           if (!creation.empty())
-            self->state.carried.emplace(key, std::move(creation));
+            self->state.carried
+              = run_state::carried_creation{key, std::move(creation)};
           take_status(self, status, then);
         },
         failed);

@@ -34,7 +34,7 @@ namespace signoff::actors::detail {
 
 namespace {
 
-constexpr const char* idle_spin_key = "signoff.idle-spin-us";
+constexpr const char idle_spin_key[] = "signoff.idle-spin-us";
 
 /// Work sharing: one queue of jobs every worker takes from. Unlike CAF's
 /// `work_sharing` (a list, so an allocation per job scheduled), a deque.
