@@ -16,6 +16,7 @@
 
 #include "child_process.hpp"
 #include "fixtures.hpp"
+#include "support/forwarding_stores.hpp"
 #include "support/temp_dir.hpp"
 
 using namespace signoff;
@@ -373,24 +374,17 @@ namespace {
 /// `hold_until` approval changes are encoded, so that the deciders' first
 /// decisions queue behind it whatever the machine's speed: the writer must
 /// then commit them together. Counts the largest commit.
-class gated_journal final : public persistence::journal {
+class gated_journal final : public test::forwarding_journal {
 public:
   gated_journal(std::shared_ptr<persistence::journal> inner, int hold_until)
-      : inner_(std::move(inner)), hold_until_(hold_until) {}
+      : forwarding_journal(std::move(inner)), hold_until_(hold_until) {}
 
+  using forwarding_journal::encode;
   void encode(const persistence::approval_change& change,
               persistence::write_batch& out) const override {
-    inner_->encode(change, out);
+    forwarding_journal::encode(change, out);
     if (++encoded_ == hold_until_)
       opened_.set_value();
-  }
-  void encode(const persistence::run_change& change,
-              persistence::write_batch& out) const override {
-    inner_->encode(change, out);
-  }
-  void encode_wakes_settled(const std::vector<std::string>& keys,
-                            persistence::write_batch& out) const override {
-    inner_->encode_wakes_settled(keys, out);
   }
 
   std::vector<model::result<void>>
@@ -403,12 +397,9 @@ public:
       (void)opened_future_.wait_for(std::chrono::seconds{60});
     }
     largest_ = std::max(largest_.load(), batches.size());
-    return inner_->commit(batches);
+    return forwarding_journal::commit(batches);
   }
 
-  [[nodiscard]] std::uint64_t commit_count() const noexcept override {
-    return inner_->commit_count();
-  }
   /// From now on, the next commit is held.
   void arm() noexcept {
     armed_ = true;
@@ -418,7 +409,6 @@ public:
   }
 
 private:
-  std::shared_ptr<persistence::journal> inner_;
   const int hold_until_;
   mutable std::atomic<int> encoded_{0};
   mutable std::promise<void> opened_;

@@ -5,6 +5,7 @@
 // moves it.
 
 #include "deterministic.hpp"
+#include "support/forwarding_stores.hpp"
 
 #include <algorithm>
 #include <set>
@@ -78,11 +79,9 @@ std::string branch_of(const model::saved_workflow_state& run, std::size_t i) {
 
 /// An approval store whose writes fail while `refusing` is set (a full
 /// disk, say); it counts the writes it refused.
-class refusing_approval_store final : public persistence::approval_store {
+class refusing_approval_store final : public test::forwarding_approval_store {
 public:
-  explicit refusing_approval_store(
-    std::shared_ptr<persistence::approval_store> inner)
-      : inner_(std::move(inner)) {}
+  using forwarding_approval_store::forwarding_approval_store;
 
   std::atomic<bool> refusing{false};
   std::atomic<int> refused{0};
@@ -93,81 +92,37 @@ public:
       return model::make_error(model::error_type::storage_error,
                                "no space left on the device");
     }
-    return inner_->apply(std::move(change));
+    return forwarding_approval_store::apply(std::move(change));
   }
-  model::result<std::optional<model::approval_record>>
-  find_approval(const std::string& key) const override {
-    return inner_->find_approval(key);
-  }
-  model::result<std::vector<std::string>>
-  list_pending(std::string_view prefix, model::time_point now,
-               std::size_t limit) const override {
-    return inner_->list_pending(prefix, now, limit);
-  }
-  model::result<std::vector<std::string>>
-  list_decided(model::time_point since, std::size_t limit) const override {
-    return inner_->list_decided(since, limit);
-  }
-  model::result<std::vector<model::audit_entry>>
-  audit_trail(const std::string& key) const override {
-    return inner_->audit_trail(key);
-  }
-  model::result<std::vector<std::string>>
-  due_for_expiry(model::time_point now, std::size_t limit) const override {
-    return inner_->due_for_expiry(now, limit);
-  }
-  model::result<std::optional<model::time_point>> next_expiry() const override {
-    return inner_->next_expiry();
-  }
-  model::result<bool> remove_approval(const std::string& key) override {
-    return inner_->remove_approval(key);
-  }
-
-private:
-  std::shared_ptr<persistence::approval_store> inner_;
 };
 
 /// A journal that fails on demand: it throws while encoding a run's write
 /// when `throwing` is set (as no memory left would), and refuses the first
 /// batch of the next commit of two (a run's pause with the approval it
 /// created) when `refuse_creation` is set.
-class faulty_journal final : public persistence::journal {
+class faulty_journal final : public test::forwarding_journal {
 public:
-  explicit faulty_journal(std::shared_ptr<persistence::journal> inner)
-      : inner_(std::move(inner)) {}
+  using forwarding_journal::forwarding_journal;
 
   std::atomic<bool> throwing{false};
   std::atomic<bool> refuse_creation{false};
 
-  void encode(const persistence::approval_change& change,
-              persistence::write_batch& out) const override {
-    inner_->encode(change, out);
-  }
+  using forwarding_journal::encode;
   void encode(const persistence::run_change& change,
               persistence::write_batch& out) const override {
     if (throwing)
       throw std::runtime_error{"out of memory"};
-    inner_->encode(change, out);
-  }
-  void encode_wakes_settled(const std::vector<std::string>& keys,
-                            persistence::write_batch& out) const override {
-    inner_->encode_wakes_settled(keys, out);
+    forwarding_journal::encode(change, out);
   }
   std::vector<model::result<void>>
   commit(std::span<const persistence::write_batch> batches) override {
     if (batches.size() != 2 || !refuse_creation.exchange(false))
-      return inner_->commit(batches);
-    auto out = inner_->commit(batches.subspan(1));
+      return forwarding_journal::commit(batches);
+    auto out = forwarding_journal::commit(batches.subspan(1));
     out.insert(out.begin(), model::make_error(model::error_type::storage_error,
                                               "the disk failed"));
     return out;
   }
-  [[nodiscard]] std::uint64_t commit_count() const noexcept override {
-    return inner_->commit_count();
-  }
-
-private:
-  std::shared_ptr<persistence::journal> inner_;
 };
 
 } // namespace

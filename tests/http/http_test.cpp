@@ -35,6 +35,7 @@
 #include "signoff/model/limits.hpp"
 #include "signoff/persistence/memory_store.hpp"
 #include "signoffd_process.hpp"
+#include "support/forwarding_stores.hpp"
 #include "support/temp_dir.hpp"
 #include "test_server.hpp"
 
@@ -200,47 +201,25 @@ struct fault_switch {
 
 /// The memory store, failing decisions or reads with internal text while
 /// told to.
-class faulty_store final : public persistence::approval_store {
+class faulty_store final : public test::forwarding_approval_store {
 public:
   faulty_store(std::shared_ptr<persistence::approval_store> inner,
                std::shared_ptr<fault_switch> faults)
-      : inner_(std::move(inner)), faults_(std::move(faults)) {}
+      : forwarding_approval_store(std::move(inner)),
+        faults_(std::move(faults)) {}
 
   model::result<void> apply(persistence::approval_change change) override {
     // A decision changes a record that exists; a run's first reach of a
     // key creates one, and goes through.
     if (faults_->fail_decide && change.before)
       return failure();
-    return inner_->apply(std::move(change));
+    return forwarding_approval_store::apply(std::move(change));
   }
   model::result<std::optional<model::approval_record>>
   find_approval(const std::string& key) const override {
     if (faults_->fail_reads)
       return failure();
-    return inner_->find_approval(key);
-  }
-  model::result<std::vector<std::string>>
-  list_pending(std::string_view prefix, model::time_point now,
-               std::size_t limit) const override {
-    return inner_->list_pending(prefix, now, limit);
-  }
-  model::result<std::vector<std::string>>
-  list_decided(model::time_point since, std::size_t limit) const override {
-    return inner_->list_decided(since, limit);
-  }
-  model::result<std::vector<model::audit_entry>>
-  audit_trail(const std::string& key) const override {
-    return inner_->audit_trail(key);
-  }
-  model::result<std::vector<std::string>>
-  due_for_expiry(model::time_point now, std::size_t limit) const override {
-    return inner_->due_for_expiry(now, limit);
-  }
-  model::result<std::optional<model::time_point>> next_expiry() const override {
-    return inner_->next_expiry();
-  }
-  model::result<bool> remove_approval(const std::string& key) override {
-    return inner_->remove_approval(key);
+    return forwarding_approval_store::find_approval(key);
   }
 
 private:
@@ -248,7 +227,6 @@ private:
     return model::make_error(faults_->type, std::string{internal_detail});
   }
 
-  std::shared_ptr<persistence::approval_store> inner_;
   std::shared_ptr<fault_switch> faults_;
 };
 
