@@ -125,6 +125,24 @@ public:
   }
 };
 
+/// An engine on LMDB whose journal fails on demand, with the `counted`
+/// workflow registered.
+struct faulty_journal_engine {
+  faulty_journal_engine() {
+    env.register_workflow("counted", test::counted_workflow(n));
+  }
+
+  std::shared_ptr<faulty_journal> journal;
+  deterministic_engine env{[this](actors::orchestrator_config& c) {
+                             journal
+                               = std::make_shared<faulty_journal>(c.journal);
+                             c.journal = journal;
+                           },
+                           test::store_kind::lmdb};
+  std::shared_ptr<test::entry_counters> n
+    = std::make_shared<test::entry_counters>();
+};
+
 } // namespace
 
 BOOST_AUTO_TEST_SUITE(protocol)
@@ -255,16 +273,9 @@ BOOST_AUTO_TEST_CASE(a_creation_beaten_by_another_process_fails_alone) {
 // and committing it (here its own write cannot even be encoded: it
 // throws) never commits the creation: its end tells the shard, so the key
 // does not stay busy, and a grant of it is applied.
-BOOST_AUTO_TEST_CASE(a_run_that_fails_while_carrying_a_creation_frees_its_key) {
-  std::shared_ptr<faulty_journal> journal;
-  deterministic_engine env{[&](actors::orchestrator_config& c) {
-                             journal
-                               = std::make_shared<faulty_journal>(c.journal);
-                             c.journal = journal;
-                           },
-                           test::store_kind::lmdb};
-  auto n = std::make_shared<test::entry_counters>();
-  env.register_workflow("counted", test::counted_workflow(n));
+BOOST_FIXTURE_TEST_CASE(
+  a_run_that_fails_while_carrying_a_creation_frees_its_key,
+  faulty_journal_engine) {
   journal->throwing = true;
   env.send_execute("counted", test::keys_input({"k"}), "r1");
   env.run();
@@ -283,16 +294,8 @@ BOOST_AUTO_TEST_CASE(a_run_that_fails_while_carrying_a_creation_frees_its_key) {
 // disk failed), while the pause itself commits: the run is asked to reach
 // the approval again a second later (not at once, which would loop for as
 // long as the store keeps refusing), and then creates it.
-BOOST_AUTO_TEST_CASE(a_creation_the_store_refuses_is_tried_again_later) {
-  std::shared_ptr<faulty_journal> journal;
-  deterministic_engine env{[&](actors::orchestrator_config& c) {
-                             journal
-                               = std::make_shared<faulty_journal>(c.journal);
-                             c.journal = journal;
-                           },
-                           test::store_kind::lmdb};
-  auto n = std::make_shared<test::entry_counters>();
-  env.register_workflow("counted", test::counted_workflow(n));
+BOOST_FIXTURE_TEST_CASE(a_creation_the_store_refuses_is_tried_again_later,
+                        faulty_journal_engine) {
   journal->refuse_creation = true;
   park(env, "r1", {"k"});
   BOOST_TEST(!test::must(env.approvals->find_approval("k")).has_value());
