@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <functional>
 #include <optional>
+#include <unordered_map>
 
 #include <caf/all.hpp>
 
@@ -14,6 +15,11 @@ namespace {
 
 /// How long a failing store is left alone before expiring is tried again.
 constexpr auto retry_after_failure = std::chrono::seconds{1};
+/// How long a due approval whose firing failed is left alone, so that the
+/// keys due after it fire meanwhile (one record the store keeps refusing
+/// must not hold back every expiry behind it). Longer than the retry after
+/// a failed batch, so that the retry reads past the keys that failed.
+constexpr auto hold_after_failure = std::chrono::seconds{10};
 
 using keys_reply = model::result<std::vector<std::string>>;
 
@@ -31,6 +37,9 @@ struct timer_state {
   /// their reply also covers the runs that batch wakes.
   bool ticking = false;
   std::vector<std::function<void()>> after_tick;
+  /// Due approvals whose firing failed, and until when they are left
+  /// alone.
+  std::unordered_map<std::string, model::time_point> held;
 
   static inline const char* name = "signoff.expiry_timer";
 };
@@ -48,15 +57,47 @@ void arm(timer_pointer self, model::time_point at) {
   self->delayed_send(self, delay, tick_atom_v, ++st.timer);
 }
 
+/// Arms for the next deadline; one already past is a held key's (what else
+/// was due fired), which is tried again when its hold ends.
 void arm_for_next_deadline(timer_pointer self) {
-  const auto& eng = *self->state.eng;
+  const auto& st = self->state;
+  const auto& eng = *st.eng;
   auto next = eng.approvals().next_expiry();
   if (next.is_err()) {
     eng.log("reading the next expiry failed: " + next.error().message);
     arm(self, eng.now() + retry_after_failure);
+  } else if (next.value() && *next.value() <= eng.now() && !st.held.empty()) {
+    arm(self, std::min_element(st.held.begin(), st.held.end(),
+                               [](const auto& a, const auto& b) {
+                                 return a.second < b.second;
+                               })
+                ->second);
   } else if (next.value()) {
     arm(self, *next.value());
   }
+}
+
+/// A batch being fired: each key's shard answers in its own time; the keys
+/// are reported in deadline order all the same.
+struct batch_progress {
+  explicit batch_progress(std::vector<std::string> due)
+      : keys(std::move(due)), expired(keys.size(), false), left(keys.size()) {}
+
+  std::vector<std::string> keys;
+  std::vector<bool> expired;
+  std::size_t left;
+  bool still_pending = false;
+  std::size_t failed = 0;
+  std::string failure;
+};
+
+/// Key `i` of the batch could not be fired: it is left alone a while.
+void held_after_failure(timer_pointer self, batch_progress& p, std::size_t i,
+                        std::string failure) {
+  auto& st = self->state;
+  ++p.failed;
+  p.failure = std::move(failure);
+  st.held[p.keys[i]] = st.eng->now() + hold_after_failure;
 }
 
 /// Fires one batch of due approvals through their shards (each does what
@@ -66,61 +107,55 @@ void arm_for_next_deadline(timer_pointer self) {
 /// approval fired and is still pending (its next level may be due too). A
 /// batch of which nothing fired (the store refuses every write: a full
 /// disk) is an error, so the timer tries again later instead of reading
-/// the same batch at once, again and again.
+/// the same batch at once, again and again. Keys whose firing failed are
+/// held (`hold_after_failure`): batches read past them meanwhile.
 void expire_batch(timer_pointer self,
                   std::function<void(keys_reply, bool more)> then) {
-  const auto& eng = *self->state.eng;
-  auto due
-    = eng.approvals().due_for_expiry(eng.now(), eng.config().expiry_batch);
+  auto& st = self->state;
+  const auto& eng = *st.eng;
+  const auto now = eng.now();
+  std::erase_if(st.held, [now](const auto& h) { return h.second <= now; });
+  const auto limit = eng.config().expiry_batch;
+  auto due = eng.approvals().due_for_expiry(now, limit + st.held.size());
   if (due.is_err()) {
     then(due.error(), false);
     return;
   }
-  const bool full = due->size() >= eng.config().expiry_batch;
+  const bool full = due->size() >= limit + st.held.size();
+  std::erase_if(
+    *due, [&st](const std::string& key) { return st.held.contains(key); });
+  if (due->size() > limit)
+    due->resize(limit);
   if (due->empty()) {
     then(std::vector<std::string>{}, full);
     return;
   }
-  // Each key's shard answers in its own time; the keys are reported in
-  // deadline order all the same.
-  struct progress {
-    std::size_t left;
-    std::vector<std::optional<std::string>> expired;
-    bool still_pending = false;
-    std::size_t failed = 0;
-    std::string failure;
-  };
-  auto p = std::make_shared<progress>(
-    progress{due->size(),
-             std::vector<std::optional<std::string>>(due->size()),
-             false,
-             0,
-             {}});
-  auto one_done = [p, then, full, batch = due->size()] {
+  auto p = std::make_shared<batch_progress>(std::move(*due));
+  auto one_done = [p, then, full] {
     if (--p->left > 0)
       return;
-    if (p->failed == batch) {
+    if (p->failed == p->keys.size()) {
       then(
         model::make_error(model::error_type::storage_error,
-                          "none of " + std::to_string(batch)
+                          "none of " + std::to_string(p->keys.size())
                             + " due approvals could be fired: " + p->failure),
         false);
       return;
     }
     std::vector<std::string> keys;
-    for (auto& key : p->expired)
-      if (key)
-        keys.push_back(std::move(*key));
+    for (std::size_t i = 0; i < p->keys.size(); ++i)
+      if (p->expired[i])
+        keys.push_back(std::move(p->keys[i]));
     then(std::move(keys), full || p->still_pending);
   };
-  for (std::size_t i = 0; i < due->size(); ++i) {
-    auto& key = (*due)[i];
+  for (std::size_t i = 0; i < p->keys.size(); ++i) {
+    const auto& key = p->keys[i];
     model::decision d{key, model::decision_kind::expire, {}, {}, "system"};
     self
       ->request(eng.shard_for(key), caf::infinite, decide_atom_v,
                 decision_request{std::move(d), true})
       .then(
-        [p, i, one_done](model::result<decision_report>& report) {
+        [self, p, i, one_done](model::result<decision_report>& report) {
           // A decision committed first wins the race, and this one is
           // refused: not expired by us. A reminder or an escalation leaves
           // the approval pending.
@@ -128,21 +163,18 @@ void expire_batch(timer_pointer self,
           // moved on; any other refusal leaves it due.
           if (report.is_err()
               && !report.error().is(model::error_type::approval_conflict)
-              && !report.error().is(model::error_type::not_found)) {
-            ++p->failed;
-            p->failure = report.error().message;
-          }
+              && !report.error().is(model::error_type::not_found))
+            held_after_failure(self, *p, i, report.error().message);
           if (report.is_ok() && report->applied) {
             if (report->approval.status.is_pending())
               p->still_pending = true;
             else
-              p->expired[i] = report->approval.key;
+              p->expired[i] = true;
           }
           one_done();
         },
-        [p, one_done, self](caf::error& e) {
-          ++p->failed;
-          p->failure = self->system().render(e);
+        [self, p, i, one_done](caf::error& e) {
+          held_after_failure(self, *p, i, self->system().render(e));
           one_done();
         });
   }

@@ -78,16 +78,18 @@ std::string branch_of(const model::saved_workflow_state& run, std::size_t i) {
 }
 
 /// An approval store whose writes fail while `refusing` is set (a full
-/// disk, say); it counts the writes it refused.
+/// disk, say), and writes of the keys in `refusing_keys` always (records it
+/// cannot write); it counts the writes it refused.
 class refusing_approval_store final : public test::forwarding_approval_store {
 public:
   using forwarding_approval_store::forwarding_approval_store;
 
   std::atomic<bool> refusing{false};
+  std::set<std::string> refusing_keys;
   std::atomic<int> refused{0};
 
   model::result<void> apply(persistence::approval_change change) override {
-    if (refusing) {
+    if (refusing || refusing_keys.contains(change.after.key)) {
       ++refused;
       return model::make_error(model::error_type::storage_error,
                                "no space left on the device");
@@ -920,8 +922,18 @@ BOOST_AUTO_TEST_CASE(due_approvals_the_store_refuses_are_tried_again_later) {
   env.run();
   BOOST_TEST(store->refused == 2);
 
+  // The retry reads past the keys that failed, which are left alone a
+  // while, and fires the one behind them.
   store->refusing = false;
   env.advance_time(500ms);
+  env.run();
+  env.advance_time(0s);
+  env.run();
+  BOOST_TEST(env.approval("c").status.state == model::approval_state::expired);
+  BOOST_TEST(env.approval("a").status.is_pending());
+  BOOST_TEST(env.approval("b").status.is_pending());
+
+  env.advance_time(9s);
   env.run();
   env.advance_time(0s);
   env.run();
@@ -930,6 +942,59 @@ BOOST_AUTO_TEST_CASE(due_approvals_the_store_refuses_are_tried_again_later) {
                key);
   for (const std::string run : {"r1", "r2", "r3"})
     BOOST_TEST(branch_of(env.stored(run), 0) == "APPROVAL_EXPIRED", run);
+  BOOST_TEST(store->refused == 2);
+}
+
+// Two due approvals whose records the store never takes fill the timer's
+// whole batch: they fail, are left alone, and the approvals due after them
+// expire a second later all the same; the two are tried again when their
+// hold ends, not in a loop meanwhile.
+BOOST_AUTO_TEST_CASE(approvals_that_cannot_expire_do_not_hold_back_others) {
+  std::shared_ptr<refusing_approval_store> store;
+  deterministic_engine env{[&](actors::orchestrator_config& c) {
+    store = std::make_shared<refusing_approval_store>(c.approval_store);
+    c.approval_store = store;
+    c.expiry_batch = 2;
+  }};
+  auto n = std::make_shared<test::entry_counters>();
+  model::approval_options expiring;
+  expiring.expires_in = 1min;
+  env.register_workflow("counted", test::counted_workflow(n, expiring));
+  park(env, "r1", {"a"});
+  park(env, "r2", {"b"});
+  park(env, "r3", {"c"});
+  park(env, "r4", {"d"});
+  store->refusing_keys = {"a", "b"};
+  env.advance_time(2min);
+  env.run();
+  BOOST_TEST(store->refused == 2);
+  env.advance_time(1s);
+  env.run();
+  for (int i = 0; i < 3; ++i) {
+    env.advance_time(0s);
+    env.run();
+  }
+  BOOST_TEST(env.approval("c").status.state == model::approval_state::expired);
+  BOOST_TEST(env.approval("d").status.state == model::approval_state::expired);
+  BOOST_TEST(branch_of(env.stored("r4"), 0) == "APPROVAL_EXPIRED");
+  BOOST_TEST(env.approval("a").status.is_pending());
+  BOOST_TEST(store->refused == 2, "a held key was tried again at once");
+
+  env.advance_time(8s);
+  env.run();
+  BOOST_TEST(store->refused == 2);
+  env.advance_time(1s);
+  env.run();
+  BOOST_TEST(store->refused == 4,
+             "a held key is tried again when its hold ends");
+
+  store->refusing_keys.clear();
+  env.advance_time(10s);
+  env.run();
+  env.advance_time(0s);
+  env.run();
+  BOOST_TEST(env.approval("a").status.state == model::approval_state::expired);
+  BOOST_TEST(env.approval("b").status.state == model::approval_state::expired);
 }
 
 // More approvals than one poll reads were decided by another process, none
