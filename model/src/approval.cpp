@@ -4,6 +4,7 @@
 #include <ostream>
 
 #include "enum_names.hpp"
+#include "field_sinks.hpp"
 #include "json_fields.hpp"
 
 namespace signoff::model {
@@ -30,6 +31,66 @@ constexpr detail::name_table<decision_kind, 5> decision_kind_names{{
   {decision_kind::cancel, "cancel"},
   {decision_kind::expire, "expire"},
 }};
+
+// Each type's fields, listed once for its JSON value and its JSON text.
+
+template <class Sink>
+void write_fields(const approval_status& s, Sink& f) {
+  f.string("status", detail::name_of(approval_state_names, s.state));
+  if (!s.is_pending()) {
+    f.json("value", s.value);
+    f.string("decidedBy", s.decided_by);
+    f.time("decidedAt", s.decided_at);
+    f.string("reason", s.reason);
+  }
+}
+
+template <class Sink>
+void write_fields(const approval_grant& g, Sink& f) {
+  f.string("approver", g.approver);
+  f.number("at", to_millis(g.at));
+  f.json("value", g.value);
+  f.boolean("edited", g.edited);
+}
+
+template <class Sink>
+void write_fields(const escalation_level& e, Sink& f) {
+  f.strings("assignees", e.assignees);
+  f.strings("candidateGroups", e.candidate_groups);
+  f.number("deadlineInMs", e.deadline_in.count());
+}
+
+template <class Sink>
+void write_fields(const approval_record& r, Sink& f) {
+  f.number("version", approval_format_version);
+  f.string("key", r.key);
+  f.object("status", [&r](auto& inner) { write_fields(r.status, inner); });
+  f.string("pendingReason", r.spec.pending_reason);
+  f.json("metadata", r.spec.metadata);
+  f.time("expiresAt", r.spec.expires_at);
+  f.number("quorum", r.spec.quorum);
+  f.string("runId", r.spec.run_id);
+  f.string("workflowName", r.spec.workflow_name);
+  f.number("createdAt", to_millis(r.created_at));
+  f.objects("grants", r.grants,
+            [](const auto& g, auto& inner) { write_fields(g, inner); });
+  f.number("revision", r.revision);
+  f.strings("assignees", r.spec.assignees);
+  f.strings("candidateGroups", r.spec.candidate_groups);
+  f.number("priority", r.spec.priority);
+  f.objects("escalations", r.spec.escalations,
+            [](const auto& e, auto& inner) { write_fields(e, inner); });
+  f.millis("remindersMs", r.spec.reminders);
+  f.number("escalationLevel", r.escalation_level);
+  f.number("remindersSent", r.reminders_sent);
+}
+
+template <class T>
+boost::json::object fields_value(const T& x) {
+  detail::value_sink sink;
+  write_fields(x, sink);
+  return std::move(sink).take();
+}
 
 } // namespace
 
@@ -183,14 +244,7 @@ tag_invoke(boost::json::try_value_to_tag<approval_state>,
 
 void tag_invoke(boost::json::value_from_tag, boost::json::value& out,
                 const approval_status& s) {
-  boost::json::object obj{{"status", to_string(s.state)}};
-  if (!s.is_pending()) {
-    obj["value"] = s.value;
-    obj["decidedBy"] = s.decided_by;
-    obj["decidedAt"] = detail::optional_time(s.decided_at);
-    obj["reason"] = s.reason;
-  }
-  out = std::move(obj);
+  out = fields_value(s);
 }
 
 boost::json::result<approval_status>
@@ -213,10 +267,7 @@ tag_invoke(boost::json::try_value_to_tag<approval_status>,
 
 void tag_invoke(boost::json::value_from_tag, boost::json::value& out,
                 const approval_grant& g) {
-  out = {{"approver", g.approver},
-         {"at", to_millis(g.at)},
-         {"value", g.value},
-         {"edited", g.edited}};
+  out = fields_value(g);
 }
 
 boost::json::result<approval_grant>
@@ -234,9 +285,7 @@ tag_invoke(boost::json::try_value_to_tag<approval_grant>,
 
 void tag_invoke(boost::json::value_from_tag, boost::json::value& out,
                 const escalation_level& e) {
-  out = {{"assignees", boost::json::value_from(e.assignees)},
-         {"candidateGroups", boost::json::value_from(e.candidate_groups)},
-         {"deadlineInMs", e.deadline_in.count()}};
+  out = fields_value(e);
 }
 
 boost::json::result<escalation_level>
@@ -257,14 +306,6 @@ tag_invoke(boost::json::try_value_to_tag<escalation_level>,
 
 namespace {
 
-boost::json::array reminder_millis(const std::vector<duration>& reminders) {
-  boost::json::array out;
-  out.reserve(reminders.size());
-  for (const auto& r : reminders)
-    out.emplace_back(r.count());
-  return out;
-}
-
 bool read_reminders(const boost::json::object& obj,
                     std::vector<duration>& out) {
   std::vector<std::int64_t> millis;
@@ -281,25 +322,12 @@ bool read_reminders(const boost::json::object& obj,
 
 void tag_invoke(boost::json::value_from_tag, boost::json::value& out,
                 const approval_record& r) {
-  out = {{"version", approval_format_version},
-         {"key", r.key},
-         {"status", boost::json::value_from(r.status)},
-         {"pendingReason", r.spec.pending_reason},
-         {"metadata", r.spec.metadata},
-         {"expiresAt", detail::optional_time(r.spec.expires_at)},
-         {"quorum", r.spec.quorum},
-         {"runId", r.spec.run_id},
-         {"workflowName", r.spec.workflow_name},
-         {"createdAt", to_millis(r.created_at)},
-         {"grants", boost::json::value_from(r.grants)},
-         {"revision", r.revision},
-         {"assignees", boost::json::value_from(r.spec.assignees)},
-         {"candidateGroups", boost::json::value_from(r.spec.candidate_groups)},
-         {"priority", r.spec.priority},
-         {"escalations", boost::json::value_from(r.spec.escalations)},
-         {"remindersMs", reminder_millis(r.spec.reminders)},
-         {"escalationLevel", r.escalation_level},
-         {"remindersSent", r.reminders_sent}};
+  out = fields_value(r);
+}
+
+void append_json(std::string& out, const approval_record& r) {
+  detail::text_sink sink{out};
+  write_fields(r, sink);
 }
 
 boost::json::result<approval_record>

@@ -20,7 +20,9 @@ std::string be32(std::uint32_t n) {
 } // namespace
 
 std::string encode_approval(const model::approval_record& r) {
-  return be64(r.revision) + encode(r);
+  auto out = be64(r.revision);
+  model::append_json(out, r);
+  return out;
 }
 
 std::optional<std::uint64_t> stored_revision(std::string_view value) noexcept {

@@ -1,4 +1,5 @@
 #include <concepts>
+#include <limits>
 #include <map>
 #include <optional>
 #include <ostream>
@@ -248,6 +249,43 @@ BOOST_AUTO_TEST_CASE(approval_record_carries_its_format_version) {
   BOOST_TEST(jv.at("key").as_string() == "approval:manager:ord_1");
   BOOST_TEST(jv.at("status").at("status").as_string() == "pending");
   BOOST_TEST(jv.at("quorum").to_number<int>() == 3);
+}
+
+// The stores write an approval's text directly: it is, byte for byte, the
+// text of its JSON value, whatever its strings hold, decided or not.
+BOOST_AUTO_TEST_CASE(approval_record_text_is_the_text_of_its_value) {
+  using namespace std::string_literals;
+  std::vector<approval_record> records{approval_record{}, full_record()};
+  for (auto state : {approval_state::approved, approval_state::edited,
+                     approval_state::rejected, approval_state::expired,
+                     approval_state::cancelled}) {
+    auto r = full_record();
+    r.status = decided(state);
+    records.push_back(r);
+  }
+  auto awkward = full_record();
+  awkward.key = "q\"\\/\x01\x1f\n\t\x7f \xc3\xa9 \xff\xfe end"s;
+  awkward.spec.pending_reason = "nul \0 inside"s;
+  awkward.spec.assignees = {"", "\"alice\"", "tab\there", "\b\f\r"};
+  awkward.spec.metadata = {
+    {"ratio", 0.1}, {"big", 1.5e300}, {"neg", -7}, {"esc\x02aped", "\b\f\r"}};
+  awkward.revision = std::numeric_limits<std::uint64_t>::max();
+  awkward.spec.priority = std::numeric_limits<std::int32_t>::min();
+  awkward.status = decided(approval_state::edited);
+  awkward.status.reason = "line\nbreak";
+  records.push_back(awkward);
+
+  for (const auto& r : records) {
+    std::string text = "prefix:";
+    append_json(text, r);
+    BOOST_TEST(text == "prefix:" + bj::serialize(bj::value_from(r)));
+    bj::parse_options options;
+    options.allow_invalid_utf8 = true;
+    auto back = bj::try_value_to<approval_record>(
+      bj::parse(std::string_view{text}.substr(7), {}, options));
+    BOOST_TEST_REQUIRE(!back.has_error());
+    BOOST_TEST((*back == r));
+  }
 }
 
 BOOST_AUTO_TEST_CASE(approval_record_of_version_1_still_reads) {

@@ -301,5 +301,9 @@ void tag_invoke(boost::json::value_from_tag, boost::json::value& out,
 boost::json::result<approval_record>
 tag_invoke(boost::json::try_value_to_tag<approval_record>,
            const boost::json::value& in);
+/// Appends the persisted form to `out` as JSON text (what serializing
+/// `value_from(r)` gives, written directly: stores write it on every
+/// change).
+void append_json(std::string& out, const approval_record& r);
 
 } // namespace signoff::model
