@@ -32,8 +32,8 @@ public:
   void boolean(std::string_view name, bool b) {
     object_.emplace(name, b);
   }
-  void json(std::string_view name, const boost::json::value& v) {
-    object_.emplace(name, v);
+  void json(std::string_view name, boost::json::value v) {
+    object_.emplace(name, std::move(v));
   }
   /// Epoch milliseconds, or null for none.
   void time(std::string_view name, const std::optional<time_point>& t) {

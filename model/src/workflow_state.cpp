@@ -3,6 +3,7 @@
 #include <ostream>
 
 #include "enum_names.hpp"
+#include "field_sinks.hpp"
 #include "json_fields.hpp"
 #include "signoff/model/limits.hpp"
 
@@ -45,31 +46,29 @@ bool read_outcome(const boost::json::object& obj, outcome_type& out) {
 
 /// The fields of `s` in the order its JSON has them; with `body`, its
 /// checkpoints, input and metadata too.
-boost::json::object run_to_json(const saved_workflow_state& s, bool body) {
-  boost::json::object out;
-  out.reserve(14);
-  out.emplace("version", run_format_version);
-  out.emplace("runId", s.run_id);
-  out.emplace("workflowName", s.workflow_name);
-  out.emplace("status", to_string(s.status));
+template <class Sink>
+void write_fields(const saved_workflow_state& s, bool body, Sink& f) {
+  f.number("version", run_format_version);
+  f.string("runId", s.run_id);
+  f.string("workflowName", s.workflow_name);
+  f.string("status", to_string(s.status));
   if (body) {
     boost::json::object checkpoints;
     for (const auto& [key, saved] : s.checkpoints)
       checkpoints[key] = boost::json::value_from(saved);
-    out.emplace("resumeState", std::move(checkpoints));
+    f.json("resumeState", std::move(checkpoints));
   }
-  out.emplace("pendingApprovals", boost::json::value_from(s.pending_approvals));
-  out.emplace("approvalKeys", boost::json::value_from(s.approval_keys));
-  out.emplace("pendingReason", s.pending_reason);
+  f.strings("pendingApprovals", s.pending_approvals);
+  f.strings("approvalKeys", s.approval_keys);
+  f.string("pendingReason", s.pending_reason);
   if (body) {
-    out.emplace("input", s.input);
-    out.emplace("metadata", s.metadata);
+    f.json("input", s.input);
+    f.json("metadata", s.metadata);
   }
-  out.emplace("startedAt", to_millis(s.started_at));
-  out.emplace("updatedAt", to_millis(s.updated_at));
-  out.emplace("result", outcome_to_json(s.outcome));
-  out.emplace("cancelledBy", s.cancelled_by);
-  return out;
+  f.number("startedAt", to_millis(s.started_at));
+  f.number("updatedAt", to_millis(s.updated_at));
+  f.json("result", outcome_to_json(s.outcome));
+  f.string("cancelledBy", s.cancelled_by);
 }
 
 } // namespace
@@ -125,11 +124,14 @@ tag_invoke(boost::json::try_value_to_tag<run_status>,
 
 void tag_invoke(boost::json::value_from_tag, boost::json::value& out,
                 const saved_workflow_state& s) {
-  out = run_to_json(s, true);
+  detail::value_sink sink;
+  write_fields(s, true, sink);
+  out = std::move(sink).take();
 }
 
-boost::json::object run_header_to_json(const saved_workflow_state& s) {
-  return run_to_json(s, false);
+void append_header_json(std::string& out, const saved_workflow_state& s) {
+  detail::text_sink sink{out};
+  write_fields(s, false, sink);
 }
 
 boost::json::result<saved_workflow_state>

@@ -70,9 +70,14 @@ std::string audit_key(std::string_view key, std::uint64_t sequence) {
 
 std::string encode_run_header(const model::saved_workflow_state& run,
                               std::uint32_t checkpoints) {
-  auto header = model::run_header_to_json(run);
-  header.emplace("checkpoints", checkpoints);
-  return boost::json::serialize(header);
+  std::string out;
+  model::append_header_json(out, run);
+  // The count of the run's log joins the header's fields.
+  out.pop_back();
+  out += ",\"checkpoints\":";
+  out += std::to_string(checkpoints);
+  out += '}';
+  return out;
 }
 
 model::result<run_header> decode_run_header(std::string_view id,

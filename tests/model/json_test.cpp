@@ -381,6 +381,28 @@ BOOST_AUTO_TEST_CASE(a_cancelled_run_keeps_who_cancelled_it) {
   BOOST_TEST(!bj::try_value_to<saved_workflow_state>(jv).has_value());
 }
 
+// A store writes a run's header directly: byte for byte the text of the
+// run's JSON value without its checkpoints, input and metadata.
+BOOST_AUTO_TEST_CASE(run_header_text_is_the_text_of_its_value_less_the_body) {
+  using namespace std::string_literals;
+  auto awkward = full_state();
+  awkward.run_id = "r\"\\\x01\xff\n"s;
+  awkward.pending_approvals = {"a\tb", "\xc3\xa9"};
+  awkward.pending_reason = "nul \0 inside"s;
+  awkward.cancelled_by = "\x1f";
+  awkward.outcome = ok(bj::value{{"ratio", 0.1}, {"big", 1.5e300}});
+  for (const auto& s : {saved_workflow_state{}, full_state(), awkward}) {
+    const auto whole = bj::value_from(s);
+    bj::object header;
+    for (const auto& [name, field] : whole.as_object())
+      if (name != "resumeState" && name != "input" && name != "metadata")
+        header.emplace(name, field);
+    std::string text = "prefix:";
+    append_header_json(text, s);
+    BOOST_TEST(text == "prefix:" + bj::serialize(header));
+  }
+}
+
 BOOST_AUTO_TEST_CASE(saved_workflow_state_carries_its_format_version) {
   auto jv = bj::value_from(full_state());
   BOOST_TEST(jv.at("version").to_number<int>() == 1);

@@ -90,11 +90,10 @@ tag_invoke(boost::json::try_value_to_tag<run_status>,
 /// Persisted form; carries a format `version`.
 void tag_invoke(boost::json::value_from_tag, boost::json::value& out,
                 const saved_workflow_state& s);
-/// The JSON of `s` without its checkpoints ("resumeState"), input and
-/// metadata: what a store that keeps those apart rewrites on every change
-/// of the run, built without copying them.
-[[nodiscard]] boost::json::object
-run_header_to_json(const saved_workflow_state& s);
+/// Appends to `out` the JSON text of `s` without its checkpoints
+/// ("resumeState"), input and metadata: what a store that keeps those apart
+/// rewrites on every change of the run, written without copying them.
+void append_header_json(std::string& out, const saved_workflow_state& s);
 boost::json::result<saved_workflow_state>
 tag_invoke(boost::json::try_value_to_tag<saved_workflow_state>,
            const boost::json::value& in);
