@@ -1,14 +1,35 @@
 #include "signoff/model/audit_entry.hpp"
 
+#include "field_sinks.hpp"
 #include "json_fields.hpp"
 
 namespace signoff::model {
 
+namespace {
+
+template <class Sink>
+void write_fields(const audit_entry& e, Sink& f) {
+  f.string("key", e.key);
+  f.number("sequence", e.sequence);
+  f.string("action", e.action);
+  f.string("actor", e.actor);
+  f.number("at", to_millis(e.at));
+  f.string("reason", e.reason);
+  f.json("value", e.value);
+}
+
+} // namespace
+
 void tag_invoke(boost::json::value_from_tag, boost::json::value& out,
                 const audit_entry& e) {
-  out = {{"key", e.key},     {"sequence", e.sequence}, {"action", e.action},
-         {"actor", e.actor}, {"at", to_millis(e.at)},  {"reason", e.reason},
-         {"value", e.value}};
+  detail::value_sink sink;
+  write_fields(e, sink);
+  out = std::move(sink).take();
+}
+
+void append_json(std::string& out, const audit_entry& e) {
+  detail::text_sink sink{out};
+  write_fields(e, sink);
 }
 
 boost::json::result<audit_entry>

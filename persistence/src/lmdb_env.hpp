@@ -346,9 +346,4 @@ model::result<T> decode(std::string_view bytes, std::string_view what) {
   return corrupt_record(what);
 }
 
-template <class T>
-std::string encode(const T& value) {
-  return boost::json::serialize(boost::json::value_from(value));
-}
-
 } // namespace signoff::persistence::detail

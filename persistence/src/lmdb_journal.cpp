@@ -271,9 +271,12 @@ void lmdb_journal::encode(const approval_change& change,
     unindex_approval(out, after.key, *change.before);
   add(out, op::put, table::approvals, after.key, encode_approval(after));
   index_approval(out, after);
-  for (const auto& entry : change.audit)
+  for (const auto& entry : change.audit) {
+    std::string text;
+    model::append_json(text, entry);
     add(out, op::put, table::audit, audit_key(after.key, entry.sequence),
-        detail::encode(entry));
+        std::move(text));
+  }
   for (const auto& event : change.events) {
     const auto* at
       = event.is_object() ? event.as_object().if_contains("at") : nullptr;

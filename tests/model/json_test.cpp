@@ -321,6 +321,16 @@ BOOST_AUTO_TEST_CASE(audit_entry_round_trips) {
   created.actor = "run:run-1";
   created.at = t0;
   BOOST_TEST(round_trip(created) == created);
+
+  // The text a store writes is, byte for byte, the text of the value.
+  auto awkward = e;
+  awkward.reason = "q\"\\\x01\n\xff";
+  awkward.sequence = std::numeric_limits<std::uint64_t>::max();
+  for (const auto& entry : {e, created, awkward}) {
+    std::string text;
+    append_json(text, entry);
+    BOOST_TEST(text == bj::serialize(bj::value_from(entry)));
+  }
 }
 
 BOOST_AUTO_TEST_CASE(saved_workflow_state_round_trips_with_checkpoints) {

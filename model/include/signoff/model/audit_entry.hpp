@@ -34,5 +34,8 @@ void tag_invoke(boost::json::value_from_tag, boost::json::value& out,
 boost::json::result<audit_entry>
 tag_invoke(boost::json::try_value_to_tag<audit_entry>,
            const boost::json::value& in);
+/// Appends `e`'s JSON text to `out` (what serializing `value_from(e)`
+/// gives, written directly: stores write one on every change).
+void append_json(std::string& out, const audit_entry& e);
 
 } // namespace signoff::model
