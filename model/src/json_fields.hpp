@@ -69,11 +69,6 @@ inline bool read_optional_time(const boost::json::object& obj,
   return true;
 }
 
-/// JSON for an optional instant: epoch milliseconds or null.
-inline boost::json::value optional_time(const std::optional<time_point>& t) {
-  return t ? boost::json::value(to_millis(*t)) : boost::json::value{};
-}
-
 /// The error every failed read reports.
 inline boost::system::error_code malformed() {
   return boost::json::make_error_code(boost::json::error::not_object);
