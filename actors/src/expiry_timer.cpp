@@ -57,8 +57,9 @@ void arm(timer_pointer self, model::time_point at) {
   self->delayed_send(self, delay, tick_atom_v, ++st.timer);
 }
 
-/// Arms for the next deadline; one already past is a held key's (what else
-/// was due fired), which is tried again when its hold ends.
+/// Arms for the next deadline. One already past while keys are held may be
+/// a held key's, tried again when its hold ends, or another's that a
+/// failure kept from its tick: the timer looks again within a second.
 void arm_for_next_deadline(timer_pointer self) {
   const auto& st = self->state;
   const auto& eng = *st.eng;
@@ -67,11 +68,12 @@ void arm_for_next_deadline(timer_pointer self) {
     eng.log("reading the next expiry failed: " + next.error().message);
     arm(self, eng.now() + retry_after_failure);
   } else if (next.value() && *next.value() <= eng.now() && !st.held.empty()) {
-    arm(self, std::min_element(st.held.begin(), st.held.end(),
-                               [](const auto& a, const auto& b) {
-                                 return a.second < b.second;
-                               })
-                ->second);
+    const auto first_end = std::min_element(st.held.begin(), st.held.end(),
+                                            [](const auto& a, const auto& b) {
+                                              return a.second < b.second;
+                                            })
+                             ->second;
+    arm(self, std::min(first_end, eng.now() + retry_after_failure));
   } else if (next.value()) {
     arm(self, *next.value());
   }
@@ -108,24 +110,29 @@ void held_after_failure(timer_pointer self, batch_progress& p, std::size_t i,
 /// batch of which nothing fired (the store refuses every write: a full
 /// disk) is an error, so the timer tries again later instead of reading
 /// the same batch at once, again and again. Keys whose firing failed are
-/// held (`hold_after_failure`): batches read past them meanwhile.
-void expire_batch(timer_pointer self,
+/// held (`hold_after_failure`): with `skip_held` (the timer's own ticks),
+/// batches read past them meanwhile.
+void expire_batch(timer_pointer self, bool skip_held,
                   std::function<void(keys_reply, bool more)> then) {
   auto& st = self->state;
   const auto& eng = *st.eng;
   const auto now = eng.now();
   std::erase_if(st.held, [now](const auto& h) { return h.second <= now; });
   const auto limit = eng.config().expiry_batch;
-  auto due = eng.approvals().due_for_expiry(now, limit + st.held.size());
+  const auto skipped = skip_held ? st.held.size() : 0;
+  auto due = eng.approvals().due_for_expiry(now, limit + skipped);
   if (due.is_err()) {
     then(due.error(), false);
     return;
   }
-  const bool full = due->size() >= limit + st.held.size();
-  std::erase_if(
-    *due, [&st](const std::string& key) { return st.held.contains(key); });
-  if (due->size() > limit)
+  bool full = due->size() >= limit + skipped;
+  if (skip_held)
+    std::erase_if(
+      *due, [&st](const std::string& key) { return st.held.contains(key); });
+  if (due->size() > limit) {
     due->resize(limit);
+    full = true;
+  }
   if (due->empty()) {
     then(std::vector<std::string>{}, full);
     return;
@@ -181,28 +188,32 @@ void expire_batch(timer_pointer self,
 }
 
 /// Fires batches until nothing more may be due, then hands every key that
-/// expired to `then`. Ends: each firing moves its approval on for good.
+/// expired to `then`; held keys are tried too, as the caller asks for all
+/// that is due now. Ends: each round fires a key, which moves its approval
+/// on for good, or fails as a whole.
 void expire_all(timer_pointer self, std::vector<std::string> so_far,
                 std::function<void(keys_reply)> then) {
-  expire_batch(self, [self, so_far = std::move(so_far),
-                      then](keys_reply expired, bool more) mutable {
-    if (expired.is_err() && so_far.empty()) {
-      then(std::move(expired));
-      return;
-    }
-    if (expired.is_err()) {
-      // What expired before the failure did expire: the caller hears of it.
-      self->state.eng->log("expiring approvals failed: "
-                           + expired.error().message);
-      then(std::move(so_far));
-      return;
-    }
-    so_far.insert(so_far.end(), expired->begin(), expired->end());
-    if (more)
-      expire_all(self, std::move(so_far), then);
-    else
-      then(std::move(so_far));
-  });
+  expire_batch(self, false,
+               [self, so_far = std::move(so_far), then](keys_reply expired,
+                                                        bool more) mutable {
+                 if (expired.is_err() && so_far.empty()) {
+                   then(std::move(expired));
+                   return;
+                 }
+                 if (expired.is_err()) {
+                   // What expired before the failure did expire: the caller
+                   // hears of it.
+                   self->state.eng->log("expiring approvals failed: "
+                                        + expired.error().message);
+                   then(std::move(so_far));
+                   return;
+                 }
+                 so_far.insert(so_far.end(), expired->begin(), expired->end());
+                 if (more)
+                   expire_all(self, std::move(so_far), then);
+                 else
+                   then(std::move(so_far));
+               });
 }
 
 timer_impl::behavior_type timer_behavior(timer_pointer self,
@@ -230,7 +241,7 @@ timer_impl::behavior_type timer_behavior(timer_pointer self,
       st.armed.reset();
       st.eng->armed_for(model::time_point::max());
       st.ticking = true;
-      expire_batch(self, [self](keys_reply expired, bool more) {
+      expire_batch(self, true, [self](keys_reply expired, bool more) {
         auto& st = self->state;
         st.ticking = false;
         for (auto& waiting : std::exchange(st.after_tick, {}))

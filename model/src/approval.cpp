@@ -326,8 +326,7 @@ void tag_invoke(boost::json::value_from_tag, boost::json::value& out,
 }
 
 void append_json(std::string& out, const approval_record& r) {
-  detail::text_sink sink{out};
-  write_fields(r, sink);
+  detail::text_sink::write_object(out, [&r](auto& f) { write_fields(r, f); });
 }
 
 boost::json::result<approval_record>

@@ -28,8 +28,7 @@ void tag_invoke(boost::json::value_from_tag, boost::json::value& out,
 }
 
 void append_json(std::string& out, const audit_entry& e) {
-  detail::text_sink sink{out};
-  write_fields(e, sink);
+  detail::text_sink::write_object(out, [&e](auto& f) { write_fields(e, f); });
 }
 
 boost::json::result<audit_entry>

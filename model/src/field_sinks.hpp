@@ -82,18 +82,17 @@ private:
 /// (quote, backslash and control characters; other bytes as they are).
 void append_quoted(std::string& out, std::string_view text);
 
-/// Writes one object's fields as JSON text onto `out`: the constructor
-/// opens its brace, the destructor closes it.
+/// Writes an object's fields as JSON text onto a string.
 class text_sink {
 public:
-  explicit text_sink(std::string& out) : out_(out) {
-    out_ += '{';
+  /// Appends the object whose fields `write(sink)` gives to `out`.
+  template <class Write>
+  static void write_object(std::string& out, Write&& write) {
+    out += '{';
+    text_sink sink{out};
+    write(sink);
+    out += '}';
   }
-  ~text_sink() {
-    out_ += '}';
-  }
-  text_sink(const text_sink&) = delete;
-  text_sink& operator=(const text_sink&) = delete;
 
   void string(std::string_view name, std::string_view text) {
     key(name);
@@ -139,8 +138,7 @@ public:
   template <class Write>
   void object(std::string_view name, Write&& write) {
     key(name);
-    text_sink inner{out_};
-    write(inner);
+    write_object(out_, std::forward<Write>(write));
   }
   template <class Items, class Write>
   void objects(std::string_view name, const Items& items, Write&& write) {
@@ -150,13 +148,14 @@ public:
     for (const auto& item : items) {
       if (!std::exchange(first, false))
         out_ += ',';
-      text_sink inner{out_};
-      write(item, inner);
+      write_object(out_, [&](text_sink& inner) { write(item, inner); });
     }
     out_ += ']';
   }
 
 private:
+  explicit text_sink(std::string& out) : out_(out) {}
+
   /// Field names are the types' own literals: nothing to escape.
   void key(std::string_view name) {
     if (out_.back() != '{')

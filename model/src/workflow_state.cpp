@@ -130,8 +130,8 @@ void tag_invoke(boost::json::value_from_tag, boost::json::value& out,
 }
 
 void append_header_json(std::string& out, const saved_workflow_state& s) {
-  detail::text_sink sink{out};
-  write_fields(s, false, sink);
+  detail::text_sink::write_object(out,
+                                  [&s](auto& f) { write_fields(s, false, f); });
 }
 
 boost::json::result<saved_workflow_state>

@@ -947,8 +947,9 @@ BOOST_AUTO_TEST_CASE(due_approvals_the_store_refuses_are_tried_again_later) {
 
 // Two due approvals whose records the store never takes fill the timer's
 // whole batch: they fail, are left alone, and the approvals due after them
-// expire a second later all the same; the two are tried again when their
-// hold ends, not in a loop meanwhile.
+// expire a second later all the same, as does one whose deadline comes
+// while the two are held; the two are tried again when their hold ends,
+// not in a loop meanwhile, and at once when `expire` is asked for.
 BOOST_AUTO_TEST_CASE(approvals_that_cannot_expire_do_not_hold_back_others) {
   std::shared_ptr<refusing_approval_store> store;
   deterministic_engine env{[&](actors::orchestrator_config& c) {
@@ -960,10 +961,14 @@ BOOST_AUTO_TEST_CASE(approvals_that_cannot_expire_do_not_hold_back_others) {
   model::approval_options expiring;
   expiring.expires_in = 1min;
   env.register_workflow("counted", test::counted_workflow(n, expiring));
+  model::approval_options later = expiring;
+  later.expires_in = 2min + 3s;
+  env.register_workflow("later", test::counted_workflow(n, later));
   park(env, "r1", {"a"});
   park(env, "r2", {"b"});
   park(env, "r3", {"c"});
   park(env, "r4", {"d"});
+  park(env, "r5", {"e"}, "later");
   store->refusing_keys = {"a", "b"};
   env.advance_time(2min);
   env.run();
@@ -980,7 +985,13 @@ BOOST_AUTO_TEST_CASE(approvals_that_cannot_expire_do_not_hold_back_others) {
   BOOST_TEST(env.approval("a").status.is_pending());
   BOOST_TEST(store->refused == 2, "a held key was tried again at once");
 
-  env.advance_time(8s);
+  for (int i = 0; i < 3; ++i) {
+    env.advance_time(1s);
+    env.run();
+  }
+  BOOST_TEST(env.approval("e").status.state == model::approval_state::expired,
+             "a deadline that came while others were held waited for them");
+  env.advance_time(5s);
   env.run();
   BOOST_TEST(store->refused == 2);
   env.advance_time(1s);
@@ -989,10 +1000,12 @@ BOOST_AUTO_TEST_CASE(approvals_that_cannot_expire_do_not_hold_back_others) {
              "a held key is tried again when its hold ends");
 
   store->refusing_keys.clear();
-  env.advance_time(10s);
+  env.send(actors::expire_atom_v);
   env.run();
-  env.advance_time(0s);
-  env.run();
+  auto expired
+    = test::must(env.reply<model::result<std::vector<std::string>>>());
+  BOOST_TEST(expired == (std::vector<std::string>{"a", "b"}),
+             boost::test_tools::per_element());
   BOOST_TEST(env.approval("a").status.state == model::approval_state::expired);
   BOOST_TEST(env.approval("b").status.state == model::approval_state::expired);
 }
