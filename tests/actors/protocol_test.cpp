@@ -145,6 +145,26 @@ struct faulty_journal_engine {
     = std::make_shared<test::entry_counters>();
 };
 
+/// An engine whose approval store refuses writes on demand, firing due
+/// approvals two at a time, with the `counted` workflow registered on
+/// approvals that expire after a minute.
+struct refusing_store_engine {
+  refusing_store_engine() {
+    model::approval_options expiring;
+    expiring.expires_in = 1min;
+    env.register_workflow("counted", test::counted_workflow(n, expiring));
+  }
+
+  std::shared_ptr<refusing_approval_store> store;
+  deterministic_engine env{[this](actors::orchestrator_config& c) {
+    store = std::make_shared<refusing_approval_store>(c.approval_store);
+    c.approval_store = store;
+    c.expiry_batch = 2;
+  }};
+  std::shared_ptr<test::entry_counters> n
+    = std::make_shared<test::entry_counters>();
+};
+
 } // namespace
 
 BOOST_AUTO_TEST_SUITE(protocol)
@@ -897,17 +917,8 @@ BOOST_AUTO_TEST_CASE(a_decision_beaten_by_another_process_is_a_conflict) {
 // second later, not read the same batch again at once (a loop that would
 // hold a thread for as long as the disk stays full). Once the store takes
 // writes again, every due approval expires.
-BOOST_AUTO_TEST_CASE(due_approvals_the_store_refuses_are_tried_again_later) {
-  std::shared_ptr<refusing_approval_store> store;
-  deterministic_engine env{[&](actors::orchestrator_config& c) {
-    store = std::make_shared<refusing_approval_store>(c.approval_store);
-    c.approval_store = store;
-    c.expiry_batch = 2;
-  }};
-  auto n = std::make_shared<test::entry_counters>();
-  model::approval_options expiring;
-  expiring.expires_in = 1min;
-  env.register_workflow("counted", test::counted_workflow(n, expiring));
+BOOST_FIXTURE_TEST_CASE(due_approvals_the_store_refuses_are_tried_again_later,
+                        refusing_store_engine) {
   park(env, "r1", {"a"});
   park(env, "r2", {"b"});
   park(env, "r3", {"c"});
@@ -950,18 +961,9 @@ BOOST_AUTO_TEST_CASE(due_approvals_the_store_refuses_are_tried_again_later) {
 // expire a second later all the same, as does one whose deadline comes
 // while the two are held; the two are tried again when their hold ends,
 // not in a loop meanwhile, and at once when `expire` is asked for.
-BOOST_AUTO_TEST_CASE(approvals_that_cannot_expire_do_not_hold_back_others) {
-  std::shared_ptr<refusing_approval_store> store;
-  deterministic_engine env{[&](actors::orchestrator_config& c) {
-    store = std::make_shared<refusing_approval_store>(c.approval_store);
-    c.approval_store = store;
-    c.expiry_batch = 2;
-  }};
-  auto n = std::make_shared<test::entry_counters>();
-  model::approval_options expiring;
-  expiring.expires_in = 1min;
-  env.register_workflow("counted", test::counted_workflow(n, expiring));
-  model::approval_options later = expiring;
+BOOST_FIXTURE_TEST_CASE(approvals_that_cannot_expire_do_not_hold_back_others,
+                        refusing_store_engine) {
+  model::approval_options later;
   later.expires_in = 2min + 3s;
   env.register_workflow("later", test::counted_workflow(n, later));
   park(env, "r1", {"a"});
