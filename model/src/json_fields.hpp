@@ -6,6 +6,7 @@
 
 #include <optional>
 #include <string_view>
+#include <type_traits>
 
 #include <boost/json.hpp>
 
@@ -16,6 +17,10 @@ namespace signoff::model::detail {
 /// Reads the required field `name` into `out`; false if missing or mistyped.
 template <class T>
 bool read_field(const boost::json::object& obj, std::string_view name, T& out) {
+  // A value converted by Boost shares the document's storage, which may be
+  // a scratch buffer gone once the record is read.
+  static_assert(!std::is_same_v<T, boost::json::value>,
+                "read raw values with read_value_field");
   const auto* v = obj.if_contains(name);
   if (v == nullptr)
     return false;
@@ -39,8 +44,11 @@ bool read_optional_field(const boost::json::object& obj, std::string_view name,
 /// Copies `name` as a raw JSON value (null when missing).
 inline void read_value_field(const boost::json::object& obj,
                              std::string_view name, boost::json::value& out) {
-  const auto* v = obj.if_contains(name);
-  out = v != nullptr ? *v : boost::json::value{};
+  // Assigned, not constructed: `out` keeps its own storage.
+  if (const auto* v = obj.if_contains(name))
+    out = *v;
+  else
+    out = nullptr;
 }
 
 /// Reads an instant stored as epoch milliseconds.

@@ -22,6 +22,9 @@ using json::error_code;
 /// reads doubles from their text with std::from_chars, which rounds
 /// correctly.
 struct exact_number_handler {
+  explicit exact_number_handler(json::storage_ptr storage)
+      : stack{std::move(storage)} {}
+
   static constexpr std::size_t max_object_size = json::object::max_size();
   static constexpr std::size_t max_array_size = json::array::max_size();
   static constexpr std::size_t max_key_size = json::string::max_size();
@@ -119,9 +122,10 @@ struct exact_number_handler {
 
 boost::json::value parse_json(std::string_view text,
                               boost::system::error_code& ec,
-                              const boost::json::parse_options& options) {
-  json::basic_parser<exact_number_handler> parser{options};
-  parser.handler().stack.reset();
+                              const boost::json::parse_options& options,
+                              boost::json::storage_ptr storage) {
+  json::basic_parser<exact_number_handler> parser{options, storage};
+  parser.handler().stack.reset(std::move(storage));
   const auto used = parser.write_some(false, text.data(), text.size(), ec);
   if (!ec && used < text.size())
     ec = json::make_error_code(json::error::extra_data);

@@ -6,6 +6,7 @@
 // group-commit batch, growth of the map (ours or another process's), and the
 // small byte-level helpers the stores are written with.
 
+#include <array>
 #include <atomic>
 #include <compare>
 #include <cstdint>
@@ -19,6 +20,7 @@
 #include <string>
 #include <string_view>
 #include <sys/types.h>
+#include <type_traits>
 #include <vector>
 
 #include <boost/json.hpp>
@@ -330,20 +332,40 @@ void scan_duplicates(MDB_txn* txn, MDB_dbi dbi, std::string_view key,
 /// could have written.
 [[nodiscard]] model::error corrupt_record(std::string_view what);
 
-/// Parses a stored JSON record; a corrupt one is a STORAGE_ERROR naming it.
-template <class T>
-model::result<T> decode(std::string_view bytes, std::string_view what) {
+/// Parses a stored record's JSON text and returns `read(document)`; text
+/// that does not parse is a STORAGE_ERROR naming `what`. The document lives
+/// only during the call, its nodes in a buffer on the stack (one allocation
+/// less per node, none to free): `read` copies out what it keeps, into
+/// values of its own storage (assignment keeps the target's; a copy
+/// constructed from a node would keep the buffer's).
+template <class Read>
+auto with_document(std::string_view bytes, std::string_view what, Read read)
+  -> decltype(read(std::declval<boost::json::value&>())) {
+  std::array<unsigned char, 4096> buffer; // NOLINT: filled by the resource
+  boost::json::monotonic_resource scratch{buffer.data(), buffer.size()};
   boost::system::error_code ec;
   // Keys may hold any bytes, and records repeat their keys.
   boost::json::parse_options options;
   options.allow_invalid_utf8 = true;
-  auto parsed = model::parse_json(bytes, ec, options);
-  if (!ec) {
-    auto value = boost::json::try_value_to<T>(parsed);
-    if (value)
+  auto document = model::parse_json(bytes, ec, options, &scratch);
+  if (ec)
+    return corrupt_record(what);
+  return read(document);
+}
+
+/// Parses a stored record of type `T`; a corrupt one is a STORAGE_ERROR
+/// naming it.
+template <class T>
+model::result<T> decode(std::string_view bytes, std::string_view what) {
+  static_assert(!std::is_same_v<T, boost::json::value>,
+                "a document is read in place: use with_document");
+  return with_document(
+    bytes, what, [what](const boost::json::value& doc) -> model::result<T> {
+      auto value = boost::json::try_value_to<T>(doc);
+      if (!value)
+        return corrupt_record(what);
       return std::move(*value);
-  }
-  return corrupt_record(what);
+    });
 }
 
 } // namespace signoff::persistence::detail

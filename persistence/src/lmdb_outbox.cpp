@@ -100,23 +100,27 @@ private:
 
   static model::result<outbox_entry> read(std::string_view key,
                                           std::string_view bytes) {
-    auto doc = decode<boost::json::value>(bytes, "outbox entry");
-    if (doc.is_err())
-      return doc.error();
-    const auto* obj = doc->if_object();
-    const auto* event = obj ? obj->if_contains("event") : nullptr;
-    const auto* attempts = obj ? obj->if_contains("attempts") : nullptr;
-    const auto* next = obj ? obj->if_contains("nextAttempt") : nullptr;
-    // A count that is no uint32 (negative, fractional, too large) is
-    // corrupt; reading it as one would throw.
-    boost::system::error_code not_a_count;
-    const auto count
-      = attempts ? attempts->to_number<std::uint32_t>(not_a_count) : 0;
-    if (event == nullptr || attempts == nullptr || not_a_count
-        || next == nullptr || !next->is_int64())
-      return corrupt_record("outbox entry");
-    return outbox_entry{from_be64(key), *event, count,
-                        model::from_millis(next->get_int64())};
+    return with_document(
+      bytes, "outbox entry",
+      [key](const boost::json::value& doc) -> model::result<outbox_entry> {
+        const auto* obj = doc.if_object();
+        const auto* event = obj ? obj->if_contains("event") : nullptr;
+        const auto* attempts = obj ? obj->if_contains("attempts") : nullptr;
+        const auto* next = obj ? obj->if_contains("nextAttempt") : nullptr;
+        // A count that is no uint32 (negative, fractional, too large) is
+        // corrupt; reading it as one would throw.
+        boost::system::error_code not_a_count;
+        const auto count
+          = attempts ? attempts->to_number<std::uint32_t>(not_a_count) : 0;
+        if (event == nullptr || attempts == nullptr || not_a_count
+            || next == nullptr || !next->is_int64())
+          return corrupt_record("outbox entry");
+        // The event copied into storage of its own, out of the document's.
+        return outbox_entry{
+          from_be64(key),
+          boost::json::value(*event, boost::json::storage_ptr{}), count,
+          model::from_millis(next->get_int64())};
+      });
   }
 
   std::shared_ptr<lmdb_env> env_;

@@ -83,23 +83,23 @@ std::string encode_run_header(const model::saved_workflow_state& run,
 model::result<run_header> decode_run_header(std::string_view id,
                                             std::string_view value) {
   const auto what = "run " + std::string{id};
-  auto doc = decode<boost::json::value>(value, what);
-  if (doc.is_err())
-    return doc.error();
-  auto* obj = doc->if_object();
-  const auto* count = obj ? obj->if_contains("checkpoints") : nullptr;
-  if (count == nullptr || !count->is_int64() || count->get_int64() < 0
-      || count->get_int64() > UINT32_MAX)
-    return corrupt_record(what);
-  run_header out;
-  out.checkpoints = static_cast<std::uint32_t>(count->get_int64());
-  obj->erase("checkpoints");
-  (*obj)["resumeState"] = boost::json::object{};
-  auto run = boost::json::try_value_to<model::saved_workflow_state>(*doc);
-  if (!run || run->run_id != id)
-    return corrupt_record(what);
-  out.run = std::move(*run);
-  return out;
+  return with_document(
+    value, what, [&](boost::json::value& doc) -> model::result<run_header> {
+      auto* obj = doc.if_object();
+      const auto* count = obj ? obj->if_contains("checkpoints") : nullptr;
+      if (count == nullptr || !count->is_int64() || count->get_int64() < 0
+          || count->get_int64() > UINT32_MAX)
+        return corrupt_record(what);
+      run_header out;
+      out.checkpoints = static_cast<std::uint32_t>(count->get_int64());
+      obj->erase("checkpoints");
+      (*obj)["resumeState"] = boost::json::object{};
+      auto run = boost::json::try_value_to<model::saved_workflow_state>(doc);
+      if (!run || run->run_id != id)
+        return corrupt_record(what);
+      out.run = std::move(*run);
+      return out;
+    });
 }
 
 std::string encode_run_inputs(const model::saved_workflow_state& run) {
@@ -110,17 +110,17 @@ std::string encode_run_inputs(const model::saved_workflow_state& run) {
 model::result<void> decode_run_inputs(std::string_view value,
                                       model::saved_workflow_state& run) {
   const auto what = "input of run " + run.run_id;
-  auto doc = decode<boost::json::value>(value, what);
-  if (doc.is_err())
-    return doc.error();
-  const auto* obj = doc->if_object();
-  const auto* input = obj ? obj->if_contains("input") : nullptr;
-  const auto* metadata = obj ? obj->if_contains("metadata") : nullptr;
-  if (input == nullptr || metadata == nullptr)
-    return corrupt_record(what);
-  run.input = *input;
-  run.metadata = *metadata;
-  return model::ok();
+  return with_document(
+    value, what, [&](const boost::json::value& doc) -> model::result<void> {
+      const auto* obj = doc.if_object();
+      const auto* input = obj ? obj->if_contains("input") : nullptr;
+      const auto* metadata = obj ? obj->if_contains("metadata") : nullptr;
+      if (input == nullptr || metadata == nullptr)
+        return corrupt_record(what);
+      run.input = *input;
+      run.metadata = *metadata;
+      return model::ok();
+    });
 }
 
 std::string checkpoint_prefix(std::string_view run_id) {
@@ -135,27 +135,31 @@ std::string checkpoint_key(std::string_view run_id, std::uint32_t number) {
 
 std::string encode_checkpoint(const std::string& key,
                               const model::checkpoint& result) {
-  return boost::json::serialize(boost::json::value{
-    {"key", key}, {"result", boost::json::value_from(result)}});
+  std::string out = R"({"key":)";
+  out += boost::json::serialize(boost::json::string_view{key});
+  out += R"(,"result":)";
+  model::append_json(out, result);
+  out += '}';
+  return out;
 }
 
 model::result<void> decode_checkpoint(std::string_view value,
                                       model::saved_workflow_state& run) {
   const auto what = "checkpoint of run " + run.run_id;
-  auto doc = decode<boost::json::value>(value, what);
-  if (doc.is_err())
-    return doc.error();
-  const auto* obj = doc->if_object();
-  const auto* key = obj ? obj->if_contains("key") : nullptr;
-  const auto* result = obj ? obj->if_contains("result") : nullptr;
-  if (key == nullptr || !key->is_string() || result == nullptr)
-    return corrupt_record(what);
-  auto saved = boost::json::try_value_to<model::checkpoint>(*result);
-  if (!saved)
-    return corrupt_record(what);
-  run.checkpoints.insert_or_assign(std::string{key->get_string()},
-                                   std::move(*saved));
-  return model::ok();
+  return with_document(
+    value, what, [&](const boost::json::value& doc) -> model::result<void> {
+      const auto* obj = doc.if_object();
+      const auto* key = obj ? obj->if_contains("key") : nullptr;
+      const auto* result = obj ? obj->if_contains("result") : nullptr;
+      if (key == nullptr || !key->is_string() || result == nullptr)
+        return corrupt_record(what);
+      auto saved = boost::json::try_value_to<model::checkpoint>(*result);
+      if (!saved)
+        return corrupt_record(what);
+      run.checkpoints.insert_or_assign(std::string{key->get_string()},
+                                       std::move(*saved));
+      return model::ok();
+    });
 }
 
 std::string name_key(const std::string& name) {

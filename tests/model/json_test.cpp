@@ -333,6 +333,53 @@ BOOST_AUTO_TEST_CASE(audit_entry_round_trips) {
   }
 }
 
+/// True if `v` keeps its nodes in the default resource, not a document's.
+bool owns_storage(const bj::value& v) {
+  return v.storage().get() == bj::storage_ptr{}.get();
+}
+
+/// The text of `x` parsed into a resource of its own, converted back, and
+/// the resource freed before the result is returned.
+template <class T>
+T read_from_scratch(const T& x) {
+  bj::monotonic_resource scratch;
+  const auto doc = bj::parse(bj::serialize(bj::value_from(x)), &scratch);
+  auto back = bj::try_value_to<T>(doc);
+  BOOST_REQUIRE(!back.has_error());
+  return std::move(*back);
+}
+
+// Stores read records from a scratch document whose nodes are gone once
+// the record is read: every value a record holds must be a copy of its own.
+BOOST_AUTO_TEST_CASE(records_read_from_a_document_own_their_values) {
+  auto r = full_record();
+  r.status = decided(approval_state::edited);
+  const auto record = read_from_scratch(r);
+  BOOST_TEST(record == r);
+  BOOST_TEST(owns_storage(record.spec.metadata));
+  BOOST_TEST(owns_storage(record.status.value));
+  for (const auto& grant : record.grants)
+    BOOST_TEST(owns_storage(grant.value));
+
+  const auto run = read_from_scratch(full_state());
+  BOOST_TEST(run == full_state());
+  BOOST_TEST(owns_storage(run.input));
+  BOOST_TEST(owns_storage(run.metadata));
+  for (const auto& [key, saved] : run.checkpoints)
+    BOOST_TEST(
+      owns_storage(saved.is_ok() ? saved.value() : saved.error().details), key);
+  BOOST_REQUIRE(run.outcome.has_value());
+  BOOST_TEST(owns_storage(run.outcome->error().details));
+
+  audit_entry e;
+  e.key = "k";
+  e.action = "edited";
+  e.value = {{"amount", 900}};
+  BOOST_TEST(owns_storage(read_from_scratch(e).value));
+  const auto step = read_from_scratch(checkpoint{ok(bj::value{{"a", "b"}})});
+  BOOST_TEST(owns_storage(step.value()));
+}
+
 BOOST_AUTO_TEST_CASE(saved_workflow_state_round_trips_with_checkpoints) {
   auto s = full_state();
   auto back = round_trip(s);

@@ -813,6 +813,53 @@ BOOST_AUTO_TEST_CASE(numbers_read_back_exactly) {
   BOOST_TEST(loaded->checkpoints.at("step").value() == json::value(doubles));
 }
 
+// Records are read from documents parsed into a buffer that is gone once
+// the read returns: every value read back keeps storage of its own, and
+// outlives the read (a value still pointing into the buffer would fail
+// here, under the sanitizers or without).
+BOOST_AUTO_TEST_CASE(values_read_back_outlive_the_read) {
+  signoff::test::temp_dir dir;
+  auto s = open_at({.path = dir.str()});
+  const auto owns = [](const json::value& v) {
+    return v.storage().get() == json::storage_ptr{}.get();
+  };
+  const std::string long_text(200, 'x');
+  auto spec = make_spec();
+  spec.metadata = json::object{{"note", long_text}, {"items", {1, 2, 3}}};
+  must(s.approvals->create_approval("k", spec, "run:r", at(0)));
+  must(s.approvals->decide(
+    m::decision::edit("k", json::object{{"note", long_text}}, "carol"), at(1)));
+  const auto record = must(s.approvals->find_approval("k"));
+  BOOST_REQUIRE(record.has_value());
+  BOOST_TEST(owns(record->spec.metadata));
+  BOOST_TEST(owns(record->status.value));
+  BOOST_TEST(record->spec.metadata.at("note").as_string() == long_text);
+  BOOST_TEST(record->status.value.at("note").as_string() == long_text);
+  const auto trail = must(s.approvals->audit_trail("k"));
+  BOOST_REQUIRE(!trail.empty());
+  BOOST_TEST(owns(trail.back().value));
+
+  auto run = paused("r", "wf", {"k"});
+  run.input = json::object{{"note", long_text}};
+  run.metadata = json::object{{"tenant", long_text}};
+  run.checkpoints["step"] = m::ok(json::value{{"note", long_text}});
+  must(s.runs->save(run));
+  const auto loaded = must(s.runs->load("r"));
+  BOOST_REQUIRE(loaded.has_value());
+  BOOST_TEST(owns(loaded->input));
+  BOOST_TEST(owns(loaded->metadata));
+  BOOST_TEST(owns(loaded->checkpoints.at("step").value()));
+  BOOST_TEST(*loaded == run);
+
+  must(s.notifications->append(json::object{{"note", long_text}}, at(0)));
+  // After the events of the approval's creation and decision.
+  const auto due = must(s.notifications->due(at(1), 10));
+  BOOST_REQUIRE(!due.empty());
+  for (const auto& entry : due)
+    BOOST_TEST(owns(entry.event));
+  BOOST_TEST(due.back().event.at("note").as_string() == long_text);
+}
+
 // 6. ------------------------------------------------------------------------
 
 BOOST_AUTO_TEST_CASE(unusable_paths_are_refused) {

@@ -13,10 +13,12 @@ namespace signoff::model {
 /// a fraction or an exponent becomes the double nearest to its text. Boost
 /// 1.81's parser rounds about one in ten of the doubles it serializes to a
 /// neighbour, so without this a saved value would change a little on every
-/// save and load. Sets `ec` (and returns null) on malformed text.
+/// save and load. Sets `ec` (and returns null) on malformed text. The
+/// value and the parser's scratch space come from `storage`.
 [[nodiscard]] boost::json::value
 parse_json(std::string_view text, boost::system::error_code& ec,
-           const boost::json::parse_options& options = {});
+           const boost::json::parse_options& options = {},
+           boost::json::storage_ptr storage = {});
 
 /// Writes `v` as JSON text the way people write numbers: a double as the
 /// shortest decimal text that reads back as the same double, without an

@@ -8,6 +8,7 @@
 #include <variant>
 
 #include <boost/json/conversion.hpp>
+#include <boost/json/serialize.hpp>
 #include <boost/json/value.hpp>
 #include <boost/json/value_from.hpp>
 #include <boost/json/value_to.hpp>
@@ -181,6 +182,19 @@ void tag_invoke(boost::json::value_from_tag, boost::json::value& out,
     out = {{"ok", false}, {"error", boost::json::value_from(r.error())}};
 }
 
+/// Appends the text of `value_from(r)` to `out` without building that
+/// value first (it would copy the whole of a large result).
+template <class E>
+void append_json(std::string& out, const result<boost::json::value, E>& r) {
+  if (r.is_err()) {
+    out += boost::json::serialize(boost::json::value_from(r));
+    return;
+  }
+  out += R"({"ok":true,"value":)";
+  out += boost::json::serialize(r.value());
+  out += '}';
+}
+
 template <class T, class E>
 boost::json::result<result<T, E>>
 tag_invoke(boost::json::try_value_to_tag<result<T, E>>,
@@ -193,10 +207,17 @@ tag_invoke(boost::json::try_value_to_tag<result<T, E>>,
     const auto* v = obj->if_contains("value");
     if (v == nullptr)
       return boost::json::make_error_code(boost::json::error::not_found);
-    auto value = boost::json::try_value_to<T>(*v);
-    if (!value)
-      return value.error();
-    return result<T, E>{ok(std::move(*value))};
+    // A copy of its own: Boost's would share the document's storage, which
+    // may not outlive it (stores read records from scratch documents).
+    if constexpr (std::is_same_v<T, boost::json::value>) {
+      return result<T, E>{
+        ok(boost::json::value(*v, boost::json::storage_ptr{}))};
+    } else {
+      auto value = boost::json::try_value_to<T>(*v);
+      if (!value)
+        return value.error();
+      return result<T, E>{ok(std::move(*value))};
+    }
   }
   const auto* e = obj->if_contains("error");
   if (e == nullptr)
