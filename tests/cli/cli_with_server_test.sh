@@ -35,8 +35,12 @@ completed() {
 
 "$signoff" --db "$work/data" approve approval:order:ord_123 --by boss > /dev/null
 decided=$(date +%s%N)
-while [ "$(completed)" != 1 ]; do
-  if [ $(( ($(date +%s%N) - decided) / 1000000 )) -gt 1000 ]; then
+# A look counts from when it began: the CLI reading the store takes its
+# own time on a loaded machine, which is not the server's delay.
+for (( ; ; )); do
+  looked=$(date +%s%N)
+  [ "$(completed)" = 1 ] && break
+  if [ $(( (looked - decided) / 1000000 )) -gt 1000 ]; then
     echo "the run did not resume within a second of the CLI's decision" >&2
     exit 1
   fi
