@@ -387,6 +387,8 @@ writer_behavior(writer_pointer self,
         commit_queued(self);
       else
         schedule_settle_flush(self);
+      // Freed once the next commit is under way, beside its fsync.
+      done.reset();
     },
   };
 }

@@ -5,6 +5,7 @@
 #include <cmath>
 #include <cstddef>
 #include <cstdint>
+#include <span>
 #include <string>
 
 #include <boost/json/basic_parser_impl.hpp>
@@ -22,8 +23,11 @@ using json::error_code;
 /// reads doubles from their text with std::from_chars, which rounds
 /// correctly.
 struct exact_number_handler {
-  explicit exact_number_handler(json::storage_ptr storage)
-      : stack{std::move(storage)} {}
+  /// The stack works in `scratch` (then the heap), apart from the value's
+  /// storage: a monotonic storage would keep every block the stack grew
+  /// out of.
+  explicit exact_number_handler(std::span<unsigned char> scratch)
+      : stack{{}, scratch.data(), scratch.size()} {}
 
   static constexpr std::size_t max_object_size = json::object::max_size();
   static constexpr std::size_t max_array_size = json::array::max_size();
@@ -124,7 +128,9 @@ boost::json::value parse_json(std::string_view text,
                               boost::system::error_code& ec,
                               const boost::json::parse_options& options,
                               boost::json::storage_ptr storage) {
-  json::basic_parser<exact_number_handler> parser{options, storage};
+  // Its values are written before they are read.
+  std::array<unsigned char, 1024> scratch;
+  json::basic_parser<exact_number_handler> parser{options, std::span{scratch}};
   parser.handler().stack.reset(std::move(storage));
   const auto used = parser.write_some(false, text.data(), text.size(), ec);
   if (!ec && used < text.size())

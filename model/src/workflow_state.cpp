@@ -129,6 +129,17 @@ void tag_invoke(boost::json::value_from_tag, boost::json::value& out,
   out = std::move(sink).take();
 }
 
+void append_json(std::string& out, const checkpoint& saved) {
+  // The fields of the result's JSON form (see result.hpp), in its order.
+  detail::text_sink::write_object(out, [&saved](auto& f) {
+    f.boolean("ok", saved.is_ok());
+    if (saved.is_ok())
+      f.json("value", saved.value());
+    else
+      f.json("error", boost::json::value_from(saved.error()));
+  });
+}
+
 void append_header_json(std::string& out, const saved_workflow_state& s) {
   detail::text_sink::write_object(out,
                                   [&s](auto& f) { write_fields(s, false, f); });

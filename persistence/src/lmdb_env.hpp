@@ -21,6 +21,7 @@
 #include <string_view>
 #include <sys/types.h>
 #include <type_traits>
+#include <utility>
 #include <vector>
 
 #include <boost/json.hpp>
@@ -341,7 +342,11 @@ void scan_duplicates(MDB_txn* txn, MDB_dbi dbi, std::string_view key,
 template <class Read>
 auto with_document(std::string_view bytes, std::string_view what, Read read)
   -> decltype(read(std::declval<boost::json::value&>())) {
-  std::array<unsigned char, 4096> buffer; // NOLINT: filled by the resource
+  static_assert(
+    !std::is_reference_v<decltype(read(std::declval<boost::json::value&>()))>,
+    "nothing read may refer into the document");
+  // Its bytes are written before they are read.
+  std::array<unsigned char, 4096> buffer;
   boost::json::monotonic_resource scratch{buffer.data(), buffer.size()};
   boost::system::error_code ec;
   // Keys may hold any bytes, and records repeat their keys.

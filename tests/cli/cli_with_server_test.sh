@@ -37,7 +37,7 @@ completed() {
 decided=$(date +%s%N)
 # A look counts from when it began: the CLI reading the store takes its
 # own time on a loaded machine, which is not the server's delay.
-for (( ; ; )); do
+while true; do
   looked=$(date +%s%N)
   [ "$(completed)" = 1 ] && break
   if [ $(( (looked - decided) / 1000000 )) -gt 1000 ]; then

@@ -288,6 +288,27 @@ BOOST_AUTO_TEST_CASE(approval_record_text_is_the_text_of_its_value) {
   }
 }
 
+BOOST_AUTO_TEST_CASE(checkpoint_text_is_the_text_of_its_value) {
+  using namespace std::string_literals;
+  const std::vector<checkpoint> saved{
+    ok(bj::value{}),
+    ok(bj::value{{"orderId", "ord_1"}, {"tags", {1, 2}}}),
+    ok(bj::value{{"ratio", 0.1},
+                 {"big", 1.5e300},
+                 {"negzero", -0.0},
+                 {"min", std::numeric_limits<std::int64_t>::min()},
+                 {"max", std::numeric_limits<std::uint64_t>::max()}}),
+    ok(bj::value("q\"\\/\x01\x1f\n\t\x7f \xc3\xa9 \xff end nul \0"s)),
+    err(make_error("CARD_DECLINED", "tab\there \"quoted\"", {{"code", 51}})),
+    err(make_error(error_type::approval_rejected, "too expensive")),
+  };
+  for (const auto& c : saved) {
+    std::string text = "prefix:";
+    append_json(text, c);
+    BOOST_TEST(text == "prefix:" + bj::serialize(bj::value_from(c)));
+  }
+}
+
 BOOST_AUTO_TEST_CASE(approval_record_of_version_1_still_reads) {
   auto jv = bj::value_from(full_record());
   auto& obj = jv.as_object();

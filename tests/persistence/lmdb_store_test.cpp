@@ -823,9 +823,14 @@ BOOST_AUTO_TEST_CASE(values_read_back_outlive_the_read) {
   const auto owns = [](const json::value& v) {
     return v.storage().get() == json::storage_ptr{}.get();
   };
-  const std::string long_text(200, 'x');
+  // Past the read's buffer on the stack (the rest comes from the heap):
+  // long text, and an array whose parsing grows the parser's stack.
+  const std::string long_text(10'000, 'x');
+  json::array items;
+  for (int i = 0; i < 400; ++i)
+    items.emplace_back(json::object{{"sku", "item-" + std::to_string(i)}});
   auto spec = make_spec();
-  spec.metadata = json::object{{"note", long_text}, {"items", {1, 2, 3}}};
+  spec.metadata = json::object{{"note", long_text}, {"items", items}};
   must(s.approvals->create_approval("k", spec, "run:r", at(0)));
   must(s.approvals->decide(
     m::decision::edit("k", json::object{{"note", long_text}}, "carol"), at(1)));
@@ -835,6 +840,7 @@ BOOST_AUTO_TEST_CASE(values_read_back_outlive_the_read) {
   BOOST_TEST(owns(record->status.value));
   BOOST_TEST(record->spec.metadata.at("note").as_string() == long_text);
   BOOST_TEST(record->status.value.at("note").as_string() == long_text);
+  BOOST_TEST(record->spec.metadata.at("items") == json::value(items));
   const auto trail = must(s.approvals->audit_trail("k"));
   BOOST_REQUIRE(!trail.empty());
   BOOST_TEST(owns(trail.back().value));
@@ -842,7 +848,8 @@ BOOST_AUTO_TEST_CASE(values_read_back_outlive_the_read) {
   auto run = paused("r", "wf", {"k"});
   run.input = json::object{{"note", long_text}};
   run.metadata = json::object{{"tenant", long_text}};
-  run.checkpoints["step"] = m::ok(json::value{{"note", long_text}});
+  run.checkpoints["step"]
+    = m::ok(json::value{{"note", long_text}, {"items", items}});
   must(s.runs->save(run));
   const auto loaded = must(s.runs->load("r"));
   BOOST_REQUIRE(loaded.has_value());

@@ -14,7 +14,7 @@ namespace signoff::model {
 /// 1.81's parser rounds about one in ten of the doubles it serializes to a
 /// neighbour, so without this a saved value would change a little on every
 /// save and load. Sets `ec` (and returns null) on malformed text. The
-/// value and the parser's scratch space come from `storage`.
+/// value's nodes come from `storage`.
 [[nodiscard]] boost::json::value
 parse_json(std::string_view text, boost::system::error_code& ec,
            const boost::json::parse_options& options = {},

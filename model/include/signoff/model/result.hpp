@@ -8,7 +8,6 @@
 #include <variant>
 
 #include <boost/json/conversion.hpp>
-#include <boost/json/serialize.hpp>
 #include <boost/json/value.hpp>
 #include <boost/json/value_from.hpp>
 #include <boost/json/value_to.hpp>
@@ -180,19 +179,6 @@ void tag_invoke(boost::json::value_from_tag, boost::json::value& out,
     out = {{"ok", true}, {"value", boost::json::value_from(r.value())}};
   else
     out = {{"ok", false}, {"error", boost::json::value_from(r.error())}};
-}
-
-/// Appends the text of `value_from(r)` to `out` without building that
-/// value first (it would copy the whole of a large result).
-template <class E>
-void append_json(std::string& out, const result<boost::json::value, E>& r) {
-  if (r.is_err()) {
-    out += boost::json::serialize(boost::json::value_from(r));
-    return;
-  }
-  out += R"({"ok":true,"value":)";
-  out += boost::json::serialize(r.value());
-  out += '}';
 }
 
 template <class T, class E>

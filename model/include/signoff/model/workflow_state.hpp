@@ -33,6 +33,10 @@ parse_run_status(std::string_view text) noexcept;
 /// A completed step's saved result, replayed instead of running it again.
 using checkpoint = result<boost::json::value>;
 
+/// Appends to `out` the JSON text of `value_from(saved)`, written without
+/// building that value (which would copy the whole of a large result).
+void append_json(std::string& out, const checkpoint& saved);
+
 /// Everything needed to resume a run: the reference's SavedWorkflowState
 /// plus the run's status and final result.
 struct saved_workflow_state {
