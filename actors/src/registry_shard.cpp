@@ -91,11 +91,12 @@ void after_writes(shard_pointer self, const std::string& key,
 }
 
 /// Runs `op` now if no write of `key` is in flight, else once none is, so
-/// every operation on a key is computed from its durable record.
-void when_idle(shard_pointer self, const std::string& key,
-               std::function<void()> op) {
+/// every operation on a key is computed from its durable record. Only an
+/// operation that has to wait is type-erased (and allocated).
+template <class Op>
+void when_idle(shard_pointer self, const std::string& key, Op op) {
   if (busy(self, key)) {
-    after_writes(self, key, std::move(op));
+    after_writes(self, key, std::function<void()>{std::move(op)});
     return;
   }
   op();
@@ -136,15 +137,11 @@ void written(shard_pointer self, const std::string& key) {
   release(self, key);
 }
 
-/// What follows a write: its outcome, and the record it wrote (handed
-/// back, so nobody copies it meanwhile).
-using after_write
-  = std::function<void(model::result<void>, model::approval_record)>;
-
-/// Writes `change` and calls `then` once it is durable (at once, for a
-/// store that applies changes itself).
-void write(shard_pointer self, persistence::approval_change change,
-           after_write then) {
+/// Writes `change` and calls `then(outcome, record)` once it is durable (at
+/// once, for a store that applies changes itself), with the record it
+/// wrote handed back, so nobody copies it meanwhile.
+template <class Then>
+void write(shard_pointer self, persistence::approval_change change, Then then) {
   const auto& eng = *self->state.eng;
   auto* journal = eng.journal();
   if (journal == nullptr) {
@@ -164,7 +161,7 @@ void write(shard_pointer self, persistence::approval_change change,
   // Shared by the two handlers below, so neither copies the continuation
   // (and the decision, record and names it holds).
   struct pending_write {
-    after_write then;
+    Then then;
     model::approval_record record;
   };
   auto pending = std::make_shared<pending_write>(

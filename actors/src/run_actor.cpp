@@ -361,10 +361,10 @@ void report_carried(run_state& st, const model::result<void>& outcome) {
 }
 
 /// Writes the run's progress (with the approval it carries, if any) and
-/// calls `then` with the outcome once it is durable; no other message is
+/// calls `then(self, outcome)` once it is durable; no other message is
 /// handled meanwhile.
-void persist(run_pointer self,
-             std::function<void(run_pointer, model::result<void>)> then) {
+template <class Then>
+void persist(run_pointer self, Then then) {
   auto& st = self->state;
   st.run.updated_at = st.eng->now();
   auto change = progress(st);
@@ -380,7 +380,7 @@ void persist(run_pointer self,
   }
   persistence::write_batch batch;
   journal->encode(change, batch);
-  auto on_error = [self, then](caf::error& e) {
+  auto on_error = [self, then](caf::error& e) mutable {
     auto failed = model::make_error(model::error_type::storage_error,
                                     self->system().render(e));
     report_carried(self->state, failed);
@@ -391,7 +391,7 @@ void persist(run_pointer self,
       ->request(st.eng->writer(), caf::infinite, commit_atom_v,
                 std::move(batch))
       .await(
-        [self, then, checkpoints](model::result<void>& done) {
+        [self, then, checkpoints](model::result<void>& done) mutable {
           if (done.is_ok())
             persisted(self->state, checkpoints);
           then(self, std::move(done));
@@ -408,7 +408,7 @@ void persist(run_pointer self,
               std::move(creation), std::move(batch))
     .await(
       [self, then, checkpoints](model::result<void>& created,
-                                model::result<void>& done) {
+                                model::result<void>& done) mutable {
         report_carried(self->state, created);
         if (done.is_ok())
           persisted(self->state, checkpoints);

@@ -135,37 +135,37 @@ public:
   /// one per read that ran at once) and pin no pages once done. Errors: what
   /// `fn` returns, or STORAGE_ERROR when LMDB fails (the reader table is full,
   /// a map another process grew cannot be mapped, a failure `fn` throws).
-  template <class T>
-  model::result<T>
-  read(const std::function<model::result<T>(MDB_txn*)>& fn) const {
+  template <class T, class Fn>
+  model::result<T> read(const Fn& fn) const {
     std::shared_lock guard{resize_};
     MDB_txn* raw = nullptr;
     if (int rc = take_reader(guard, &raw); rc != MDB_SUCCESS)
       return lmdb_error(rc, "starting a read transaction");
     const pooled_reader txn{raw, reader_return{this}};
-    model::result<T> out = lmdb_error(MDB_PANIC, "no result");
     try {
-      out = fn(txn.get());
+      return model::result<T>{fn(txn.get())};
     } catch (const lmdb_failure& failure) {
-      out = lmdb_error(failure.code, "reading");
+      return lmdb_error(failure.code, "reading");
     }
-    return out;
   }
 
   /// Runs `fn` in a write transaction of its own that is committed
   /// (durably) when `fn` returns ok and aborted when it returns an error. `fn`
   /// must check before it writes: an error it returns must leave nothing
   /// written.
-  template <class T>
-  model::result<T> write(const std::function<model::result<T>(MDB_txn*)>& fn) {
-    model::result<T> out = lmdb_error(MDB_PANIC, "no result");
+  template <class T, class Fn>
+  model::result<T> write(const Fn& fn) {
+    // Empty until `fn` ran (no placeholder error is built for every write).
+    std::optional<model::result<T>> out;
     auto committed = transact([&](MDB_txn* txn) {
-      out = fn(txn);
-      return out.is_ok();
+      out.emplace(fn(txn));
+      return out->is_ok();
     });
     if (committed.is_err())
       return committed.error();
-    return out;
+    if (!out)
+      return lmdb_error(MDB_PANIC, "the write ran nothing");
+    return std::move(*out);
   }
 
   [[nodiscard]] std::uint64_t commits() const noexcept {

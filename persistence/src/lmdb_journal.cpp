@@ -265,6 +265,10 @@ lmdb_journal::lmdb_journal(std::shared_ptr<lmdb_env> env)
 void lmdb_journal::encode(const approval_change& change,
                           write_batch& out) const {
   const auto& after = change.after;
+  // Room for every op below at once (a bound; growing one op at a time
+  // cost five allocations per batch).
+  out.ops.reserve(out.ops.size() + 8 + change.audit.size()
+                  + change.events.size());
   add(out, op::expect, table::approvals, after.key,
       change.before ? be64(change.before->revision) : std::string{});
   if (change.before)
@@ -292,6 +296,9 @@ void lmdb_journal::encode(const run_change& change, write_batch& out) const {
   const auto& run = change.run;
   const auto count = change.checkpoints_before
                      + static_cast<std::uint32_t>(run.checkpoints.size());
+  // Room for every op below at once, as for an approval's change.
+  out.ops.reserve(out.ops.size() + 6 + change.before.pending_approvals.size()
+                  + run.pending_approvals.size() + run.checkpoints.size());
   if (change.created) {
     add(out, op::expect, table::runs, run.run_id);
     add(out, op::put, table::run_inputs, run.run_id, encode_run_inputs(run));

@@ -17,10 +17,18 @@ std::string be32(std::uint32_t n) {
   return out;
 }
 
+/// Room a typical record's text fits in, so that writing it allocates
+/// once instead of growing step by step; a larger one still grows.
+constexpr std::size_t typical_approval_text = 1024;
+constexpr std::size_t typical_header_text = 512;
+constexpr std::size_t typical_checkpoint_text = 256;
+
 } // namespace
 
 std::string encode_approval(const model::approval_record& r) {
-  auto out = be64(r.revision);
+  std::string out;
+  out.reserve(typical_approval_text);
+  out += be64(r.revision);
   model::append_json(out, r);
   return out;
 }
@@ -71,6 +79,7 @@ std::string audit_key(std::string_view key, std::uint64_t sequence) {
 std::string encode_run_header(const model::saved_workflow_state& run,
                               std::uint32_t checkpoints) {
   std::string out;
+  out.reserve(typical_header_text);
   model::append_header_json(out, run);
   // The count of the run's log joins the header's fields.
   out.pop_back();
@@ -103,8 +112,14 @@ model::result<run_header> decode_run_header(std::string_view id,
 }
 
 std::string encode_run_inputs(const model::saved_workflow_state& run) {
-  return boost::json::serialize(
-    boost::json::value{{"input", run.input}, {"metadata", run.metadata}});
+  // The text of {"input": ..., "metadata": ...}, written part by part so
+  // that neither value is copied into an object first.
+  std::string out = R"({"input":)";
+  out += boost::json::serialize(run.input);
+  out += R"(,"metadata":)";
+  out += boost::json::serialize(run.metadata);
+  out += '}';
+  return out;
 }
 
 model::result<void> decode_run_inputs(std::string_view value,
@@ -135,7 +150,9 @@ std::string checkpoint_key(std::string_view run_id, std::uint32_t number) {
 
 std::string encode_checkpoint(const std::string& key,
                               const model::checkpoint& result) {
-  std::string out = R"({"key":)";
+  std::string out;
+  out.reserve(typical_checkpoint_text + key.size());
+  out += R"({"key":)";
   out += boost::json::serialize(boost::json::string_view{key});
   out += R"(,"result":)";
   model::append_json(out, result);
