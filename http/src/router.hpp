@@ -11,7 +11,7 @@
 
 #include <boost/beast/http.hpp>
 
-#include "metrics.hpp"
+#include "metrics_endpoint.hpp"
 #include "request_reader.hpp"
 #include "signoff/http/server.hpp"
 

@@ -1,7 +1,7 @@
 // GET /metrics: the text renderer on its own, and the whole page of a real
 // server on a loopback port (memory and LMDB stores), parsed line by line
 // and checked against what the test did.
-#include "metrics.hpp"
+#include "metrics_endpoint.hpp"
 
 #include <algorithm>
 #include <array>

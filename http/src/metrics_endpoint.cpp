@@ -1,4 +1,4 @@
-#include "metrics.hpp"
+#include "metrics_endpoint.hpp"
 
 #include <algorithm>
 #include <charconv>
