@@ -241,6 +241,10 @@ double durable_cycles(orchestrator& orch, const persistence::journal& group,
          (timed.sum - timed_before.sum) * 1e6
            / static_cast<double>(timed.count - timed_before.count),
          "us");
+  // One thread commits, one commit at a time: at 1.0 it is the ceiling,
+  // and cycles_per_s / commit_thread_busy is the most it allows.
+  report(label + ".commit_thread_busy",
+         (timed.sum - timed_before.sum) / seconds, "x");
   report(label + ".bytes_written_per_cycle",
          (bytes_written_now() - bytes_before) / n, "bytes");
   return n / seconds;
