@@ -237,14 +237,14 @@ double durable_cycles(orchestrator& orch, const persistence::journal& group,
          "commits");
   // Beside the cycle's time: what is not commits is the engine's own.
   const auto timed = *orch.metrics().commit_seconds;
+  const auto committing = timed.sum - timed_before.sum;
   report(label + ".commit_time",
-         (timed.sum - timed_before.sum) * 1e6
+         committing * 1e6
            / static_cast<double>(timed.count - timed_before.count),
          "us");
   // One thread commits, one commit at a time: at 1.0 it is the ceiling,
   // and cycles_per_s / commit_thread_busy is the most it allows.
-  report(label + ".commit_thread_busy",
-         (timed.sum - timed_before.sum) / seconds, "x");
+  report(label + ".commit_thread_busy", committing / seconds, "x");
   report(label + ".bytes_written_per_cycle",
          (bytes_written_now() - bytes_before) / n, "bytes");
   return n / seconds;
