@@ -20,6 +20,7 @@
 #include <vector>
 
 #include "check.hpp"
+#include "lmdb_records.hpp"
 #include "lmdb_stores.hpp"
 #include "signoff/model/error.hpp"
 
@@ -66,11 +67,10 @@ public:
   /// Every database but the format version, emptied.
   void clear() {
     const auto& db = env_->db();
-    const std::array<MDB_dbi, 13> all{
-      db.approvals,      db.pending,    db.deadlines,   db.audit,
-      db.runs,           db.run_inputs, db.checkpoints, db.runs_by_pending,
-      db.paused_by_name, db.running,    db.finished,    db.outbox,
-      db.wakes};
+    const std::array<MDB_dbi, 10> all{
+      db.records,        db.pending, db.deadlines, db.runs_by_pending,
+      db.paused_by_name, db.running, db.finished,  db.outbox,
+      db.wakes,          db.decided};
     auto emptied = env_->write<void>([&](MDB_txn* txn) -> m::result<void> {
       for (auto dbi : all)
         if (mdb_drop(txn, dbi, 0) != MDB_SUCCESS)
@@ -80,20 +80,43 @@ public:
     require(emptied.is_ok(), "the databases empty");
   }
 
-  /// Writes `value` under `key` into the database `pick` selects; false if
-  /// LMDB refuses the record (an empty or oversized key, say).
+  /// Writes `value` as the record `pick` selects; false if LMDB refuses it
+  /// (an empty or oversized key, say). The first picks name a kind of
+  /// record, whose key in `records` is made from `key` as the stores make
+  /// it (an audit entry's `key` ends with its 8-byte sequence, a
+  /// checkpoint's is the run id's length, the id and a 4-byte number);
+  /// then the index databases, with `key` as it is; then `records` with
+  /// `key` as it is, to reach keys no store writes.
   bool put_raw(std::uint8_t pick, std::string_view key,
                std::string_view value) {
     const auto& db = env_->db();
-    const std::array<MDB_dbi, 13> targets{
-      db.approvals,       db.runs,           db.audit,     db.run_inputs,
+    enum : std::uint8_t { approval, run, audit, run_inputs, checkpoint = 12 };
+    const std::array<MDB_dbi, 15> targets{
+      db.records,         db.records,        db.records,   db.records,
       db.outbox,          db.pending,        db.deadlines, db.finished,
       db.runs_by_pending, db.paused_by_name, db.running,   db.wakes,
-      db.checkpoints};
-    const auto dbi = targets.at(pick % targets.size());
+      db.records,         db.records,        db.decided};
+    const auto at = static_cast<std::uint8_t>(pick % targets.size());
+    std::string stored{key};
+    if (at == approval)
+      stored = d::approval_record_key(key);
+    else if (at == run)
+      stored = d::run_header_key(key);
+    else if (at == run_inputs)
+      stored = d::run_inputs_key(key);
+    else if (at == audit && key.size() > 8)
+      stored = d::audit_key(key.substr(0, key.size() - 8),
+                            d::from_be64(key.substr(key.size() - 8)));
+    else if (at == checkpoint && key.size() > 5
+             && static_cast<unsigned char>(key[0]) + 5U == key.size()) {
+      std::uint32_t number = 0;
+      for (const char byte : key.substr(key.size() - 4))
+        number = (number << 8U) | static_cast<unsigned char>(byte);
+      stored = d::checkpoint_key(key.substr(1, key.size() - 5), number);
+    }
     return env_
       ->write<void>([&](MDB_txn* txn) -> m::result<void> {
-        d::put(txn, dbi, key, value);
+        d::put(txn, targets.at(at), stored, value);
         return m::ok();
       })
       .is_ok();
@@ -199,9 +222,11 @@ void read_everything(lmdb_fixture& f) {
 
 /// The names the stores may look the record up by: its key, the key with
 /// the 8-byte sequence or deadline of compound keys cut off, and the run id
-/// inside a checkpoint's key (a length byte before it, a number after).
+/// inside a checkpoint's key (a length byte before it, a number after), and
+/// the approval or run a key of `records` names.
 std::vector<std::string> subjects(std::string_view key) {
-  std::vector<std::string> out{std::string{key}};
+  std::vector<std::string> out{std::string{key},
+                               std::string{d::owner_of_record(key)}};
   if (key.size() > 8) {
     out.emplace_back(key.substr(0, key.size() - 8));
     out.emplace_back(key.substr(8));

@@ -149,10 +149,10 @@ public:
       if (read.is_err())
         return read.error();
       for (const auto& entry_key : entries)
-        del(txn, db().audit, entry_key);
+        del(txn, db().records, entry_key);
       if (auto decided = decided_key(*record.value()))
         del(txn, db().decided, *decided);
-      del(txn, db().approvals, key);
+      del(txn, db().records, approval_record_key(key));
       del(txn, db().wakes, key);
       return true;
     });
@@ -200,7 +200,7 @@ private:
       return valid.error();
     if (key.empty())
       return found{};
-    auto stored = get(txn, db().approvals, key);
+    auto stored = get(txn, db().records, approval_record_key(key));
     if (!stored)
       return found{};
     auto record = decode_approval(key, *stored);
@@ -213,7 +213,7 @@ private:
   /// record); unknown when the record is corrupt, whose trail still reads.
   std::optional<std::uint64_t> audit_length(MDB_txn* txn,
                                             const std::string& key) const {
-    auto stored = get(txn, db().approvals, key);
+    auto stored = get(txn, db().records, approval_record_key(key));
     if (!stored)
       return 0;
     if (stored->size() <= 8 || (*stored)[8] != '{')
@@ -236,13 +236,13 @@ private:
     const auto last = length.value_or(UINT64_MAX);
     std::uint64_t seen = 0;
     model::result<void> out;
-    scan_from(txn, db().audit, audit_key(key, 1),
+    const auto prefix = audit_prefix(key);
+    scan_from(txn, db().records, prefix,
               [&](std::string_view k, std::string_view bytes) {
-                if (!k.starts_with(key))
+                if (!k.starts_with(prefix))
                   return false;
-                if (k.size() != key.size() + 8)
-                  return true; // a longer key's entry
-                if (from_be64(k.substr(key.size())) != seen + 1) {
+                if (k.size() != prefix.size() + 8
+                    || from_be64(k.substr(prefix.size())) != seen + 1) {
                   out = corrupt_index("audit");
                   return false;
                 }

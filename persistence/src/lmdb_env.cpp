@@ -28,7 +28,8 @@ namespace {
 /// Rewrites a directory of one format into the next, inside the write
 /// transaction that opens it; an error (or a thrown `lmdb_failure`) aborts
 /// the whole migration.
-using migration_step = model::result<void> (*)(MDB_txn*, const lmdb_dbs&);
+using migration_step
+  = model::result<void> (*)(MDB_txn*, const lmdb_dbs&, const lmdb_legacy_dbs&);
 
 /// The first format signoff wrote.
 constexpr std::uint64_t first_format = 1;
@@ -37,15 +38,34 @@ constexpr std::uint64_t first_format = 1;
 /// this build writes, and the newest it reads, follows the last step: a
 /// new format is one step appended here.
 constexpr std::array migrations{migration_step{migrate_format_1_to_2},
-                                migration_step{migrate_format_2_to_3}};
+                                migration_step{migrate_format_2_to_3},
+                                migration_step{migrate_format_3_to_4}};
 constexpr std::uint64_t current_format = first_format + migrations.size();
 
-/// The longest key (or DUPSORT value) the stores put: an approval key with
-/// the 8-byte sequence of its audit entries after it, or a deadline before
-/// it; a run id after the 8-byte time it finished; a workflow name.
+/// The longest key (or DUPSORT value) the stores put: an audit entry's (an
+/// approval key between a 3-byte prefix and a part with the entry's 8-byte
+/// sequence), or an approval key after a deadline; a run id after the
+/// 8-byte time it finished; a workflow name.
 constexpr std::size_t longest_key
-  = std::max({model::max_approval_key_bytes + 8, model::max_run_id_bytes + 8,
+  = std::max({model::max_approval_key_bytes + 12, model::max_run_id_bytes + 8,
               model::max_workflow_name_bytes});
+
+/// Opens the databases an older format kept records in, to migrate them.
+model::result<lmdb_legacy_dbs> open_legacy(MDB_txn* txn) {
+  lmdb_legacy_dbs legacy;
+  const std::pair<const char*, MDB_dbi*> all[] = {
+    {"approvals", &legacy.approvals},
+    {"audit", &legacy.audit},
+    {"audit_length", &legacy.audit_length},
+    {"runs", &legacy.runs},
+    {"run_inputs", &legacy.run_inputs},
+    {"checkpoints", &legacy.checkpoints},
+  };
+  for (const auto& [name, dbi] : all)
+    if (int rc = mdb_dbi_open(txn, name, MDB_CREATE, dbi); rc != MDB_SUCCESS)
+      return lmdb_error(rc, std::string{"opening database "} + name);
+  return legacy;
+}
 
 /// Name of the execution lock file inside the directory.
 constexpr std::string_view lock_file = "signoff.lock";
@@ -89,8 +109,12 @@ model::result<void> check_format(MDB_txn* txn, const lmdb_dbs& dbs,
       + ". Open it once with migrate set (lmdb_options::migrate, signoffd "
         "--migrate) to upgrade it in place; older builds cannot open it "
         "afterwards, so back it up first");
+  auto legacy = open_legacy(txn);
+  if (legacy.is_err())
+    return legacy.error();
   for (auto k = found; k < current_format; ++k)
-    if (auto stepped = migrations[k - first_format](txn, dbs); stepped.is_err())
+    if (auto stepped = migrations[k - first_format](txn, dbs, legacy.value());
+        stepped.is_err())
       return storage_error("migrating the store in '" + path + "' from format "
                            + std::to_string(k) + " to " + std::to_string(k + 1)
                            + " failed, and nothing was changed: "
@@ -328,14 +352,9 @@ model::result<void> lmdb_env::prepare(bool migrate) {
   };
   const named all[] = {
     {"meta", &dbs_.meta, 0},
-    {"approvals", &dbs_.approvals, 0},
+    {"records", &dbs_.records, 0},
     {"pending", &dbs_.pending, 0},
     {"deadlines", &dbs_.deadlines, 0},
-    {"audit", &dbs_.audit, 0},
-    {"audit_length", &dbs_.audit_length, 0},
-    {"runs", &dbs_.runs, 0},
-    {"run_inputs", &dbs_.run_inputs, 0},
-    {"checkpoints", &dbs_.checkpoints, 0},
     {"runs_by_pending", &dbs_.runs_by_pending, MDB_DUPSORT},
     {"paused_by_name", &dbs_.paused_by_name, MDB_DUPSORT},
     {"running", &dbs_.running, 0},

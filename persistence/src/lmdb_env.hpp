@@ -33,28 +33,36 @@
 
 namespace signoff::persistence::detail {
 
+/// The databases a directory of an older format kept records in, opened
+/// only to migrate it (format 4 holds them in `lmdb_dbs::records`).
+struct lmdb_legacy_dbs {
+  /// approval key -> revision (8 bytes, format 2) + approval record (JSON).
+  MDB_dbi approvals = 0;
+  /// key + sequence (8 bytes) -> audit entry (JSON).
+  MDB_dbi audit = 0;
+  /// Format 1 only: key -> number of audit entries (8 bytes).
+  MDB_dbi audit_length = 0;
+  /// run id -> the run (format 1) or its header (formats 2 and 3).
+  MDB_dbi runs = 0;
+  /// run id -> the run's input and metadata (formats 2 and 3).
+  MDB_dbi run_inputs = 0;
+  /// run id length (1 byte) + run id + number (4 bytes) -> one checkpoint.
+  MDB_dbi checkpoints = 0;
+};
+
 /// The databases of one environment.
 struct lmdb_dbs {
   MDB_dbi meta = 0;
-  /// approval key -> revision (8 bytes) + approval record (JSON).
-  MDB_dbi approvals = 0;
+  /// Every record of an approval and of a run, each entity's side by side
+  /// under its own key prefix (see lmdb_records.hpp): an approval with its
+  /// audit trail, a run's header with its input and checkpoint log. A
+  /// commit then touches one page for an entity where it touched one per
+  /// database (format 4).
+  MDB_dbi records = 0;
   /// pending approval key -> deadline (8 bytes, big-endian ms) or empty.
   MDB_dbi pending = 0;
   /// deadline (8 bytes) + key -> nothing: the next expiry is the first key.
   MDB_dbi deadlines = 0;
-  /// key + sequence (8 bytes) -> audit entry (JSON).
-  MDB_dbi audit = 0;
-  /// Format 1 only: key -> number of audit entries (8 bytes). Format 2
-  /// keeps the length as the record's revision.
-  MDB_dbi audit_length = 0;
-  /// run id -> the run's header (JSON: a saved workflow state without its
-  /// checkpoints, input and metadata, plus their count).
-  MDB_dbi runs = 0;
-  /// run id -> the run's input and metadata (JSON), written once.
-  MDB_dbi run_inputs = 0;
-  /// run id length (1 byte) + run id + number (4 bytes) -> one checkpoint
-  /// (JSON): a run's log of completed steps.
-  MDB_dbi checkpoints = 0;
   /// approval key -> run ids paused on it (MDB_DUPSORT).
   MDB_dbi runs_by_pending = 0;
   /// workflow name -> run ids that are paused (MDB_DUPSORT).

@@ -26,13 +26,9 @@ enum class op : std::uint8_t {
 };
 
 enum class table : std::uint8_t {
-  approvals,
+  records,
   pending,
   deadlines,
-  audit,
-  runs,
-  run_inputs,
-  checkpoints,
   runs_by_pending,
   paused_by_name,
   running,
@@ -43,20 +39,12 @@ enum class table : std::uint8_t {
 
 MDB_dbi dbi_of(const lmdb_dbs& dbs, table t) {
   switch (t) {
-    case table::approvals:
-      return dbs.approvals;
+    case table::records:
+      return dbs.records;
     case table::pending:
       return dbs.pending;
     case table::deadlines:
       return dbs.deadlines;
-    case table::audit:
-      return dbs.audit;
-    case table::runs:
-      return dbs.runs;
-    case table::run_inputs:
-      return dbs.run_inputs;
-    case table::checkpoints:
-      return dbs.checkpoints;
     case table::runs_by_pending:
       return dbs.runs_by_pending;
     case table::paused_by_name:
@@ -146,7 +134,7 @@ model::result<void> check_expect(MDB_txn* txn, MDB_dbi dbi, const write_op& o) {
   auto stored = get(txn, dbi, o.key);
   if (o.value.empty() ? stored.has_value()
                       : !stored || !stored->starts_with(o.value))
-    return stale(o.key);
+    return stale(owner_of_record(o.key));
   return model::ok();
 }
 
@@ -269,16 +257,18 @@ void lmdb_journal::encode(const approval_change& change,
   // cost five allocations per batch).
   out.ops.reserve(out.ops.size() + 8 + change.audit.size()
                   + change.events.size());
-  add(out, op::expect, table::approvals, after.key,
+  auto record_key = approval_record_key(after.key);
+  add(out, op::expect, table::records, record_key,
       change.before ? be64(change.before->revision) : std::string{});
   if (change.before)
     unindex_approval(out, after.key, *change.before);
-  add(out, op::put, table::approvals, after.key, encode_approval(after));
+  add(out, op::put, table::records, std::move(record_key),
+      encode_approval(after));
   index_approval(out, after);
   for (const auto& entry : change.audit) {
     std::string text;
     model::append_json(text, entry);
-    add(out, op::put, table::audit, audit_key(after.key, entry.sequence),
+    add(out, op::put, table::records, audit_key(after.key, entry.sequence),
         std::move(text));
   }
   for (const auto& event : change.events) {
@@ -299,16 +289,19 @@ void lmdb_journal::encode(const run_change& change, write_batch& out) const {
   // Room for every op below at once, as for an approval's change.
   out.ops.reserve(out.ops.size() + 6 + change.before.pending_approvals.size()
                   + run.pending_approvals.size() + run.checkpoints.size());
+  auto header_key = run_header_key(run.run_id);
   if (change.created) {
-    add(out, op::expect, table::runs, run.run_id);
-    add(out, op::put, table::run_inputs, run.run_id, encode_run_inputs(run));
+    add(out, op::expect, table::records, header_key);
+    add(out, op::put, table::records, run_inputs_key(run.run_id),
+        encode_run_inputs(run));
   } else {
     unindex_run(out, run.run_id, run.workflow_name, change.before);
   }
-  add(out, op::put, table::runs, run.run_id, encode_run_header(run, count));
+  add(out, op::put, table::records, std::move(header_key),
+      encode_run_header(run, count));
   auto number = change.checkpoints_before;
   for (const auto& [key, saved] : run.checkpoints)
-    add(out, op::put, table::checkpoints, checkpoint_key(run.run_id, number++),
+    add(out, op::put, table::records, checkpoint_key(run.run_id, number++),
         encode_checkpoint(key, saved));
   index_run(out, run.run_id, run.workflow_name, run_index::of(run));
 }

@@ -22,33 +22,45 @@ std::vector<std::pair<std::string, std::string>> all_of(MDB_txn* txn,
   return out;
 }
 
+/// Formats 2 and 3 keyed a run's checkpoint by the run id's length (1
+/// byte), the id and the checkpoint's number (4 bytes).
+std::string legacy_checkpoint_key(std::string_view run_id,
+                                  std::uint32_t number) {
+  std::string k(1, static_cast<char>(run_id.size()));
+  k += run_id;
+  for (int shift = 24; shift >= 0; shift -= 8)
+    k += static_cast<char>((number >> static_cast<unsigned>(shift)) & 0xFFU);
+  return k;
+}
+
 model::result<void> approvals_gain_revisions(MDB_txn* txn,
-                                             const lmdb_dbs& dbs) {
-  for (auto& [key, value] : all_of(txn, dbs.approvals)) {
+                                             const lmdb_legacy_dbs& legacy) {
+  for (auto& [key, value] : all_of(txn, legacy.approvals)) {
     auto record = decode<model::approval_record>(value, key);
     if (record.is_err())
       return record.error();
-    auto length = get(txn, dbs.audit_length, key);
+    auto length = get(txn, legacy.audit_length, key);
     record->revision = length ? from_be64(*length) : 0;
-    put(txn, dbs.approvals, key, encode_approval(record.value()));
+    put(txn, legacy.approvals, key, encode_approval(record.value()));
   }
-  for (auto& [key, value] : all_of(txn, dbs.audit_length))
-    del(txn, dbs.audit_length, key);
+  for (auto& [key, value] : all_of(txn, legacy.audit_length))
+    del(txn, legacy.audit_length, key);
   return model::ok();
 }
 
-model::result<void> runs_split_into_logs(MDB_txn* txn, const lmdb_dbs& dbs) {
-  for (auto& [id, value] : all_of(txn, dbs.runs)) {
+model::result<void> runs_split_into_logs(MDB_txn* txn,
+                                         const lmdb_legacy_dbs& legacy) {
+  for (auto& [id, value] : all_of(txn, legacy.runs)) {
     auto run = decode<model::saved_workflow_state>(value, "run " + id);
     if (run.is_err())
       return run.error();
-    put(txn, dbs.runs, id,
+    put(txn, legacy.runs, id,
         encode_run_header(run.value(),
                           static_cast<std::uint32_t>(run->checkpoints.size())));
-    put(txn, dbs.run_inputs, id, encode_run_inputs(run.value()));
+    put(txn, legacy.run_inputs, id, encode_run_inputs(run.value()));
     std::uint32_t number = 0;
     for (const auto& [key, saved] : run->checkpoints)
-      put(txn, dbs.checkpoints, checkpoint_key(id, number++),
+      put(txn, legacy.checkpoints, legacy_checkpoint_key(id, number++),
           encode_checkpoint(key, saved));
   }
   return model::ok();
@@ -56,8 +68,16 @@ model::result<void> runs_split_into_logs(MDB_txn* txn, const lmdb_dbs& dbs) {
 
 } // namespace
 
-model::result<void> migrate_format_2_to_3(MDB_txn* txn, const lmdb_dbs& dbs) {
-  for (auto& [key, value] : all_of(txn, dbs.approvals)) {
+model::result<void> migrate_format_1_to_2(MDB_txn* txn, const lmdb_dbs&,
+                                          const lmdb_legacy_dbs& legacy) {
+  if (auto done = approvals_gain_revisions(txn, legacy); done.is_err())
+    return done;
+  return runs_split_into_logs(txn, legacy);
+}
+
+model::result<void> migrate_format_2_to_3(MDB_txn* txn, const lmdb_dbs& dbs,
+                                          const lmdb_legacy_dbs& legacy) {
+  for (auto& [key, value] : all_of(txn, legacy.approvals)) {
     auto record = decode_approval(key, value);
     if (record.is_err())
       return record.error();
@@ -67,10 +87,39 @@ model::result<void> migrate_format_2_to_3(MDB_txn* txn, const lmdb_dbs& dbs) {
   return model::ok();
 }
 
-model::result<void> migrate_format_1_to_2(MDB_txn* txn, const lmdb_dbs& dbs) {
-  if (auto done = approvals_gain_revisions(txn, dbs); done.is_err())
-    return done;
-  return runs_split_into_logs(txn, dbs);
+model::result<void> migrate_format_3_to_4(MDB_txn* txn, const lmdb_dbs& dbs,
+                                          const lmdb_legacy_dbs& legacy) {
+  for (auto& [key, value] : all_of(txn, legacy.approvals))
+    put(txn, dbs.records, approval_record_key(key), value);
+  // A key that cannot be moved stops the migration: nothing is changed.
+  // An audit entry's key: the approval key, then the sequence (8 bytes).
+  for (auto& [key, value] : all_of(txn, legacy.audit)) {
+    if (key.size() <= 8)
+      return corrupt_index("audit");
+    const std::string_view k{key};
+    put(txn, dbs.records,
+        audit_key(k.substr(0, k.size() - 8), from_be64(k.substr(k.size() - 8))),
+        value);
+  }
+  for (auto& [id, value] : all_of(txn, legacy.runs))
+    put(txn, dbs.records, run_header_key(id), value);
+  for (auto& [id, value] : all_of(txn, legacy.run_inputs))
+    put(txn, dbs.records, run_inputs_key(id), value);
+  for (auto& [key, value] : all_of(txn, legacy.checkpoints)) {
+    const std::string_view k{key};
+    const std::size_t length = k.empty() ? 0 : static_cast<unsigned char>(k[0]);
+    if (k.size() != length + 5)
+      return corrupt_index("checkpoints");
+    std::uint32_t number = 0;
+    for (const char byte : k.substr(1 + length))
+      number = (number << 8U) | static_cast<unsigned char>(byte);
+    put(txn, dbs.records, checkpoint_key(k.substr(1, length), number), value);
+  }
+  for (auto dbi : {legacy.approvals, legacy.audit, legacy.audit_length,
+                   legacy.runs, legacy.run_inputs, legacy.checkpoints})
+    if (int rc = mdb_drop(txn, dbi, 1); rc != MDB_SUCCESS)
+      throw lmdb_failure{rc};
+  return model::ok();
 }
 
 } // namespace signoff::persistence::detail

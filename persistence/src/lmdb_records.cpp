@@ -6,6 +6,10 @@ namespace signoff::persistence::detail {
 
 namespace {
 
+// The lengths in the records' prefixes hold every key the stores take.
+static_assert(model::max_approval_key_bytes <= 0xFFFFU);
+static_assert(model::max_run_id_bytes <= 0xFFU);
+
 std::uint64_t millis_of(model::time_point t) {
   return static_cast<std::uint64_t>(model::to_millis(t));
 }
@@ -22,6 +26,31 @@ std::string be32(std::uint32_t n) {
 constexpr std::size_t typical_approval_text = 1024;
 constexpr std::size_t typical_header_text = 512;
 constexpr std::size_t typical_checkpoint_text = 256;
+
+/// An approval's records: 'a', the key's length (2 bytes), the key, then
+/// `part`. Room is left for an audit entry's sequence.
+std::string approval_prefix(std::string_view key, char part) {
+  std::string k;
+  k.reserve(key.size() + 12);
+  k += 'a';
+  k += static_cast<char>((key.size() >> 8U) & 0xFFU);
+  k += static_cast<char>(key.size() & 0xFFU);
+  k += key;
+  k += part;
+  return k;
+}
+
+/// A run's records: 'r', the id's length (1 byte), the id, then `part`.
+/// Room is left for a checkpoint's number.
+std::string run_prefix(std::string_view id, char part) {
+  std::string k;
+  k.reserve(id.size() + 7);
+  k += 'r';
+  k += static_cast<char>(id.size() & 0xFFU);
+  k += id;
+  k += part;
+  return k;
+}
 
 } // namespace
 
@@ -70,10 +99,18 @@ std::string pending_value(const model::approval_record& r) {
   return last ? be64(millis_of(*last)) : std::string{};
 }
 
+std::string audit_prefix(std::string_view key) {
+  return approval_prefix(key, 't');
+}
+
 std::string audit_key(std::string_view key, std::uint64_t sequence) {
-  std::string k{key};
+  auto k = audit_prefix(key);
   k += be64(sequence);
   return k;
+}
+
+std::string approval_record_key(std::string_view key) {
+  return approval_prefix(key, 'r');
 }
 
 std::string encode_run_header(const model::saved_workflow_state& run,
@@ -138,10 +175,46 @@ model::result<void> decode_run_inputs(std::string_view value,
     });
 }
 
+std::string run_header_key(std::string_view id) {
+  return run_prefix(id, 'h');
+}
+
+std::string run_inputs_key(std::string_view id) {
+  return run_prefix(id, 'i');
+}
+
+std::string_view owner_of_record(std::string_view record_key) noexcept {
+  if (record_key.size() >= 3 && record_key.front() == 'a') {
+    const std::size_t length
+      = (std::size_t{static_cast<unsigned char>(record_key[1])} << 8U)
+        | static_cast<unsigned char>(record_key[2]);
+    if (record_key.size() > length + 3)
+      return record_key.substr(3, length);
+  }
+  if (record_key.size() >= 2 && record_key.front() == 'r') {
+    const std::size_t length = static_cast<unsigned char>(record_key[1]);
+    if (record_key.size() > length + 2)
+      return record_key.substr(2, length);
+  }
+  return record_key;
+}
+
+std::string_view runs_prefix() noexcept {
+  return "r";
+}
+
+std::optional<std::string_view>
+run_id_of_header(std::string_view record_key) noexcept {
+  if (!record_key.starts_with(runs_prefix()) || record_key.back() != 'h')
+    return std::nullopt;
+  const auto id = owner_of_record(record_key);
+  if (id.size() + 3 != record_key.size())
+    return std::nullopt;
+  return id;
+}
+
 std::string checkpoint_prefix(std::string_view run_id) {
-  std::string k(1, static_cast<char>(run_id.size()));
-  k += run_id;
-  return k;
+  return run_prefix(run_id, 'c');
 }
 
 std::string checkpoint_key(std::string_view run_id, std::uint32_t number) {

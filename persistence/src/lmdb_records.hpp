@@ -1,7 +1,13 @@
 #pragma once
 
-// How records and index entries are laid out in LMDB (format 2), shared by
+// How records and index entries are laid out in LMDB (format 4), shared by
 // the stores that read them and the journal that writes them.
+//
+// `records` holds every record of an approval or a run under a prefix of
+// its own, so that one entity's records share a page: 'a', the approval
+// key's length (2 bytes) and the key; or 'r', the run id's length (1 byte)
+// and the id. The length makes the prefix of one key never the prefix of
+// another's records, whatever bytes the keys hold.
 
 #include <cstdint>
 #include <optional>
@@ -16,8 +22,17 @@
 
 namespace signoff::persistence::detail {
 
-/// approvals: the 8-byte big-endian revision, then the record's JSON. The
-/// journal compares the prefix to refuse a change made from a stale read.
+/// The approval key or run id a record of `records` belongs to (the whole
+/// key if it has no valid prefix), to name it in an error.
+[[nodiscard]] std::string_view
+owner_of_record(std::string_view record_key) noexcept;
+
+/// Where the approval `key` is stored: its prefix, then 'r'.
+[[nodiscard]] std::string approval_record_key(std::string_view key);
+
+/// The approval: the 8-byte big-endian revision, then the record's JSON.
+/// The journal compares the prefix to refuse a change made from a stale
+/// read.
 [[nodiscard]] std::string encode_approval(const model::approval_record& r);
 
 /// The revision a stored approval value starts with; nothing for a value
@@ -41,11 +56,22 @@ decided_key(const model::approval_record& r);
 /// pending: the final deadline (8 bytes; past it the approval is expired
 /// whatever the registry recorded) or nothing.
 [[nodiscard]] std::string pending_value(const model::approval_record& r);
-/// audit: the key then the entry's sequence (8 bytes).
+/// An audit entry: the approval's prefix, 't', the entry's sequence (8
+/// bytes); the trail is the range under `audit_prefix`.
+[[nodiscard]] std::string audit_prefix(std::string_view key);
 [[nodiscard]] std::string audit_key(std::string_view key,
                                     std::uint64_t sequence);
 
-/// runs: the header of `run` (its JSON without checkpoints, input and
+/// Where the header of run `id` is stored: its prefix, then 'h'.
+[[nodiscard]] std::string run_header_key(std::string_view id);
+/// The prefix every run's records start with, and the id of the run whose
+/// header is stored under `record_key` (none for a run's other records
+/// and an approval's).
+[[nodiscard]] std::string_view runs_prefix() noexcept;
+[[nodiscard]] std::optional<std::string_view>
+run_id_of_header(std::string_view record_key) noexcept;
+
+/// The header of `run` (its JSON without checkpoints, input and
 /// metadata) and how many checkpoints its log holds.
 [[nodiscard]] std::string
 encode_run_header(const model::saved_workflow_state& run,
@@ -60,15 +86,17 @@ struct run_header {
 [[nodiscard]] model::result<run_header>
 decode_run_header(std::string_view id, std::string_view value);
 
-/// run_inputs: `{"input": ..., "metadata": ...}`.
+/// Where the input of run `id` is stored: its prefix, then 'i'.
+[[nodiscard]] std::string run_inputs_key(std::string_view id);
+/// A run's input: `{"input": ..., "metadata": ...}`.
 [[nodiscard]] std::string
 encode_run_inputs(const model::saved_workflow_state& run);
 /// Fills `run.input` and `run.metadata`.
 [[nodiscard]] model::result<void>
 decode_run_inputs(std::string_view value, model::saved_workflow_state& run);
 
-/// checkpoints: the run id's length (1 byte), the run id, the number of the
-/// checkpoint (4 bytes). A run's log is the range under its prefix.
+/// A checkpoint: the run's prefix, 'c', the number of the checkpoint (4
+/// bytes). A run's log is the range under `checkpoint_prefix`.
 [[nodiscard]] std::string checkpoint_prefix(std::string_view run_id);
 [[nodiscard]] std::string checkpoint_key(std::string_view run_id,
                                          std::uint32_t number);

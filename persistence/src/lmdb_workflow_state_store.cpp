@@ -13,9 +13,9 @@ using model::saved_workflow_state;
 
 /// Runs in one LMDB environment: a small header per run, its input once,
 /// and its checkpoints as a log, one record per step, so a pause writes
-/// only what is new. Indexes: runs by pending approval and paused runs by
-/// workflow (both MDB_DUPSORT), running runs (for recovery), finished runs
-/// by age (for cleanup).
+/// only what is new; all of them side by side in `records`. Indexes: runs by
+/// pending approval and paused runs by workflow (both MDB_DUPSORT), running
+/// runs (for recovery), finished runs by age (for cleanup).
 class lmdb_workflow_state_store final : public workflow_state_store {
 public:
   lmdb_workflow_state_store(std::shared_ptr<lmdb_env> env,
@@ -46,13 +46,14 @@ public:
         unindex(txn, previous.value()->run);
         erase_log(txn, state.run_id);
       }
-      put(txn, db().runs, state.run_id,
+      put(txn, db().records, run_header_key(state.run_id),
           encode_run_header(
             state, static_cast<std::uint32_t>(state.checkpoints.size())));
-      put(txn, db().run_inputs, state.run_id, encode_run_inputs(state));
+      put(txn, db().records, run_inputs_key(state.run_id),
+          encode_run_inputs(state));
       std::uint32_t number = 0;
       for (const auto& [key, saved] : state.checkpoints)
-        put(txn, db().checkpoints, checkpoint_key(state.run_id, number++),
+        put(txn, db().records, checkpoint_key(state.run_id, number++),
             encode_checkpoint(key, saved));
       index(txn, state);
       return model::ok();
@@ -75,8 +76,8 @@ public:
         return false;
       unindex(txn, previous.value()->run);
       erase_log(txn, run_id);
-      del(txn, db().run_inputs, run_id);
-      del(txn, db().runs, run_id);
+      del(txn, db().records, run_inputs_key(run_id));
+      del(txn, db().records, run_header_key(run_id));
       return true;
     });
   }
@@ -157,7 +158,7 @@ private:
       return valid.error();
     if (run_id.empty())
       return found{};
-    auto stored = get(txn, db().runs, run_id);
+    auto stored = get(txn, db().records, run_header_key(run_id));
     if (!stored)
       return found{};
     auto header = decode_run_header(run_id, *stored);
@@ -177,7 +178,7 @@ private:
     if (!header.value())
       return found{};
     auto& run = header.value()->run;
-    auto inputs = get(txn, db().run_inputs, run_id);
+    auto inputs = get(txn, db().records, run_inputs_key(run_id));
     if (!inputs)
       return corrupt_record("input of run " + run_id);
     if (auto read = decode_run_inputs(*inputs, run); read.is_err())
@@ -185,7 +186,7 @@ private:
     std::uint32_t seen = 0;
     model::result<void> failed;
     const auto prefix = checkpoint_prefix(run_id);
-    scan_from(txn, db().checkpoints, prefix,
+    scan_from(txn, db().records, prefix,
               [&](std::string_view k, std::string_view bytes) {
                 if (!k.starts_with(prefix)
                     || seen >= header.value()->checkpoints)
@@ -209,7 +210,7 @@ private:
   void erase_log(MDB_txn* txn, const std::string& run_id) {
     std::vector<std::string> keys;
     const auto prefix = checkpoint_prefix(run_id);
-    scan_from(txn, db().checkpoints, prefix,
+    scan_from(txn, db().records, prefix,
               [&](std::string_view k, std::string_view) {
                 if (!k.starts_with(prefix))
                   return false;
@@ -217,7 +218,7 @@ private:
                 return true;
               });
     for (const auto& k : keys)
-      del(txn, db().checkpoints, k);
+      del(txn, db().records, k);
   }
 
   void index(MDB_txn* txn, const saved_workflow_state& s) {
@@ -272,8 +273,14 @@ private:
                                std::vector<std::string>& out) const {
     model::result<void> failed;
     scan_from(
-      txn, db().runs, {}, [&](std::string_view id, std::string_view bytes) {
-        auto header = decode_run_header(id, bytes);
+      txn, db().records, runs_prefix(),
+      [&](std::string_view k, std::string_view bytes) {
+        if (!k.starts_with(runs_prefix()))
+          return false;
+        const auto id = run_id_of_header(k);
+        if (!id)
+          return true;
+        auto header = decode_run_header(*id, bytes);
         if (header.is_err()) {
           failed = header.error();
           return false;
@@ -284,7 +291,7 @@ private:
             && (!filter.has_pending_approvals
                 || *filter.has_pending_approvals
                      == !s->pending_approvals.empty()))
-          out.emplace_back(id);
+          out.emplace_back(*id);
         return true;
       });
     return failed;

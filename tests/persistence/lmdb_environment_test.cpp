@@ -17,6 +17,7 @@
 
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
 #include <cstddef>
 #include <latch>
@@ -208,7 +209,8 @@ BOOST_AUTO_TEST_CASE(two_opens_in_one_process_share_the_environment) {
   // Everything was closed: LMDB opens it afresh (raw, then the stores).
   {
     raw_lmdb raw{dir.str()};
-    BOOST_TEST(raw.get("runs", "run").has_value());
+    BOOST_TEST(
+      raw.get("records", signoff::test::run_record("run")).has_value());
   }
   auto again = open_at({.path = dir.str()});
   BOOST_TEST(must(again.approvals->find_approval("second")).has_value());
@@ -488,9 +490,10 @@ BOOST_AUTO_TEST_CASE(older_format_is_told_apart_and_migrated_on_request) {
     BOOST_TEST(signoff::test::first_difference(before, raw.dump()).empty());
   }
 
-  // With migrate, format 1 becomes format 3 at open, in the transaction
+  // With migrate, format 1 becomes format 4 at open, in the transaction
   // that writes the new format: approvals carry their revision, a run's
-  // checkpoints become its log, decided approvals are indexed by when.
+  // checkpoints become its log, decided approvals are indexed by when, and
+  // each approval's or run's records move side by side into `records`.
   {
     auto s = open_at({.path = dir.str(), .migrate = true});
     auto record = must(s.approvals->find_approval("k"));
@@ -510,7 +513,7 @@ BOOST_AUTO_TEST_CASE(older_format_is_told_apart_and_migrated_on_request) {
     // Format 3 indexed the approval decided before by when.
     BOOST_TEST(must(s.approvals->list_decided(m::from_millis(0), 10))
                == (std::vector<std::string>{"k"}));
-    // And it goes on in format 3: a decision appends to the trail, and is
+    // And it goes on in format 4: a decision appends to the trail, and is
     // listed as the most recent.
     must(s.approvals->decide(m::decision::reject("open", "no", "bob"), at(5)));
     BOOST_TEST(must(s.approvals->audit_trail("open")).size() == 2u);
@@ -520,8 +523,20 @@ BOOST_AUTO_TEST_CASE(older_format_is_told_apart_and_migrated_on_request) {
   }
   {
     raw_lmdb raw{dir.str()};
-    BOOST_TEST(raw.get("meta", "format").value_or("<missing>") == "3");
-    BOOST_TEST(!raw.get("audit_length", "k").has_value());
+    BOOST_TEST(raw.get("meta", "format").value_or("<missing>") == "4");
+    const auto after = raw.dump();
+    for (const auto* gone : {"approvals", "audit", "audit_length", "runs",
+                             "run_inputs", "checkpoints"})
+      BOOST_TEST(!after.contains(gone), gone << " is left");
+    const auto& records = after.at("records");
+    const auto holds = [&](const std::string& key) {
+      return std::any_of(records.begin(), records.end(),
+                         [&](const auto& r) { return r.first == key; });
+    };
+    BOOST_TEST(holds(signoff::test::approval_record("k")));
+    BOOST_TEST(holds(signoff::test::audit_record("k", 2)));
+    BOOST_TEST(holds(signoff::test::audit_record("open", 2)));
+    BOOST_TEST(holds(signoff::test::run_record("r")));
   }
   // From then on it opens without migrate.
   auto s = open_at({.path = dir.str()});

@@ -149,7 +149,10 @@ p::write_batch first_write(const p::lmdb_stores& s,
   s.journal->encode(p::run_change{run, true, 0, {}}, batch);
   return batch;
 }
+using signoff::test::approval_record;
+using signoff::test::audit_record;
 using signoff::test::raw_lmdb;
+using signoff::test::run_record;
 
 /// Everything the stores answer about a fixed set of keys and runs.
 struct observed {
@@ -316,14 +319,14 @@ BOOST_AUTO_TEST_CASE(newer_format_is_refused_and_left_untouched) {
   {
     raw_lmdb raw{dir.str()};
     BOOST_TEST(raw.get("meta", "format").value_or("<missing>")
-               == std::string{"3"});
-    raw.put("meta", "format", "4");
+               == std::string{"4"});
+    raw.put("meta", "format", "5");
   }
 
   auto refused = p::open_lmdb_stores({.path = dir.str()});
   auto e = must_fail(refused, m::error_type::storage_error);
   BOOST_TEST(mentions(e, "newer"), e.message);
-  BOOST_TEST(mentions(e, "4"), e.message);
+  BOOST_TEST(mentions(e, "5"), e.message);
   // A second attempt is refused the same way.
   must_fail(p::open_lmdb_stores({.path = dir.str()}),
             m::error_type::storage_error);
@@ -332,8 +335,8 @@ BOOST_AUTO_TEST_CASE(newer_format_is_refused_and_left_untouched) {
     raw_lmdb raw{dir.str()};
     // The refusal rewrote nothing.
     BOOST_TEST(raw.get("meta", "format").value_or("<missing>")
-               == std::string{"4"});
-    raw.put("meta", "format", "3");
+               == std::string{"5"});
+    raw.put("meta", "format", "4");
   }
   auto s = open_at({.path = dir.str()});
   check_same(observe(s, keys, run_ids), before);
@@ -519,9 +522,11 @@ BOOST_AUTO_TEST_CASE(corrupt_records_are_storage_errors) {
   }
   {
     raw_lmdb raw{dir.str()};
-    raw.put("approvals", "bad", std::string_view("\xff\x00garbage{", 10));
-    raw.put("approvals", "wrong-shape", R"({"key":5,"status":[]})");
-    raw.put("runs", "bad-run", "not json at all");
+    raw.put("records", approval_record("bad"),
+            std::string_view("\xff\x00garbage{", 10));
+    raw.put("records", approval_record("wrong-shape"),
+            R"({"key":5,"status":[]})");
+    raw.put("records", run_record("bad-run"), "not json at all");
   }
   auto s = open_at({.path = dir.str()});
   auto& a = *s.approvals;
@@ -548,10 +553,11 @@ BOOST_AUTO_TEST_CASE(corrupt_records_are_storage_errors) {
     // The bytes are still the corrupt ones (nothing was overwritten).
     close_lmdb_stores(s);
     raw_lmdb raw{dir.str()};
-    BOOST_TEST(raw.get("runs", "bad-run").value_or("<missing>")
+    BOOST_TEST(raw.get("records", run_record("bad-run")).value_or("<missing>")
                == std::string{"not json at all"});
-    BOOST_TEST(raw.get("approvals", "wrong-shape").value_or("<missing>")
-               == std::string{R"({"key":5,"status":[]})"});
+    BOOST_TEST(
+      raw.get("records", approval_record("wrong-shape")).value_or("<missing>")
+      == std::string{R"({"key":5,"status":[]})"});
   }
   s = open_at({.path = dir.str()});
 
@@ -591,8 +597,10 @@ BOOST_AUTO_TEST_CASE(records_under_another_key_are_corrupt) {
   }
   {
     raw_lmdb raw{dir.str()};
-    raw.put("approvals", "moved", *raw.get("approvals", "other"));
-    raw.put("runs", "moved-run", *raw.get("runs", "other-run"));
+    raw.put("records", approval_record("moved"),
+            *raw.get("records", approval_record("other")));
+    raw.put("records", run_record("moved-run"),
+            *raw.get("records", run_record("other-run")));
   }
   auto s = open_at({.path = dir.str()});
   auto e = must_fail(s.approvals->find_approval("moved"),
@@ -630,11 +638,11 @@ BOOST_AUTO_TEST_CASE(corrupt_indexes_are_storage_errors) {
     raw.put("deadlines", "short", "");
     raw.put("finished", "short", "");
     // Two entries stored, four billion claimed by the record's revision.
-    auto record = raw.get("approvals", "long-trail").value();
+    auto record = raw.get("records", approval_record("long-trail")).value();
     record.replace(0, 8, std::string("\0\0\0\0\xff\0\0\0", 8));
-    raw.put("approvals", "long-trail", record);
+    raw.put("records", approval_record("long-trail"), record);
     // An entry missing in the middle of the trail.
-    raw.del("audit", "gap" + std::string("\0\0\0\0\0\0\0\1", 8));
+    raw.del("records", audit_record("gap", 1));
   }
   auto s = open_at({.path = dir.str()});
   auto& a = *s.approvals;

@@ -7,6 +7,7 @@
 // closed.
 
 #include <cstddef>
+#include <cstdint>
 #include <map>
 #include <memory>
 #include <optional>
@@ -71,6 +72,27 @@ inline std::string first_difference(const lmdb_dump& before,
   return "the dumps differ";
 }
 
+/// Where format 4 keeps an approval's record and its audit entries, and a
+/// run's header, in the `records` database: spelled out here apart from
+/// the library, so that a change of the layout shows in the tests.
+inline std::string approval_record(std::string_view key) {
+  std::string k{'a', static_cast<char>(key.size() >> 8U),
+                static_cast<char>(key.size() & 0xFFU)};
+  return k.append(key) + 'r';
+}
+inline std::string audit_record(std::string_view key, std::uint64_t sequence) {
+  std::string k{'a', static_cast<char>(key.size() >> 8U),
+                static_cast<char>(key.size() & 0xFFU)};
+  k.append(key) += 't';
+  for (int shift = 56; shift >= 0; shift -= 8)
+    k += static_cast<char>((sequence >> static_cast<unsigned>(shift)) & 0xFFU);
+  return k;
+}
+inline std::string run_record(std::string_view id) {
+  std::string k{'r', static_cast<char>(id.size())};
+  return k.append(id) + 'h';
+}
+
 /// The environment opened directly with LMDB, with the stores closed.
 class raw_lmdb {
 public:
@@ -93,13 +115,14 @@ public:
   raw_lmdb(const raw_lmdb&) = delete;
   raw_lmdb& operator=(const raw_lmdb&) = delete;
 
-  /// Stores `value` under `key` in the named database `db`.
+  /// Stores `value` under `key` in the named database `db`, created if
+  /// missing (a database of an older format, say).
   void put(const char* db, std::string_view key, std::string_view value) {
     MDB_txn* txn = nullptr;
     int rc = mdb_txn_begin(env_, nullptr, 0, &txn);
     BOOST_TEST_REQUIRE(rc == MDB_SUCCESS, mdb_strerror(rc));
     MDB_dbi dbi = 0;
-    rc = mdb_dbi_open(txn, db, 0, &dbi);
+    rc = mdb_dbi_open(txn, db, MDB_CREATE, &dbi);
     if (rc == MDB_SUCCESS) {
       MDB_val k = val(key);
       MDB_val v = val(value);
