@@ -556,4 +556,106 @@ BOOST_AUTO_TEST_CASE(older_format_is_told_apart_and_migrated_on_request) {
   }
 }
 
+/// Takes a directory of this build apart into format 3's databases and
+/// keys, as the build before it wrote them: approvals under their key,
+/// audit entries under the key and the sequence, a run's header and input
+/// under its id, its checkpoints under the id's length, the id and the
+/// number.
+void rewrite_as_format_3(const temp_dir& dir) {
+  raw_lmdb raw{dir.str()};
+  const auto written = raw.dump();
+  for (const auto& [key, value] : written.at("records")) {
+    raw.del("records", key);
+    const std::string_view k{key};
+    if (k.front() == 'a') {
+      const std::size_t length
+        = (std::size_t{static_cast<unsigned char>(k[1])} << 8U)
+          | static_cast<unsigned char>(k[2]);
+      const auto name = std::string{k.substr(3, length)};
+      const auto rest = k.substr(4 + length);
+      if (k[3 + length] == 'r')
+        raw.put("approvals", name, value);
+      else
+        raw.put("audit", name + std::string{rest}, value);
+      continue;
+    }
+    const std::size_t length = static_cast<unsigned char>(k[1]);
+    const auto id = std::string{k.substr(2, length)};
+    const auto part = k[2 + length];
+    if (part == 'h')
+      raw.put("runs", id, value);
+    else if (part == 'i')
+      raw.put("run_inputs", id, value);
+    else
+      raw.put("checkpoints",
+              std::string(1, k[1]) + id + std::string{k.substr(3 + length)},
+              value);
+  }
+  raw.put("meta", "format", "3");
+}
+
+BOOST_AUTO_TEST_CASE(format_3_is_migrated_into_records) {
+  temp_dir dir;
+  auto run = signoff::test::paused("r", "wf", {"open"});
+  run.checkpoints["fetch"] = m::ok(json::value(1));
+  run.checkpoints["check"] = m::ok(json::value({{"ok", true}}));
+  m::approval_record decided;
+  m::approval_record open;
+  {
+    auto s = open_at({.path = dir.str()});
+    must(s.approvals->create_approval("k", make_spec(), "run:r", at(0)));
+    must(s.approvals->decide(m::decision::grant("k", 7, "alice"), at(1)));
+    must(s.approvals->create_approval("open", make_spec(), "run:r", at(0)));
+    must(s.runs->save(run));
+    decided = must(s.approvals->find_approval("k")).value();
+    open = must(s.approvals->find_approval("open")).value();
+    close_lmdb_stores(s);
+  }
+  rewrite_as_format_3(dir);
+
+  auto e = must_fail(p::open_lmdb_stores({.path = dir.str()}),
+                     m::error_type::storage_error);
+  BOOST_TEST(mentions(e.message, "older signoff, format 3"), e.message);
+  {
+    auto s = open_at({.path = dir.str(), .migrate = true});
+    BOOST_TEST(*must(s.approvals->find_approval("k")) == decided);
+    BOOST_TEST(*must(s.approvals->find_approval("open")) == open);
+    BOOST_TEST(must(s.approvals->audit_trail("k")).size() == 2u);
+    BOOST_TEST(*must(s.runs->load("r")) == run);
+    BOOST_TEST(must(s.runs->find_by_pending_approval("open"))
+               == (std::vector<std::string>{"r"}));
+    BOOST_TEST(must(s.approvals->list_decided(m::from_millis(0), 10))
+               == (std::vector<std::string>{"k"}));
+    close_lmdb_stores(s);
+  }
+  raw_lmdb raw{dir.str()};
+  BOOST_TEST(raw.get("meta", "format").value_or("<missing>") == "4");
+  const auto after = raw.dump();
+  for (const auto* gone :
+       {"approvals", "audit", "runs", "run_inputs", "checkpoints"})
+    BOOST_TEST(!after.contains(gone), gone << " is left");
+  // Two approvals with three audit entries, and a run with its input and
+  // two checkpoints: everything moved, nothing else.
+  BOOST_TEST(after.at("records").size() == 9u);
+}
+
+// A record of an older format that cannot be moved stops the migration
+// with its reason, and the directory stays as it was, still refused.
+BOOST_AUTO_TEST_CASE(a_migration_that_fails_changes_nothing) {
+  temp_dir dir;
+  write_format_1(dir);
+  signoff::test::lmdb_dump before;
+  {
+    raw_lmdb raw{dir.str()};
+    raw.put("audit", "short", "{}"); // no room for an entry's sequence
+    before = raw.dump();
+  }
+  auto e = must_fail(p::open_lmdb_stores({.path = dir.str(), .migrate = true}),
+                     m::error_type::storage_error);
+  BOOST_TEST(mentions(e.message, "from format 3 to 4"), e.message);
+  BOOST_TEST(mentions(e.message, "audit"), e.message);
+  raw_lmdb raw{dir.str()};
+  BOOST_TEST(signoff::test::first_difference(before, raw.dump()).empty());
+}
+
 BOOST_AUTO_TEST_SUITE_END()
