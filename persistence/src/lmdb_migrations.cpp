@@ -89,26 +89,36 @@ model::result<void> migrate_format_2_to_3(MDB_txn* txn, const lmdb_dbs& dbs,
 
 model::result<void> migrate_format_3_to_4(MDB_txn* txn, const lmdb_dbs& dbs,
                                           const lmdb_legacy_dbs& legacy) {
-  for (auto& [key, value] : all_of(txn, legacy.approvals))
+  // A key that cannot be moved (longer than any the stores take, or too
+  // short for its parts) stops the migration: nothing is changed.
+  for (auto& [key, value] : all_of(txn, legacy.approvals)) {
+    if (!storable_approval_key(key))
+      return corrupt_index("approvals");
     put(txn, dbs.records, approval_record_key(key), value);
-  // A key that cannot be moved stops the migration: nothing is changed.
+  }
   // An audit entry's key: the approval key, then the sequence (8 bytes).
   for (auto& [key, value] : all_of(txn, legacy.audit)) {
-    if (key.size() <= 8)
-      return corrupt_index("audit");
     const std::string_view k{key};
+    if (k.size() <= 8 || !storable_approval_key(k.substr(0, k.size() - 8)))
+      return corrupt_index("audit");
     put(txn, dbs.records,
         audit_key(k.substr(0, k.size() - 8), from_be64(k.substr(k.size() - 8))),
         value);
   }
-  for (auto& [id, value] : all_of(txn, legacy.runs))
+  for (auto& [id, value] : all_of(txn, legacy.runs)) {
+    if (!storable_run_id(id))
+      return corrupt_index("runs");
     put(txn, dbs.records, run_header_key(id), value);
-  for (auto& [id, value] : all_of(txn, legacy.run_inputs))
+  }
+  for (auto& [id, value] : all_of(txn, legacy.run_inputs)) {
+    if (!storable_run_id(id))
+      return corrupt_index("run_inputs");
     put(txn, dbs.records, run_inputs_key(id), value);
+  }
   for (auto& [key, value] : all_of(txn, legacy.checkpoints)) {
     const std::string_view k{key};
     const std::size_t length = k.empty() ? 0 : static_cast<unsigned char>(k[0]);
-    if (k.size() != length + 5)
+    if (k.size() != length + 5 || !storable_run_id(k.substr(1, length)))
       return corrupt_index("checkpoints");
     std::uint32_t number = 0;
     for (const char byte : k.substr(1 + length))
