@@ -882,6 +882,32 @@ BOOST_AUTO_TEST_CASE(a_stale_commit_is_computed_again) {
   BOOST_TEST(branch_of(env.stored("r1"), 0) == "approved");
 }
 
+// Another process grants on the LMDB directory after the shard made the
+// approval durable and before the shard's own decision arrives: the
+// shard's decision counts on top of it (it is computed from the durable
+// record, not from one the shard remembers).
+BOOST_AUTO_TEST_CASE(a_grant_by_another_process_before_the_decision_counts) {
+  deterministic_engine env{{}, test::store_kind::lmdb};
+  auto n = std::make_shared<test::entry_counters>();
+  env.register_workflow(
+    "counted",
+    test::counted_workflow(n, model::approval_options{}.with_quorum(2)));
+  park(env, "r1", {"k"});
+  test::must(env.approvals->decide(
+    model::decision::grant("k", boost::json::value{{"by", "bob"}}, "bob"),
+    env.clock.now()));
+  env.send_grant("k", "jane");
+  env.run();
+  auto report = test::must(env.reply<decision_reply>());
+  BOOST_TEST(report.applied);
+  BOOST_TEST(report.approval.status.state == model::approval_state::approved);
+  BOOST_TEST(report.approval.grants.size() == 2U);
+  BOOST_TEST(env.approval("k").grants.size() == 2U);
+  BOOST_TEST(report.resumed_workflows == std::vector<std::string>{"r1"},
+             boost::test_tools::per_element());
+  BOOST_TEST(n->steps_of("r1", "after-k") == 1);
+}
+
 // Without a quorum the CLI's grant wins: the shard's decision, computed
 // again, is a conflict naming the CLI's approver, and the run is woken by
 // the owed-wake poll with the CLI's value.
