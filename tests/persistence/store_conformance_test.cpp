@@ -1517,6 +1517,74 @@ BOOST_AUTO_TEST_CASE_TEMPLATE(odd_byte_keys_round_trip, Factory,
   }
 }
 
+// Keys that start with one another, or spell what a store may keep beside
+// a record (a length, a part, a sequence), stay apart: each has its own
+// record and trail, and removing one leaves the others whole.
+BOOST_AUTO_TEST_CASE_TEMPLATE(keys_that_look_alike_stay_apart, Factory,
+                              approval_stores) {
+  auto store = Factory::make();
+  const std::vector<std::string> keys{"k",
+                                      "kr",
+                                      "kt",
+                                      std::string("k\0\0\0\0\0\0\0\1", 9),
+                                      std::string("\0\1kr", 4),
+                                      std::string("a\0\1kt", 5)};
+  for (const auto& key : keys)
+    must(store->create_approval(key, {}, "run:1", t0));
+  // Every other key is decided, and gets one comment more than the last.
+  for (std::size_t i = 0; i < keys.size(); i += 2) {
+    must(store->decide(m::decision::grant(keys[i], json::value(i), "jane"),
+                       at(1)));
+    for (std::size_t c = 0; c < i; ++c)
+      must(store->comment(keys[i], "bob", "note", at(2)));
+  }
+  must(store->remove_approval(keys[0]));
+  BOOST_TEST(!must(store->find_approval(keys[0])).has_value());
+  BOOST_TEST(must(store->audit_trail(keys[0])).empty());
+  for (std::size_t i = 1; i < keys.size(); ++i) {
+    BOOST_TEST_INFO("key " << i);
+    auto found = must(store->find_approval(keys[i]));
+    BOOST_TEST_REQUIRE(found.has_value());
+    BOOST_TEST(found->key == keys[i]);
+    BOOST_TEST(found->status.is_pending() == (i % 2 == 1));
+    const auto trail = must(store->audit_trail(keys[i]));
+    BOOST_TEST(trail.size() == (i % 2 == 1 ? 1U : 2U + i));
+    for (const auto& entry : trail)
+      BOOST_TEST(entry.key == keys[i]);
+  }
+}
+
+BOOST_AUTO_TEST_CASE_TEMPLATE(run_ids_that_look_alike_stay_apart, Factory,
+                              workflow_state_stores) {
+  auto store = Factory::make();
+  const std::vector<std::string> ids{"r",
+                                     "rh",
+                                     "ri",
+                                     "rc",
+                                     std::string("r\0\0\0\0", 5),
+                                     std::string("\1rh", 3),
+                                     std::string("\x02rc\0\0\0\0", 7)};
+  std::vector<m::saved_workflow_state> runs;
+  for (std::size_t i = 0; i < ids.size(); ++i) {
+    auto run = paused(ids[i], "wf", {"k" + std::to_string(i)});
+    for (std::size_t c = 0; c <= i; ++c)
+      run.checkpoints.emplace("step-" + std::to_string(c),
+                              m::checkpoint{m::ok(json::value(i))});
+    must(store->save(run));
+    runs.push_back(std::move(run));
+  }
+  BOOST_TEST(must(store->remove(ids[0])));
+  BOOST_TEST(!must(store->load(ids[0])).has_value());
+  for (std::size_t i = 1; i < ids.size(); ++i) {
+    BOOST_TEST_INFO("run " << i);
+    auto loaded = must(store->load(ids[i]));
+    BOOST_TEST_REQUIRE(loaded.has_value());
+    BOOST_TEST(*loaded == runs[i]);
+  }
+  auto listed = must(store->list({}));
+  BOOST_TEST(listed.size() == ids.size() - 1);
+}
+
 // A store counts its pending approvals from its index, for metrics; a
 // user's store that cannot count cheaply answers "unknown" (the default).
 BOOST_AUTO_TEST_CASE_TEMPLATE(pending_count_follows_the_pending_index, Factory,
