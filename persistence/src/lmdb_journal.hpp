@@ -8,7 +8,7 @@
 namespace signoff::persistence::detail {
 
 /// The journal of one LMDB environment: changes encoded into puts and
-/// deletes of format 2 records, committed in one write transaction with a
+/// deletes of format 4 records, committed in one write transaction with a
 /// nested transaction per batch, so a batch that fails (a stale revision,
 /// a key LMDB cannot hold) rolls back alone.
 class lmdb_journal final : public journal {
