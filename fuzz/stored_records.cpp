@@ -109,10 +109,8 @@ public:
                             d::from_be64(key.substr(key.size() - 8)));
     else if (at == checkpoint && key.size() > 5
              && static_cast<unsigned char>(key[0]) + 5U == key.size()) {
-      std::uint32_t number = 0;
-      for (const char byte : key.substr(key.size() - 4))
-        number = (number << 8U) | static_cast<unsigned char>(byte);
-      stored = d::checkpoint_key(key.substr(1, key.size() - 5), number);
+      stored = d::checkpoint_key(key.substr(1, key.size() - 5),
+                                 d::from_be32(key.substr(key.size() - 4)));
     }
     return env_
       ->write<void>([&](MDB_txn* txn) -> m::result<void> {

@@ -506,6 +506,20 @@ std::uint64_t from_be64(std::string_view bytes) {
   return n;
 }
 
+std::string be32(std::uint32_t n) {
+  std::string out(4, '\0');
+  for (int i = 3; i >= 0; --i, n >>= 8U)
+    out[static_cast<std::size_t>(i)] = static_cast<char>(n & 0xFFU);
+  return out;
+}
+
+std::uint32_t from_be32(std::string_view bytes) {
+  std::uint32_t n = 0;
+  for (std::size_t i = 0; i < 4 && i < bytes.size(); ++i)
+    n = (n << 8U) | static_cast<unsigned char>(bytes[i]);
+  return n;
+}
+
 std::optional<numbered_key> split_numbered_key(std::string_view key) noexcept {
   if (key.size() < 8)
     return std::nullopt;

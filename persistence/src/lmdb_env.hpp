@@ -267,6 +267,9 @@ check_key_length(std::string_view what, std::string_view key, std::size_t max);
 /// 8 bytes, big-endian, so byte order sorts like the number.
 [[nodiscard]] std::string be64(std::uint64_t n);
 [[nodiscard]] std::uint64_t from_be64(std::string_view bytes);
+/// 4 bytes, big-endian (a checkpoint's number in its key).
+[[nodiscard]] std::string be32(std::uint32_t n);
+[[nodiscard]] std::uint32_t from_be32(std::string_view bytes);
 
 /// An index key made of an 8-byte big-endian number (a deadline, the time
 /// a run finished) and a name.

@@ -28,9 +28,7 @@ std::string legacy_checkpoint_key(std::string_view run_id,
                                   std::uint32_t number) {
   std::string k(1, static_cast<char>(run_id.size()));
   k += run_id;
-  for (int shift = 24; shift >= 0; shift -= 8)
-    k += static_cast<char>((number >> static_cast<unsigned>(shift)) & 0xFFU);
-  return k;
+  return k + be32(number);
 }
 
 model::result<void> approvals_gain_revisions(MDB_txn* txn,
@@ -120,10 +118,9 @@ model::result<void> migrate_format_3_to_4(MDB_txn* txn, const lmdb_dbs& dbs,
     const std::size_t length = k.empty() ? 0 : static_cast<unsigned char>(k[0]);
     if (k.size() != length + 5 || !storable_run_id(k.substr(1, length)))
       return corrupt_index("checkpoints");
-    std::uint32_t number = 0;
-    for (const char byte : k.substr(1 + length))
-      number = (number << 8U) | static_cast<unsigned char>(byte);
-    put(txn, dbs.records, checkpoint_key(k.substr(1, length), number), value);
+    put(txn, dbs.records,
+        checkpoint_key(k.substr(1, length), from_be32(k.substr(1 + length))),
+        value);
   }
   for (auto dbi : {legacy.approvals, legacy.audit, legacy.audit_length,
                    legacy.runs, legacy.run_inputs, legacy.checkpoints})

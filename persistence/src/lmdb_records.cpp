@@ -14,13 +14,6 @@ std::uint64_t millis_of(model::time_point t) {
   return static_cast<std::uint64_t>(model::to_millis(t));
 }
 
-std::string be32(std::uint32_t n) {
-  std::string out(4, '\0');
-  for (int i = 3; i >= 0; --i, n >>= 8U)
-    out[static_cast<std::size_t>(i)] = static_cast<char>(n & 0xFFU);
-  return out;
-}
-
 /// Room a typical record's text fits in, so that writing it allocates
 /// once instead of growing step by step; a larger one still grows.
 constexpr std::size_t typical_approval_text = 1024;
