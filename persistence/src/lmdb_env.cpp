@@ -225,12 +225,17 @@ lmdb_env::open(const lmdb_options& options) {
   // its deleter takes the lock.
   std::shared_ptr<lmdb_env> shared;
   std::unique_lock guard{registry.mutex};
+  // The handle is taken inside the wait: checked as alive and locked
+  // apart, the last one could drop in between (its count reaches zero
+  // before its deleter takes the lock), leaving a null handle.
   registry.closed.wait(guard, [&] {
     auto it = registry.open.find(id);
-    return it == registry.open.end() || !it->second.expired();
-  });
-  if (auto it = registry.open.find(id); it != registry.open.end()) {
+    if (it == registry.open.end())
+      return true;
     shared = it->second.lock();
+    return shared != nullptr;
+  });
+  if (shared) {
     if (shared->durability_ != options.durability)
       return model::make_error(model::error_type::invalid_argument,
                                "'" + options.path
